@@ -1,0 +1,252 @@
+"""The types every stage speaks: small, frozen, typed dataclasses.
+
+Data flow: SourceArticle (sources) -> Fetched (fetch/crawl) -> Page (extract)
+-> Match (match) -> Finding (checks) -> Copy -> Report (report, store).
+Everything here is picklable, so pages and matches can cross a process pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+CopyKind = Literal["full", "partial", "excerpt"]
+Verdict = Literal["compliant", "violation"]
+Region = Literal["article", "near", "chrome"]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SourceArticle:
+    """One of the publisher's own articles."""
+
+    url: str
+    title: str
+    text: str
+    authors: tuple[str, ...] = ()
+    published: str | None = None  # ISO 8601 date or datetime
+    publisher: str = ""
+    images: tuple[str, ...] = ()  # absolute image URLs of the original
+    html: str | None = None  # the original page, when it was fetched or saved
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One HTTP exchange, after redirects, with a decoded body."""
+
+    url: str  # the URL that was asked for
+    final_url: str  # the URL after redirects
+    status: int  # 304 when a conditional request found the page unchanged
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    text: str  # body decoded with `encoding`
+    encoding: str
+    fetched_at: str  # ISO 8601, UTC
+    redirects: tuple[str, ...] = ()  # each URL that answered with a redirect
+    content_hash: str = ""  # sha256 hex of body
+    raw_headers_block: bytes = b""  # status line + headers as received, for WARC evidence
+
+    def header(self, name: str) -> str | None:
+        low = name.lower()
+        for key, value in self.headers:
+            if key.lower() == low:
+                return value
+        return None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What the store remembers of a URL, for conditional requests on the next scan."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    fetched_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str  # absolute URL, as written after resolving against the page
+    text: str  # anchor text, whitespace collapsed
+    rel: tuple[str, ...] = ()
+    region: Region = "chrome"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """An embedded resource: img, script, iframe, amp-pixel, amp-img, ..."""
+
+    tag: str
+    url: str
+    hidden: bool = False  # display:none, visibility:hidden, hidden attribute, 0x0 size
+    alt: str = ""
+    region: Region = "chrome"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched page with its article and the DOM facts checks need."""
+
+    url: str  # final URL
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    fetched_at: str
+    title: str  # the page's headline (extractor title or <h1>/<title>)
+    text: str  # main article text from the extractor
+    full_text: str  # all visible text of the page, in document order; matching runs on this
+    near_text: str  # text of the article region and its immediate surroundings (credit lines)
+    chrome_text: str  # visible text outside that region (site chrome)
+    links: tuple[Link, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    canonicals: tuple[str, ...] = ()  # every <link rel=canonical href>, absolute
+    meta_robots: tuple[str, ...] = ()  # lower-cased directives from meta robots and X-Robots-Tag
+    authors: tuple[str, ...] = ()
+    published: str | None = None  # ISO 8601, from meta, JSON-LD or htmldate
+    license_urls: tuple[str, ...] = ()  # rel=license hrefs
+    html: str = ""  # the decoded HTML, for checks that need markup
+
+    def header(self, name: str) -> str | None:
+        low = name.lower()
+        for key, value in self.headers:
+            if key.lower() == low:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Aligned span: source.text[source_start:source_end] ~ page.full_text[page_start:page_end]."""
+
+    source_start: int
+    source_end: int
+    page_start: int
+    page_end: int
+
+
+@dataclass(frozen=True)
+class Match:
+    source_url: str
+    coverage: float  # share of the source's tokens found on the page, 0..1
+    kind: CopyKind
+    passages: tuple[Passage, ...] = ()
+    score: float = 0.0  # retrieval estimate of containment
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    severity: Severity = "error"
+    description: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    source_file: str = ""
+    line: int = 0
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.kind, self.severity, self.source_file))
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    publisher: str
+    rules: tuple[Rule, ...]
+    path: str = ""
+    policy_url: str = ""
+    policy_read: str = ""  # date the policy was read
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule judged on one copy."""
+
+    rule: str
+    kind: str
+    passed: bool
+    severity: Severity
+    message: str
+    evidence: str | None = None
+    first_seen: str | None = None  # set from scan history
+    new: bool | None = None  # set from scan history
+    triage: str | None = None  # false-positive | licensed | notified | ignored
+
+    @property
+    def counts_as_violation(self) -> bool:
+        return not self.passed and self.severity == "error" and self.triage is None
+
+
+@dataclass(frozen=True)
+class Copy:
+    url: str
+    site: str
+    source_url: str
+    coverage: float
+    kind: CopyKind
+    verdict: Verdict
+    passages: tuple[Passage, ...]
+    checks: tuple[Finding, ...]
+    title: str = ""
+    source_title: str = ""
+    fetched_at: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    url: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Resolved:
+    url: str
+    source_url: str
+    rule: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ScanInfo:
+    started: str
+    finished: str
+    sources: int
+    pages_fetched: int
+    sites: tuple[str, ...] = ()
+    rules: str = ""
+    pages_unchanged: int = 0
+    scan_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    scan: ScanInfo
+    copies: tuple[Copy, ...]
+    skipped: tuple[Skipped, ...] = ()
+    resolved: tuple[Resolved, ...] = ()
+
+    @property
+    def violations(self) -> tuple[Copy, ...]:
+        return tuple(c for c in self.copies if c.verdict == "violation")
+
+    @property
+    def new_violations(self) -> tuple[Copy, ...]:
+        return tuple(
+            c for c in self.violations if any(f.counts_as_violation and f.new for f in c.checks)
+        )
+
+    def exit_code(self, fail_on: Literal["any", "new"] = "any") -> int:
+        """0: no violations; 1: violations (or, with fail_on='new', new ones)."""
+        found = self.new_violations if fail_on == "new" else self.violations
+        return 1 if found else 0
+
+
+def verdict_for(checks: tuple[Finding, ...]) -> Verdict:
+    return "violation" if any(f.counts_as_violation for f in checks) else "compliant"
