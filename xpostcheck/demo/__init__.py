@@ -1,0 +1,1 @@
+"""The bundled demo: a publisher corpus and republisher sites served on loopback."""
