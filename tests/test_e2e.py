@@ -1,0 +1,259 @@
+"""End to end: a real loopback site, the Global Research pack, the CLI and its exit codes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from xpostcheck.cli import main
+from xpostcheck.demo.web import load_corpus
+
+GR = "https://www.globalresearch.ca"
+
+
+def _paras(text: str) -> str:
+    return "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title></head><body>"
+        '<header><nav><a href="/">Home</a> <a href="/about">About</a></nav></header>'
+        f"<main><article><h1>{title}</h1>{body}</article></main>"
+        "<footer><p>A community blog.</p></footer></body></html>"
+    )
+
+
+def _credit(author: str, url: str | None, *, source: bool = True, copyright: bool = True) -> str:
+    out = ""
+    if source:
+        out += "<p>The original source of this article is Global Research</p>"
+    if copyright:
+        out += f"<p>Copyright © {author}, Global Research, 2026</p>"
+    if url:
+        out += f'<p><a href="{url}">Read the original article</a></p>'
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[dict[str, Any]]:
+    """The demo's fixture articles, presented as Global Research articles."""
+    out = []
+    for slug, record in load_corpus().items():
+        out.append({**record, "url": f"{GR}/{slug}/5{len(out)}1234"})
+    return out
+
+
+@pytest.fixture(scope="module")
+def site(corpus: list[dict[str, Any]]) -> Iterator[str]:
+    ferry, library, budget, osprey, dredge = corpus
+    pages = {
+        "/compliant": _page(
+            ferry["title"],
+            _paras(ferry["text"])
+            + _credit(ferry["author"], ferry["url"].replace("https://www.", "http://") + "/"),
+        ),
+        "/no-link": _page(
+            library["title"], _paras(library["text"]) + _credit(library["author"], None)
+        ),
+        "/no-copyright": _page(
+            budget["title"],
+            _paras(budget["text"])
+            + _credit(budget["author"], budget["url"] + "?utm_source=feed", copyright=False),
+        ),
+        "/no-credit": _page(osprey["title"], _paras(osprey["text"])),
+        "/unrelated": _page(
+            "Garden club meets on Thursday",
+            "<p>The garden club will meet on Thursday at seven in the parish hall. Members are "
+            "asked to bring seedlings to swap and a plate of something to share. The speaker "
+            "will talk about growing tomatoes in a short northern season.</p>",
+        ),
+    }
+    index = "".join(f'<a href="{p}">{p}</a> ' for p in pages)
+    pages["/"] = _page("Home", index)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = pages.get(self.path)
+            data = (body or "not found").encode()
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def sources(tmp_path: Path, corpus: list[dict[str, Any]]) -> str:
+    path = tmp_path / "sources.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in corpus), encoding="utf-8")
+    return str(path)
+
+
+def _scan(*args: str) -> Any:
+    return CliRunner().invoke(main, ["scan", *args], catch_exceptions=False)
+
+
+def test_scan_of_loopback_site_judges_every_check(site: str, sources: str, tmp_path: Path) -> None:
+    result = _scan(
+        site + "/",
+        "--sources",
+        sources,
+        "--rules",
+        "globalresearch",
+        "--format",
+        "json",
+        "--db",
+        str(tmp_path / "x.db"),
+        "--delay",
+        "0",
+        "--workers",
+        "1",
+        "--quiet",
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["schema_version"] == 1
+    judged = {
+        c["url"].removeprefix(site): {k["kind"]: k["passed"] for k in c["checks"]}
+        for c in report["copies"]
+    }
+    assert judged == {
+        "/compliant": {
+            "attribution": True,
+            "copyright_notice": True,
+            "link_to_original": True,
+            "non_commercial": True,
+        },
+        "/no-link": {
+            "attribution": True,
+            "copyright_notice": True,
+            "link_to_original": False,
+            "non_commercial": True,
+        },
+        "/no-copyright": {
+            "attribution": True,
+            "copyright_notice": False,
+            "link_to_original": True,
+            "non_commercial": True,
+        },
+        "/no-credit": {
+            "attribution": False,
+            "copyright_notice": False,
+            "link_to_original": False,
+            "non_commercial": True,
+        },
+    }
+    verdicts = {c["url"].removeprefix(site): c["verdict"] for c in report["copies"]}
+    assert verdicts == {
+        "/compliant": "compliant",
+        "/no-link": "violation",
+        "/no-copyright": "violation",
+        "/no-credit": "violation",
+    }
+    assert {c["kind"] for c in report["copies"]} == {"full"}
+    assert all(c["coverage"] >= 0.95 for c in report["copies"])
+    assert report["scan"]["pages_fetched"] == 6
+
+
+def test_compliant_single_url_exits_0(site: str, sources: str, tmp_path: Path) -> None:
+    result = _scan(
+        "--url",
+        site + "/compliant",
+        "--sources",
+        sources,
+        "--rules",
+        "globalresearch",
+        "--db",
+        str(tmp_path / "x.db"),
+        "--quiet",
+        "-f",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    assert [c["verdict"] for c in json.loads(result.stdout)["copies"]] == ["compliant"]
+
+
+def _one_error_line(result: Any) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_missing_sources_file_exits_2(site: str, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.jsonl"
+    result = _scan(
+        site + "/",
+        "--sources",
+        str(missing),
+        "--rules",
+        "globalresearch",
+        "--db",
+        str(tmp_path / "x.db"),
+    )
+    assert result.exit_code == 2
+    assert str(missing) in _one_error_line(result)
+
+
+def test_unknown_pack_exits_2(site: str, sources: str, tmp_path: Path) -> None:
+    result = _scan(
+        site + "/", "--sources", sources, "--rules", "no-such-pack", "--db", str(tmp_path / "x.db")
+    )
+    assert result.exit_code == 2
+    assert "no-such-pack" in _one_error_line(result)
+
+
+def test_invalid_rule_file_exits_2_naming_file_and_line(
+    site: str, sources: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\npublisher = "X"\n[[rule]]\nid = "a"\nkind = = "attribution"\n')
+    result = _scan(
+        site + "/", "--sources", sources, "--rules", str(bad), "--db", str(tmp_path / "x.db")
+    )
+    assert result.exit_code == 2
+    line = _one_error_line(result)
+    assert f"{bad}:5" in line
+
+
+def test_no_site_reachable_exits_3(sources: str, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = _scan(
+        f"http://127.0.0.1:{port}/",
+        "--sources",
+        sources,
+        "--rules",
+        "globalresearch",
+        "--db",
+        str(tmp_path / "x.db"),
+        "--quiet",
+    )
+    assert result.exit_code == 3
+    assert f"127.0.0.1:{port}" in _one_error_line(result)
+
+
+def test_nothing_to_scan_is_a_usage_error(sources: str) -> None:
+    result = _scan("--sources", sources, "--rules", "globalresearch")
+    assert result.exit_code == 2
+    assert "nothing to scan" in _one_error_line(result)

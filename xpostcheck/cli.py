@@ -1,0 +1,391 @@
+"""The command line. The only module that imports click, prints or exits.
+
+Exit codes: 0 scanned, no violations; 1 violations found; 2 usage, config or rule-file error
+(nothing was scanned); 3 the scan itself failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import XPostCheckError
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+log = logging.getLogger("xpostcheck")
+
+
+class _Group(click.Group):
+    """Turns every XPostCheckError into one line on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except XPostCheckError as exc:
+            click.echo(f"xpostcheck: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("xpostcheck: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xpostcheck")
+@click.option("-v", "--verbose", count=True, help="Log more on stderr (-vv for debug).")
+def main(verbose: int) -> None:
+    """Find republished copies of a publisher's articles and check them against its
+    cross-post rules."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+# --- scan --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, str], None] | None]:
+    """A live progress line on stderr, only when stderr is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    counts = {"fetched": 0, "copy": 0, "skipped": 0}
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting")
+
+        def update(event: str, detail: str) -> None:
+            if event == "sources":
+                bar.update(task, description=f"indexed {detail} source articles; crawling")
+                return
+            counts[event] = counts.get(event, 0) + 1
+            bar.update(
+                task,
+                description=(
+                    f"{counts['fetched']} pages, {counts['copy']} with copies, "
+                    f"{counts['skipped']} skipped  {detail[:60]}"
+                ),
+            )
+
+        yield update
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise XPostCheckError(f"cannot write the report: {exc}", where=output) from None
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+@main.command()
+@click.argument("site", nargs=-1)
+@click.option(
+    "--sources", "-s", multiple=True, help="JSON Lines, feed, sitemap, URL list or folder."
+)
+@click.option(
+    "--rules", "-r", help="A pack in rules/ (see 'xpostcheck rules list') or a TOML file."
+)
+@click.option("--site", "sites", multiple=True, help="A site to crawl (same as a SITE argument).")
+@click.option("--sites-file", type=click.Path(dir_okay=False), help="One site URL per line.")
+@click.option("--url", "urls", multiple=True, help="Fetch this page only, without crawling.")
+@click.option("--db", help="SQLite file (default ./xpostcheck.db) or postgresql://...")
+@click.option("--index", help="Source index file (default: beside the database).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv", "html"]))
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option(
+    "--fail-on", type=click.Choice(["any", "new"]), help="Exit 1 on any or new violations."
+)
+@click.option("--delay", type=float, help="Seconds between two requests to one host (default 1).")
+@click.option("--threads", type=int, help="Fetching threads (default 16).")
+@click.option("--workers", type=int, help="Extraction processes (default: automatic).")
+@click.option("--max-pages", type=int, help="Pages per site (default 500).")
+@click.option("--max-depth", type=int, help="Link depth from the site's start page (default 10).")
+@click.option("--contact", help="Contact URL or e-mail put in the User-Agent.")
+@click.option("--min-coverage", type=float, help="Share of a source that makes a copy (0.15).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config TOML.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
+def scan(site: tuple[str, ...], config_path: str | None, quiet: bool, **flags: Any) -> None:
+    """Crawl SITE... (and --url pages), find copies of the sources, check them against the
+    rules, and report.
+
+    \b
+    Exit codes: 0 no violations, 1 violations found, 2 usage/config/rule error,
+    3 the scan failed (for example no site reachable).
+    """
+    from .config import build_settings, read_config
+
+    flags["sites"] = tuple(site) + tuple(flags.get("sites") or ())
+    flags["format"] = flags.pop("fmt")
+    settings = build_settings(read_config(config_path), flags)
+    code = _run_scan(settings, quiet=quiet)
+    sys.exit(code)
+
+
+def _run_scan(settings: Any, *, quiet: bool) -> int:
+    from .report import FORMATS, summary_line
+    from .scan import run_scan
+
+    with _progress(not quiet) as progress:
+        result = run_scan(settings, progress=progress)
+    text = FORMATS[settings.format].render(result.report, result.context)
+    _emit(text, settings.output)
+    if not quiet:
+        where = f" (report in {settings.output})" if settings.output else ""
+        click.echo(summary_line(result.report) + where, err=True)
+    code: int = result.report.exit_code(settings.fail_on)
+    return code
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--output",
+    "-o",
+    default="xpostcheck-demo-report.json",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the JSON report.",
+)
+@click.option("--keep-serving", is_flag=True, help="Leave the demo web running until Ctrl-C.")
+def demo(output: str, keep_serving: bool) -> None:
+    """Serve a bundled demo web on loopback, scan it end to end, print the table and write
+    the JSON report. Exits 0 when the demo ran."""
+    from .demo.web import demo_web
+    from .report import FORMATS, summary_line
+    from .scan import run_scan
+
+    with demo_web() as web:
+        click.echo(f"Demo web serving {len(web.sites)} republisher sites on loopback:", err=True)
+        for url in web.sites:
+            click.echo(f"  {url}", err=True)
+        with _progress(True) as progress:
+            result = run_scan(web.settings(), progress=progress)
+        click.echo(FORMATS["table"].render(result.report, result.context))
+        json_text = FORMATS["json"].render(result.report, result.context)
+        _emit(json_text, output)
+        click.echo(summary_line(result.report), err=True)
+        click.echo(f"JSON report written to {Path(output).resolve()}", err=True)
+        if keep_serving:
+            click.echo("Serving until Ctrl-C.", err=True)
+            web.wait()
+    sys.exit(EXIT_OK)
+
+
+# --- explain -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("url")
+@click.option("--rules", "-r", required=True, help="A pack name or a rule file.")
+@click.option("--sources", "-s", multiple=True, required=True, help="The publisher's articles.")
+@click.option("--min-coverage", type=float, help="Share of a source that makes a copy (0.15).")
+def explain(url: str, rules: str, sources: tuple[str, ...], min_coverage: float | None) -> None:
+    """Fetch URL and show every check with its evidence."""
+    import tempfile
+
+    from .config import build_settings
+    from .scan import run_scan
+
+    with tempfile.TemporaryDirectory(prefix="xpostcheck-explain-") as tmp:
+        flags = {
+            "sources": sources,
+            "rules": rules,
+            "urls": (url,),
+            "db": f"{tmp}/explain.db",
+            "min_coverage": min_coverage,
+            "workers": 1,
+        }
+        result = run_scan(build_settings({}, flags))
+    report = result.report
+    for skip in report.skipped:
+        click.echo(f"skipped {skip.url}: {skip.reason}")
+    if not report.copies:
+        click.echo(f"{url}: no copy of any of the {report.scan.sources} source articles found.")
+        sys.exit(EXIT_OK)
+    for copy in report.copies:
+        click.echo(f"{copy.url}")
+        click.echo(f"  copy of   {copy.source_url}  ({copy.source_title})")
+        click.echo(f"  coverage  {copy.coverage:.0%} ({copy.kind}), {len(copy.passages)} passages")
+        click.echo(f"  verdict   {copy.verdict}")
+        for check in copy.checks:
+            mark = "PASS" if check.passed else "FAIL"
+            click.echo(f"  {mark} {check.severity:<7} {check.rule} [{check.kind}]: {check.message}")
+            if check.evidence:
+                click.echo(f"       evidence: {check.evidence}")
+    sys.exit(report.exit_code())
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+@main.group("rules")
+def rules_group() -> None:
+    """List, show and validate rule packs."""
+
+
+@rules_group.command("list")
+def rules_list() -> None:
+    """List the rule packs shipped in rules/."""
+    from .rules import list_packs
+
+    for pack in list_packs():
+        click.echo(
+            f"{pack.name:<22} {pack.publisher:<28} {len(pack.rules):>2} rules  {pack.policy_url}"
+        )
+
+
+@rules_group.command("show")
+@click.argument("pack")
+def rules_show(pack: str) -> None:
+    """Show the rules of PACK (a pack name or a file)."""
+    from .rules import describe_ruleset, load_ruleset
+
+    click.echo(describe_ruleset(load_ruleset(pack)))
+
+
+@rules_group.command("validate")
+@click.argument("path", type=click.Path())
+def rules_validate(path: str) -> None:
+    """Validate a rule file or every .toml in a folder. Exit 2 when any is invalid."""
+    from .rules import validate
+
+    errors = validate(path)
+    for error in errors:
+        click.echo(f"xpostcheck: error: {error}", err=True)
+    if errors:
+        sys.exit(EXIT_USAGE)
+    click.echo(f"{path}: valid")
+
+
+# --- review: history, evidence, triage, notice -----------------------------------------------
+
+_db_option = click.option(
+    "--db", default="xpostcheck.db", show_default=True, help="The scan database."
+)
+
+
+def _open_existing(db: str) -> Any:
+    from .store import open_store
+
+    if "://" not in db and not Path(db).exists():
+        raise XPostCheckError(
+            "no scan database here; run 'xpostcheck scan' first or pass --db", where=db
+        )
+    return open_store(db)
+
+
+@main.command()
+@_db_option
+@click.option("--limit", default=20, show_default=True, help="How many scans to list.")
+def history(db: str, limit: int) -> None:
+    """List past scans and their counts, newest first."""
+    from .review import format_history
+
+    store = _open_existing(db)
+    try:
+        click.echo(format_history(store.history(limit)))
+    finally:
+        store.close()
+
+
+@main.command()
+@click.argument("url")
+@_db_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write the WARC here (default: <host>.warc.gz in this folder).",
+)
+def evidence(url: str, db: str, output: str | None) -> None:
+    """Export the WARC evidence recorded for URL: the exact response as it was seen."""
+    from .urls import host_of
+
+    store = _open_existing(db)
+    try:
+        data = store.evidence(url)
+    finally:
+        store.close()
+    if data is None:
+        raise XPostCheckError(
+            "no evidence recorded for this URL (only pages holding copies are archived)", where=url
+        )
+    target = Path(output or f"{host_of(url) or 'evidence'}.warc.gz")
+    target.write_bytes(data)
+    click.echo(f"wrote {len(data)} bytes of WARC evidence to {target}")
+
+
+@main.command()
+@click.argument("url")
+@click.option(
+    "--as",
+    "status",
+    required=True,
+    type=click.Choice(["false-positive", "licensed", "notified", "ignored"]),
+)
+@click.option("--note", default="", help="Why; kept with the triage mark.")
+@click.option("--source", "source_url", help="Only the copy of this source article.")
+@click.option("--rule", help="Only this rule id.")
+@_db_option
+def triage(
+    url: str, status: str, note: str, source_url: str | None, rule: str | None, db: str
+) -> None:
+    """Mark the findings on URL as triaged; later scans keep them visible but not counted."""
+    store = _open_existing(db)
+    try:
+        rows = store.triage(url, status, note=note, source_url=source_url, rule=rule)
+    finally:
+        store.close()
+    if rows == 0:
+        raise XPostCheckError(
+            "no recorded findings for this URL; check the URL against 'xpostcheck scan' output",
+            where=url,
+        )
+    click.echo(f"marked {rows} finding(s) on {url} as {status}")
+
+
+@main.command()
+@click.argument("url")
+@_db_option
+@click.option("--rules", "-r", required=True, help="The pack the copy was checked against.")
+@click.option(
+    "--template",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Your own notice template (jinja2).",
+)
+@click.option("--index", help="Source index file (default: beside the database).")
+def notice(url: str, db: str, rules: str, template: str | None, index: str | None) -> None:
+    """Draft a polite, specific compliance request for the copy at URL."""
+    from .review import notice_for
+
+    store = _open_existing(db)
+    try:
+        click.echo(
+            notice_for(store, url, rules, index_path=index or f"{db}.index", template_path=template)
+        )
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,313 @@
+"""One scan, wired from the stages: sources, index, crawl, extract, match, checks, store.
+
+This module holds no click and prints nothing: `cli.py` drives it, and so can any Python caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .checks import run_checks
+from .config import Settings
+from .crawl import CrawlConfig, Crawler
+from .errors import ScanFailed, SourceError
+from .extract import extract_page
+from .fetch import FetchConfig, Fetcher
+from .match import MatchConfig, SourceIndex
+from .models import (
+    Copy,
+    Fetched,
+    Match,
+    Page,
+    Report,
+    RuleSet,
+    ScanInfo,
+    Skipped,
+    verdict_for,
+)
+from .report import RenderContext
+from .rules import apply_overrides, load_ruleset
+from .siteprofile import SiteProfile
+from .sources import load_sources_report
+from .store import Store, open_store
+from .urls import host_of
+
+# (event, detail): "sources" n | "fetched" url | "skipped" url | "copy" url
+ProgressFn = Callable[[str, str], None]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    report: Report
+    context: RenderContext
+    ruleset: RuleSet
+
+
+@dataclass
+class _Pending:
+    """A page that holds at least one copy, waiting for the site's chrome profile."""
+
+    page: Page
+    matches: list[Match]
+
+
+@dataclass
+class _State:
+    skipped: list[Skipped] = field(default_factory=list)
+    pending: list[_Pending] = field(default_factory=list)
+    carried: list[Copy] = field(default_factory=list)
+    profiles: dict[str, SiteProfile] = field(default_factory=dict)
+    fetched: int = 0
+    unchanged: int = 0
+
+
+# --- process-pool workers: one index per worker, loaded once -------------------------------
+
+# Filled by the pool initializer inside each worker process (spawned, so never shared with the
+# parent); the parent process never touches it.
+_WORKER_INDEX: list[SourceIndex] = []
+
+
+def _init_worker(index_path: str) -> None:
+    _WORKER_INDEX.append(SourceIndex.load(index_path))
+
+
+def _analyse_in_worker(fetched: Fetched) -> tuple[Page, list[Match]]:
+    return analyse(fetched, _WORKER_INDEX[0])
+
+
+def analyse(fetched: Fetched, index: SourceIndex) -> tuple[Page, list[Match]]:
+    """Extract a fetched page and match it against the index."""
+    page = extract_page(fetched)
+    return page, index.match(page.full_text) if page.full_text else []
+
+
+def scan_key(settings: Settings, ruleset: RuleSet) -> str:
+    """Scans with the same sites, single URLs and rules compare with each other in history."""
+    parts = sorted(settings.sites) + ["--url"] + sorted(settings.urls) + ["--rules", ruleset.name]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+class Scanner:
+    """Runs one scan. Owns its fetcher, crawler, index and store for the scan's lifetime."""
+
+    def __init__(self, settings: Settings, *, progress: ProgressFn | None = None) -> None:
+        self.settings = settings
+        self.progress: ProgressFn = progress or (lambda _event, _detail: None)
+        ruleset = load_ruleset(settings.rules)
+        if settings.rule_overrides:
+            ruleset = apply_overrides(ruleset, settings.rule_overrides)
+        self.ruleset = ruleset
+        named = {host_of(u) for u in settings.sites + settings.urls}
+        named |= {host_of(s) for s in settings.sources if s.startswith(("http://", "https://"))}
+        self.fetcher = Fetcher(
+            FetchConfig(
+                contact=settings.contact,
+                deadline=settings.timeout,
+                allowed_hosts=frozenset(h for h in named if h),
+            )
+        )
+        self.crawl_config = CrawlConfig(
+            max_pages_per_site=settings.max_pages,
+            max_depth=settings.max_depth,
+            threads=settings.threads,
+            delay=settings.delay,
+        )
+        self.match_config = MatchConfig(min_coverage=settings.min_coverage)
+        # The index is kept beside the database so that a scheduled scan does not rebuild it.
+        self.index_path = settings.index or ("" if "://" in settings.db else f"{settings.db}.index")
+
+    # -- stages ---------------------------------------------------------------------------
+
+    def _load_index(self) -> tuple[SourceIndex, list[Skipped]]:
+        articles, skipped = load_sources_report(
+            list(self.settings.sources), fetch=self.fetcher.fetch, publisher=self.ruleset.publisher
+        )
+        if not articles:
+            raise SourceError(
+                "no articles could be read from the sources; check the files or URLs given",
+                where=", ".join(self.settings.sources),
+            )
+        path = self.index_path
+        if path and Path(path).exists():
+            index = SourceIndex.load(path)
+        else:
+            index = SourceIndex(self.match_config)
+        changed = index.add(articles)
+        if path and (changed or not Path(path).exists()):
+            index.save(path)
+        self.progress("sources", str(len(index)))
+        return index, skipped
+
+    def _workers(self) -> int:
+        if self.settings.workers > 0:
+            return self.settings.workers
+        # Processes pay for themselves only on real crawls; single pages stay in-process.
+        return min(os.cpu_count() or 1, 4) if self.settings.sites else 1
+
+    def _analysed(
+        self, events: Iterator[Fetched | Skipped], index: SourceIndex
+    ) -> Iterator[tuple[Fetched, Page, list[Match]] | Skipped | Fetched]:
+        """Extract and match every page, in a process pool when there is more than one worker.
+
+        Yields (fetched, page, matches) for analysed pages, Skipped as they come, and Fetched
+        for unchanged pages (conditional request answered 304).
+        """
+        workers = self._workers()
+        if workers <= 1:
+            for event in events:
+                if isinstance(event, Skipped) or event.unchanged:
+                    yield event
+                    continue
+                try:
+                    page, matches = analyse(event, index)
+                except Exception as exc:  # one bad page never stops the scan
+                    yield Skipped(event.final_url, f"extraction failed: {exc}")
+                    continue
+                yield event, page, matches
+            return
+        with tempfile.TemporaryDirectory(prefix="xpostcheck-") as tmp:
+            index_path = self.index_path
+            if not index_path or not Path(index_path).exists():
+                index_path = os.path.join(tmp, "index")
+                index.save(index_path)
+            # spawn, not fork: the crawler's threads are already running in this process.
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(index_path,),
+            ) as pool:
+                inflight: list[tuple[Fetched, Future[tuple[Page, list[Match]]]]] = []
+
+                def drain(limit: int) -> Iterator[tuple[Fetched, Page, list[Match]] | Skipped]:
+                    while len(inflight) > limit:
+                        fetched, fut = inflight.pop(0)
+                        try:
+                            page, matches = fut.result()
+                        except Exception as exc:
+                            yield Skipped(fetched.final_url, f"extraction failed: {exc}")
+                            continue
+                        yield fetched, page, matches
+
+                for event in events:
+                    if isinstance(event, Skipped) or event.unchanged:
+                        yield event
+                        continue
+                    inflight.append((event, pool.submit(_analyse_in_worker, event)))
+                    yield from drain(workers * 4)
+                yield from drain(0)
+
+    def run(self) -> ScanResult:
+        settings = self.settings
+        started = now_iso()
+        store = open_store(settings.db)
+        try:
+            index, source_skips = self._load_index()
+            state = _State(skipped=list(source_skips))
+            key = scan_key(settings, self.ruleset)
+            scan_id = store.begin_scan(key, started)
+            crawler = Crawler(self.fetcher, self.crawl_config, known=store.page_state)
+            events = crawler.crawl(list(settings.sites), list(settings.urls))
+            for item in self._analysed(events, index):
+                self._take(item, store, scan_id, state)
+            copies = self._judge(state, index) + state.carried
+            copies.sort(key=lambda c: (c.site, c.url, c.source_url))
+            if state.fetched == 0:
+                reasons = "; ".join(f"{s.url}: {s.reason}" for s in state.skipped[:5])
+                raise ScanFailed(f"no page could be fetched ({reasons or 'nothing to fetch'})")
+            info = ScanInfo(
+                started=started,
+                finished=now_iso(),
+                sources=len(index),
+                pages_fetched=state.fetched,
+                sites=settings.sites + settings.urls,
+                rules=self.ruleset.name,
+                pages_unchanged=state.unchanged,
+            )
+            report = Report(scan=info, copies=tuple(copies), skipped=tuple(state.skipped))
+            report = store.finish_scan(scan_id, report)
+            pages = {p.page.url: p.page.full_text for p in state.pending}
+            sources = {c.source_url: a for c in copies if (a := index.get(c.source_url))}
+            return ScanResult(report, RenderContext(sources=sources, pages=pages), self.ruleset)
+        finally:
+            store.close()
+            self.fetcher.close()
+
+    def _take(
+        self,
+        item: tuple[Fetched, Page, list[Match]] | Skipped | Fetched,
+        store: Store,
+        scan_id: int,
+        state: _State,
+    ) -> None:
+        if isinstance(item, Skipped):
+            state.skipped.append(item)
+            self.progress("skipped", item.url)
+            return
+        if isinstance(item, Fetched):  # unchanged since the last scan: findings carry over
+            state.fetched += 1
+            state.unchanged += 1
+            store.record_page(scan_id, item, is_copy=False)
+            state.carried.extend(store.previous_copies(item.final_url))
+            self.progress("fetched", item.final_url)
+            return
+        fetched, page, matches = item
+        state.fetched += 1
+        site = host_of(page.url)
+        state.profiles.setdefault(site, SiteProfile()).add(page)
+        store.record_page(scan_id, fetched, is_copy=bool(matches))
+        if matches:
+            state.pending.append(_Pending(page, matches))
+            self.progress("copy", page.url)
+        self.progress("fetched", page.url)
+
+    def _judge(self, state: _State, index: SourceIndex) -> list[Copy]:
+        copies: list[Copy] = []
+        for pending in state.pending:
+            page = pending.page
+            site = host_of(page.url)
+            for match in pending.matches:
+                source = index.get(match.source_url)
+                if source is None:
+                    continue
+                checks = run_checks(
+                    self.ruleset,
+                    page,
+                    source,
+                    match,
+                    profile=state.profiles.get(site),
+                    resolve=self.fetcher.resolve_redirect,
+                )
+                copies.append(
+                    Copy(
+                        url=page.url,
+                        site=site,
+                        source_url=source.url,
+                        coverage=round(match.coverage, 4),
+                        kind=match.kind,
+                        verdict=verdict_for(checks),
+                        passages=match.passages,
+                        checks=checks,
+                        title=page.title,
+                        source_title=source.title,
+                        fetched_at=page.fetched_at,
+                    )
+                )
+        return copies
+
+
+def run_scan(settings: Settings, *, progress: ProgressFn | None = None) -> ScanResult:
+    return Scanner(settings, progress=progress).run()
