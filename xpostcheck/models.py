@@ -163,6 +163,8 @@ class RuleSet:
     policy_url: str = ""
     policy_read: str = ""  # date the policy was read
     description: str = ""
+    aliases: tuple[str, ...] = ()  # other names of the publisher, also tried for {publisher}
+    extends: tuple[str, ...] = ()  # the packs this one builds on, nearest first
 
 
 @dataclass(frozen=True)
