@@ -78,6 +78,7 @@ class Link:
     text: str  # anchor text, whitespace collapsed
     rel: tuple[str, ...] = ()
     region: Region = "chrome"
+    hidden: bool = False  # inside a display:none / visibility:hidden / [hidden] element
 
 
 @dataclass(frozen=True)
