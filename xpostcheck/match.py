@@ -1,0 +1,615 @@
+"""Find whole, partial and edited copies of source articles in a page's text.
+
+Two steps (see docs/matching.md):
+
+1. **Retrieval.** Every source keeps a sample of its word 5-gram shingles (hash mod a power of
+   two) in an inverted index held in compact sorted arrays. A page looks up *all* its shingles;
+   a source's estimated containment is the share of its samples found on the page. Shingles
+   held by many sources (stock phrases) are ignored.
+2. **Alignment.** Each candidate is tiled against the page with runs of at least ``shingle``
+   identical tokens (greedy string tiling on shingle anchors, so reordered paragraphs count);
+   neighbouring tiles with small gaps are bridged, so a changed word does not split a passage.
+   Coverage is the share of the source's tokens inside the passages.
+
+A match is a copy when coverage >= ``min_coverage`` and it spans >= ``min_words`` source
+tokens (or the whole source is there, for sources shorter than that).
+
+The index is saved as one file: a JSON header and raw numpy arrays, read back with a
+read-only memory map, so worker processes share it through the page cache and loading it
+runs no code from the file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import ConfigError, XPostCheckError
+from .models import CopyKind, Match, Passage, SourceArticle
+from .textnorm import Tokens, shingle_hashes, token_hashes, tokenize
+
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+U32 = npt.NDArray[np.uint32]
+
+INDEX_FORMAT = 1
+_MAGIC = b"XPCINDEX"
+_PREAMBLE = struct.Struct("<8sIIQ")  # magic, format, reserved, header length
+_ALIGN = 64
+_HASH_CACHE_LIMIT = 1_000_000
+_MAX_REPEAT = 64  # a shingle repeated more often than this in one source anchors nothing
+
+
+class IndexFileError(XPostCheckError):
+    """A saved index cannot be read: missing, corrupt, or written by another format."""
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Thresholds of the matcher. The first two decide what counts as a copy.
+
+    Kinds: ``full`` when coverage >= full_coverage, ``partial`` when >= partial_coverage,
+    ``excerpt`` below that (but at or above min_coverage).
+    """
+
+    min_coverage: float = 0.15  # below this share of the source it is a quotation, not a copy
+    min_words: int = 50  # fewer matched source words than this is not a copy
+    full_coverage: float = 0.9
+    partial_coverage: float = 0.5
+    shingle: int = 5  # tokens per shingle, and the shortest run that counts in alignment
+    modulus: int = 8  # a source keeps shingles whose hash is 0 mod this (a power of two) ...
+    min_samples: int = 48  # ... halving it until at least this many are kept, down to 1
+    max_df: int = 32  # a shingle in more sources than this is a stock phrase ...
+    max_df_share: float = 0.25  # ... or in more than this share of them (at least 2 kept)
+    max_gap: int = 8  # bridge tiles separated by at most this many tokens on both sides
+    min_estimate: float = 0.05  # retrieval: least estimated containment worth aligning
+    candidates: int = 20  # retrieval: most sources aligned per page
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0.0 <= self.min_coverage <= 1.0:
+            problems.append("min_coverage must be between 0 and 1")
+        if not self.min_coverage <= self.partial_coverage <= self.full_coverage <= 1.0:
+            problems.append("need min_coverage <= partial_coverage <= full_coverage <= 1")
+        if self.min_words < 0:
+            problems.append("min_words must be >= 0")
+        if not 2 <= self.shingle <= 32:
+            problems.append("shingle must be between 2 and 32")
+        if self.modulus < 1 or self.modulus & (self.modulus - 1):
+            problems.append("modulus must be a power of two")
+        if self.min_samples < 1 or self.max_df < 1 or self.candidates < 1 or self.max_gap < 0:
+            problems.append("min_samples, max_df and candidates must be >= 1, max_gap >= 0")
+        if not 0.0 < self.max_df_share <= 1.0 or not 0.0 <= self.min_estimate <= 1.0:
+            problems.append("max_df_share must be in (0, 1] and min_estimate in [0, 1]")
+        if problems:
+            raise ConfigError("invalid match settings: " + "; ".join(problems))
+
+    def kind_for(self, coverage: float) -> CopyKind:
+        if coverage >= self.full_coverage:
+            return "full"
+        if coverage >= self.partial_coverage:
+            return "partial"
+        return "excerpt"
+
+    def is_copy(self, coverage: float, matched_words: int) -> bool:
+        """A copy, not a quotation: enough of the source, and enough words (or all of it)."""
+        if coverage < self.min_coverage or matched_words == 0:
+            return False
+        return matched_words >= self.min_words or coverage >= self.full_coverage
+
+    def df_limit(self, sources: int) -> int:
+        """Largest number of sources a shingle may be in and still count for retrieval."""
+        return max(2, min(self.max_df, int(self.max_df_share * sources)))
+
+
+# Settings that shape the saved arrays; thresholds may change between runs, these may not.
+_SHAPING = ("shingle", "modulus", "min_samples")
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """How one source lies on one page."""
+
+    coverage: float  # share of source tokens inside passages
+    matched_words: int  # source tokens inside passages
+    source_words: int
+    passages: tuple[Passage, ...]  # in source order, character offsets
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    tokens: Tokens
+    shingles: U64
+
+
+def _prepare(text: str, k: int, cache: dict[str, int]) -> _Prepared:
+    tokens = tokenize(text)
+    if len(cache) > _HASH_CACHE_LIMIT:
+        cache.clear()
+    return _Prepared(tokens, shingle_hashes(token_hashes(tokens.words, cache), k))
+
+
+def _runs(src: U64, page: U64, k: int) -> list[tuple[int, int, int]]:
+    """Maximal runs of equal shingles on one diagonal: (source token, page token, tokens)."""
+    if not src.size or not page.size:
+        return []
+    order = np.argsort(src, kind="stable")
+    ordered = src[order]
+    lo = np.searchsorted(ordered, page, "left")
+    count = np.searchsorted(ordered, page, "right") - lo
+    count[count > _MAX_REPEAT] = 0
+    total = int(count.sum())
+    if total == 0:
+        return []
+    j = np.repeat(np.arange(page.size, dtype=np.int64), count)
+    first = np.repeat(lo - (np.cumsum(count) - count), count)
+    i = order[first + np.arange(total, dtype=np.int64)].astype(np.int64)
+    diagonal = j - i
+    o = np.lexsort((i, diagonal))
+    i, j, diagonal = i[o], j[o], diagonal[o]
+    cut = np.empty(total, dtype=bool)
+    cut[0] = True
+    cut[1:] = (diagonal[1:] != diagonal[:-1]) | (i[1:] != i[:-1] + 1)
+    starts = np.flatnonzero(cut)
+    lengths = np.diff(np.append(starts, total)) + (k - 1)
+    return list(zip(i[starts].tolist(), j[starts].tolist(), lengths.tolist(), strict=True))
+
+
+def _free_runs(free: npt.NDArray[np.bool_], least: int) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], free.view(np.int8), [0]))))
+    return [
+        (int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= least
+    ]
+
+
+def _align(src: _Prepared, page: _Prepared, config: MatchConfig) -> Alignment:
+    k = config.shingle
+    n_src, n_page = len(src.tokens), len(page.tokens)
+    runs = _runs(src.shingles, page.shingles, k)
+    runs.sort(key=lambda r: (-r[2], r[0], r[1]))
+    src_used = np.zeros(n_src, dtype=bool)
+    page_used = np.zeros(n_page, dtype=bool)
+    tiles: list[tuple[int, int, int]] = []
+    for si, pj, length in runs:
+        s_part, p_part = src_used[si : si + length], page_used[pj : pj + length]
+        if s_part.any() or p_part.any():
+            pieces = _free_runs(~(s_part | p_part), k)
+        else:
+            pieces = [(0, length)]
+        for a, b in pieces:
+            tiles.append((si + a, pj + a, b - a))
+            s_part[a:b] = True
+            p_part[a:b] = True
+    tiles.sort()
+    spans: list[list[int]] = []  # [source start, source end, page start, page end) in tokens
+    for si, pj, length in tiles:
+        if spans:
+            last = spans[-1]
+            if 0 <= si - last[1] <= config.max_gap and 0 <= pj - last[3] <= config.max_gap:
+                last[1], last[3] = si + length, pj + length
+                continue
+        spans.append([si, si + length, pj, pj + length])
+    matched = sum(s1 - s0 for s0, s1, _, _ in spans)
+    ss, se = src.tokens.starts, src.tokens.ends
+    ps, pe = page.tokens.starts, page.tokens.ends
+    passages = tuple(
+        Passage(int(ss[s0]), int(se[s1 - 1]), int(ps[p0]), int(pe[p1 - 1]))
+        for s0, s1, p0, p1 in spans
+    )
+    return Alignment(matched / n_src if n_src else 0.0, matched, n_src, passages)
+
+
+def align(source_text: str, page_text: str, config: MatchConfig | None = None) -> Alignment:
+    """Align one source text with one page text, without any index."""
+    cfg = config or MatchConfig()
+    cache: dict[str, int] = {}
+    return _align(
+        _prepare(source_text, cfg.shingle, cache), _prepare(page_text, cfg.shingle, cache), cfg
+    )
+
+
+def _sample(shingles: U64, config: MatchConfig) -> U64:
+    """The distinct shingles a source keeps in the index (hash mod m == 0, m adaptive)."""
+    distinct = np.unique(shingles)
+    m = config.modulus
+    while m > 1 and distinct.size // m < config.min_samples:
+        m //= 2
+    kept: U64 = distinct[(distinct & np.uint64(m - 1)) == 0]
+    return kept
+
+
+def _meta(article: SourceArticle) -> dict[str, Any]:
+    data = asdict(article)
+    del data["url"], data["text"]
+    return data
+
+
+def _article(url: str, text: str, meta: dict[str, Any]) -> SourceArticle:
+    return SourceArticle(
+        url=url,
+        title=str(meta.get("title", "")),
+        text=text,
+        authors=tuple(meta.get("authors", ())),
+        published=meta.get("published"),
+        publisher=str(meta.get("publisher", "")),
+        images=tuple(meta.get("images", ())),
+        html=meta.get("html"),
+    )
+
+
+@dataclass
+class _Blob:
+    """Byte strings stored end to end, read lazily from a memory map."""
+
+    data: npt.NDArray[np.uint8]
+    offsets: I64
+
+    def get(self, i: int) -> str:
+        return bytes(self.data[self.offsets[i] : self.offsets[i + 1]]).decode("utf-8")
+
+    def get_bytes(self, i: int) -> bytes:
+        return bytes(self.data[self.offsets[i] : self.offsets[i + 1]])
+
+
+def _pack(items: list[bytes]) -> tuple[npt.NDArray[np.uint8], I64]:
+    lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+    offsets = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return np.frombuffer(b"".join(items), dtype=np.uint8), offsets
+
+
+class SourceIndex:
+    """The publisher's articles, indexed for finding copies of them in pages."""
+
+    def __init__(self, config: MatchConfig | None = None) -> None:
+        self.config = config or MatchConfig()
+        self._urls: list[str] = []  # doc id -> url (dead docs keep theirs)
+        self._doc_of: dict[str, int] = {}  # url -> live doc id
+        self._alive = bytearray()
+        self._added: dict[int, SourceArticle] = {}  # docs not in the loaded file
+        self._base_text: _Blob | None = None  # docs 0 .. base_docs-1, from the loaded file
+        self._base_meta: _Blob | None = None
+        self._base_docs = 0
+        self._pending: list[tuple[U64, int]] = []  # sampled shingles of docs not merged yet
+        self._dirty = False
+        self._keys: U64 = np.zeros(0, dtype=np.uint64)  # sorted distinct sampled shingles
+        self._offsets: I64 = np.zeros(1, dtype=np.int64)  # postings of key i: [o[i], o[i+1])
+        self._postings: U32 = np.zeros(0, dtype=np.uint32)  # doc ids
+        self._effective: I64 = np.zeros(0, dtype=np.int64)  # per doc: samples not stock
+        self._df_limit = 2
+        self._directory: I64 = np.zeros(2, dtype=np.int64)
+        self._dir_shift = 63
+        self._dir_steps = 1
+        self._hash_cache: dict[str, int] = {}
+
+    # -- contents -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._doc_of)
+
+    def __contains__(self, url: object) -> bool:
+        return url in self._doc_of
+
+    def _text(self, doc: int) -> str:
+        if doc in self._added:
+            return self._added[doc].text
+        assert self._base_text is not None
+        return self._base_text.get(doc)
+
+    def _load_article(self, doc: int) -> SourceArticle:
+        if doc in self._added:
+            return self._added[doc]
+        assert self._base_text is not None and self._base_meta is not None
+        meta = json.loads(self._base_meta.get(doc))
+        return _article(self._urls[doc], self._base_text.get(doc), meta)
+
+    def get(self, url: str) -> SourceArticle | None:
+        doc = self._doc_of.get(url)
+        return None if doc is None else self._load_article(doc)
+
+    def articles(self) -> Iterator[SourceArticle]:
+        for doc in sorted(self._doc_of.values()):
+            yield self._load_article(doc)
+
+    def add(self, articles: Iterable[SourceArticle]) -> int:
+        """Add new articles and replace changed ones (same url); returns how many changed."""
+        changed = 0
+        for article in articles:
+            old = self._doc_of.get(article.url)
+            if old is not None:
+                if self._load_article(old) == article:
+                    continue
+                self._alive[old] = 0
+                self._added.pop(old, None)
+                self._dirty = True
+            doc = len(self._urls)
+            self._urls.append(article.url)
+            self._alive.append(1)
+            self._doc_of[article.url] = doc
+            self._added[doc] = article
+            prepared = _prepare(article.text, self.config.shingle, self._hash_cache)
+            self._pending.append((_sample(prepared.shingles, self.config), doc))
+            changed += 1
+        return changed
+
+    # -- the inverted index ---------------------------------------------------------------
+
+    def _flush(self) -> None:
+        """Merge pending samples into the sorted arrays and drop replaced sources."""
+        if not self._pending and not self._dirty:
+            return
+        old_docs = np.repeat(self._keys, np.diff(self._offsets)), self._postings
+        new_keys = [h for h, _ in self._pending]
+        new_docs = [np.full(h.size, d, dtype=np.uint32) for h, d in self._pending]
+        keys = np.concatenate([old_docs[0], *new_keys]).astype(np.uint64, copy=False)
+        docs = np.concatenate([old_docs[1], *new_docs]).astype(np.uint32, copy=False)
+        alive = np.frombuffer(bytes(self._alive), dtype=np.uint8).astype(bool)
+        keep = alive[docs]
+        keys, docs = keys[keep], docs[keep]
+        order = np.lexsort((docs, keys))
+        keys, docs = keys[order], docs[order]
+        self._set_arrays(keys, docs)
+        self._pending.clear()
+        self._dirty = False
+
+    def _set_arrays(self, sorted_keys: U64, docs: U32) -> None:
+        total = sorted_keys.size
+        cut = np.empty(total, dtype=bool)
+        if total:
+            cut[0] = True
+            cut[1:] = sorted_keys[1:] != sorted_keys[:-1]
+        starts = np.flatnonzero(cut)
+        self._keys = sorted_keys[starts]
+        self._offsets = np.append(starts, total).astype(np.int64)
+        self._postings = docs
+        self._derive()
+
+    def _derive(self) -> None:
+        """Stock-phrase limit, effective samples per source, and the lookup directory."""
+        self._df_limit = self.config.df_limit(len(self._doc_of))
+        df = np.diff(self._offsets)
+        counted = np.repeat(df <= self._df_limit, df)
+        self._effective = np.bincount(self._postings[counted], minlength=len(self._urls)).astype(
+            np.int64
+        )
+        n = self._keys.size
+        bits = max(4, min(24, math.ceil(math.log2(max(n, 1) / 4 + 1))))
+        self._dir_shift = 64 - bits
+        bounds = np.arange(1 << bits, dtype=np.uint64) << np.uint64(self._dir_shift)
+        self._directory = np.append(np.searchsorted(self._keys, bounds), n).astype(np.int64)
+        widest = int(np.diff(self._directory).max()) if n else 0
+        self._dir_steps = max(1, math.ceil(math.log2(widest + 1)) + 1)
+
+    def _lookup(self, queries: U64) -> tuple[I64, I64]:
+        """Index of each query among the keys (vectorised binary search), and whether found."""
+        keys, n = self._keys, self._keys.size
+        bucket = (queries >> np.uint64(self._dir_shift)).astype(np.int64)
+        lo, hi = self._directory[bucket], self._directory[bucket + 1]
+        for _ in range(self._dir_steps):
+            active = lo < hi
+            if not active.any():
+                break
+            mid = (lo + hi) >> 1
+            below = keys[np.minimum(mid, n - 1)] < queries
+            lo = np.where(active & below, mid + 1, lo)
+            hi = np.where(active & ~below, mid, hi)
+        pos = np.minimum(lo, n - 1)
+        found = np.flatnonzero(keys[pos] == queries)
+        return pos[found], found
+
+    def candidates(self, shingles: U64) -> list[tuple[int, float]]:
+        """Sources ranked by estimated containment in a page with these shingles."""
+        self._flush()
+        if not self._keys.size or not shingles.size:
+            return []
+        keys, _ = self._lookup(np.unique(shingles))
+        start = self._offsets[keys]
+        df = self._offsets[keys + 1] - start
+        usable = df <= self._df_limit
+        start, df = start[usable], df[usable]
+        total = int(df.sum())
+        if total == 0:
+            return []
+        index = np.repeat(start - (np.cumsum(df) - df), df) + np.arange(total, dtype=np.int64)
+        docs, hits = np.unique(self._postings[index], return_counts=True)
+        effective = self._effective[docs]
+        estimate = hits / np.maximum(effective, 1)
+        ok = (estimate >= self.config.min_estimate) & (hits >= np.minimum(2, effective))
+        docs, estimate = docs[ok], estimate[ok]
+        order = np.lexsort((docs, -estimate))[: self.config.candidates]
+        return [(int(docs[o]), float(estimate[o])) for o in order]
+
+    def match(self, text: str, *, limit: int = 5) -> list[Match]:
+        """Copies of indexed sources in ``text`` (a page's full visible text), best first."""
+        cfg = self.config
+        if limit <= 0 or not text:
+            return []
+        page = _prepare(text, cfg.shingle, self._hash_cache)
+        found: list[Match] = []
+        for doc, estimate in self.candidates(page.shingles):
+            src = _prepare(self._text(doc), cfg.shingle, self._hash_cache)
+            result = _align(src, page, cfg)
+            if cfg.is_copy(result.coverage, result.matched_words):
+                found.append(
+                    Match(
+                        source_url=self._urls[doc],
+                        coverage=result.coverage,
+                        kind=cfg.kind_for(result.coverage),
+                        passages=result.passages,
+                        score=estimate,
+                    )
+                )
+        found.sort(key=lambda m: (-m.coverage, -m.score, m.source_url))
+        return found[:limit]
+
+    # -- persistence ----------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write the index to ``path`` atomically (a temporary file, then a rename)."""
+        self._flush()
+        target = Path(path)
+        live = sorted(self._doc_of.values())
+        renumber = np.full(len(self._urls) + 1, -1, dtype=np.int64)
+        renumber[live] = np.arange(len(live))
+        texts, metas = [], []
+        for doc in live:
+            if doc in self._added:
+                article = self._added[doc]
+                texts.append(article.text.encode("utf-8"))
+                metas.append(json.dumps(_meta(article), ensure_ascii=False).encode("utf-8"))
+            else:
+                assert self._base_text is not None and self._base_meta is not None
+                texts.append(self._base_text.get_bytes(doc))
+                metas.append(self._base_meta.get_bytes(doc))
+        text_data, text_offsets = _pack(texts)
+        meta_data, meta_offsets = _pack(metas)
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "keys": self._keys,
+            "offsets": self._offsets,
+            "postings": renumber[self._postings].astype(np.uint32),
+            "effective": self._effective[live] if live else np.zeros(0, dtype=np.int64),
+            "directory": self._directory,
+            "text": text_data,
+            "text_offsets": text_offsets,
+            "meta": meta_data,
+            "meta_offsets": meta_offsets,
+        }
+        header: dict[str, Any] = {
+            "format": INDEX_FORMAT,
+            "config": asdict(self.config),
+            "urls": [self._urls[d] for d in live],
+            "df_limit": self._df_limit,
+            "dir_shift": self._dir_shift,
+            "dir_steps": self._dir_steps,
+            "arrays": {},
+        }
+        # Array offsets depend on the header length, which depends on the offsets: reserve room.
+        layout: dict[str, list[Any]] = {}
+        position = 0
+        for name, array in arrays.items():
+            layout[name] = [array.dtype.str, list(array.shape), position]
+            position += -(-array.nbytes // _ALIGN) * _ALIGN
+        header["arrays"] = layout
+        body = json.dumps(header, ensure_ascii=False).encode("utf-8")
+        start = -(-(_PREAMBLE.size + len(body) + 32) // _ALIGN) * _ALIGN
+        for entry in layout.values():
+            entry[2] += start
+        body = json.dumps(header, ensure_ascii=False).encode("utf-8")
+        body += b" " * (start - _PREAMBLE.size - len(body))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(_PREAMBLE.pack(_MAGIC, INDEX_FORMAT, 0, len(body)))
+                out.write(body)
+                for array in arrays.values():
+                    data = np.ascontiguousarray(array).tobytes()
+                    out.write(data)
+                    out.write(b"\0" * (-len(data) % _ALIGN))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | Path, *, config: MatchConfig | None = None) -> SourceIndex:
+        """Read an index written by :meth:`save`.
+
+        ``config`` may change thresholds; settings that shape the arrays (shingle, modulus,
+        min_samples) must equal the saved ones, or the file has to be rebuilt.
+        """
+        where = str(path)
+        rebuild = "delete the file so that the next scan rebuilds it"
+        try:
+            with open(path, "rb") as handle:
+                preamble = handle.read(_PREAMBLE.size)
+                if len(preamble) < _PREAMBLE.size:
+                    raise IndexFileError(
+                        f"not an xpostcheck index (too short); {rebuild}", where=where
+                    )
+                magic, version, _, header_len = _PREAMBLE.unpack(preamble)
+                if magic != _MAGIC:
+                    raise IndexFileError(f"not an xpostcheck index; {rebuild}", where=where)
+                if version != INDEX_FORMAT:
+                    raise IndexFileError(
+                        f"index format {version} is not the supported format {INDEX_FORMAT};"
+                        f" {rebuild}",
+                        where=where,
+                    )
+                header = json.loads(handle.read(header_len).decode("utf-8"))
+            size = os.path.getsize(path)
+            mapped = np.memmap(path, dtype=np.uint8, mode="r") if size else None
+        except FileNotFoundError:
+            raise IndexFileError("no index file here; build one with a scan", where=where) from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise IndexFileError(f"cannot read the index ({exc}); {rebuild}", where=where) from None
+        try:
+            names = {f.name for f in fields(MatchConfig)}
+            saved = MatchConfig(**{k: v for k, v in header["config"].items() if k in names})
+            arrays: dict[str, Any] = {}
+            assert mapped is not None
+            for name, (dtype, shape, offset) in header["arrays"].items():
+                kind = np.dtype(dtype)
+                if kind.hasobject:
+                    raise ValueError(f"array {name} holds objects")
+                count = int(np.prod(shape)) if shape else 1
+                end = offset + count * kind.itemsize
+                if offset % _ALIGN or end > size:
+                    raise ValueError(f"array {name} lies outside the file")
+                arrays[name] = mapped[offset:end].view(kind).reshape(shape)
+            urls = [str(u) for u in header["urls"]]
+            n = len(urls)
+            ok = (
+                arrays["offsets"].size == arrays["keys"].size + 1
+                and arrays["text_offsets"].size == n + 1
+                and arrays["meta_offsets"].size == n + 1
+                and arrays["effective"].size == n
+                and int(arrays["offsets"][-1]) == arrays["postings"].size
+                and (n == 0 or int(arrays["postings"].max(initial=0)) < n)
+            )
+            if not ok:
+                raise ValueError("array sizes disagree")
+            df_limit, dir_shift = int(header["df_limit"]), int(header["dir_shift"])
+            dir_steps = int(header["dir_steps"])
+        except (KeyError, TypeError, ValueError, AssertionError, ConfigError) as exc:
+            raise IndexFileError(f"the index is damaged ({exc}); {rebuild}", where=where) from None
+        if config is not None:
+            for name in _SHAPING:
+                if getattr(config, name) != getattr(saved, name):
+                    raise IndexFileError(
+                        f"the index was built with {name}={getattr(saved, name)}, not"
+                        f" {getattr(config, name)}; {rebuild}",
+                        where=where,
+                    )
+        index = cls(config or saved)
+        index._urls = urls
+        index._doc_of = {u: i for i, u in enumerate(urls)}
+        if len(index._doc_of) != n:
+            raise IndexFileError(f"the index repeats a url; {rebuild}", where=where)
+        index._alive = bytearray(b"\x01" * n)
+        index._base_docs = n
+        index._base_text = _Blob(arrays["text"], arrays["text_offsets"])
+        index._base_meta = _Blob(arrays["meta"], arrays["meta_offsets"])
+        index._keys = arrays["keys"]
+        index._offsets = arrays["offsets"]
+        index._postings = arrays["postings"]
+        if config is None or config.df_limit(n) == df_limit:
+            index._effective = arrays["effective"]
+            index._df_limit = df_limit
+            index._directory = arrays["directory"]
+            index._dir_shift, index._dir_steps = dir_shift, dir_steps
+        else:
+            index._derive()
+        return index
