@@ -1,0 +1,310 @@
+"""What every check kind shares: the context a check receives, option specs, and text helpers.
+
+A check is a pure function `CheckContext -> Finding`. Facts several checks need about one page
+(candidate lines outside the chrome, image captions, publication time in the markup) are worked
+out once per page by `PageFacts` and carried in the context.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from .models import Finding, Match, Page, Rule, RuleSet, SourceArticle
+from .siteprofile import SiteProfile
+
+# --- option specs --------------------------------------------------------------------------
+
+OptionType = str  # "str" | "bool" | "int" | "float" | "list"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option a check kind accepts in a rule table."""
+
+    type: OptionType
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def check(self, value: Any) -> str | None:
+        """None when `value` fits, else what is wrong with it."""
+        if self.type == "bool":
+            ok = isinstance(value, bool)
+        elif self.type == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif self.type == "float":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif self.type == "list":
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            want = "a list of strings" if self.type == "list" else f"a {self.type}"
+            return f"must be {want}, not {value!r}"
+        if self.choices:
+            values = value if isinstance(value, list) else [value]
+            bad = [v for v in values if v not in self.choices]
+            if bad:
+                return f"{bad[0]!r} is not one of: {', '.join(self.choices)}"
+        if self.minimum is not None and value < self.minimum:
+            return f"must be at least {self.minimum}"
+        if self.maximum is not None and value > self.maximum:
+            return f"must be at most {self.maximum}"
+        return None
+
+
+# --- context -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    rule: Rule
+    ruleset: RuleSet
+    page: Page
+    source: SourceArticle
+    match: Match
+    profile: SiteProfile | None = None  # chrome detection from other pages of the same site
+    resolve: Callable[[str], str | None] | None = None  # a shortlink's Location, None offline
+    now: str | None = None
+    facts: PageFacts | None = field(default=None, compare=False)
+
+    def opt(self, name: str) -> Any:
+        """The rule's option `name`, or the kind's default."""
+        if name in self.rule.options:
+            return self.rule.options[name]
+        from .checks import KINDS  # the registry; imported late to avoid a cycle
+
+        spec = KINDS.get(self.rule.kind)
+        return spec.options[name].default if spec and name in spec.options else None
+
+    @property
+    def page_facts(self) -> PageFacts:
+        return self.facts if self.facts is not None else PageFacts(self.page, self.profile)
+
+    def finding(self, passed: bool, message: str, evidence: str | None = None) -> Finding:
+        return Finding(
+            rule=self.rule.id,
+            kind=self.rule.kind,
+            passed=passed,
+            severity=self.rule.severity,
+            message=message,
+            evidence=evidence,
+        )
+
+    def names(self, placeholder: str) -> tuple[str, ...]:
+        """The values a placeholder stands for on this copy."""
+        if placeholder == "publisher":
+            names = (self.ruleset.publisher or self.source.publisher,) + self.ruleset.aliases
+            if self.source.publisher:
+                names += (self.source.publisher,)
+        elif placeholder == "author":
+            names = self.source.authors
+        elif placeholder == "title":
+            names = (self.source.title,)
+        elif placeholder == "url":
+            names = (self.source.url,)
+        else:
+            names = ()
+        return tuple(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+
+    def expand(self, template: str) -> list[str]:
+        """Every text `template` stands for, with each placeholder filled each possible way.
+
+        A template whose placeholder has no value (a source with no author) expands to nothing.
+        """
+        out = [template]
+        for placeholder in PLACEHOLDERS:
+            token = "{" + placeholder + "}"
+            if token not in template:
+                continue
+            values = self.names(placeholder)
+            out = [t.replace(token, v) for t in out for v in values]
+        return out
+
+
+PLACEHOLDERS = ("publisher", "author", "title", "url")
+
+
+# --- text helpers --------------------------------------------------------------------------
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_NON_WORD = re.compile(r"[^\w©]+", re.UNICODE)
+
+
+def norm(text: str) -> str:
+    """Case-, accent- and punctuation-insensitive form for fuzzy comparison."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    text = text.replace("'", "")
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def lines_of(text: str) -> list[str]:
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def fuzzy_contains(needle: str, hay: str, threshold: float) -> float:
+    """Score (0..100) of the best alignment of normalised `needle` inside normalised `hay`,
+    or 0 when below `threshold`. Short needles only (partial_ratio)."""
+    n, h = norm(needle), norm(hay)
+    if not n or not h:
+        return 0.0
+    if n in h:
+        return 100.0
+    if len(h) < len(n) * 0.8:
+        return 0.0
+    score = float(fuzz.partial_ratio(n, h))
+    return score if score >= threshold else 0.0
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def quoted(items: Iterable[str], limit: int = 4) -> str:
+    items = list(items)
+    shown = ", ".join(f'"{shorten(i, 80)}"' for i in items[:limit])
+    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+# --- facts about one page, worked out once -------------------------------------------------
+
+
+class PageFacts:
+    """Lazily computed facts about a page that several checks use."""
+
+    def __init__(self, page: Page, profile: SiteProfile | None) -> None:
+        self.page = page
+        self.profile = profile
+
+    @cached_property
+    def _near_lines_raw(self) -> list[str]:
+        return lines_of(self.page.near_text or self.page.text)
+
+    @cached_property
+    def near_lines(self) -> list[str]:
+        """Lines of the article and its surroundings, without lines the site repeats as chrome."""
+        return [ln for ln in self._near_lines_raw if not self.is_chrome_line(ln)]
+
+    @cached_property
+    def site_chrome_lines(self) -> list[str]:
+        """Lines near the article that the site's other pages show as well (sidebars, banners)."""
+        return [ln for ln in self._near_lines_raw if self.is_chrome_line(ln)]
+
+    @cached_property
+    def chrome_lines(self) -> list[str]:
+        return lines_of(self.page.chrome_text) + self.site_chrome_lines
+
+    @cached_property
+    def article_lines(self) -> list[str]:
+        return [ln for ln in lines_of(self.page.text) if not self.is_chrome_line(ln)]
+
+    @cached_property
+    def page_lines(self) -> list[str]:
+        return lines_of(self.page.full_text) or self._near_lines_raw
+
+    def is_chrome_line(self, line: str) -> bool:
+        return self.profile is not None and self.profile.is_chrome_text(line)
+
+    def lines(self, region: str) -> list[str]:
+        if region == "article":
+            return self.article_lines
+        if region == "page":
+            return self.page_lines
+        return self.near_lines
+
+    @cached_property
+    def soup_facts(self) -> tuple[tuple[str, ...], str | None]:
+        """(image caption texts, published time found in the markup)."""
+        html = self.page.html
+        if not html:
+            return (), None
+        from bs4 import BeautifulSoup
+
+        try:
+            soup = BeautifulSoup(html, "lxml")
+        except Exception:  # unparseable markup: no captions, no time
+            return (), None
+        captions: list[str] = []
+        for tag in soup.find_all(["figcaption", "caption"]):
+            captions.append(tag.get_text(" ", strip=True))
+        for tag in soup.select('[class*="caption"], [class*="photo-credit"], [class*="credit"]'):
+            if tag.find_parent("figure") is not None or "caption" in " ".join(
+                tag.get("class") or []
+            ):
+                captions.append(tag.get_text(" ", strip=True))
+        published = None
+        for key, value in (
+            ("property", "article:published_time"),
+            ("name", "article:published_time"),
+            ("itemprop", "datePublished"),
+            ("name", "date"),
+            ("name", "dc.date"),
+        ):
+            meta = soup.find("meta", attrs={key: value})
+            if meta is not None and meta.get("content"):
+                published = str(meta.get("content"))
+                break
+        if published is None:
+            published = _jsonld_published(soup.find_all("script", type="application/ld+json"))
+        if published is None:
+            time_tag = soup.find("time", attrs={"datetime": True})
+            if time_tag is not None:
+                published = str(time_tag.get("datetime"))
+        return tuple(c for c in captions if c), published
+
+    @property
+    def captions(self) -> tuple[str, ...]:
+        return self.soup_facts[0]
+
+    def in_caption(self, line: str) -> bool:
+        n = norm(line)
+        if not n:
+            return False
+        for cap in self.captions:
+            c = norm(cap)
+            if n in c or (c and c in n and len(c) >= 0.8 * len(n)):
+                return True
+        return any(res.alt and n in norm(res.alt) for res in self.page.resources)
+
+    @property
+    def markup_published(self) -> str | None:
+        return self.soup_facts[1]
+
+
+def _jsonld_published(scripts: Iterable[Any]) -> str | None:
+    def walk(node: Any) -> str | None:
+        if isinstance(node, Mapping):
+            value = node.get("datePublished")
+            if isinstance(value, str) and value:
+                return value
+            for child in node.values():
+                found = walk(child)
+                if found:
+                    return found
+        elif isinstance(node, list):
+            for child in node:
+                found = walk(child)
+                if found:
+                    return found
+        return None
+
+    for script in scripts:
+        try:
+            data = json.loads(script.string or "")
+        except (ValueError, TypeError):
+            continue
+        found = walk(data)
+        if found:
+            return found
+    return None

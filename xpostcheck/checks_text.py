@@ -1,0 +1,298 @@
+"""Checks that read the words around the article: attribution, byline, copyright, licence."""
+
+from __future__ import annotations
+
+import re
+
+from .checks_base import CheckContext, fuzzy_contains, quoted, shorten
+from .models import Finding
+from .urls import article_key
+
+# --- attribution ---------------------------------------------------------------------------
+
+DEFAULT_PHRASES = (
+    "The original source of this article is {publisher}",
+    "originally published by {publisher}",
+    "originally published on {publisher}",
+    "originally published at {publisher}",
+    "originally published in {publisher}",
+    "originally appeared on {publisher}",
+    "first published by {publisher}",
+    "first published on {publisher}",
+    "republished from {publisher}",
+    "Source: {publisher}",
+)
+
+
+def _best_line(
+    ctx: CheckContext, lines: list[str], texts: list[str], threshold: float
+) -> tuple[int, str, str] | None:
+    """(index, line, phrase) of the line that best contains one of `texts`."""
+    best: tuple[float, int, str, str] | None = None
+    for i, line in enumerate(lines):
+        for text in texts:
+            score = fuzzy_contains(text, line, threshold)
+            if score and (best is None or score > best[0]):
+                best = (score, i, line, text)
+                if score == 100.0:
+                    return i, line, text
+    return None if best is None else (best[1], best[2], best[3])
+
+
+def _position_ok(ctx: CheckContext, line: str, index: int, count: int, where: str) -> bool:
+    if where == "anywhere":
+        return True
+    page = ctx.page
+    passages = ctx.match.passages
+    offset = page.full_text.find(line) if page.full_text else -1
+    if passages and offset >= 0:
+        start = min(p.page_start for p in passages)
+        end = max(p.page_end for p in passages)
+        slack = max(200, (end - start) // 10)
+        return offset <= start + slack if where == "top" else offset >= end - slack
+    third = max(1, count // 3)
+    return index < third if where == "top" else index >= count - third
+
+
+def check_attribution(ctx: CheckContext) -> Finding:
+    templates: list[str] = list(ctx.opt("phrases"))
+    texts = [t for tmpl in templates for t in ctx.expand(tmpl)]
+    if not texts:
+        return ctx.finding(
+            True,
+            "nothing to look for: the phrases need an author or title the original lacks",
+            None,
+        )
+    threshold = float(ctx.opt("threshold"))
+    facts = ctx.page_facts
+    lines = facts.lines(str(ctx.opt("region")))
+    in_text = [ln for ln in lines if not facts.in_caption(ln)]
+    found = _best_line(ctx, in_text, texts, threshold)
+    where = str(ctx.opt("position"))
+    if found:
+        index, line, _phrase = found
+        if _position_ok(ctx, line, index, len(in_text), where):
+            return ctx.finding(True, "credit line found", shorten(line))
+        return ctx.finding(False, f"credit line found, but not at the {where}", shorten(line))
+    looked = f"looked for {quoted(texts)}"
+    captioned = _best_line(ctx, [ln for ln in lines if facts.in_caption(ln)], texts, threshold)
+    if captioned:
+        return ctx.finding(
+            False,
+            "credit appears only in an image caption, which credits the picture, not the article",
+            shorten(captioned[1]),
+        )
+    chrome = _best_line(ctx, facts.chrome_lines, texts, threshold)
+    if chrome:
+        return ctx.finding(
+            False,
+            "credit appears only in the site's chrome (shown on every page), not with this article",
+            shorten(chrome[1]),
+        )
+    return ctx.finding(False, "no credit line naming the original", looked)
+
+
+# --- byline --------------------------------------------------------------------------------
+
+
+def check_byline(ctx: CheckContext) -> Finding:
+    authors = ctx.source.authors
+    if not authors:
+        return ctx.finding(True, "the original names no author", None)
+    fmt = str(ctx.opt("format"))
+    threshold = float(ctx.opt("threshold"))
+    facts = ctx.page_facts
+    lines = facts.lines(str(ctx.opt("region")))
+    found: list[str] = []
+    missing: list[str] = []
+    for author in authors:
+        texts = ctx.expand(fmt.replace("{author}", author)) or [author]
+        hit = _best_line(ctx, lines, texts, threshold)
+        if hit is None and fmt.strip() == "{author}":
+            meta = [a for a in ctx.page.authors if fuzzy_contains(author, a, threshold)]
+            if meta:
+                found.append(f"author metadata: {meta[0]}")
+                continue
+        if hit is None:
+            missing.append(texts[0])
+        else:
+            found.append(shorten(hit[1], 120))
+    need_all = ctx.opt("require") == "all"
+    if missing and (need_all or not found):
+        return ctx.finding(
+            False,
+            f"byline missing: looked for {quoted(missing)}",
+            "; ".join(found) or None,
+        )
+    return ctx.finding(True, "byline found", "; ".join(found))
+
+
+# --- copyright -----------------------------------------------------------------------------
+
+_MARK = re.compile(r"©|&copy;|\(c\)|\bcopyright\b", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+
+
+def _source_year(ctx: CheckContext) -> str | None:
+    published = ctx.source.published or ""
+    m = re.match(r"\s*(\d{4})", published)
+    return m.group(1) if m else None
+
+
+def check_copyright_notice(ctx: CheckContext) -> Finding:
+    threshold = float(ctx.opt("threshold"))
+    names_mode = str(ctx.opt("names"))
+    year_mode = str(ctx.opt("year"))
+    authors = ctx.names("author")
+    publishers = ctx.names("publisher")
+
+    def names_ok(line: str) -> bool:
+        has_author = any(fuzzy_contains(a, line, threshold) for a in authors)
+        has_pub = any(fuzzy_contains(p, line, threshold) for p in publishers)
+        if names_mode == "author":
+            return has_author or not authors
+        if names_mode == "publisher":
+            return has_pub
+        if names_mode == "author_and_publisher":
+            return has_pub and (has_author or not authors)
+        return has_author or has_pub
+
+    facts = ctx.page_facts
+    want_year = _source_year(ctx) if year_mode == "original" else None
+
+    def scan(lines: list[str]) -> tuple[str | None, str | None, str | None]:
+        """(a good line, a line with the wrong year, a line with no year)"""
+        good = wrong = noyear = None
+        for line in lines:
+            if not _MARK.search(line) or not names_ok(line):
+                continue
+            years = _YEAR.findall(line)
+            if not years:
+                noyear = noyear or line
+            elif want_year and want_year not in years:
+                wrong = wrong or line
+            else:
+                good = good or line
+        return good, wrong, noyear
+
+    good, wrong, noyear = scan(facts.lines(str(ctx.opt("region"))))
+    if good:
+        return ctx.finding(True, "copyright line found", shorten(good))
+    if wrong:
+        years = ", ".join(_YEAR.findall(wrong))
+        return ctx.finding(
+            False,
+            f"copyright year {years} differs from the original's {want_year}",
+            shorten(wrong),
+        )
+    if noyear:
+        return ctx.finding(False, "copyright line has no year", shorten(noyear))
+    chrome_good, chrome_wrong, _ = scan(facts.chrome_lines)
+    if chrome_good or chrome_wrong:
+        return ctx.finding(
+            False,
+            "copyright line appears only in the site's chrome, not with this article",
+            shorten(chrome_good or chrome_wrong or ""),
+        )
+    who = {
+        "author": "the author",
+        "publisher": "the publisher",
+        "author_and_publisher": "the author and the publisher",
+    }.get(names_mode, "the author or the publisher")
+    names = quoted(list(authors) + list(publishers))
+    return ctx.finding(
+        False,
+        f"no copyright line (©, 'Copyright' or '(c)' with {who} and a year)",
+        f"looked for a copyright line naming {names}"
+        + (f" with the year {want_year}" if want_year else ""),
+    )
+
+
+# --- licence -------------------------------------------------------------------------------
+
+_LICENCE_URL = re.compile(r"creativecommons\.org/licenses/([a-z-]+)/(\d\.\d)", re.IGNORECASE)
+_SHORT_NAME = re.compile(r"\bCC[\s-]+(BY(?:[\s-]+(?:NC|SA|ND))*)(?:[\s-]+(\d\.\d))?", re.IGNORECASE)
+_LONG_NAME = re.compile(
+    r"Creative\s+Commons\s+(Attribution(?:[\s-]+(?:NonCommercial|ShareAlike|NoDerivatives|"
+    r"NoDerivs))*)(?:[\s-]+(\d\.\d))?",
+    re.IGNORECASE,
+)
+_LONG_PARTS = {"noncommercial": "nc", "sharealike": "sa", "noderivatives": "nd", "noderivs": "nd"}
+
+
+def licence_label(code: str, version: str) -> str:
+    return f"CC {code.upper()}" + ("" if version == "any" else f" {version}")
+
+
+def _short_code(words: str) -> str:
+    return "-".join(w.lower() for w in re.split(r"[\s-]+", words) if w)
+
+
+def _long_code(words: str) -> str:
+    parts = [w.lower() for w in re.split(r"[\s-]+", words) if w]
+    return "-".join(["by"] + [_LONG_PARTS[p] for p in parts[1:] if p in _LONG_PARTS])
+
+
+def _mentions(line: str) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for m in _SHORT_NAME.finditer(line):
+        out.append((_short_code(m.group(1)), m.group(2)))
+    for m in _LONG_NAME.finditer(line):
+        out.append((_long_code(m.group(1)), m.group(2)))
+    return out
+
+
+def check_license_notice(ctx: CheckContext) -> Finding:
+    code = str(ctx.opt("license")).lower()
+    version = str(ctx.opt("version"))
+    label = licence_label(code, version)
+    facts = ctx.page_facts
+    profile = ctx.profile
+    region = str(ctx.opt("region"))
+    allowed_regions = {"article"} if region == "article" else {"article", "near"}
+    hrefs = [
+        link.href
+        for link in ctx.page.links
+        if (region == "page" or link.region in allowed_regions or "license" in link.rel)
+        and not (profile and profile.is_chrome_link(link.href))
+    ]
+    hrefs += [u for u in ctx.page.license_urls if not (profile and profile.is_chrome_link(u))]
+    good_link = wrong_link = None
+    for href in dict.fromkeys(hrefs):
+        m = _LICENCE_URL.search(href)
+        if not m:
+            continue
+        if m.group(1).lower() == code and version in ("any", m.group(2)):
+            good_link = good_link or href
+        else:
+            wrong_link = wrong_link or href
+    named = wrong_name = None
+    for line in facts.lines(region):
+        for found_code, found_version in _mentions(line):
+            if found_code == code and (version == "any" or found_version in (None, version)):
+                named = named or line
+            else:
+                wrong_name = wrong_name or line
+    if good_link:
+        evidence = good_link + (f" ({shorten(named, 100)})" if named else "")
+        return ctx.finding(True, f"{label} licence linked", evidence)
+    if named and not ctx.opt("require_link"):
+        return ctx.finding(True, f"{label} licence named", shorten(named))
+    if wrong_link or wrong_name:
+        return ctx.finding(
+            False,
+            f"names a different licence; expected {label}",
+            wrong_link or shorten(wrong_name or ""),
+        )
+    if named:
+        return ctx.finding(
+            False,
+            f"{label} is named but not linked to its deed",
+            shorten(named),
+        )
+    url = f"https://creativecommons.org/licenses/{code}/{'4.0' if version == 'any' else version}/"
+    return ctx.finding(
+        False,
+        f"no {label} licence notice",
+        f"looked for a link to {url} or rel=license, key {article_key(url)}",
+    )

@@ -1,0 +1,76 @@
+"""Tell a site's chrome (sidebars, blogrolls, footers) apart by comparing its pages.
+
+A line of text or a link that a site shows on many of its pages is chrome: a blogroll link to
+the publisher's home page or a sidebar "we republish Global Research" is not attribution for
+one particular copy. A credit line that a republisher puts under every copied article is not
+chrome, though it repeats too; so when the caller says which pages hold copies, a repeated line
+counts as chrome only if it also shows on a page that holds no copy (the home, about or contact
+page of the site).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .models import Page
+from .urls import article_key
+
+
+def _norm_line(line: str) -> str:
+    from .checks_base import norm
+
+    return norm(line)
+
+
+class SiteProfile:
+    """Counts, per site, on how many pages each line and each link appears."""
+
+    min_pages = 2  # a line must be seen on at least this many pages
+    share = 0.5  # ... and on at least this share of the site's pages
+
+    def __init__(self) -> None:
+        self.pages = 0
+        self.copy_aware = False
+        self._lines: Counter[str] = Counter()
+        self._links: Counter[str] = Counter()
+        self._lines_off_copies: Counter[str] = Counter()
+        self._links_off_copies: Counter[str] = Counter()
+        self._seen: set[str] = set()
+
+    def add(self, page: Page, *, is_copy: bool | None = None) -> None:
+        """Count one page. `is_copy`: whether it holds a copy of a source (None: unknown)."""
+        if page.url in self._seen:
+            return
+        self._seen.add(page.url)
+        self.pages += 1
+        if is_copy is not None:
+            self.copy_aware = True
+        text = page.full_text or "\n".join(
+            t for t in (page.near_text, page.chrome_text, page.text) if t
+        )
+        lines = {n for ln in text.splitlines() if len(n := _norm_line(ln)) >= 3}
+        links = {article_key(link.href) for link in page.links if link.href}
+        self._lines.update(lines)
+        self._links.update(links)
+        if not is_copy:
+            self._lines_off_copies.update(lines)
+            self._links_off_copies.update(links)
+
+    def _repeated(self, count: int, off_copies: int) -> bool:
+        if self.pages < self.min_pages or count < self.min_pages:
+            return False
+        if count < self.share * self.pages:
+            return False
+        return off_copies > 0 if self.copy_aware else True
+
+    def is_chrome_text(self, line: str) -> bool:
+        """A line that appears on many pages of the site (>= 2 pages and >= half of them)."""
+        key = _norm_line(line)
+        if not key:
+            return False
+        return self._repeated(self._lines[key], self._lines_off_copies[key])
+
+    def is_chrome_link(self, href: str) -> bool:
+        """A link (compared by article key) that appears on many pages of the site."""
+        key = article_key(href)
+        return self._repeated(self._links[key], self._links_off_copies[key])
