@@ -1,0 +1,369 @@
+"""Extraction on invented fixture pages (tests/fixtures/extract), with exact expected values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from xpostcheck.extract import (
+    article_from_html,
+    decode_html,
+    extract_html,
+    extract_page,
+    looks_binary,
+    visible_text,
+)
+from xpostcheck.models import Fetched, Link, Page, Resource
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+URL = "https://copy.example/story/"
+
+
+def page_of(name: str, **kwargs: object) -> Page:
+    html = decode_html((FIXTURES / name).read_bytes())
+    return extract_html(URL, html, **kwargs)  # type: ignore[arg-type]
+
+
+GAUGES = [
+    "For forty years the tide gauge at Pellow Point sent a reading every six minutes to the "
+    "regional office, and for forty years nobody thought much about it.",
+    "That changed last winter, when a storm tore the housing from its pier and the readings "
+    "stopped. Engineers found that three other gauges on the same stretch had failed quietly "
+    "months earlier.",
+    "Without them, the county's flood warnings now rely on a model fed by a single station "
+    "sixty kilometres to the north, which forecasters say is not good enough for the narrow "
+    "inlets.",
+    '"We are flying half blind," said Maren Okafor, who runs the county emergency desk. She has '
+    "asked the state for money to replace all four gauges before the autumn storms.",
+]
+GAUGES_CREDIT = (
+    "This article was originally published by the Harbor Ledger and is republished with permission."
+)
+
+
+class TestCreditAfterBody:
+    @pytest.fixture(scope="class")
+    @classmethod
+    def page(cls) -> Page:
+        return page_of("credit_after_body.html", status=200, fetched_at="2025-01-02T03:04:05Z")
+
+    def test_texts(self, page: Page) -> None:
+        assert page.title == "Tide gauges fall silent along the coast"
+        assert page.text == "\n".join(
+            ["Tide gauges fall silent along the coast", *GAUGES, GAUGES_CREDIT]
+            + ["© 2024 Ines Valdez, Harbor Ledger"]
+        )
+        article = [
+            "Tide gauges fall silent along the coast",
+            "By Ines Valdez",
+            *GAUGES,
+            GAUGES_CREDIT,
+            "© 2024 Ines Valdez, Harbor Ledger",
+        ]
+        assert page.near_text == "\n".join(article)
+        assert page.chrome_text == "\n".join(
+            [
+                "Marsh Weekly",
+                "News About us",
+                "Previous: Ferry fares rise",
+                "Friends of the paper",
+                "Harbor Ledger",
+                "Dunes Daily",
+                "© 2025 Marsh Weekly. All rights reserved.",
+                "Privacy",
+            ]
+        )
+        # Scripts and styles never reach the text.
+        assert page.full_text == "\n".join(
+            ["Marsh Weekly", "News About us", *article, "Previous: Ferry fares rise"]
+            + ["Friends of the paper", "Harbor Ledger", "Dunes Daily"]
+            + ["© 2025 Marsh Weekly. All rights reserved.", "Privacy"]
+        )
+
+    def test_links_and_regions(self, page: Page) -> None:
+        original = "https://harborledger.example/2024/03/tide-gauges/?utm_source=republish"
+        assert page.links == (
+            Link("https://copy.example/", "Marsh Weekly", (), "chrome"),
+            Link("https://copy.example/news/", "News", (), "chrome"),
+            Link("https://copy.example/about/", "About us", (), "chrome"),
+            Link(original, "originally published by the Harbor Ledger", (), "near"),
+            Link("https://copy.example/2024/03/ferry-fares/", "Previous: Ferry fares rise"),
+            Link("https://harborledger.example/", "Harbor Ledger", (), "chrome"),
+            Link("https://dunesdaily.example/", "Dunes Daily", (), "chrome"),
+            Link("https://copy.example/privacy/", "Privacy", (), "chrome"),
+        )
+
+    def test_metadata(self, page: Page) -> None:
+        assert page.url == URL
+        assert page.status == 200
+        assert page.fetched_at == "2025-01-02T03:04:05Z"
+        assert page.canonicals == ("https://harborledger.example/2024/03/tide-gauges/",)
+        assert page.authors == ("Ines Valdez",)
+        assert page.published == "2024-03-05T08:30:00+00:00"
+        assert page.meta_robots == ()
+        assert page.resources == ()
+        assert page.license_urls == ()
+
+
+class TestCaptionCredit:
+    def test_caption_is_near_not_dropped(self) -> None:
+        page = page_of("caption_credit.html")
+        caption = (
+            "Empty crates at the Brenner orchard. Photo and story first published by Upland "
+            "Courier."
+        )
+        body = [
+            "Thieves emptied two rows of late apples from the Brenner family orchard overnight "
+            "on Tuesday, the third raid in the valley this month.",
+            "The family found tyre tracks leading from the back gate to the county road and "
+            "estimates the loss at about four tonnes of fruit, most of it already sold to a "
+            "cider press.",
+            "Sheriff's deputies said they were looking into whether the raids are linked, and "
+            "asked growers to report any trucks seen parked near orchards after dark.",
+        ]
+        # The extractor drops the caption; the near region keeps it.
+        assert page.text == "\n".join(["Orchard thieves strike again", *body])
+        assert page.near_text == "\n".join(["Orchard thieves strike again", caption, *body])
+        assert page.chrome_text == "Valley Notes Contact\nValley Notes is a volunteer newsletter."
+        assert page.resources == (
+            Resource(
+                "img",
+                "https://copy.example/media/orchard.jpg",
+                alt="Empty apple crates stacked by a gate",
+                region="near",
+            ),
+        )
+
+
+class TestSidebarCredit:
+    def test_blogroll_credit_is_chrome(self) -> None:
+        page = page_of("sidebar_credit.html")
+        assert "Source: The River Post" not in page.near_text
+        assert page.chrome_text == (
+            "Blogroll\nThe River Post\nSource: The River Post\nCopyright 2024 Town Crier Blog"
+        )
+        assert page.near_text.startswith("Library hours cut for the summer\nThe town library")
+        assert page.near_text.endswith("look at moving staff to cover it.")
+        assert page.links == (Link("https://riverpost.example/", "The River Post", (), "chrome"),)
+
+
+def test_jsonld_author_and_date_from_the_article_object() -> None:
+    page = page_of("jsonld.html")
+    # The WebPage's 2019 date and the broken second script are ignored.
+    assert page.authors == ("Tomas Reyes", "Ada Lindqvist")
+    assert page.published == "2024-05-02T17:45:00-04:00"
+    assert page.title == "Bridge vote delayed"
+    assert page.chrome_text == ""
+
+
+class TestAmpRobots:
+    @pytest.fixture(scope="class")
+    @classmethod
+    def page(cls) -> Page:
+        headers = [
+            ("Content-Type", "text/html"),
+            ("X-Robots-Tag", "noarchive, unavailable_after: 2030-01-01"),
+            ("x-robots-tag", "otherbot: noindex, nofollow"),
+            ("X-Robots-Tag", "googlebot: NoImageIndex, max-snippet: 20"),
+        ]
+        return page_of("amp_robots.html", headers=headers)
+
+    def test_meta_robots_from_meta_and_header(self, page: Page) -> None:
+        assert page.meta_robots == (
+            "noindex",
+            "follow",
+            "nosnippet",
+            "noarchive",
+            "unavailable_after:2030-01-01",
+            "noimageindex",
+            "max-snippet:20",
+        )
+        assert page.header("content-type") == "text/html"
+
+    def test_two_canonicals_both_kept(self, page: Page) -> None:
+        assert page.canonicals == (
+            "https://coastwire.example/ferry-timetable/",
+            "https://copy.example/amp/ferry-timetable/",
+        )
+
+    def test_resources_pixels_and_hidden(self, page: Page) -> None:
+        px = "https://pixel.coastwire.example/"
+        assert page.resources == (
+            Resource(
+                "amp-img",
+                "https://coastwire.example/img/ferry.jpg",
+                False,
+                "The ferry at the pier",
+                "article",
+            ),
+            Resource("amp-pixel", px + "pv?url=ferry-timetable", False, "", "article"),
+            Resource(
+                "amp-analytics", "https://stats.coastwire.example/hit?p=ferry", False, "", "article"
+            ),
+            # A 1x1 pixel is not hidden; display:none and the hidden attribute are.
+            Resource("img", px + "t.gif", False, "", "article"),
+            Resource("img", px + "hidden.gif", True, "", "article"),
+            Resource("img", px + "in-hidden-div.gif", True, "", "article"),
+        )
+
+    def test_hidden_text_and_links(self, page: Page) -> None:
+        assert "Invisible words" not in page.full_text
+        assert "secret link" not in page.full_text
+        assert page.links == (
+            Link(
+                "https://coastwire.example/ferry-timetable/",
+                "secret link",
+                (),
+                "article",
+                hidden=True,
+            ),
+            Link(
+                "https://creativecommons.org/licenses/by-nd/4.0/",
+                "CC BY-ND 4.0",
+                ("license", "nofollow"),
+                "article",
+            ),
+        )
+
+    def test_license_urls_deduplicated(self, page: Page) -> None:
+        assert page.license_urls == ("https://creativecommons.org/licenses/by-nd/4.0/",)
+
+
+def test_malformed_html_still_gives_text_and_links() -> None:
+    page = page_of("malformed.html")
+    assert page.full_text == (
+        "Opening paragraph without a closing tag about the harbour festival and its fireworks\n"
+        "Second paragraph bold nested wrong order and a stray close\n"
+        "cell one\ncell two\n"
+        "bad link ok link after comment\n"
+        "Last line & an entity © &unknownentity;"
+    )
+    assert page.title == "Broken <b>page"
+    assert page.links == (
+        Link("http://[broken", "bad link", (), "article"),
+        Link("https://copy.example/ok", "ok link", (), "article"),
+    )
+
+
+def test_windows_1252_bytes_decode_from_meta_charset() -> None:
+    raw = (FIXTURES / "cp1252.html").read_bytes()
+    assert "“".encode("cp1252") in raw
+    html = decode_html(raw)
+    assert "Café owners weigh the “terrace rules”" in html
+
+
+def test_windows_1252_text_already_decoded() -> None:
+    html = (FIXTURES / "cp1252.html").read_bytes().decode("cp1252")
+    page = extract_html(URL, html)
+    assert page.title == "Café owners weigh the “terrace rules”"
+    assert page.text.splitlines()[1] == (
+        "Owners of the three cafés on Mühlen Square say the town’s new terrace rules — fewer "
+        "tables, earlier closing — will cost them about €400 a week each in summer."
+    )
+    assert page.full_text.endswith(
+        "gathered 1,200 signatures… and the council will hear it in June."
+    )
+    assert page.full_text == page.near_text
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["", "   \n\t ", "\x00\x01\x02\x89PNG\r\n\x1a\n" + "\x00\xff" * 500, "\ufffd" * 300],
+    ids=["empty", "whitespace", "binary", "replacement-chars"],
+)
+def test_empty_and_binary_bodies_give_empty_texts(body: str) -> None:
+    page = extract_html(URL, body, headers=[("X-Robots-Tag", "noindex")], status=200)
+    assert (page.title, page.text, page.full_text, page.near_text, page.chrome_text) == (
+        "",
+        "",
+        "",
+        "",
+        "",
+    )
+    assert page.links == () and page.resources == ()
+    assert page.meta_robots == ("noindex",)
+    assert page.html == body
+
+
+def test_looks_binary() -> None:
+    assert looks_binary("\x00\x01\x02" * 100)
+    assert not looks_binary("<p>plain text</p>")
+    assert not looks_binary("")
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>only a fragment",
+        "<<<>>><<",
+        "<?xml version='1.0' encoding='utf-8'?><html><body><p>x</p></body></html>",
+        "<html>" + "<div>" * 3000 + "deep" + "</div>" * 3000 + "</html>",
+        "</body></html><body><p>reversed</p>",
+    ],
+    ids=["fragment", "brackets", "xml-decl", "deep", "reversed"],
+)
+def test_junk_html_never_raises(html: str) -> None:
+    page = extract_html(URL, html)
+    assert isinstance(page.full_text, str)
+
+
+def test_fragment_text() -> None:
+    assert extract_html(URL, "<p>only a fragment").full_text == "only a fragment"
+    assert visible_text("<p>One <b>two</b></p><p>three<script>x()</script></p>") == (
+        "One two\nthree"
+    )
+
+
+def test_extract_page_uses_final_url_and_headers() -> None:
+    html = (FIXTURES / "jsonld.html").read_text(encoding="utf-8")
+    fetched = Fetched(
+        url="http://copy.example/old",
+        final_url="https://copy.example/new/",
+        status=200,
+        headers=(("X-Robots-Tag", "none"),),
+        body=html.encode(),
+        text=html,
+        encoding="utf-8",
+        fetched_at="2025-06-01T00:00:00Z",
+    )
+    page = extract_page(fetched)
+    assert (page.url, page.status, page.fetched_at) == (
+        "https://copy.example/new/",
+        200,
+        "2025-06-01T00:00:00Z",
+    )
+    assert page.meta_robots == ("none",)
+    assert page.headers == (("X-Robots-Tag", "none"),)
+
+
+def test_base_href_resolves_links() -> None:
+    html = (
+        '<html><head><base href="https://cdn.example/sub/"></head><body>'
+        '<a href="page.html">p</a><img src="i.png"></body></html>'
+    )
+    page = extract_html(URL, html)
+    assert [link.href for link in page.links] == ["https://cdn.example/sub/page.html"]
+    assert [r.url for r in page.resources] == ["https://cdn.example/sub/i.png"]
+
+
+def test_article_from_html() -> None:
+    html = (FIXTURES / "credit_after_body.html").read_text(encoding="utf-8")
+    html = html.replace(
+        "<p>For forty",
+        '<img src="/img/pier.jpg" alt="pier"><p>For forty',
+    ).replace("</head>", '<meta property="og:image" content="https://cdn.example/og.jpg"></head>')
+    article = article_from_html(
+        "https://harborledger.example/2024/03/tide-gauges/", html, publisher="Harbor Ledger"
+    )
+    assert article.url == "https://harborledger.example/2024/03/tide-gauges/"
+    assert article.title == "Tide gauges fall silent along the coast"
+    assert article.authors == ("Ines Valdez",)
+    assert article.published == "2024-03-05T08:30:00+00:00"
+    assert article.publisher == "Harbor Ledger"
+    assert article.text.splitlines()[1:5] == GAUGES
+    assert article.images == (
+        "https://harborledger.example/img/pier.jpg",
+        "https://cdn.example/og.jpg",
+    )
+    assert article.html == html
