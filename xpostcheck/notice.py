@@ -152,8 +152,14 @@ def _fix_for(
         action = "Please write to us for permission before republishing on this site."
     else:
         action = f"Please meet the rule {f.rule}: {f.message}"
+    condition = condition.strip().rstrip(".")
     return Fix(
-        rule=f.rule, kind=kind, condition=condition, found=found, action=action, snippet=snippet
+        rule=f.rule,
+        kind=kind,
+        condition=condition[:1].upper() + condition[1:],
+        found=found.strip().rstrip("."),
+        action=action,
+        snippet=snippet,
     )
 
 
