@@ -1,0 +1,379 @@
+"""Fetcher against real loopback servers: redirects, the address policy, conditional requests,
+encodings, retries. The misbehaving servers are in test_hostile.py.
+
+`Server` here is the loopback HTTP server the crawl tests share (imported by name)."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import brotli
+import pytest
+
+from xpostcheck.errors import FetchError
+from xpostcheck.fetch import FetchConfig, Fetcher, HTTPStatusError, decode_body, parse_retry_after
+from xpostcheck.netpolicy import AddressPolicy
+
+Handler = Callable[[BaseHTTPRequestHandler], None]
+Route = tuple[int, dict[str, str], bytes] | Handler
+
+
+class Server:
+    """A ThreadingHTTPServer on a loopback address and port 0, serving `routes`.
+
+    A route is (status, headers, body) or a function that writes the answer itself. Every
+    request is logged on arrival as (monotonic time, path, headers).
+    """
+
+    def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1") -> None:
+        self.routes = routes
+        self.log: list[tuple[float, str, dict[str, str]]] = []
+        self.lock = threading.Lock()
+        server = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                with server.lock:
+                    server.log.append((time.monotonic(), self.path, dict(self.headers)))
+                route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
+                if route is None:
+                    self._send(404, {"Content-Type": "text/html"}, b"<p>not found</p>")
+                elif callable(route):
+                    route(self)
+                else:
+                    self._send(*route)
+
+            def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer((host, 0), H)
+        self.httpd.daemon_threads = True
+        self.host = host
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def paths(self) -> list[str]:
+        with self.lock:
+            return [entry[1] for entry in self.log]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def html(body: str, *, charset: str = "utf-8") -> tuple[int, dict[str, str], bytes]:
+    return 200, {"Content-Type": f"text/html; charset={charset}"}, body.encode(charset)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    srv = Server({})
+    yield srv
+    srv.close()
+
+
+def fetcher_for(*servers: Server, **kw: Any) -> Fetcher:
+    return Fetcher(FetchConfig(allowed_hosts=frozenset(s.host for s in servers), **kw))
+
+
+def test_fetch_html_page(server: Server) -> None:
+    server.routes["/a"] = (
+        200,
+        {"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"'},
+        "<html><body><p>Grüße</p></body></html>".encode(),
+    )
+    f = fetcher_for(server, contact="ops@example.org")
+    got = f.fetch(server.base + "/a")
+    assert (got.status, got.final_url, got.redirects) == (200, server.base + "/a", ())
+    assert got.text == "<html><body><p>Grüße</p></body></html>"
+    assert got.encoding == "utf-8"
+    assert got.header("etag") == '"v1"'
+    assert got.raw_headers_block.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert got.raw_headers_block.endswith(b"\r\n\r\n")
+    assert len(got.content_hash) == 64
+    agent = server.log[0][2]["User-Agent"]
+    assert agent.startswith("xpostcheck/") and agent.endswith("; ops@example.org)")
+    f.close()
+
+
+def test_conditional_request_gives_304(server: Server) -> None:
+    def route(h: BaseHTTPRequestHandler) -> None:
+        if h.headers.get("If-None-Match") == '"v1"':
+            h.send_response(304)
+            h.send_header("ETag", '"v1"')
+            h.end_headers()
+        else:
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", "7")
+            h.end_headers()
+            h.wfile.write(b"<p>x</p>"[:7])
+
+    server.routes["/p"] = route
+    f = fetcher_for(server)
+    got = f.fetch(server.base + "/p", etag='"v1"', last_modified="Mon, 01 Jan 2024 00:00:00 GMT")
+    assert (got.status, got.body, got.unchanged) == (304, b"", True)
+    assert server.log[0][2]["If-Modified-Since"] == "Mon, 01 Jan 2024 00:00:00 GMT"
+    assert f.fetch(server.base + "/p").status == 200
+
+
+def test_redirects_followed_by_hand(server: Server) -> None:
+    server.routes["/a"] = (301, {"Location": "/b"}, b"")
+    server.routes["/b"] = (302, {"Location": server.base + "/c?x=1"}, b"")
+    server.routes["/c"] = html("<p>c</p>")
+    got = fetcher_for(server).fetch(server.base + "/a")
+    assert got.final_url == server.base + "/c?x=1"
+    assert got.redirects == (server.base + "/a", server.base + "/b")
+    assert got.text == "<p>c</p>"
+
+
+def test_redirect_loop_and_too_many_redirects(server: Server) -> None:
+    server.routes["/l1"] = (302, {"Location": "/l2"}, b"")
+    server.routes["/l2"] = (302, {"Location": "/l1"}, b"")
+    for i in range(10):
+        server.routes[f"/r{i}"] = (302, {"Location": f"/r{i + 1}"}, b"")
+    f = fetcher_for(server)
+    with pytest.raises(FetchError) as loop:
+        f.fetch(server.base + "/l1")
+    assert loop.value.reason == f"redirect loop (2 hops, back to {server.base}/l1)"
+    with pytest.raises(FetchError) as many:
+        f.fetch(server.base + "/r0")
+    assert many.value.reason == "more than 5 redirects"
+    assert server.paths().count("/r6") == 0  # gave up after /r5 answered
+
+
+@pytest.mark.parametrize("target_host", ["127.0.0.2", "localhost"])
+def test_redirect_to_unnamed_loopback_host_is_refused(server: Server, target_host: str) -> None:
+    other = Server({"/secret": html("<p>internal</p>")}, host="127.0.0.2")
+    try:
+        server.routes["/go"] = (302, {"Location": f"http://{target_host}:{other.port}/secret"}, b"")
+        with pytest.raises(FetchError) as err:
+            fetcher_for(server).fetch(server.base + "/go")
+        assert "refused" in err.value.reason and target_host in err.value.reason
+        assert "was not named by the user" in err.value.reason
+        assert other.paths() == []
+    finally:
+        other.close()
+
+
+def test_unnamed_loopback_host_is_never_requested(server: Server) -> None:
+    server.routes["/"] = html("<p>hi</p>")
+    with pytest.raises(FetchError) as err:
+        Fetcher().fetch(server.base + "/")
+    assert err.value.reason == (
+        "refused: 127.0.0.1 is a non-public address and was not named by the user"
+    )
+    assert server.paths() == []
+
+
+def test_address_policy_checks_every_resolved_address() -> None:
+    policy = AddressPolicy(frozenset({"127.0.0.1"}))
+    assert policy.check_host("127.0.0.1", 80) is None
+    assert (policy.check_host("localhost", 80) or "").startswith(
+        "refused: localhost resolves to non-public address "
+    )
+    assert policy.ip_allowed("example.org", "10.1.2.3") is False
+    assert policy.ip_allowed("example.org", "169.254.169.254") is False
+    assert policy.ip_allowed("example.org", "::ffff:127.0.0.1") is False
+    assert policy.ip_allowed("example.org", "93.184.215.14") is True
+    assert AddressPolicy(frozenset({"intranet"})).ip_allowed("intranet", "10.1.2.3") is True
+
+
+def test_unsupported_scheme_and_refused_connection(server: Server) -> None:
+    f = fetcher_for(server)
+    with pytest.raises(FetchError) as scheme:
+        f.fetch("ftp://127.0.0.1/x")
+    assert scheme.value.reason == "unsupported URL scheme 'ftp' (only http and https)"
+    port = server.port
+    server.close()
+    with pytest.raises(FetchError) as refused:
+        f.fetch(f"http://127.0.0.1:{port}/")
+    assert refused.value.reason == "connection refused"
+
+
+def test_http_error_status(server: Server) -> None:
+    with pytest.raises(HTTPStatusError) as err:
+        fetcher_for(server).fetch(server.base + "/missing")
+    assert (err.value.status, err.value.reason) == (404, "HTTP 404 Not Found")
+
+
+def test_gzip_and_brotli_bodies_decoded(server: Server) -> None:
+    page = "<html><body>" + "<p>compressed text</p>" * 200 + "</body></html>"
+    server.routes["/gz"] = (
+        200,
+        {"Content-Type": "text/html", "Content-Encoding": "gzip"},
+        gzip.compress(page.encode()),
+    )
+    server.routes["/br"] = (
+        200,
+        {"Content-Type": "text/html", "Content-Encoding": "br"},
+        brotli.compress(page.encode()),
+    )
+    f = fetcher_for(server)
+    assert f.fetch(server.base + "/gz").text == page
+    assert f.fetch(server.base + "/br").text == page
+    assert server.log[0][2]["Accept-Encoding"] == "gzip, deflate, br"
+
+
+def test_non_html_is_refused_unless_asked(server: Server) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    server.routes["/img"] = (200, {"Content-Type": "image/png"}, png)
+    f = fetcher_for(server)
+    with pytest.raises(FetchError) as err:
+        f.fetch(server.base + "/img")
+    assert err.value.reason == "not HTML (content type image/png)"
+    assert f.fetch(server.base + "/img", html_only=False).body == png
+
+
+def test_retry_after_is_honoured(server: Server) -> None:
+    calls: list[int] = []
+
+    def flaky(h: BaseHTTPRequestHandler) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            h.send_response(429)
+            h.send_header("Retry-After", "1")
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+        else:
+            body = b"<p>ok</p>"
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+
+    server.routes["/flaky"] = flaky
+    got = fetcher_for(server).fetch(server.base + "/flaky")
+    assert got.text == "<p>ok</p>"
+    (first, _, _), (second, _, _) = server.log
+    assert second - first >= 1.0
+
+
+def test_503_gives_up_after_bounded_retries(server: Server) -> None:
+    server.routes["/down"] = (503, {"Content-Length": "0"}, b"")
+    server.routes["/later"] = (503, {"Retry-After": "3600"}, b"")
+    f = fetcher_for(server, retries=2, backoff=0.05)
+    with pytest.raises(HTTPStatusError) as err:
+        f.fetch(server.base + "/down")
+    assert err.value.reason == "HTTP 503 Service Unavailable after 3 attempts"
+    assert server.paths() == ["/down"] * 3
+    with pytest.raises(HTTPStatusError) as later:
+        f.fetch(server.base + "/later")
+    assert later.value.retry_after == 3600.0
+    assert later.value.reason == (
+        "HTTP 503 Service Unavailable; Retry-After 3600 s is longer than the 30 s cap, "
+        "try again later"
+    )
+    assert server.paths().count("/later") == 1
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+RU = "Съешь же ещё этих мягких французских булок, да выпей чаю. Это проверка кодировки страницы."
+RU_META = f'<html><head><meta charset="windows-1251"></head><body><p>{RU}</p></body></html>'
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected_text", "expected_encoding"),
+    [
+        # Declared latin-1 but really windows-1252 (curly quotes): browsers decode as 1252.
+        (
+            "<p>\u201cQuoted\u201d \u2013 caf\u00e9</p>".encode("cp1252"),
+            "text/html; charset=ISO-8859-1",
+            "<p>\u201cQuoted\u201d \u2013 caf\u00e9</p>",
+            "cp1252",
+        ),
+        (
+            RU_META.encode("cp1251"),
+            "text/html",
+            RU_META,
+            "cp1251",
+        ),
+        (
+            f"<html><body><p>{RU}</p><p>{RU}</p></body></html>".encode("cp1251"),
+            "text/html",
+            f"<html><body><p>{RU}</p><p>{RU}</p></body></html>",
+            "cp1251",
+        ),
+        (
+            b"\xef\xbb\xbf<p>caf\xc3\xa9</p>",
+            "text/html; charset=cp1252",
+            "<p>caf\u00e9</p>",
+            "utf-8",
+        ),
+        (
+            "<p>caf\u00e9</p>".encode(),
+            "text/html; charset=no-such-charset",
+            "<p>caf\u00e9</p>",
+            "utf-8",
+        ),
+    ],
+)
+def test_encodings(
+    body: bytes, content_type: str, expected_text: str, expected_encoding: str
+) -> None:
+    assert decode_body(body, content_type) == (expected_text, expected_encoding)
+
+
+def test_windows_1252_page_over_http(server: Server) -> None:
+    server.routes["/w"] = (
+        200,
+        {"Content-Type": "text/html; charset=windows-1252"},
+        "<p>\u2018single\u2019 \u20ac5</p>".encode("cp1252"),
+    )
+    got = fetcher_for(server).fetch(server.base + "/w")
+    assert (got.text, got.encoding) == ("<p>\u2018single\u2019 \u20ac5</p>", "cp1252")
+
+
+def test_resolve_redirect(server: Server) -> None:
+    server.routes["/s"] = (301, {"Location": "/long/article"}, b"")
+    server.routes["/page"] = html("<p>x</p>")
+    f = fetcher_for(server)
+    assert f.resolve_redirect(server.base + "/s") == server.base + "/long/article"
+    assert f.resolve_redirect(server.base + "/page") is None
+    assert f.resolve_redirect("http://127.0.0.9/x") is None  # not named: refused, no request
+
+
+def test_fetcher_is_thread_safe(server: Server) -> None:
+    for i in range(20):
+        server.routes[f"/p{i}"] = html(f"<p>{i}</p>")
+    f = fetcher_for(server)
+    results: dict[int, str] = {}
+
+    def work(i: int) -> None:
+        results[i] = f.fetch(f"{server.base}/p{i}").text
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {i: f"<p>{i}</p>" for i in range(20)}
+    f.close()
