@@ -336,6 +336,7 @@ class TableFormat:
     def render(self, report: Report, ctx: RenderContext) -> str:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         buf = io.StringIO()
         console = Console(
@@ -344,7 +345,7 @@ class TableFormat:
         s = report.scan
         title = f"xpostcheck scan {s.started}" + (f" (rules: {s.rules})" if s.rules else "")
         if report.copies:
-            table = Table(title=title, show_lines=False, expand=False)
+            table = Table(title=Text(title), show_lines=False, expand=False)
             table.add_column("Site")
             table.add_column("Copy", overflow="fold")
             table.add_column("Source", overflow="fold")
@@ -354,27 +355,28 @@ class TableFormat:
             table.add_column("Failed checks", overflow="fold")
             for c in report.copies:
                 failed = _failed(c)
+                # Text cells: a title with [brackets] is shown as written, never as markup.
                 table.add_row(
-                    c.site,
-                    c.url,
-                    c.source_title or c.source_url,
-                    c.kind,
-                    _percent(c.coverage),
-                    c.verdict.upper() if c.verdict == "violation" else c.verdict,
-                    "\n".join(_check_label(f) for f in failed) if failed else "-",
+                    Text(c.site),
+                    Text(c.url),
+                    Text(c.source_title or c.source_url),
+                    Text(c.kind),
+                    Text(_percent(c.coverage)),
+                    Text(c.verdict.upper() if c.verdict == "violation" else c.verdict),
+                    Text("\n".join(_check_label(f) for f in failed) if failed else "-"),
                 )
             console.print(table)
         else:
-            console.print(f"{title}: no copies found.")
+            console.print(f"{title}: no copies found.", markup=False, highlight=False)
         if report.resolved:
             console.print("Resolved since the last scan:")
             for r in report.resolved:
-                console.print(f"  {r.url}  {r.rule} ({r.kind})", highlight=False)
+                console.print(f"  {r.url}  {r.rule} ({r.kind})", markup=False, highlight=False)
         if report.skipped:
             console.print("Skipped:")
             for k in report.skipped:
-                console.print(f"  {k.url}: {k.reason}", highlight=False)
-        console.print(summary_line(report), highlight=False)
+                console.print(f"  {k.url}: {k.reason}", markup=False, highlight=False)
+        console.print(summary_line(report), markup=False, highlight=False)
         return buf.getvalue()
 
 
