@@ -31,9 +31,11 @@ from .models import Fetched, Link, Page, Region, Resource, SourceArticle
 __all__ = [
     "ARTICLE_SHARE",
     "article_from_html",
+    "article_from_saved_html",
     "decode_html",
     "extract_html",
     "extract_page",
+    "fragment_content",
     "looks_binary",
     "visible_text",
 ]
@@ -712,11 +714,42 @@ def _extract(
     headers: Sequence[tuple[str, str]],
     status: int,
     fetched_at: str,
+    *,
+    own_url: bool = False,
 ) -> tuple[Page, _Extras]:
+    """The Page and a few extras. With own_url, `url` is only a fallback: the page's own
+    canonical or og:url becomes its URL (and the base for its relative links)."""
     headers = tuple((str(k), str(v)) for k, v in headers)
-    tree = _parse(html)
-    if tree is None:
+    try:
+        tree = _parse(html)
+        if tree is None:
+            return _empty(url, status, headers, fetched_at, html), _Extras()
+        if own_url:
+            url = _own_url(tree, url)
+        return _extract_tree(tree, url, html, headers, status, fetched_at)
+    except RecursionError:  # absurdly deep documents inside third-party code
         return _empty(url, status, headers, fetched_at, html), _Extras()
+
+
+def _own_url(tree: Any, fallback: str) -> str:
+    canonicals: list[str] = []
+    og_url = ""
+    for el in tree.iter("link", "meta"):
+        if el.tag == "link" and "canonical" in el.get("rel", "").lower().split():
+            canonicals.append(_absolute(fallback, el.get("href", "")))
+        elif el.tag == "meta" and el.get("property", "").lower() == "og:url" and not og_url:
+            og_url = _absolute(fallback, el.get("content", ""))
+    return _self_url(canonicals, og_url, fallback)
+
+
+def _extract_tree(
+    tree: Any,
+    url: str,
+    html: str,
+    headers: tuple[tuple[str, str], ...],
+    status: int,
+    fetched_at: str,
+) -> tuple[Page, _Extras]:
     scan = _walk(tree, url)
     full = scan.text.text()
     text, t_title, t_author, t_date = _trafilatura(tree, url) if full else ("", "", None, None)
@@ -794,10 +827,7 @@ def extract_html(
     fetched_at: str = "",
 ) -> Page:
     """Extract a page from decoded HTML. Never raises on bad HTML: junk gives empty texts."""
-    try:
-        return _extract(url, html, headers, status, fetched_at)[0]
-    except RecursionError:  # absurdly deep documents inside third-party code
-        return _empty(url, status, headers, fetched_at, html)
+    return _extract(url, html, headers, status, fetched_at)[0]
 
 
 def extract_page(fetched: Fetched) -> Page:
@@ -811,15 +841,6 @@ def extract_page(fetched: Fetched) -> Page:
     )
 
 
-def saved_page_url(html: str, fallback: str) -> str:
-    """The URL a saved page names for itself: <link rel=canonical>, else og:url, else fallback."""
-    tree = _parse(html)
-    if tree is None:
-        return fallback
-    scan = _walk(tree, fallback)
-    return _self_url(scan.canonicals, _first_meta(scan, "og:url"), fallback)
-
-
 def _self_url(canonicals: Sequence[str], og_url: str, fallback: str) -> str:
     for candidate in (*canonicals, og_url):
         if candidate and urlsplit(candidate).scheme in {"http", "https"}:
@@ -827,14 +848,7 @@ def _self_url(canonicals: Sequence[str], og_url: str, fallback: str) -> str:
     return fallback
 
 
-def article_from_html(url: str, html: str, *, publisher: str = "") -> SourceArticle:
-    """A publisher's article from its page: title, authors, date, main text and images.
-
-    The text is trafilatura's main text, falling back to the article region's text when the
-    extractor finds nothing. Images are those of the article region, then og:image.
-    """
-    page, extras = _extract(url, html, (), 200, "")
-    text = page.text or page.near_text
+def _article(url: str, page: Page, extras: _Extras, html: str, publisher: str) -> SourceArticle:
     images = [
         r.url
         for r in page.resources
@@ -845,7 +859,7 @@ def article_from_html(url: str, html: str, *, publisher: str = "") -> SourceArti
     return SourceArticle(
         url=url,
         title=page.title,
-        text=text,
+        text=page.text or page.near_text,
         authors=page.authors,
         published=page.published,
         publisher=publisher,
@@ -854,9 +868,42 @@ def article_from_html(url: str, html: str, *, publisher: str = "") -> SourceArti
     )
 
 
+def article_from_html(url: str, html: str, *, publisher: str = "") -> SourceArticle:
+    """A publisher's article from its page: title, authors, date, main text and images.
+
+    The text is trafilatura's main text, falling back to the article region's text when the
+    extractor finds nothing. Images are those of the article region, then og:image.
+    """
+    page, extras = _extract(url, html, (), 200, "")
+    return _article(url, page, extras, html, publisher)
+
+
+def article_from_saved_html(html: str, fallback_url: str, *, publisher: str = "") -> SourceArticle:
+    """Like article_from_html for a saved page, whose URL is its own <link rel=canonical>
+    (the first http(s) one), else its og:url, else `fallback_url` (e.g. a file:// URL)."""
+    page, extras = _extract(fallback_url, html, (), 200, "", own_url=True)
+    return _article(page.url, page, extras, html, publisher)
+
+
+def fragment_content(html: str, base_url: str = "") -> tuple[str, tuple[str, ...]]:
+    """(visible text, absolute image URLs) of an HTML fragment such as a feed entry's content.
+    No main-text extraction: the fragment is the content."""
+    if "<html" not in html[:2048].lower():
+        html = f"<html><body>{html}</body></html>"
+    tree = _parse(html)
+    if tree is None:
+        return "", ()
+    scan = _walk(tree, base_url)
+    images = (
+        src
+        for i, tag, src, _ in scan.resources
+        if tag in {"img", "amp-img"} and not scan.nodes[i].hidden
+    )
+    return scan.text.text(), tuple(
+        dict.fromkeys(u for u in images if urlsplit(u).scheme in {"http", "https"})
+    )
+
+
 def visible_text(html: str) -> str:
     """All visible text of an HTML document or fragment (what full_text holds), no extraction."""
-    tree = _parse(html if "<html" in html[:2048].lower() else f"<html><body>{html}</body></html>")
-    if tree is None:
-        return ""
-    return _walk(tree, "").text.text()
+    return fragment_content(html)[0]
