@@ -99,6 +99,8 @@ def _gunzip(data: bytes, where: str) -> bytes:
             "refused (split it into a sitemap index)",
             where=where,
         )
+    if not d.eof:
+        raise SourceError("broken gzip data in sitemap (truncated)", where=where)
     return out
 
 
