@@ -63,6 +63,12 @@ _REGION = Option(
     "where to look: article, near (article and its surroundings) or page",
     choices=("article", "near", "page"),
 )
+_POSITION = Option(
+    "str",
+    "anywhere",
+    "where it must sit: anywhere, top (before the copied text) or bottom (after it)",
+    choices=("anywhere", "top", "bottom"),
+)
 _THRESHOLD = Option(
     "float", 90.0, "fuzzy match score (0-100) a phrase must reach", minimum=50, maximum=100
 )
@@ -76,12 +82,7 @@ _SPECS: tuple[KindSpec, ...] = (
             "phrases": Option(
                 "list", list(DEFAULT_PHRASES), "phrases with {publisher}, {author}, {title}, {url}"
             ),
-            "position": Option(
-                "str",
-                "anywhere",
-                "where the credit must sit",
-                choices=("anywhere", "top", "bottom"),
-            ),
+            "position": _POSITION,
             "region": _REGION,
             "threshold": _THRESHOLD,
         },
@@ -92,6 +93,7 @@ _SPECS: tuple[KindSpec, ...] = (
         "the original's authors are named, optionally in a set format",
         {
             "format": Option("str", "{author}", "byline template, e.g. '{author}, {publisher}'"),
+            "position": _POSITION,
             "require": Option("str", "all", "every author, or any one", choices=("all", "any")),
             "region": _REGION,
             "threshold": _THRESHOLD,
@@ -127,6 +129,7 @@ _SPECS: tuple[KindSpec, ...] = (
             "allow_nofollow": Option("bool", True, "a rel=nofollow/ugc/sponsored link counts"),
             "anchor_text": Option("list", [], "the link text must match one of these templates"),
             "region": _REGION,
+            "position": _POSITION,
             "resolve_shortlinks": Option("bool", True, "follow redirects of other links"),
             "max_resolve": Option("int", 10, "at most this many links are resolved", minimum=0),
         },

@@ -7,6 +7,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from .checks_base import CheckContext, fuzzy_contains, quoted, shorten
+from .checks_text import position_ok
 from .models import Finding, Link
 from .urls import article_key, host_of, is_home_page, same_site
 
@@ -19,8 +20,9 @@ def _candidate_links(ctx: CheckContext, region: str) -> tuple[list[Link], list[L
     wanted = {"page": {"article", "near", "chrome"}, "article": {"article"}}.get(
         region, {"article", "near"}
     )
-    inside = [link for link in ctx.page.links if link.region in wanted]
-    outside = [link for link in ctx.page.links if link.region not in wanted]
+    visible = [link for link in ctx.page.links if not link.hidden]
+    inside = [link for link in visible if link.region in wanted]
+    outside = [link for link in visible if link.region not in wanted]
     return inside, outside
 
 
@@ -60,7 +62,7 @@ def check_link_to_original(ctx: CheckContext) -> Finding:
     to_resolve: list[Link] = []
     for link in inside:
         href = link.href
-        if not href.startswith(("http://", "https://")):
+        if not href.lower().startswith(("http://", "https://")):
             continue
         if article_key(href) == target:
             hits.append((link, href))
@@ -105,6 +107,21 @@ def check_link_to_original(ctx: CheckContext) -> Finding:
                     describe(link, ev),
                 )
             chosen = good
+        where = str(ctx.opt("position"))
+        if where != "anywhere":
+            placed = [
+                h
+                for i, h in enumerate(chosen)
+                if position_ok(ctx, h[0].text or h[0].href, i, len(inside), where)
+            ]
+            if not placed:
+                link, ev = chosen[0]
+                return ctx.finding(
+                    False,
+                    f"link to the original found, but not at the {where}",
+                    describe(link, ev),
+                )
+            chosen = placed
         link, ev = chosen[0]
         message = "link to the original found"
         if ev != link.href:
@@ -122,6 +139,13 @@ def check_link_to_original(ctx: CheckContext) -> Finding:
             False,
             f"a link to the original appears only outside the {region} region (site chrome)",
             describe(outside_hits[0], outside_hits[0].href),
+        )
+    hidden = [link for link in ctx.page.links if link.hidden and article_key(link.href) == target]
+    if hidden:
+        return ctx.finding(
+            False,
+            "the link to the original is hidden from readers",
+            describe(hidden[0], hidden[0].href),
         )
     if home:
         return ctx.finding(
@@ -294,8 +318,13 @@ DEFAULT_PAYWALL_PATTERNS = (
 )
 
 
+_MARKUP = re.compile(r"<script\b[^>]*>.*?</script>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+
+
 def check_non_commercial(ctx: CheckContext) -> Finding:
-    markup = ctx.page.html + "\n" + "\n".join(r.url for r in ctx.page.resources)
+    # Tags and scripts only: an article that mentions an ad network in its text is no ad.
+    tags = _MARKUP.findall(ctx.page.html)
+    markup = "\n".join(tags + [r.url for r in ctx.page.resources])
     hits: list[str] = []
     groups = [("ad network", list(ctx.opt("ad_patterns")))]
     if ctx.opt("check_paywall"):

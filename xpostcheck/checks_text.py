@@ -39,7 +39,7 @@ def _best_line(
     return None if best is None else (best[1], best[2], best[3])
 
 
-def _position_ok(ctx: CheckContext, line: str, index: int, count: int, where: str) -> bool:
+def position_ok(ctx: CheckContext, line: str, index: int, count: int, where: str) -> bool:
     if where == "anywhere":
         return True
     page = ctx.page
@@ -71,7 +71,7 @@ def check_attribution(ctx: CheckContext) -> Finding:
     where = str(ctx.opt("position"))
     if found:
         index, line, _phrase = found
-        if _position_ok(ctx, line, index, len(in_text), where):
+        if position_ok(ctx, line, index, len(in_text), where):
             return ctx.finding(True, "credit line found", shorten(line))
         return ctx.finding(False, f"credit line found, but not at the {where}", shorten(line))
     looked = f"looked for {quoted(texts)}"
@@ -105,6 +105,7 @@ def check_byline(ctx: CheckContext) -> Finding:
     lines = facts.lines(str(ctx.opt("region")))
     found: list[str] = []
     missing: list[str] = []
+    misplaced: list[str] = []
     for author in authors:
         texts = ctx.expand(fmt.replace("{author}", author)) or [author]
         hit = _best_line(ctx, lines, texts, threshold)
@@ -115,9 +116,15 @@ def check_byline(ctx: CheckContext) -> Finding:
                 continue
         if hit is None:
             missing.append(texts[0])
+        elif not position_ok(ctx, hit[1], hit[0], len(lines), str(ctx.opt("position"))):
+            misplaced.append(shorten(hit[1], 120))
         else:
             found.append(shorten(hit[1], 120))
     need_all = ctx.opt("require") == "all"
+    if misplaced and (need_all or not found):
+        return ctx.finding(
+            False, f"byline found, but not at the {ctx.opt('position')}", "; ".join(misplaced)
+        )
     if missing and (need_all or not found):
         return ctx.finding(
             False,
