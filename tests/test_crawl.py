@@ -1,0 +1,336 @@
+"""Crawler on real loopback sites: what it fetches, what it skips and why, discovery through
+sitemaps and feeds, caps, and incremental re-scans."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+
+import pytest
+from test_fetch import Server, html
+
+from xpostcheck.crawl import CrawlConfig, Crawler, extract_links
+from xpostcheck.fetch import FetchConfig, Fetcher
+from xpostcheck.models import Fetched, PageState, Skipped
+
+FAST = CrawlConfig(delay=0.0, threads=4)
+
+
+def page(*links: str, extra: str = "") -> tuple[int, dict[str, str], bytes]:
+    anchors = "".join(f'<a href="{href}">{href}</a>' for href in links)
+    return html(f"<html><head>{extra}</head><body><p>text</p>{anchors}</body></html>")
+
+
+@pytest.fixture
+def site() -> Iterator[Server]:
+    srv = Server({})
+    yield srv
+    srv.close()
+
+
+def run(
+    srv: Server,
+    sites: list[str],
+    urls: list[str] = (),  # type: ignore[assignment]
+    config: CrawlConfig = FAST,
+    crawler: Crawler | None = None,
+    **known: PageState,
+) -> tuple[list[Fetched], list[Skipped]]:
+    if crawler is None:
+        fetcher = Fetcher(FetchConfig(allowed_hosts=frozenset({srv.host}), retries=0))
+        crawler = Crawler(fetcher, config, known=(lambda u: known.get(u)) if known else None)
+    events = list(crawler.crawl(sites, urls))
+    fetched = [e for e in events if isinstance(e, Fetched)]
+    skipped = [e for e in events if isinstance(e, Skipped)]
+    return fetched, skipped
+
+
+def paths(items: list[Fetched], base: str) -> list[str]:
+    return sorted(f.final_url.removeprefix(base) for f in items)
+
+
+def skips(items: list[Skipped], base: str) -> list[tuple[str, str]]:
+    return sorted((s.url.removeprefix(base), s.reason) for s in items)
+
+
+def test_crawl_follows_links_within_the_host_and_lists_every_skip(site: Server) -> None:
+    b = site.base
+    site.routes.update(
+        {
+            "/robots.txt": (
+                200,
+                {"Content-Type": "text/plain"},
+                b"User-agent: *\nDisallow: /private/\n",
+            ),
+            "/": page(
+                "/a",
+                "b#section",
+                "/files/report.pdf",
+                "/private/x",
+                "/missing",
+                "https://elsewhere.example/",
+                "mailto:x@example.org",
+                "/a?utm_source=feed",
+            ),
+            "/a": page("/", "/c"),
+            "/b": page("/a"),
+            "/c": page(),
+            "/private/x": page(),
+        }
+    )
+    fetched, skipped = run(site, [b + "/"])
+    assert paths(fetched, b) == ["/", "/a", "/b", "/c"]
+    assert skips(skipped, b) == [
+        ("/files/report.pdf", "not HTML (.pdf link)"),
+        ("/missing", "HTTP 404 Not Found"),
+        ("/private/x", "disallowed by robots.txt"),
+    ]
+    requested = site.paths()
+    assert "/private/x" not in requested and "/files/report.pdf" not in requested
+    assert requested.count("/a") == 1
+    assert requested[0] == "/robots.txt"
+
+
+def test_single_urls_are_not_crawled(site: Server) -> None:
+    b = site.base
+    site.routes.update({"/one": page("/two"), "/two": page()})
+    fetched, skipped = run(site, [], [b + "/one"])
+    assert paths(fetched, b) == ["/one"]
+    assert skipped == []
+    assert site.paths() == ["/robots.txt", "/one"]
+
+
+def test_page_cap_and_depth_cap(site: Server) -> None:
+    b = site.base
+    site.routes.update({"/": page("/p1", "/p2", "/p3", "/p4"), "/p1": page("/deep")})
+    for i in range(2, 5):
+        site.routes[f"/p{i}"] = page()
+    site.routes["/deep"] = page("/deeper")
+    fetched, skipped = run(site, [b + "/"], config=CrawlConfig(delay=0, max_pages_per_site=3))
+    assert paths(fetched, b) == ["/", "/p1", "/p2"]
+    assert skips(skipped, b) == [
+        ("/deep", "page cap of 3 per site reached"),
+        ("/p3", "page cap of 3 per site reached"),
+        ("/p4", "page cap of 3 per site reached"),
+    ]
+    fetched, skipped = run(site, [b + "/"], config=CrawlConfig(delay=0, max_depth=1))
+    assert paths(fetched, b) == ["/", "/p1", "/p2", "/p3", "/p4"]
+    # Links on pages at the depth cap are not read, so they are not discovered either.
+    assert skipped == [] and "/deep" not in site.paths()
+    site.routes["/sitemap.xml"] = (200, {}, f"{b}/deep\n".encode())
+    fetched, skipped = run(site, [b + "/"], config=CrawlConfig(delay=0, max_depth=0))
+    assert paths(fetched, b) == ["/"]
+    assert skips(skipped, b) == [("/deep", "deeper than the depth cap (0 links)")]
+
+
+def test_crawler_trap_caps(site: Server) -> None:
+    b = site.base
+    calendar = [f"/cal?day={i}" for i in range(5)]
+    site.routes.update(
+        {
+            "/": page("/a/b/a/b/a/", "/x" + "y" * 100, "/q?a=1&b=2&c=3", *calendar),
+            "/cal": page(),
+        }
+    )
+    config = CrawlConfig(
+        delay=0, max_url_length=60, max_query_params=2, max_query_variants=3, max_path_repeats=2
+    )
+    fetched, skipped = run(site, [b + "/"], config=config)
+    assert paths(fetched, b) == ["/", "/cal?day=0", "/cal?day=1", "/cal?day=2"]
+    assert skips(skipped, b) == [
+        ("/a/b/a/b/a/", "a path segment repeats more than 2 times (crawler trap)"),
+        ("/cal?day=3", "more than 3 query variants of /cal (crawler trap cap)"),
+        ("/cal?day=4", "more than 3 query variants of /cal (crawler trap cap)"),
+        ("/q?a=1&b=2&c=3", "more than 2 query parameters (crawler trap cap)"),
+        ("/x" + "y" * 100, "URL longer than 60 characters (crawler trap cap)"),
+    ]
+
+
+def test_sitemaps_from_robots_index_and_gzip(site: Server) -> None:
+    b = site.base
+    index = (
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{b}/sm-posts.xml.gz</loc></sitemap>"
+        "<sitemap><loc>https://other.example/sm.xml</loc></sitemap></sitemapindex>"
+    )
+    posts = (
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{b}/orphan-1</loc></url><url><loc>{b}/orphan-2</loc></url>"
+        "<url><loc>https://other.example/x</loc></url></urlset>"
+    )
+    site.routes.update(
+        {
+            "/robots.txt": (
+                200,
+                {},
+                f"User-agent: *\nAllow: /\nSitemap: {b}/sm-index.xml\n".encode(),
+            ),
+            "/": page(),
+            "/sm-index.xml": (200, {"Content-Type": "application/xml"}, index.encode()),
+            "/sm-posts.xml.gz": (
+                200,
+                {"Content-Type": "application/gzip"},
+                gzip.compress(posts.encode()),
+            ),
+            "/orphan-1": page(),
+            "/orphan-2": page(),
+        }
+    )
+    fetched, skipped = run(site, [b + "/"])
+    assert paths(fetched, b) == ["/", "/orphan-1", "/orphan-2"]
+    assert skipped == []
+    assert "/sitemap.xml" not in site.paths()
+
+
+def test_guessed_sitemap_and_feed_discovery(site: Server) -> None:
+    b = site.base
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>F</title><link>/from-feed</link></item></channel></rss>"
+    )
+    site.routes.update(
+        {
+            "/": page(extra='<link rel="alternate" type="application/rss+xml" href="/feed">'),
+            "/sitemap.xml": (
+                200,
+                {"Content-Type": "text/plain"},
+                f"{b}/from-sitemap\n".encode(),
+            ),
+            "/feed": (200, {"Content-Type": "application/rss+xml"}, feed.encode()),
+            "/from-feed": page(),
+            "/from-sitemap": page(),
+        }
+    )
+    fetched, skipped = run(site, [b + "/"])
+    assert paths(fetched, b) == ["/", "/from-feed", "/from-sitemap"]
+    assert skipped == []
+    no_discovery = CrawlConfig(delay=0, sitemaps=False, feeds=False)
+    fetched, _ = run(site, [b + "/"], config=no_discovery)
+    assert paths(fetched, b) == ["/"]
+
+
+def test_broken_declared_sitemap_is_listed(site: Server) -> None:
+    b = site.base
+    site.routes.update(
+        {
+            "/robots.txt": (200, {}, f"Sitemap: {b}/broken.xml\n".encode()),
+            "/": page(),
+            "/broken.xml": (200, {}, b"<html>oops</html>"),
+        }
+    )
+    fetched, skipped = run(site, [b + "/"])
+    assert paths(fetched, b) == ["/"]
+    assert skips(skipped, b) == [
+        ("/broken.xml", "sitemap not read: not a sitemap (no <urlset> or <sitemapindex>)")
+    ]
+
+
+def test_redirect_to_a_page_already_scanned(site: Server) -> None:
+    b = site.base
+    site.routes.update(
+        {"/": page("/a", "/old"), "/a": page(), "/old": (301, {"Location": "/a"}, b"")}
+    )
+    fetched, skipped = run(site, [b + "/"])
+    assert paths(fetched, b) == ["/", "/a"]
+    assert skips(skipped, b) == [("/old", f"redirects to {b}/a, already scanned")]
+
+
+def test_conditional_rescan_yields_304_with_the_stored_hash(site: Server) -> None:
+    b = site.base
+
+    def etagged(h) -> None:  # type: ignore[no-untyped-def]
+        if h.headers.get("If-None-Match") == '"v7"':
+            h.send_response(304)
+            h.end_headers()
+            return
+        body = b"<p>article</p>"
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html")
+        h.send_header("ETag", '"v7"')
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    site.routes["/article"] = etagged
+    state = PageState(b + "/article", etag='"v7"', content_hash="abc123")
+    fetched, _ = run(site, [], [b + "/article"], **{b + "/article": state})
+    assert [(f.status, f.body, f.content_hash) for f in fetched] == [(304, b"", "abc123")]
+    assert site.log[-1][2]["If-None-Match"] == '"v7"'
+
+
+def test_sitemap_lastmod_older_than_last_fetch_needs_no_request(site: Server) -> None:
+    b = site.base
+    sitemap = (
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{b}/old</loc><lastmod>2024-01-01</lastmod></url>"
+        f"<url><loc>{b}/new</loc><lastmod>2024-06-01T10:00:00+00:00</lastmod></url></urlset>"
+    )
+    site.routes.update(
+        {"/": page(), "/sitemap.xml": (200, {}, sitemap.encode()), "/old": page(), "/new": page()}
+    )
+    known = {
+        b + "/old": PageState(
+            b + "/old", content_hash="h-old", fetched_at="2024-05-01T00:00:00+00:00"
+        ),
+        b + "/new": PageState(
+            b + "/new", content_hash="h-new", fetched_at="2024-05-01T00:00:00+00:00"
+        ),
+    }
+    fetched, skipped = run(site, [b + "/"], **known)
+    by_path = {f.url.removeprefix(b): (f.status, f.content_hash) for f in fetched}
+    assert by_path["/old"] == (304, "h-old")
+    assert by_path["/new"][0] == 200
+    assert "/old" not in site.paths() and "/new" in site.paths()
+
+
+def test_robots_is_cached_per_crawler(site: Server) -> None:
+    b = site.base
+    site.routes.update({"/": page()})
+    fetcher = Fetcher(FetchConfig(allowed_hosts=frozenset({site.host})))
+    crawler = Crawler(fetcher, FAST)
+    run(site, [], [b + "/"], crawler=crawler)
+    run(site, [], [b + "/"], crawler=crawler)
+    assert site.paths().count("/robots.txt") == 1
+    run(site, [], [b + "/"], crawler=Crawler(fetcher, FAST))
+    assert site.paths().count("/robots.txt") == 2
+
+
+def test_invalid_inputs_are_skipped_not_raised(site: Server) -> None:
+    fetched, skipped = run(site, ["example.org"], ["ftp://x.example/", "http://[::1"])
+    assert fetched == []
+    assert sorted((s.url, s.reason) for s in skipped) == [
+        ("example.org", "not an http(s) URL; write it with http:// or https://"),
+        ("ftp://x.example/", "not an http(s) URL; write it with http:// or https://"),
+        ("http://[::1", "not a valid URL"),
+    ]
+
+
+def test_consumer_can_stop_early(site: Server) -> None:
+    b = site.base
+    site.routes["/"] = page(*[f"/p{i}" for i in range(30)])
+    for i in range(30):
+        site.routes[f"/p{i}"] = page()
+    fetcher = Fetcher(FetchConfig(allowed_hosts=frozenset({site.host})))
+    events = Crawler(fetcher, CrawlConfig(delay=0.05, threads=2)).crawl([b + "/"])
+    first = next(events)
+    events.close()  # type: ignore[attr-defined]
+    assert isinstance(first, Fetched) and first.final_url == b + "/"
+    assert len(site.paths()) < 10
+
+
+def test_extract_links_from_malformed_html() -> None:
+    doc = (
+        "<html><head><base href='/sub/'><meta name=robots content='index, follow'>"
+        "<link rel='alternate' type='application/atom+xml' href='atom.xml'></head>"
+        "<body><p>unclosed <a href=one.html>one<div><a href='  /two#frag '>two"
+        "<a href='javascript:void(0)'>js</a><a href=''>e</a><area href='three'>"
+        "<a href='http://[bad'>bad</a></table></body>"
+    )
+    assert extract_links(doc, "http://h.example/x/page") == (
+        ["http://h.example/sub/one.html", "http://h.example/two", "http://h.example/sub/three"],
+        ["http://h.example/sub/atom.xml"],
+        False,
+    )
+    assert extract_links("<meta name='robots' content='NOFOLLOW'><a href=/a>", "http://h/")[2]
+    assert extract_links("", "http://h/") == ([], [], False)
+    assert extract_links("\x00\x01garbage<<<>>>", "http://h/") == ([], [], False)
