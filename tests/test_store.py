@@ -1,0 +1,256 @@
+"""The SQLite store: opening, migrations, page states for conditional requests, copies."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from xpostcheck.errors import StoreError
+from xpostcheck.models import Copy, Fetched, Finding, PageState, Passage, Report, ScanInfo
+from xpostcheck.store import MIGRATIONS, SqliteStore, open_store
+
+URL = "http://blog.example/posts/harbor.html"
+SRC = "https://pub.example/harbor"
+
+
+def fetched(
+    url: str = URL,
+    body: bytes = b"<p>harbor</p>",
+    *,
+    status: int = 200,
+    etag: str | None = '"v1"',
+    at: str = "2024-05-06T06:00:01+00:00",
+    final_url: str | None = None,
+) -> Fetched:
+    headers = [("Content-Type", "text/html")]
+    if etag:
+        headers.append(("ETag", etag))
+    if status == 200:
+        headers.append(("Last-Modified", "Mon, 06 May 2024 05:00:00 GMT"))
+    return Fetched(
+        url=url,
+        final_url=final_url or url,
+        status=status,
+        headers=tuple(headers),
+        body=body if status == 200 else b"",
+        text=body.decode() if status == 200 else "",
+        encoding="utf-8",
+        fetched_at=at,
+        content_hash=hashlib.sha256(body).hexdigest() if status == 200 else "",
+    )
+
+
+def a_copy(url: str = URL, *, passed: bool = False) -> Copy:
+    return Copy(
+        url=url,
+        site="blog.example",
+        source_url=SRC,
+        coverage=0.91,
+        kind="full",
+        verdict="compliant" if passed else "violation",
+        passages=(Passage(0, 100, 20, 121), Passage(110, 300, 130, 320)),
+        checks=(
+            Finding("gr-link", "link_to_original", passed, "error", "m", "e"),
+            Finding("gr-ads", "non_commercial", True, "warning", "no ads", None),
+        ),
+        title="Harbor",
+        source_title="Harbor plan",
+        fetched_at="2024-05-06T06:00:01+00:00",
+    )
+
+
+def a_report(started: str, *copies: Copy) -> Report:
+    return Report(
+        scan=ScanInfo(started, started, 1, 2, sites=("http://blog.example/",), rules="pub"),
+        copies=copies,
+    )
+
+
+# --- opening ---------------------------------------------------------------------------------
+
+
+def test_new_database_is_wal_and_migrated(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    assert isinstance(store, SqliteStore)
+    assert store.schema_version == len(MIGRATIONS) == 1
+    store.close()
+    db = sqlite3.connect(tmp_path / "x.db")
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    db.close()
+    assert tables == {
+        "scans",
+        "pages",
+        "copies",
+        "findings",
+        "triage",
+        "skipped",
+        "resolved",
+        "evidence",
+    }
+    open_store(tmp_path / "x.db").close()  # reopening migrates nothing and keeps the data
+
+
+def test_postgresql_not_yet(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as err:
+        open_store("postgresql://scanner:s3cret@db.example/xpost")
+    assert str(err.value) == (
+        "postgresql://scanner:***@db.example/xpost: "
+        "PostgreSQL store not available yet; use a SQLite file path for --db"
+    )
+    assert "s3cret" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda p: p / "missing" / "x.db",
+            "the database's folder does not exist; create it or choose another --db",
+        ),
+        (lambda p: p, "is a folder; give a database file path for --db"),
+    ],
+)
+def test_unopenable_paths_are_named(tmp_path: Path, make, message) -> None:  # type: ignore[no-untyped-def]
+    path = make(tmp_path)
+    with pytest.raises(StoreError) as err:
+        open_store(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(StoreError) as err:
+        open_store(path)
+    assert str(err.value) == (
+        f"{path}: not a usable xpostcheck database (file is not a database); choose another --db"
+    )
+
+
+def test_someone_elses_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE recipes (name TEXT)")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError) as err:
+        open_store(path)
+    assert str(err.value) == (
+        f"{path}: this SQLite file holds other tables and no xpostcheck schema; choose another --db"
+    )
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    open_store(path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version=99")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError) as err:
+        open_store(path)
+    assert str(err.value) == (
+        f"{path}: the database has schema version 99, newer than this xpostcheck knows (1); "
+        "upgrade xpostcheck"
+    )
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def test_page_state_comes_from_finished_scans_and_survives_304(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    assert store.page_state(URL) is None
+    s1 = store.begin_scan("k", "2024-05-06T06:00:00+00:00")
+    store.record_page(s1, fetched(), is_copy=False)
+    assert store.page_state(URL) is None  # the scan has not finished: it may yet crash
+    store.finish_scan(s1, a_report("2024-05-06T06:00:00+00:00"))
+    first = PageState(
+        url=URL,
+        etag='"v1"',
+        last_modified="Mon, 06 May 2024 05:00:00 GMT",
+        content_hash=hashlib.sha256(b"<p>harbor</p>").hexdigest(),
+        fetched_at="2024-05-06T06:00:01+00:00",
+    )
+    assert store.page_state(URL) == first
+    # A 304 without validators keeps what the full response said, with the new fetch time.
+    s2 = store.begin_scan("k", "2024-05-13T06:00:00+00:00")
+    store.record_page(
+        s2, fetched(status=304, etag=None, at="2024-05-13T06:00:01+00:00"), is_copy=False
+    )
+    store.finish_scan(s2, a_report("2024-05-13T06:00:00+00:00"))
+    assert store.page_state(URL) == PageState(
+        url=URL,
+        etag='"v1"',
+        last_modified="Mon, 06 May 2024 05:00:00 GMT",
+        content_hash=first.content_hash,
+        fetched_at="2024-05-13T06:00:01+00:00",
+    )
+    store.close()
+
+
+def test_page_state_by_requested_or_final_url(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    s1 = store.begin_scan("k", "t1")
+    store.record_page(s1, fetched("http://blog.example/p?id=7", final_url=URL), is_copy=False)
+    store.finish_scan(s1, a_report("t1"))
+    by_request = store.page_state("http://blog.example/p?id=7")
+    by_final = store.page_state(URL)
+    store.close()
+    assert by_request is not None and by_final is not None
+    assert (by_request.url, by_request.etag) == ("http://blog.example/p?id=7", '"v1"')
+    assert (by_final.url, by_final.etag) == (URL, '"v1"')
+
+
+def test_previous_copies_from_the_latest_scan_that_fetched_the_page(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    assert store.previous_copies(URL) == []
+    s1 = store.begin_scan("k", "t1")
+    store.record_page(s1, fetched(), is_copy=True)
+    r1 = store.finish_scan(s1, a_report("t1", a_copy()))
+    # What comes back is the copy as annotated and stored, passages and all.
+    assert store.previous_copies(URL) == list(r1.copies)
+    assert store.previous_copies(URL + "?utm_source=feed") == list(r1.copies)
+    assert r1.copies[0].passages == (Passage(0, 100, 20, 121), Passage(110, 300, 130, 320))
+    # The page changed and holds no copy any more: nothing carries over.
+    s2 = store.begin_scan("k", "t2")
+    store.record_page(s2, fetched(body=b"<p>other</p>"), is_copy=False)
+    store.finish_scan(s2, a_report("t2"))
+    assert store.previous_copies(URL) == []
+    store.close()
+
+
+def test_persisted_report_reads_back(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    assert isinstance(store, SqliteStore)
+    s1 = store.begin_scan("k", "t1")
+    out = store.finish_scan(s1, a_report("t1", a_copy(), a_copy(URL + "2", passed=True)))
+    assert out.scan.scan_id == s1
+    assert store.report(s1) == out
+    assert store.report(99) is None
+    with pytest.raises(StoreError) as err:
+        store.finish_scan(s1, out)
+    assert str(err.value) == f"{tmp_path / 'x.db'}: scan #1 is already finished"
+    with pytest.raises(StoreError) as err:
+        store.finish_scan(42, out)
+    assert str(err.value) == f"{tmp_path / 'x.db'}: no scan #42 was begun in this database"
+    store.close()
+
+
+def test_two_connections_share_the_file(tmp_path: Path) -> None:
+    """WAL lets a reader (e.g. `xpostcheck history`) look while a scan is writing."""
+    writer = open_store(tmp_path / "x.db")
+    s1 = writer.begin_scan("k", "t1")
+    writer.finish_scan(s1, a_report("t1", a_copy()))
+    reader = open_store(tmp_path / "x.db")
+    s2 = writer.begin_scan("k", "t2")
+    assert [(h.scan, h.finished) for h in reader.history()] == [(2, None), (1, "t1")]
+    writer.finish_scan(s2, a_report("t2"))
+    assert [h.resolved for h in reader.history()] == [1, 0]
+    reader.close()
+    writer.close()
