@@ -165,11 +165,21 @@ class _Lines:
                 return i + 1
         return start or 1
 
+    def table_line(self, name: str) -> int | None:
+        for i, ln in enumerate(self.lines):
+            if re.match(rf"^\s*\[\s*{re.escape(name)}\s*\]", ln):
+                return i + 1
+        return None
+
     def top_end(self) -> int:
         for i, ln in enumerate(self.lines):
             if re.match(r"^\s*\[", ln):
                 return i
         return len(self.lines)
+
+
+class _LoopError(RuleError):
+    """'extends' leads back to a file already being loaded."""
 
 
 class _Loader:
@@ -188,7 +198,7 @@ class _Loader:
             resolved = path
         if resolved in chain:
             names = " -> ".join(p.name for p in (*chain, resolved))
-            raise RuleError(f"'extends' makes a loop: {names}", path=str(path))
+            raise _LoopError(f"'extends' makes a loop: {names}")
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -271,6 +281,11 @@ class _Loader:
             sub = _Loader()
             try:
                 parent = sub.load(parent_path, (*chain, resolved))
+            except _LoopError as exc:
+                if chain:  # report the loop once, at the file the user loaded
+                    raise
+                self.error(str(exc), path, line)
+                continue
             except RuleError as exc:
                 self.error(f"'extends' {spec!r}: {exc}", path, line)
                 continue
@@ -290,7 +305,7 @@ class _Loader:
             self.error(
                 "write rules as [[rule]] tables (an array), not [rule]",
                 path,
-                where.key_line("rule", 0, len(where.lines)),
+                where.table_line("rule"),
             )
             raw_rules = []
         if not isinstance(raw_rules, list):
@@ -420,7 +435,7 @@ class _Loader:
                 self.error(f"rule {rule_id!r}: {key!r} {problem}", path, line(key))
                 continue
             options[key] = value
-        if kind == "tracking_pixel" and not options.get("patterns"):
+        if kind == "tracking_pixel" and not raw.get("patterns"):
             self.error(f"rule {rule_id!r}: a tracking_pixel rule needs 'patterns'", path, header)
         if len(self.errors) > before:
             return None
