@@ -612,9 +612,8 @@ class Fetcher:
             retry_after = parse_retry_after(_header(ex.headers, "Retry-After"))
             attempt += 1
             if attempt > cfg.retries:
-                raise HTTPStatusError(
-                    url, f"{_status_reason(ex)} after {attempt} attempts", ex.status, retry_after
-                )
+                tries = f" after {attempt} attempts" if attempt > 1 else ""
+                raise HTTPStatusError(url, _status_reason(ex) + tries, ex.status, retry_after)
             wait = retry_after if retry_after is not None else cfg.backoff * 2 ** (attempt - 1)
             if wait > cfg.max_retry_after:
                 raise HTTPStatusError(
