@@ -237,7 +237,7 @@ class _Decoder:
                 return self._feed_zlib(chunk)
             return self._feed_brotli(chunk)
         except (zlib.error, brotli.error) as exc:
-            raise FetchError(self.url, f"broken {self.kind} body ({exc})") from exc
+            raise FetchError(self.url, f"broken {self.kind} body (cannot decompress it)") from exc
 
     def _feed_zlib(self, chunk: bytes) -> bytes:
         if self.first and self.kind == "deflate":
