@@ -172,6 +172,50 @@ def _free_runs(free: npt.NDArray[np.bool_], least: int) -> list[tuple[int, int]]
     ]
 
 
+def _reach(
+    sw: tuple[str, ...],
+    pw: tuple[str, ...],
+    pairs: Iterator[tuple[int, int]],
+    s_used: npt.NDArray[np.bool_],
+    p_used: npt.NDArray[np.bool_],
+) -> int:
+    """How far a tile may grow: through single changed words, while matches outnumber misses."""
+    best = hits = misses = streak = 0
+    for t, (i, j) in enumerate(pairs):
+        if i < 0 or j < 0 or i >= len(sw) or j >= len(pw) or s_used[i] or p_used[j]:
+            break
+        if sw[i] == pw[j]:
+            hits, streak = hits + 1, 0
+            if hits >= misses:
+                best = t + 1
+        else:
+            misses, streak = misses + 1, streak + 1
+            if streak > 2:
+                break
+    return best
+
+
+def _extend(
+    tile: tuple[int, int, int],
+    sw: tuple[str, ...],
+    pw: tuple[str, ...],
+    s_used: npt.NDArray[np.bool_],
+    p_used: npt.NDArray[np.bool_],
+    limit: int,
+) -> tuple[int, int, int]:
+    """Grow a tile over the edge of an edit: "A B <changed> D E F G" gains A, B and the change."""
+    si, pj, length = tile
+    back = _reach(sw, pw, ((si - 1 - t, pj - 1 - t) for t in range(limit)), s_used, p_used)
+    s_used[si - back : si] = True
+    p_used[pj - back : pj] = True
+    si, pj, length = si - back, pj - back, length + back
+    end_s, end_p = si + length, pj + length
+    ahead = _reach(sw, pw, ((end_s + t, end_p + t) for t in range(limit)), s_used, p_used)
+    s_used[end_s : end_s + ahead] = True
+    p_used[end_p : end_p + ahead] = True
+    return si, pj, length + ahead
+
+
 def _align(src: _Prepared, page: _Prepared, config: MatchConfig) -> Alignment:
     k = config.shingle
     n_src, n_page = len(src.tokens), len(page.tokens)
@@ -190,12 +234,22 @@ def _align(src: _Prepared, page: _Prepared, config: MatchConfig) -> Alignment:
             tiles.append((si + a, pj + a, b - a))
             s_part[a:b] = True
             p_part[a:b] = True
-    tiles.sort()
+    tiles = [
+        _extend(tile, src.tokens.words, page.tokens.words, src_used, page_used, config.max_gap)
+        for tile in sorted(tiles)
+    ]
     spans: list[list[int]] = []  # [source start, source end, page start, page end) in tokens
     for si, pj, length in tiles:
         if spans:
             last = spans[-1]
-            if 0 <= si - last[1] <= config.max_gap and 0 <= pj - last[3] <= config.max_gap:
+            gap_s, gap_p = si - last[1], pj - last[3]
+            # A changed word leaves gaps of about the same size on both sides; a dropped
+            # sentence leaves a gap in the source only, and is not bridged.
+            if (
+                0 <= gap_s <= config.max_gap
+                and 0 <= gap_p <= config.max_gap
+                and abs(gap_s - gap_p) <= 2
+            ):
                 last[1], last[3] = si + length, pj + length
                 continue
         spans.append([si, si + length, pj, pj + length])
