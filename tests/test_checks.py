@@ -571,8 +571,14 @@ def test_amp_page_canonical_to_its_own_site() -> None:
     )
     assert verdict(judge("canonical", amp)) == (
         False,
-        "rel=canonical points elsewhere, not to the original",
+        "rel=canonical points to the copy's own site",
         "https://riverside-commons.example/2025/03/harbour-cranes/",
+    )
+    elsewhere = make_page(canonicals=("https://aggregator.example/story/1",))
+    assert verdict(judge("canonical", elsewhere)) == (
+        False,
+        "rel=canonical points elsewhere, not to the original",
+        "https://aggregator.example/story/1",
     )
     amp_same_host = make_page(
         url="https://riverside-commons.example/amp/harbour-cranes/",

@@ -194,6 +194,17 @@ def _noindex(ctx: CheckContext, directives: list[str]) -> str | None:
     return None
 
 
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or"})
+
+
+def site_root(host: str) -> str:
+    """The registrable part of a host, roughly: amp.example.com and www.example.com are both
+    example.com; news.example.co.uk is example.co.uk."""
+    labels = host.lower().strip(".").split(".")
+    keep = 3 if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2 else 2
+    return ".".join(labels[-keep:])
+
+
 def check_canonical(ctx: CheckContext) -> Finding:
     target = article_key(ctx.source.url)
     if ctx.opt("accept_noindex"):
@@ -216,7 +227,7 @@ def check_canonical(ctx: CheckContext) -> Finding:
     if keys[0] == target:
         note = "" if len(canonicals) == 1 else f" ({len(canonicals)} identical tags)"
         return ctx.finding(True, "rel=canonical points to the original" + note, canonicals[0])
-    if same_site(canonicals[0], ctx.page.url):
+    if site_root(host_of(canonicals[0])) == site_root(host_of(ctx.page.url)):
         return ctx.finding(False, "rel=canonical points to the copy's own site", listed)
     return ctx.finding(False, "rel=canonical points elsewhere, not to the original", listed)
 
