@@ -367,3 +367,39 @@ def test_article_from_html() -> None:
         "https://cdn.example/og.jpg",
     )
     assert article.html == html
+
+
+def test_near_is_the_enclosing_article_minus_its_nav_and_related_box() -> None:
+    page = page_of("nested_article.html")
+    body = [
+        "Household water bills in Pine County will rise by nine percent in July, the utility "
+        "board decided on Wednesday, to pay for a new filtration plant.",
+        "The board said the old plant could no longer meet federal limits on sediment during "
+        "spring floods, when the river runs brown for weeks at a time.",
+        "A family using an average amount of water will pay about six dollars more each month. "
+        "The board will offer a reduced rate to households on fixed incomes.",
+    ]
+    # The credit two levels above the body and the article's own footer are near; the
+    # article's share links and related box are chrome, as are the masthead and sidebar.
+    assert page.near_text == "\n".join(
+        ["Water rates to climb", "By Noor Haddad", *body, "Advertisement"]
+        + ["Source: Pine County Times", "Copyright 2024 Noor Haddad, Pine County Times"]
+    )
+    assert page.chrome_text == "\n".join(
+        [
+            "Bayside Blog Community news since 2009",
+            "Share",
+            "Related",
+            "Sewer fees, also from Pine County Times",
+            "We share stories from Pine County Times",
+            "© 2025 Bayside Blog",
+        ]
+    )
+    assert [(link.href, link.region) for link in page.links] == [
+        ("https://copy.example/", "chrome"),
+        ("https://pinecountytimes.example/2024/06/water-rates/", "near"),
+        ("https://social.example/share?u=x", "chrome"),
+        ("https://copy.example/2024/05/sewer/", "chrome"),
+        ("https://pinecountytimes.example/", "chrome"),
+    ]
+    assert page.authors == ("Noor Haddad",)
