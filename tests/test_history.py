@@ -410,3 +410,39 @@ def test_three_scans_of_a_changing_site(
         (2, 2, 2, 1, 0),
         (1, 2, 1, 1, 0),
     ]
+
+    # The review commands on the same database: notice, evidence, triage, history.
+    runner = CliRunner()
+    b_url = site + "/b"
+    notice = runner.invoke(main, ["notice", b_url, "--db", str(db), "--rules", "globalresearch"])
+    assert notice.exit_code == 0, notice.output
+    assert 'Subject: Republishing "Library Sundays" from Global Research\n' in notice.stdout
+    assert "       Copyright © 2024 Tom Okafor\n" in notice.stdout
+    warc = tmp_path / "b.warc.gz"
+    got = runner.invoke(main, ["evidence", b_url, "--db", str(db), "-o", str(warc)])
+    assert got.exit_code == 0, got.output
+    bodies = [body for body in _warc_bodies(warc.read_bytes())]
+    assert len(bodies) == 2  # /b changed twice as a copy: scan 1 and scan 2 (304 in scan 3)
+    assert bodies[0] == pages["/b"].encode()
+    marked = runner.invoke(main, ["triage", b_url, "--as", "licensed", "--db", str(db)])
+    assert marked.exit_code == 0, marked.output
+    code, r4 = scan()
+    assert code == 0 and failed(r4) == {("/b", "copyright_notice"): (False, False)}
+    assert [
+        f["triage"] for c in r4["copies"] for f in c["checks"] if not f["passed"] and "triage" in f
+    ] == ["licensed"]
+    listing = runner.invoke(main, ["history", "--db", str(db)])
+    assert listing.exit_code == 0
+    assert listing.stdout.splitlines()[0].split() == [
+        "scan", "started", "finished", "rules", "pages", "copies", "violations", "new",
+        "resolved", "skipped",
+    ]  # fmt: skip
+    assert len(listing.stdout.splitlines()) == 5
+
+
+def _warc_bodies(blob: bytes) -> list[bytes]:
+    import io
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    return [r.raw_stream.read() for r in ArchiveIterator(io.BytesIO(blob))]

@@ -199,7 +199,7 @@ def draft_notice(
         "source_title": (source.title if source else "") or copy.source_title or copy.source_url,
         "source_url": copy.source_url,
         "authors": ", ".join(source.authors) if source and source.authors else "",
-        "publisher": ruleset.publisher or (source.publisher if source else "") or "the publisher",
+        "publisher": ruleset.publisher or (source.publisher if source else ""),
         "policy_url": ruleset.policy_url,
         "site": copy.site,
         "coverage": f"{copy.coverage * 100:.0f}%",
