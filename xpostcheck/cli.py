@@ -147,7 +147,7 @@ def _run_scan(settings: Any, *, quiet: bool) -> int:
         result = run_scan(settings, progress=progress)
     text = FORMATS[settings.format].render(result.report, result.context)
     _emit(text, settings.output)
-    if not quiet:
+    if not quiet and (settings.format != "table" or settings.output):
         where = f" (report in {settings.output})" if settings.output else ""
         click.echo(summary_line(result.report) + where, err=True)
     code: int = result.report.exit_code(settings.fail_on)
@@ -171,7 +171,7 @@ def demo(output: str, keep_serving: bool) -> None:
     """Serve a bundled demo web on loopback, scan it end to end, print the table and write
     the JSON report. Exits 0 when the demo ran."""
     from .demo.web import demo_web
-    from .report import FORMATS, summary_line
+    from .report import FORMATS
     from .scan import run_scan
 
     with demo_web() as web:
@@ -183,7 +183,6 @@ def demo(output: str, keep_serving: bool) -> None:
         click.echo(FORMATS["table"].render(result.report, result.context))
         json_text = FORMATS["json"].render(result.report, result.context)
         _emit(json_text, output)
-        click.echo(summary_line(result.report), err=True)
         click.echo(f"JSON report written to {Path(output).resolve()}", err=True)
         if keep_serving:
             click.echo("Serving until Ctrl-C.", err=True)

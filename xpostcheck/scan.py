@@ -267,7 +267,7 @@ class Scanner:
         fetched, page, matches = item
         state.fetched += 1
         site = host_of(page.url)
-        state.profiles.setdefault(site, SiteProfile()).add(page)
+        state.profiles.setdefault(site, SiteProfile()).add(page, is_copy=bool(matches))
         store.record_page(scan_id, fetched, is_copy=bool(matches))
         if matches:
             state.pending.append(_Pending(page, matches))

@@ -157,7 +157,7 @@ def build_sites() -> list[DemoSite]:
                 "<p>Every few years the same story comes back. The town waits on the state, the "
                 "channel fills with silt, and the charter captains lose another season. This week "
                 "the harbor master explained the latest delay to the council.</p><blockquote><p>"
-                + html.escape(_paras(dredge["text"])[2])
+                + html.escape(_paras(dredge["text"])[2].split(". ")[0] + ".")
                 + "</p></blockquote><p>We think the town should stop treating dredging as an "
                 "emergency and start budgeting for it like the roads. A small fund set aside every "
                 "year would spare boat owners the uncertainty and give the council a stronger hand "
@@ -211,6 +211,12 @@ def render(site: DemoSite, path: str) -> str | None:
         title, body, head = site.name, f"<h1>{html.escape(site.name)}</h1><ul>{items}</ul>", ""
     elif path in site.pages:
         title, body, head = site.pages[path]
+    elif path == "/about.html":
+        title, head = "About us", ""
+        body = (
+            f"<h1>About {html.escape(site.name)}</h1><p>{html.escape(site.tagline)}. "
+            "We are a small volunteer team.</p>"
+        )
     else:
         return None
     return (
