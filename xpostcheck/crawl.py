@@ -645,6 +645,9 @@ class _Run:
                     self._admit(url, task.depth + 1, task.site)
         for event in result.events:
             self._emit(event)
+        if host.blocked:  # nothing more will be asked of this host: say so now
+            while host.queue:
+                self._skip(host.queue.popleft().url, host.blocked)
         self._schedule(host)
 
     def _set_robots(self, host: _Host, policy: RobotsPolicy) -> None:
