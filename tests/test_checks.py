@@ -43,7 +43,7 @@ SOURCE = SourceArticle(
     authors=("Maren Ostrowski",),
     published="2025-03-03T14:00:00-05:00",
     publisher="Global Research",
-    images=("https://www.globalresearch.ca/wp-content/uploads/2025/03/cranes.jpg",),
+    images=("https://www.globalresearch.ca/wp-content/uploads/2025/03/velden-quay-cranes.jpg",),
 )
 BODY = "\n".join(PARAGRAPHS)
 FULL = Match(
@@ -844,8 +844,24 @@ def test_embargo_time_from_markup_and_unknown() -> None:
 
 
 def test_media_reuse() -> None:
-    resized = "https://riverside-commons.example/uploads/cranes-1024x683.jpg"
+    resized = "https://riverside-commons.example/uploads/velden-quay-cranes-1024x683.jpg"
     page = make_page(resources=(Resource("img", resized, region="article"),))
+    hotlinked = (
+        "https://globalresearch.ca/wp-content/uploads/2025/03/velden-quay-cranes-300x200.jpg"
+    )
+    assert (
+        judge("media", make_page(resources=(Resource("img", hotlinked),)), reuse="forbid").passed
+        is False
+    )
+    # a short, common file name on another site tells nothing
+    own = make_page(resources=(Resource("img", "https://riverside-commons.example/cranes.jpg"),))
+    short = SourceArticle(
+        url=ORIGINAL,
+        title="T",
+        text=BODY,
+        images=("https://www.globalresearch.ca/uploads/cranes.jpg",),
+    )
+    assert judge("media", own, source=short, reuse="forbid").passed is True
     assert verdict(judge("media", page, reuse="forbid")) == (
         False,
         "reuses 1 of the original's 1 images, which the licence does not cover",

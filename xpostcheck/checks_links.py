@@ -359,10 +359,17 @@ def check_non_commercial(ctx: CheckContext) -> Finding:
 _SIZE_SUFFIX = re.compile(r"-\d{2,5}x\d{2,5}(?=\.[a-z0-9]+$)", re.IGNORECASE)
 
 
-def _image_key(url: str) -> str:
-    """The image's file name without a WordPress-style size suffix, for matching resized copies."""
-    name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
-    return _SIZE_SUFFIX.sub("", name)
+def _image_keys(url: str) -> tuple[str, str]:
+    """(the URL's article key without a WordPress-style size suffix, a distinctive file name
+    or ''). A re-uploaded copy keeps the file name; short names like photo.jpg are too common
+    to tell anything."""
+    key = article_key(_SIZE_SUFFIX.sub("", url.split("?")[0]))
+    name = _SIZE_SUFFIX.sub("", urlsplit(url).path.rsplit("/", 1)[-1].lower())
+    stem = name.rsplit(".", 1)[0]
+    return key, name if len(stem) >= _MIN_NAME else ""
+
+
+_MIN_NAME = 10
 
 
 def check_media(ctx: CheckContext) -> Finding:
@@ -370,14 +377,16 @@ def check_media(ctx: CheckContext) -> Finding:
     images = ctx.source.images
     if not images:
         return ctx.finding(True, "the original lists no images", None)
-    keys = {article_key(u) for u in images}
-    names = {_image_key(u) for u in images if _image_key(u)}
-    reused = [
-        r.url
-        for r in ctx.page.resources
-        if r.tag.lower() in ("img", "amp-img", "source", "picture", "image")
-        and (article_key(r.url) in keys or _image_key(r.url) in names)
-    ]
+    original = [_image_keys(u) for u in images]
+    keys = {k for k, _ in original}
+    names = {n for _, n in original if n}
+    reused = []
+    for r in ctx.page.resources:
+        if r.tag.lower() not in ("img", "amp-img", "source", "picture", "image"):
+            continue
+        key, name = _image_keys(r.url)
+        if key in keys or (name and name in names):
+            reused.append(r.url)
     reused = list(dict.fromkeys(reused))
     evidence = ", ".join(reused[:5]) or None
     if mode == "forbid":
