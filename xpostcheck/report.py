@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from types import MappingProxyType
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from .errors import XPostCheckError
 from .models import (
@@ -312,6 +313,15 @@ def _percent(x: float) -> str:
     return f"{x * 100:.0f}%"
 
 
+def _path_of(url: str, site: str) -> str:
+    """The URL without scheme and host when its host is the copy's site (shown beside it)."""
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() != site.lower():
+        return url
+    path = parts.path or "/"
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
 def _check_label(f: Finding) -> str:
     tags: list[str] = []
     if f.severity != "error":
@@ -347,21 +357,22 @@ class TableFormat:
         if report.copies:
             table = Table(title=Text(title), show_lines=False, expand=False)
             table.add_column("Site")
+            # The page's path beside its site, so that the column stays narrow and whole.
+            # (A column min_width makes rich crop the table instead of wrapping it.)
+            paths = [_path_of(c.url, c.site) for c in report.copies]
             table.add_column("Copy", overflow="fold")
-            table.add_column("Source", overflow="fold")
-            table.add_column("Kind")
-            table.add_column("Cov.", justify="right")
+            table.add_column("Source", overflow="fold", max_width=36)
+            table.add_column("Copied", justify="right")
             table.add_column("Verdict")
             table.add_column("Failed checks", overflow="fold")
-            for c in report.copies:
+            for c, path in zip(report.copies, paths, strict=True):
                 failed = _failed(c)
                 # Text cells: a title with [brackets] is shown as written, never as markup.
                 table.add_row(
                     Text(c.site),
-                    Text(c.url),
+                    Text(path),
                     Text(c.source_title or c.source_url),
-                    Text(c.kind),
-                    Text(_percent(c.coverage)),
+                    Text(f"{c.kind} {_percent(c.coverage)}"),
                     Text(c.verdict.upper() if c.verdict == "violation" else c.verdict),
                     Text("\n".join(_check_label(f) for f in failed) if failed else "-"),
                 )
