@@ -257,3 +257,66 @@ def test_nothing_to_scan_is_a_usage_error(sources: str) -> None:
     result = _scan("--sources", sources, "--rules", "globalresearch")
     assert result.exit_code == 2
     assert "nothing to scan" in _one_error_line(result)
+
+
+def _judged(report: dict[str, Any], site: str) -> dict[str, tuple[str, list[str]]]:
+    return {
+        c["url"].removeprefix(site): (
+            c["verdict"],
+            sorted(k["rule"] for k in c["checks"] if not k["passed"]),
+        )
+        for c in report["copies"]
+    }
+
+
+def test_unchanged_rescan_carries_findings_over(site: str, sources: str, tmp_path: Path) -> None:
+    args = [
+        site + "/",
+        "--sources",
+        sources,
+        "--rules",
+        "globalresearch",
+        "-f",
+        "json",
+        "--db",
+        str(tmp_path / "x.db"),
+        "--delay",
+        "0",
+        "--workers",
+        "1",
+        "--quiet",
+    ]
+    first = json.loads(_scan(*args).stdout)
+    second_run = _scan(*args)
+    assert second_run.exit_code == 1
+    second = json.loads(second_run.stdout)
+    assert _judged(second, site) == _judged(first, site)
+    assert second["scan"]["pages_unchanged"] == second["scan"]["pages_fetched"] == 6
+    news = [k["new"] for c in second["copies"] for k in c["checks"] if not k["passed"]]
+    assert news and not any(news)
+    assert (tmp_path / "x.db.index").exists()
+
+
+def test_process_pool_gives_the_same_verdicts(site: str, sources: str, tmp_path: Path) -> None:
+    runs = []
+    for workers in ("1", "2"):
+        result = _scan(
+            site + "/",
+            "--sources",
+            sources,
+            "--rules",
+            "globalresearch",
+            "-f",
+            "json",
+            "--db",
+            str(tmp_path / f"w{workers}.db"),
+            "--delay",
+            "0",
+            "--workers",
+            workers,
+            "--quiet",
+        )
+        assert result.exit_code == 1, result.output
+        runs.append(_judged(json.loads(result.stdout), site))
+    assert runs[0] == runs[1]
+    assert len(runs[0]) == 4

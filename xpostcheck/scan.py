@@ -27,6 +27,7 @@ from .models import (
     Fetched,
     Match,
     Page,
+    PageState,
     Report,
     RuleSet,
     ScanInfo,
@@ -158,17 +159,20 @@ class Scanner:
         return min(os.cpu_count() or 1, 4) if self.settings.sites else 1
 
     def _analysed(
-        self, events: Iterator[Fetched | Skipped], index: SourceIndex
+        self,
+        events: Iterator[Fetched | Skipped],
+        index: SourceIndex,
+        unchanged: Callable[[Fetched], bool],
     ) -> Iterator[tuple[Fetched, Page, list[Match]] | Skipped | Fetched]:
         """Extract and match every page, in a process pool when there is more than one worker.
 
         Yields (fetched, page, matches) for analysed pages, Skipped as they come, and Fetched
-        for unchanged pages (conditional request answered 304).
+        for unchanged pages (a 304, or the same content hash as last time).
         """
         workers = self._workers()
         if workers <= 1:
             for event in events:
-                if isinstance(event, Skipped) or event.unchanged:
+                if isinstance(event, Skipped) or unchanged(event):
                     yield event
                     continue
                 try:
@@ -203,7 +207,7 @@ class Scanner:
                         yield fetched, page, matches
 
                 for event in events:
-                    if isinstance(event, Skipped) or event.unchanged:
+                    if isinstance(event, Skipped) or unchanged(event):
                         yield event
                         continue
                     inflight.append((event, pool.submit(_analyse_in_worker, event)))
@@ -219,9 +223,17 @@ class Scanner:
             state = _State(skipped=list(source_skips))
             key = scan_key(settings, self.ruleset)
             scan_id = store.begin_scan(key, started)
-            crawler = Crawler(self.fetcher, self.crawl_config, known=store.page_state)
+            known = self._known(store)
+
+            def unchanged(fetched: Fetched) -> bool:
+                if fetched.unchanged:
+                    return True
+                last = known(fetched.url)
+                return last is not None and last.content_hash == fetched.content_hash
+
+            crawler = Crawler(self.fetcher, self.crawl_config, known=known)
             events = crawler.crawl(list(settings.sites), list(settings.urls))
-            for item in self._analysed(events, index):
+            for item in self._analysed(events, index, unchanged):
                 self._take(item, store, scan_id, state)
             copies = self._judge(state, index) + state.carried
             copies.sort(key=lambda c: (c.site, c.url, c.source_url))
@@ -246,6 +258,22 @@ class Scanner:
             store.close()
             self.fetcher.close()
 
+    def _known(self, store: Store) -> Callable[[str], PageState | None]:
+        """What the crawler may treat as unchanged: a page whose last findings were judged
+        with the same rule ids (a changed rule pack forces a fresh look)."""
+        rule_ids = {r.id for r in self.ruleset.rules}
+
+        def known(url: str) -> PageState | None:
+            state = store.page_state(url)
+            if state is None:
+                return None
+            for copy in store.previous_copies(url):
+                if {f.rule for f in copy.checks} != rule_ids:
+                    return None
+            return state
+
+        return known
+
     def _take(
         self,
         item: tuple[Fetched, Page, list[Match]] | Skipped | Fetched,
@@ -257,7 +285,7 @@ class Scanner:
             state.skipped.append(item)
             self.progress("skipped", item.url)
             return
-        if isinstance(item, Fetched):  # unchanged since the last scan: findings carry over
+        if isinstance(item, Fetched):  # unchanged since the last scan: its findings carry over
             state.fetched += 1
             state.unchanged += 1
             store.record_page(scan_id, item, is_copy=False)
