@@ -300,3 +300,18 @@ def test_cli_rules_commands() -> None:
     unknown = runner.invoke(main, ["rules", "show", "nopack"])
     assert unknown.exit_code == 2
     assert "unknown rules pack 'nopack'" in unknown.output
+
+
+def test_every_kind_and_option_is_documented() -> None:
+    import re
+
+    from xpostcheck.checks import CHECKS, KINDS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"^### `(\w+)`\n(.*?)(?=^##)", doc, flags=re.M | re.S))
+    assert list(sections) == list(CHECKS)
+    for kind, spec in KINDS.items():
+        for option in spec.options:
+            assert f"| `{option}` |" in sections[kind], f"{kind}.{option} is not documented"
+    for pack in PACKS:
+        assert f"| `{pack}` |" in doc, f"pack {pack} is not in the table of shipped packs"
