@@ -281,6 +281,8 @@ def _is_hidden(el: Any) -> bool:
 
 def _absolute(base: str, href: str) -> str:
     href = href.strip()
+    if href.startswith(("https://", "http://")):  # already absolute; urljoin is slow
+        return href
     try:
         return urljoin(base, href)
     except ValueError:
