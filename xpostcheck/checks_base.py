@@ -8,7 +8,7 @@ out once per page by `PageFacts` and carried in the context.
 from __future__ import annotations
 
 import json
-import re
+import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -137,33 +137,64 @@ PLACEHOLDERS = ("publisher", "author", "title", "url")
 
 # --- text helpers --------------------------------------------------------------------------
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-_NON_WORD = re.compile(r"[^\w©]+", re.UNICODE)
+_PUNCT = (
+    "".join(ch for ch in map(chr, range(0x2000, 0x2070)) if not ch.isalnum())
+    + string.punctuation.replace("'", "")
+    + "\u00a0\u00ab\u00bb\u00b7\u00bf\u00a1\u00b4"
+)
+_FOLD = str.maketrans({**dict.fromkeys(_PUNCT, " "), "'": None, "\u2019": None, "\u2018": None})
 
 
 def norm(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive form for fuzzy comparison."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    text = text.replace("'", "")
-    return _NON_WORD.sub(" ", text).strip()
+    """Case- and punctuation-insensitive form for fuzzy comparison ('©' is kept)."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().translate(_FOLD).split())
 
 
 def lines_of(text: str) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
 
+def _key_words(normed: str) -> frozenset[str]:
+    words = normed.split()
+    return frozenset(w for w in words if len(w) >= 4) or frozenset(words)
+
+
 def fuzzy_contains(needle: str, hay: str, threshold: float) -> float:
     """Score (0..100) of the best alignment of normalised `needle` inside normalised `hay`,
     or 0 when below `threshold`. Short needles only (partial_ratio)."""
-    n, h = norm(needle), norm(hay)
-    if not n or not h:
-        return 0.0
-    if n in h:
-        return 100.0
-    if len(h) < len(n) * 0.8:
-        return 0.0
-    score = float(fuzz.partial_ratio(n, h))
-    return score if score >= threshold else 0.0
+    found = best_line([needle], [hay], threshold)
+    return found[3] if found else 0.0
+
+
+def best_line(
+    needles: list[str],
+    lines: list[str],
+    threshold: float,
+    normed: Callable[[str], str] = norm,
+) -> tuple[int, str, str, float] | None:
+    """(index, line, needle, score) of the line that best contains one of `needles`, compared
+    case-, accent- and punctuation-insensitively, or None below `threshold`.
+
+    A line is scored only when it shares a word of four letters or more with the needle: at a
+    score of 90 or more most of the needle's words are intact, and the filter spares
+    partial_ratio on long paragraphs that cannot match.
+    """
+    prepared = [(t, n, _key_words(n)) for t in needles if (n := norm(t))]
+    best: tuple[int, str, str, float] | None = None
+    for i, line in enumerate(lines):
+        h = normed(line)
+        if not h:
+            continue
+        words = set(h.split())
+        for text, n, keys in prepared:
+            if n in h:
+                return i, line, text, 100.0
+            if len(h) < len(n) * 0.8 or not keys & words:
+                continue
+            score = float(fuzz.partial_ratio(n, h, score_cutoff=threshold))
+            if score >= threshold and (best is None or score > best[3]):
+                best = (i, line, text, score)
+    return best
 
 
 def shorten(text: str, limit: int = 200) -> str:
@@ -186,6 +217,14 @@ class PageFacts:
     def __init__(self, page: Page, profile: SiteProfile | None) -> None:
         self.page = page
         self.profile = profile
+        self._norms: dict[str, str] = {}
+
+    def norm(self, line: str) -> str:
+        """`norm(line)`, computed once per page."""
+        found = self._norms.get(line)
+        if found is None:
+            found = self._norms[line] = norm(line)
+        return found
 
     @cached_property
     def _near_lines_raw(self) -> list[str]:
@@ -267,15 +306,23 @@ class PageFacts:
     def captions(self) -> tuple[str, ...]:
         return self.soup_facts[0]
 
+    @cached_property
+    def _caption_norms(self) -> tuple[list[str], list[str]]:
+        captions = [c for c in (norm(cap) for cap in self.captions) if c]
+        alts = [a for a in (norm(r.alt) for r in self.page.resources if r.alt) if a]
+        return captions, alts
+
     def in_caption(self, line: str) -> bool:
-        n = norm(line)
+        captions, alts = self._caption_norms
+        if not captions and not alts:
+            return False
+        n = self.norm(line)
         if not n:
             return False
-        for cap in self.captions:
-            c = norm(cap)
-            if n in c or (c and c in n and len(c) >= 0.8 * len(n)):
+        for c in captions:
+            if n in c or (c in n and len(c) >= 0.8 * len(n)):
                 return True
-        return any(res.alt and n in norm(res.alt) for res in self.page.resources)
+        return any(n in a for a in alts)
 
     @property
     def markup_published(self) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .checks_base import CheckContext, fuzzy_contains, quoted, shorten
+from .checks_base import CheckContext, best_line, fuzzy_contains, quoted, shorten
 from .models import Finding
 from .urls import article_key
 
@@ -28,15 +28,8 @@ def _best_line(
     ctx: CheckContext, lines: list[str], texts: list[str], threshold: float
 ) -> tuple[int, str, str] | None:
     """(index, line, phrase) of the line that best contains one of `texts`."""
-    best: tuple[float, int, str, str] | None = None
-    for i, line in enumerate(lines):
-        for text in texts:
-            score = fuzzy_contains(text, line, threshold)
-            if score and (best is None or score > best[0]):
-                best = (score, i, line, text)
-                if score == 100.0:
-                    return i, line, text
-    return None if best is None else (best[1], best[2], best[3])
+    found = best_line(texts, lines, threshold, ctx.page_facts.norm)
+    return None if found is None else (found[0], found[1], found[2])
 
 
 def position_ok(ctx: CheckContext, line: str, index: int, count: int, where: str) -> bool:
