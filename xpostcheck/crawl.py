@@ -148,6 +148,7 @@ class _Site:
     feeds: int = 0
     sitemap_read: bool = False
     query_variants: dict[str, set[str]] = field(default_factory=dict)
+    lastmods: dict[str, str] = field(default_factory=dict)  # canonical URL -> sitemap lastmod
 
     def contains(self, url: str) -> bool:
         try:
@@ -511,7 +512,12 @@ class _Run:
                     self._skip(task.url, "disallowed by robots.txt")
                     continue
             if task.kind == "page" and self.crawler.known is not None:
-                task = dataclasses.replace(task, state=self.crawler.known(task.url))
+                lastmod = task.lastmod
+                if lastmod is None and task.site is not None and task.site.lastmods:
+                    lastmod = task.site.lastmods.get(canonicalize(task.url))
+                task = dataclasses.replace(
+                    task, state=self.crawler.known(task.url), lastmod=lastmod
+                )
                 if self._unchanged_by_lastmod(task):
                     continue
             host.busy = True
@@ -733,6 +739,8 @@ class _Run:
             if site.contains(child):
                 self._add_sitemap(child, site, declared=True)
         for entry in result.sitemap_pages:
+            if entry.lastmod:  # also for pages already queued from links
+                site.lastmods[canonicalize(entry.url)] = entry.lastmod
             if site.contains(entry.url):
                 self._admit(entry.url, 1, site, entry.lastmod)
 

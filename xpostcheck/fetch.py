@@ -249,8 +249,15 @@ class _Decoder:
                 self.zlib = zlib.decompressobj(wbits=-15)
         self.first = False
         parts = [self._count(self.zlib.decompress(chunk, self._room()))]
-        while self.zlib.unconsumed_tail:
-            parts.append(self._count(self.zlib.decompress(self.zlib.unconsumed_tail, self._room())))
+        while True:
+            if self.zlib.unconsumed_tail:
+                data = self.zlib.unconsumed_tail
+            elif self.zlib.eof and self.zlib.unused_data[:2] == b"\x1f\x8b":
+                data = self.zlib.unused_data  # the next member of a multi-member gzip body
+                self.zlib = zlib.decompressobj(wbits=31)
+            else:
+                break
+            parts.append(self._count(self.zlib.decompress(data, self._room())))
         return b"".join(parts)
 
     def _feed_brotli(self, chunk: bytes) -> bytes:

@@ -1,0 +1,282 @@
+"""Crawler throughput, politeness, memory and re-scan cost, against loopback hosts.
+
+N hosts (one server each on 127.0.0.10, .11, ...; a host is host:port for politeness) x M pages,
+every answer delayed by a simulated latency. Prints ONE JSON line:
+- pages_per_s of the crawler, and the bounds it is held to:
+  bound_brief = min(threads / latency, hosts / delay) as the issue states it, and
+  bound_polite = min(threads / latency, hosts / (delay + latency)), the real ceiling since the
+  delay runs from the END of the previous fetch;
+- min_same_host_gap_s: the smallest time between the end of one answer and the arrival of the next
+  request on one host (must be >= delay), and min_same_host_arrival_gap_s;
+- rescan_share_sitemap: wall time of an unchanged re-scan (sitemap lastmod + conditional requests)
+  as a share of the first scan; rescan_share_conditional: the same without sitemaps (every page
+  asked again, answered 304);
+- sequential_pages_per_s: a plain `requests` loop over the same pages, one after another;
+- peak_rss_mb: peak resident memory of this process (servers included), after also fetching a
+  1 GB gzip bomb and a 1 GB brotli bomb through the Fetcher.
+
+Run: /work/venv/bin/python benchmarks/crawl.py [--hosts 8 --pages 40 --delay 0.25 --latency 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import resource
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import brotli
+import requests
+
+from xpostcheck.crawl import CrawlConfig, Crawler
+from xpostcheck.errors import FetchError
+from xpostcheck.fetch import FetchConfig, Fetcher
+from xpostcheck.models import Fetched, PageState
+
+PARAGRAPH = (
+    "<p>The council met on Tuesday to discuss the winter ferry timetable, the harbor dredging "
+    "contract and the library's Sunday hours. Residents asked for clearer notice of changes.</p>"
+)
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client closing early (as the Fetcher does on a bomb) is expected here
+
+
+class Host:
+    def __init__(self, address: str, pages: int, latency: float) -> None:
+        self.log: list[tuple[float, float, str]] = []  # (arrival, end, path)
+        self.lock = threading.Lock()
+        host = self
+        lastmod = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
+        links = "".join(f'<a href="/story/{i}">Story {i}</a> ' for i in range(pages))
+        self.bodies: dict[str, bytes] = {
+            "/": f"<html><head><title>Home</title></head><body>{links}</body></html>".encode(),
+            "/robots.txt": b"User-agent: *\nDisallow: /admin/\n",
+        }
+        for i in range(pages):
+            self.bodies[f"/story/{i}"] = (
+                f"<html><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>"
+                + PARAGRAPH * 20
+                + '<a href="/">Home</a></article></body></html>'
+            ).encode()
+        self.sitemap = (
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "".join(
+                f"<url><loc>http://{{base}}/story/{i}</loc><lastmod>{lastmod}</lastmod></url>"
+                for i in range(pages)
+            )
+            + "</urlset>"
+        )
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            wbufsize = 64 * 1024  # headers and body in one segment (no Nagle/delayed-ACK stall)
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                arrival = time.monotonic()
+                time.sleep(latency)
+                if self.path == "/sitemap.xml" and host.serve_sitemap:
+                    body: bytes | None = host.sitemap.replace(
+                        "{base}", self.headers["Host"]
+                    ).encode()
+                else:
+                    body = host.bodies.get(self.path)
+                etag = f'"{zlib.crc32(body)}"' if body else ""
+                if body is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                else:
+                    self.send_response(200)
+                    kind = "text/plain" if self.path.endswith(".txt") else "text/html"
+                    if self.path.endswith(".xml"):
+                        kind = "application/xml"
+                    self.send_header("Content-Type", kind + "; charset=utf-8")
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                with host.lock:
+                    host.log.append((arrival, time.monotonic(), self.path))
+
+        self.serve_sitemap = True
+        self.httpd = QuietServer((address, 0), H)
+        self.httpd.daemon_threads = True
+        self.base = f"http://{address}:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
+
+    def gaps(self) -> tuple[float, float]:
+        """(smallest end-to-next-arrival gap, smallest arrival-to-arrival gap)."""
+        with self.lock:
+            log = sorted(self.log)
+        ends = [b[0] - a[1] for a, b in zip(log, log[1:], strict=False)]
+        arrivals = [b[0] - a[0] for a, b in zip(log, log[1:], strict=False)]
+        return min(ends, default=0.0), min(arrivals, default=0.0)
+
+
+def timed_crawl(
+    hosts: list[Host],
+    config: CrawlConfig,
+    known: Callable[[str], PageState | None] | None = None,
+) -> tuple[float, list[Fetched]]:
+    fetcher = Fetcher(
+        FetchConfig(allowed_hosts=frozenset(h.base.split("//")[1].split(":")[0] for h in hosts))
+    )
+    crawler = Crawler(fetcher, config, known=known)
+    for h in hosts:
+        with h.lock:
+            h.log.clear()
+    start = time.monotonic()
+    pages = [e for e in crawler.crawl([h.base + "/" for h in hosts]) if isinstance(e, Fetched)]
+    elapsed = time.monotonic() - start
+    fetcher.close()
+    return elapsed, pages
+
+
+def states(pages: list[Fetched]) -> Callable[[str], PageState | None]:
+    table = {
+        p.url: PageState(
+            p.url, p.header("ETag"), p.header("Last-Modified"), p.content_hash, p.fetched_at
+        )
+        for p in pages
+    }
+    return table.get
+
+
+def bombs(address: str) -> dict[str, int]:
+    """Serve a 1 GB gzip bomb and a 1 GB brotli bomb; fetch both through the Fetcher."""
+    zeros = b"\0" * (1024 * 1024)
+    member = zlib.compressobj(9, zlib.DEFLATED, 31)
+    one = member.compress(zeros) + member.flush()
+    gz = one * 1024  # 1024 gzip members of 1 MB each: 1 GB inflated
+    br = brotli.Compressor(quality=5)
+    br_parts = [br.process(zeros) for _ in range(1024)]
+    br_parts.append(br.finish())
+    payloads = {"/gz": (gz, "gzip"), "/br": (b"".join(br_parts), "br")}
+
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            body, encoding = payloads[self.path]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Encoding", encoding)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                self.wfile.write(body)
+
+    httpd = QuietServer((address, 0), H)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    base = f"http://{address}:{httpd.server_address[1]}"
+    fetcher = Fetcher(FetchConfig(allowed_hosts=frozenset({address})))
+    sizes = {}
+    for path, (body, _) in payloads.items():
+        sizes[f"bomb{path.replace('/', '_')}_wire_bytes"] = len(body)
+        with contextlib.suppress(FetchError):
+            fetcher.fetch(base + path)
+    httpd.shutdown()
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hosts", type=int, default=8)
+    parser.add_argument("--pages", type=int, default=40)
+    parser.add_argument("--delay", type=float, default=0.25)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--threads", type=int, default=16)
+    args = parser.parse_args()
+
+    hosts = [Host(f"127.0.0.{10 + i}", args.pages, args.latency) for i in range(args.hosts)]
+    config = CrawlConfig(delay=args.delay, threads=args.threads)
+
+    first_time, first = timed_crawl(hosts, config)
+    gap_end, gap_arrival = min(h.gaps()[0] for h in hosts), min(h.gaps()[1] for h in hosts)
+    requests_first = sum(len(h.log) for h in hosts)
+    rescan_time, rescan = timed_crawl(hosts, config, known=states(first))
+    requests_rescan = sum(len(h.log) for h in hosts)
+
+    for h in hosts:
+        h.serve_sitemap = False
+    no_sitemap = CrawlConfig(delay=args.delay, threads=args.threads, sitemaps=False)
+    plain_time, plain = timed_crawl(hosts, no_sitemap)
+    cond_time, cond = timed_crawl(hosts, no_sitemap, known=states(plain))
+
+    urls = sorted(p.final_url for p in first)
+    session = requests.Session()
+    start = time.monotonic()
+    for url in urls:
+        session.get(url, timeout=10).content  # noqa: B018
+    sequential_time = time.monotonic() - start
+
+    bomb_sizes = bombs("127.0.0.9")
+    for h in hosts:
+        h.httpd.shutdown()
+
+    pages_per_s = len(first) / first_time
+    bound_brief = min(args.threads / args.latency, args.hosts / args.delay)
+    bound_polite = min(args.threads / args.latency, args.hosts / (args.delay + args.latency))
+    print(
+        json.dumps(
+            {
+                "hosts": args.hosts,
+                "pages_per_host": args.pages,
+                "threads": args.threads,
+                "delay_s": args.delay,
+                "latency_s": args.latency,
+                "pages": len(first),
+                "requests_first_scan": requests_first,
+                "first_scan_s": round(first_time, 2),
+                "pages_per_s": round(pages_per_s, 2),
+                "bound_brief_pages_per_s": round(bound_brief, 2),
+                "bound_polite_pages_per_s": round(bound_polite, 2),
+                "share_of_bound_brief": round(pages_per_s / bound_brief, 3),
+                "requests_per_s_share_of_bound_polite": round(
+                    requests_first / first_time / bound_polite, 3
+                ),
+                "min_same_host_gap_s": round(gap_end, 3),
+                "min_same_host_arrival_gap_s": round(gap_arrival, 3),
+                "rescan_s": round(rescan_time, 2),
+                "rescan_requests": requests_rescan,
+                "rescan_unchanged_pages": sum(p.status == 304 for p in rescan),
+                "rescan_share_sitemap": round(rescan_time / first_time, 3),
+                "no_sitemap_first_s": round(plain_time, 2),
+                "rescan_share_conditional": round(cond_time / plain_time, 3),
+                "rescan_conditional_304s": sum(p.status == 304 for p in cond),
+                "sequential_s": round(sequential_time, 2),
+                "sequential_pages_per_s": round(len(urls) / sequential_time, 2),
+                "crawler_vs_sequential": round(pages_per_s / (len(urls) / sequential_time), 2),
+                **bomb_sizes,
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
