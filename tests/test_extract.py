@@ -403,3 +403,22 @@ def test_near_is_the_enclosing_article_minus_its_nav_and_related_box() -> None:
         ("https://pinecountytimes.example/", "chrome"),
     ]
     assert page.authors == ("Noor Haddad",)
+
+
+def test_page_without_a_container_still_separates_chrome() -> None:
+    # No element holds the text better than <body>: the article is the body minus its chrome.
+    html = (
+        '<html><body><header><a href="/">Home</a></header>'
+        "<p>Quote: the mayor said no.</p>"
+        '<p>Read more at <a href="https://src.example/a">Source Daily</a></p>'
+        '<aside><a href="https://src.example/">Source Daily</a> blogroll</aside>'
+        "<footer>(c) 2024 Blog</footer></body></html>"
+    )
+    page = extract_html("https://b.example/x", html)
+    assert page.near_text == "Quote: the mayor said no.\nRead more at Source Daily"
+    assert page.chrome_text == "Home\nSource Daily blogroll\n(c) 2024 Blog"
+    assert page.links == (
+        Link("https://b.example/", "Home", (), "chrome"),
+        Link("https://src.example/a", "Source Daily", (), "article"),
+        Link("https://src.example/", "Source Daily", (), "chrome"),
+    )

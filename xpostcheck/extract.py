@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from bisect import bisect_left
+import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -484,16 +485,25 @@ def _near_node(nodes: list[_Node], article: int) -> int:
 
 @dataclass(frozen=True)
 class _Regions:
+    """Pre-order index spans. `excluded` (sorted, disjoint) is chrome inside `near`; when the
+    article is the whole near container (no better element was found, e.g. <body>), chrome
+    inside it is excluded from the article too."""
+
     article: tuple[int, int]
     near: tuple[int, int]
     excluded: tuple[tuple[int, int], ...]
 
+    def _is_excluded(self, i: int) -> bool:
+        at = bisect_right(self.excluded, (i, sys.maxsize)) - 1
+        return at >= 0 and self.excluded[at][0] <= i <= self.excluded[at][1]
+
     def of(self, i: int) -> Region:
-        if self.article[0] <= i <= self.article[1]:
+        in_article = self.article[0] <= i <= self.article[1]
+        if in_article and self.article != self.near:
             return "article"
-        if self.near[0] <= i <= self.near[1] and not any(a <= i <= b for a, b in self.excluded):
-            return "near"
-        return "chrome"
+        if not (self.near[0] <= i <= self.near[1]) or self._is_excluded(i):
+            return "chrome"
+        return "article" if in_article else "near"
 
 
 def _regions(nodes: list[_Node], article: int) -> _Regions:
@@ -503,7 +513,7 @@ def _regions(nodes: list[_Node], article: int) -> _Regions:
     excluded: list[tuple[int, int]] = []
     i = near + 1
     while i <= n_span[1]:
-        if a_span[0] <= i <= a_span[1]:
+        if article != near and a_span[0] <= i <= a_span[1]:
             i = a_span[1] + 1
             continue
         contains_article = i < article <= nodes[i].last
