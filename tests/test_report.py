@@ -532,3 +532,20 @@ def test_table_shows_brackets_as_written() -> None:
     text = FORMATS["table"].render(replace(report, copies=(odd,)), RenderContext())
     assert "[bold]Budget[/bold]" in text
     assert "[red]vote" in text
+
+
+def test_csv_cells_never_become_formulas() -> None:
+    report = sample_report()
+    hostile = replace(
+        report.copies[2],
+        title='=HYPERLINK("http://evil.example","click")',
+        checks=(
+            finding("gr-attribution", "attribution", True, "credit line found", "+1 Source: X"),
+            finding("gr-link", "link_to_original", True, "@found", "-link"),
+        ),
+    )
+    text = FORMATS["csv"].render(replace(report, copies=(hostile,)), RenderContext())
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][3] == '\'=HYPERLINK("http://evil.example","click")'
+    assert (rows[1][13], rows[1][14]) == ("credit line found", "'+1 Source: X")
+    assert (rows[2][13], rows[2][14]) == ("'@found", "'-link")

@@ -426,6 +426,15 @@ CSV_COLUMNS = (
 )
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    """A CSV cell a spreadsheet will not run: titles and evidence come from other people's
+    pages, and a leading = + - @ would make a formula of them."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 @dataclass(frozen=True)
 class CsvFormat:
     """One row per finding, for spreadsheets. A copy without checks still gets one row."""
@@ -453,22 +462,20 @@ class CsvFormat:
                 c.verdict,
             ]
             if not c.checks:
-                writer.writerow(head + [""] * (len(CSV_COLUMNS) - len(head)))
+                writer.writerow([_cell(v) for v in head] + [""] * (len(CSV_COLUMNS) - len(head)))
             for f in c.checks:
-                writer.writerow(
-                    head
-                    + [
-                        f.rule,
-                        f.kind,
-                        f.severity,
-                        yn(f.passed),
-                        f.message,
-                        f.evidence or "",
-                        "" if f.passed else yn(f.new),
-                        "" if f.passed else (f.first_seen or ""),
-                        f.triage or "",
-                    ]
-                )
+                row = head + [
+                    f.rule,
+                    f.kind,
+                    f.severity,
+                    yn(f.passed),
+                    f.message,
+                    f.evidence or "",
+                    "" if f.passed else yn(f.new),
+                    "" if f.passed else (f.first_seen or ""),
+                    f.triage or "",
+                ]
+                writer.writerow([_cell(v) for v in row])
         return buf.getvalue()
 
 
