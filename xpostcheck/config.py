@@ -100,7 +100,7 @@ def read_config(path: str | Path | None) -> dict[str, Any]:
             value = [value]
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ConfigError(f"setting {key!r} has the wrong type", where=str(p))
-        if expected is list and not all(isinstance(v, str) for v in value):
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"setting {key!r} must be a list of strings", where=str(p))
         out[norm] = value
     overrides = data.get("overrides") or (data.get("rules") or {}).get("overrides") or {}

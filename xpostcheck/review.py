@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import XPostCheckError
 from .match import SourceIndex
-from .notice import draft_notice, find_contacts
+from .notice import draft_notice, find_contacts, load_template
 from .rules import load_ruleset
 from .store import Store
 
@@ -20,7 +20,12 @@ def format_history(rows: Sequence[Any]) -> str:
     """A plain table of scan summaries (any dataclass rows), newest first."""
     if not rows:
         return "no scans recorded yet"
-    dicts = [dataclasses.asdict(r) if dataclasses.is_dataclass(r) else dict(r) for r in rows]
+    dicts = [
+        dataclasses.asdict(r)
+        if dataclasses.is_dataclass(r) and not isinstance(r, type)
+        else dict(r)
+        for r in rows
+    ]
     columns = list(dicts[0])
     cells = [[("" if d[c] is None else str(d[c])) for c in columns] for d in dicts]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
@@ -61,7 +66,7 @@ def notice_for(
     index = SourceIndex.load(index_path) if Path(index_path).exists() else None
     evidence = store.evidence(url)
     contacts = find_contacts(_html_from_warc(evidence), url) if evidence else []
-    template = Path(template_path).read_text(encoding="utf-8") if template_path else None
+    template = load_template(template_path) if template_path else None
     notices = [
         draft_notice(
             copy,

@@ -219,6 +219,7 @@ def render(site: DemoSite, path: str) -> str | None:
         )
     else:
         return None
+    email = f"editors@{site.name.split()[0].lower()}.example"
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>{html.escape(title)} | {html.escape(site.name)}</title>{head}</head><body>"
@@ -227,7 +228,8 @@ def render(site: DemoSite, path: str) -> str | None:
         f"<main>{body}</main>"
         f'<aside><h2>Friends</h2><ul><li><a href="{PUBLISHER_HOME}">{PUBLISHER}</a></li>'
         '<li><a href="https://example.org/">Lake Towns Almanac</a></li></ul></aside>'
-        f"<footer><p>{html.escape(site.name)} is run by volunteers.</p></footer>"
+        f"<footer><p>{html.escape(site.name)} is run by volunteers. Write to "
+        f'<a href="mailto:{email}">{email}</a>.</p></footer>'
         "</body></html>"
     )
 
