@@ -47,6 +47,7 @@ _MAGIC = b"XPCINDEX"
 _PREAMBLE = struct.Struct("<8sIIQ")  # magic, format, reserved, header length
 _ALIGN = 64
 _HASH_CACHE_LIMIT = 1_000_000
+_PREPARED_LIMIT = 256  # sources whose tokens are kept between pages
 _MAX_REPEAT = 64  # a shingle repeated more often than this in one source anchors nothing
 
 
@@ -216,7 +217,8 @@ def _extend(
     return si, pj, length + ahead
 
 
-def _align(src: _Prepared, page: _Prepared, config: MatchConfig) -> Alignment:
+def _align(src: _Prepared, page: _Prepared, config: MatchConfig) -> list[list[int]]:
+    """Passages as token spans [source start, source end, page start, page end), source order."""
     k = config.shingle
     n_src, n_page = len(src.tokens), len(page.tokens)
     runs = _runs(src.shingles, page.shingles, k)
@@ -226,10 +228,14 @@ def _align(src: _Prepared, page: _Prepared, config: MatchConfig) -> Alignment:
     tiles: list[tuple[int, int, int]] = []
     for si, pj, length in runs:
         s_part, p_part = src_used[si : si + length], page_used[pj : pj + length]
-        if s_part.any() or p_part.any():
-            pieces = _free_runs(~(s_part | p_part), k)
-        else:
+        free = ~(s_part | p_part)
+        taken = length - int(np.count_nonzero(free))
+        if taken == 0:
             pieces = [(0, length)]
+        elif taken > length - k:
+            continue  # too little left for a run of its own
+        else:
+            pieces = _free_runs(free, k)
         for a, b in pieces:
             tiles.append((si + a, pj + a, b - a))
             s_part[a:b] = True
@@ -253,22 +259,29 @@ def _align(src: _Prepared, page: _Prepared, config: MatchConfig) -> Alignment:
                 last[1], last[3] = si + length, pj + length
                 continue
         spans.append([si, si + length, pj, pj + length])
-    matched = sum(s1 - s0 for s0, s1, _, _ in spans)
-    ss, se = src.tokens.starts, src.tokens.ends
-    ps, pe = page.tokens.starts, page.tokens.ends
-    passages = tuple(
+    return spans
+
+
+def _passages(src: Tokens, page: Tokens, spans: list[list[int]]) -> tuple[Passage, ...]:
+    """Token spans to character offsets in the source and the page."""
+    ss, se, ps, pe = src.starts, src.ends, page.starts, page.ends
+    return tuple(
         Passage(int(ss[s0]), int(se[s1 - 1]), int(ps[p0]), int(pe[p1 - 1]))
         for s0, s1, p0, p1 in spans
     )
-    return Alignment(matched / n_src if n_src else 0.0, matched, n_src, passages)
 
 
 def align(source_text: str, page_text: str, config: MatchConfig | None = None) -> Alignment:
     """Align one source text with one page text, without any index."""
     cfg = config or MatchConfig()
     cache: dict[str, int] = {}
-    return _align(
-        _prepare(source_text, cfg.shingle, cache), _prepare(page_text, cfg.shingle, cache), cfg
+    src = _prepare(source_text, cfg.shingle, cache)
+    page = _prepare(page_text, cfg.shingle, cache)
+    spans = _align(src, page, cfg)
+    matched = sum(s1 - s0 for s0, s1, _, _ in spans)
+    n = len(src.tokens)
+    return Alignment(
+        matched / n if n else 0.0, matched, n, _passages(src.tokens, page.tokens, spans)
     )
 
 
@@ -345,6 +358,7 @@ class SourceIndex:
         self._dir_shift = 63
         self._dir_steps = 1
         self._hash_cache: dict[str, int] = {}
+        self._prepared_cache: dict[int, _Prepared] = {}  # doc -> tokens, least recent first
 
     # -- contents -------------------------------------------------------------------------
 
@@ -398,8 +412,11 @@ class SourceIndex:
 
     # -- the inverted index ---------------------------------------------------------------
 
-    def _flush(self) -> None:
-        """Merge pending samples into the sorted arrays and drop replaced sources."""
+    def flush(self) -> None:
+        """Merge added articles into the sorted arrays and drop replaced ones.
+
+        ``match`` and ``save`` do this when needed; call it to pay the cost up front.
+        """
         if not self._pending and not self._dirty:
             return
         old_docs = np.repeat(self._keys, np.diff(self._offsets)), self._postings
@@ -463,7 +480,7 @@ class SourceIndex:
 
     def candidates(self, shingles: U64) -> list[tuple[int, float]]:
         """Sources ranked by estimated containment in a page with these shingles."""
-        self._flush()
+        self.flush()
         if not self._keys.size or not shingles.size:
             return []
         keys, _ = self._lookup(np.unique(shingles))
@@ -483,6 +500,17 @@ class SourceIndex:
         order = np.lexsort((docs, -estimate))[: self.config.candidates]
         return [(int(docs[o]), float(estimate[o])) for o in order]
 
+    def _prepared(self, doc: int) -> _Prepared:
+        """Tokens of a source, kept for the most recently aligned sources."""
+        cache = self._prepared_cache
+        found = cache.pop(doc, None)
+        if found is None:
+            found = _prepare(self._text(doc), self.config.shingle, self._hash_cache)
+            if len(cache) >= _PREPARED_LIMIT:
+                del cache[next(iter(cache))]
+        cache[doc] = found
+        return found
+
     def match(self, text: str, *, limit: int = 5) -> list[Match]:
         """Copies of indexed sources in ``text`` (a page's full visible text), best first."""
         cfg = self.config
@@ -491,15 +519,17 @@ class SourceIndex:
         page = _prepare(text, cfg.shingle, self._hash_cache)
         found: list[Match] = []
         for doc, estimate in self.candidates(page.shingles):
-            src = _prepare(self._text(doc), cfg.shingle, self._hash_cache)
-            result = _align(src, page, cfg)
-            if cfg.is_copy(result.coverage, result.matched_words):
+            src = self._prepared(doc)
+            spans = _align(src, page, cfg)
+            matched = sum(s1 - s0 for s0, s1, _, _ in spans)
+            coverage = matched / max(len(src.tokens), 1)
+            if cfg.is_copy(coverage, matched):
                 found.append(
                     Match(
                         source_url=self._urls[doc],
-                        coverage=result.coverage,
-                        kind=cfg.kind_for(result.coverage),
-                        passages=result.passages,
+                        coverage=coverage,
+                        kind=cfg.kind_for(coverage),
+                        passages=_passages(src.tokens, page.tokens, spans),
                         score=estimate,
                     )
                 )
@@ -510,7 +540,7 @@ class SourceIndex:
 
     def save(self, path: str | Path) -> None:
         """Write the index to ``path`` atomically (a temporary file, then a rename)."""
-        self._flush()
+        self.flush()
         target = Path(path)
         live = sorted(self._doc_of.values())
         renumber = np.full(len(self._urls) + 1, -1, dtype=np.int64)

@@ -19,7 +19,6 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import MutableMapping
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -88,7 +87,8 @@ _MARK_CLASS = _class_ranges(_mark_ranges())
 # marks nor spaceless scripts, which _NEEDS_FULL detects (underscore counts as a letter in both).
 _PLAIN_RE = re.compile(r"(\w+)")
 TOKEN_RE = re.compile(
-    f"((?:[^\\W{_SPACELESS_CLASS}]|[{_MARK_CLASS}])+|[{_SPACELESS_CLASS}])",
+    f"([^\\W{_SPACELESS_CLASS}]+(?:[{_MARK_CLASS}]+[^\\W{_SPACELESS_CLASS}]*)*"
+    f"|[{_SPACELESS_CLASS}]|[{_MARK_CLASS}]+)",
 )
 _NEEDS_FULL = re.compile(f"[{_SPACELESS_CLASS}{_MARK_CLASS}]")
 
@@ -102,16 +102,40 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", folded).strip()
 
 
-@dataclass(frozen=True)
 class Tokens:
-    """Normalised tokens of a text, with the span of each in the original text."""
+    """Normalised tokens of a text, with the span of each in the original text.
 
-    words: tuple[str, ...]
-    starts: I64  # character offset of each token in the original text
-    ends: I64  # character offset just after each token
+    The spans are worked out on first use: most pages match nothing and never need them.
+    """
+
+    __slots__ = ("words", "_parts", "_spans")
+
+    def __init__(self, words: tuple[str, ...], parts: list[str]) -> None:
+        self.words = words
+        self._parts = parts  # separators and tokens alternately, as re.split returns them
+        self._spans: tuple[I64, I64] | None = None
 
     def __len__(self) -> int:
         return len(self.words)
+
+    def _compute(self) -> tuple[I64, I64]:
+        if self._spans is None:
+            parts = self._parts
+            lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+            before = np.cumsum(lengths) - lengths
+            starts = before[1::2]
+            self._spans = (starts, starts + lengths[1::2])
+        return self._spans
+
+    @property
+    def starts(self) -> I64:
+        """Character offset of each token in the original text."""
+        return self._compute()[0]
+
+    @property
+    def ends(self) -> I64:
+        """Character offset just after each token."""
+        return self._compute()[1]
 
 
 def tokenize(text: str) -> Tokens:
@@ -119,15 +143,10 @@ def tokenize(text: str) -> Tokens:
     parts = (TOKEN_RE if _NEEDS_FULL.search(text) else _PLAIN_RE).split(text)
     raw = parts[1::2]
     if not raw:
-        empty = np.zeros(0, dtype=np.int64)
-        return Tokens((), empty, empty)
-    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-    before = np.cumsum(lengths) - lengths
-    starts = before[1::2]
-    ends = starts + lengths[1::2]
+        return Tokens((), [text])
     # NFKC never produces U+0000 and never composes across it, so one call folds every token.
     folded = unicodedata.normalize("NFKC", "\x00".join(raw)).casefold().split("\x00")
-    return Tokens(tuple(folded), starts, ends)
+    return Tokens(tuple(folded), parts)
 
 
 def stable_hash64(token: str) -> int:
@@ -139,8 +158,11 @@ def stable_hash64(token: str) -> int:
 def token_hashes(words: tuple[str, ...], cache: MutableMapping[str, int] | None = None) -> U64:
     """Stable hashes of tokens; ``cache`` (owned by the caller) saves rehashing common words."""
     memo: MutableMapping[str, int] = {} if cache is None else cache
-    for word in set(words).difference(memo):
-        memo[word] = stable_hash64(word)
+    try:  # usually every word is known already
+        return np.fromiter(map(memo.__getitem__, words), dtype=np.uint64, count=len(words))
+    except KeyError:
+        for word in set(words).difference(memo):
+            memo[word] = stable_hash64(word)
     return np.fromiter(map(memo.__getitem__, words), dtype=np.uint64, count=len(words))
 
 

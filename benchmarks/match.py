@@ -1,0 +1,312 @@
+"""Benchmark of the matcher at 1,000, 10,000 and 100,000 sources. Prints ONE JSON line.
+
+    python benchmarks/match.py                 # all sizes, about 3-5 minutes on 2 cores
+    python benchmarks/match.py --sizes 1000    # a quick look
+
+Sources are the Zyte benchmark's real articles plus filler articles generated at run time
+from the corpus' own word distribution (lengths drawn from the real ones, and one sentence
+in twenty taken from a pool of real sentences, so stock phrases exist). Nothing generated is
+saved. Pages are the real articles wrapped in fresh generated chrome: full copies, 30% and
+50% excerpts (articles of 200 tokens or more), and unrelated pages of chrome only.
+
+Each size runs in its own process so that peak memory (ru_maxrss) is that size's own.
+Side by side, in the same run and on the same shingles:
+- datasketch MinHash LSH (128 permutations, threshold 0.5) at sizes up to 10,000
+  (building it for 100,000 sources would take most of the time budget);
+- brute force: rapidfuzz LCSseq containment of every source in the page, top-1, at 1,000
+  sources on a sample of pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xpostcheck.match import SourceIndex
+from xpostcheck.models import SourceArticle
+from xpostcheck.textnorm import shingle_hashes, token_hashes, tokenize
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "zyte-article-benchmark"
+SIZES = (1_000, 10_000, 100_000)
+LSH_MAX = 10_000
+BRUTE_SIZES = (1_000,)
+BRUTE_PAGES = 30
+
+
+def _real_articles() -> list[SourceArticle]:
+    path = CORPUS / "ground-truth.json"
+    if not path.exists():
+        raise SystemExit(f"the Zyte article benchmark is needed at {CORPUS}")
+    truth = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        SourceArticle(url=item["url"], title="", text=item["articleBody"])
+        for _, item in sorted(truth.items())
+    ]
+
+
+class Filler:
+    """Cheap text: each filler article copies the word frequencies of one real article.
+
+    So a filler is in that article's language, and fillers from the same template share
+    common-word 5-grams; one passage in twenty is a real sentence from a small shared pool,
+    so stock phrases exist too.
+    """
+
+    def __init__(self, real: list[SourceArticle], seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.templates: list[tuple[np.ndarray, np.ndarray, int]] = []
+        sentences: list[str] = []
+        for article in real:
+            words = article.text.split()
+            if len(words) < 40:
+                continue
+            vocab, counts = np.unique(np.array(words, dtype=object), return_counts=True)
+            self.templates.append((vocab, np.cumsum(counts) / counts.sum(), len(words)))
+            sentences += [
+                s for s in re.split(r"(?<=[.!?])\s+", article.text) if 8 <= len(s.split()) <= 40
+            ]
+        self.pool = [sentences[i] for i in self.rng.permutation(len(sentences))[:300]]
+
+    def _draw(self, vocab: np.ndarray, cdf: np.ndarray, n: int) -> list[str]:
+        ids = np.minimum(np.searchsorted(cdf, self.rng.random(n)), len(vocab) - 1)
+        words: list[str] = vocab[ids].tolist()
+        return words
+
+    def words(self, n: int) -> str:
+        """Page chrome: words of one real article (so mostly one language)."""
+        vocab, cdf, _ = self.templates[int(self.rng.integers(len(self.templates)))]
+        return " ".join(self._draw(vocab, cdf, n))
+
+    def article(self) -> str:
+        vocab, cdf, n = self.templates[int(self.rng.integers(len(self.templates)))]
+        words = self._draw(vocab, cdf, n)
+        parts = []
+        for start in range(0, n, 20):
+            if self.rng.random() < 0.05:
+                parts.append(self.pool[int(self.rng.integers(len(self.pool)))])
+            parts.append(" ".join(words[start : start + 20]))
+        return "\n".join(parts)
+
+
+def _pages(
+    real: list[SourceArticle], filler: Filler, rng: random.Random
+) -> list[tuple[str, str | None, str]]:
+    """(kind, source url or None, page text)."""
+    pages: list[tuple[str, str | None, str]] = []
+    for article in real:
+        tokens = tokenize(article.text)
+        n = len(tokens)
+        if n < 60:
+            continue
+
+        def wrap(body: str) -> str:
+            return f"{filler.words(rng.randint(150, 400))}\n{body}\n{filler.words(200)}"
+
+        pages.append(("full", article.url, wrap(article.text)))
+        if n >= 200:
+            for share in (0.3, 0.5):
+                length = int(n * share)
+                a = rng.randrange(0, n - length)
+                excerpt = article.text[int(tokens.starts[a]) : int(tokens.ends[a + length - 1])]
+                pages.append((f"excerpt{int(share * 100)}", article.url, wrap(excerpt)))
+    for _ in range(100):
+        pages.append(("unrelated", None, filler.words(900)))
+    return pages
+
+
+def _shingles(text: str, cache: dict[str, int]) -> np.ndarray:
+    tokens = tokenize(text)
+    return np.unique(shingle_hashes(token_hashes(tokens.words, cache), 5))
+
+
+def _low32(value: int) -> int:
+    return value & 0xFFFFFFFF
+
+
+def _lsh(sources: list[SourceArticle], pages: list[tuple[str, str | None, str]]) -> dict[str, Any]:
+    from datasketch import MinHash, MinHashLSH
+
+    cache: dict[str, int] = {}
+    started = time.perf_counter()
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    for article in sources:
+        m = MinHash(num_perm=128, hashfunc=_low32)
+        m.update_batch(_shingles(article.text, cache).tolist())
+        lsh.insert(article.url, m)
+    build = time.perf_counter() - started
+    times, found = [], {"full": [0, 0], "excerpt30": [0, 0], "excerpt50": [0, 0]}
+    false = 0
+    for kind, url, text in pages:
+        t0 = time.perf_counter()
+        m = MinHash(num_perm=128, hashfunc=_low32)
+        m.update_batch(_shingles(text, cache).tolist())
+        hits = lsh.query(m)
+        times.append(time.perf_counter() - t0)
+        if url is None:
+            false += bool(hits)
+        else:
+            found[kind][0] += url in hits
+            found[kind][1] += 1
+    return {
+        "build_s": round(build, 2),
+        "median_ms": round(statistics.median(times) * 1e3, 3),
+        **{f"recall_{k}": round(a / max(b, 1), 3) for k, (a, b) in found.items()},
+        "unrelated_with_candidates": false,
+    }
+
+
+def _brute(
+    sources: list[SourceArticle], pages: list[tuple[str, str | None, str]], rng: random.Random
+) -> dict[str, Any]:
+    from rapidfuzz.distance import LCSseq
+
+    cache: dict[str, int] = {}
+    ids = [token_hashes(tokenize(a.text).words, cache).tolist() for a in sources]
+    sample = rng.sample([p for p in pages if p[1] is not None], BRUTE_PAGES)
+    times, top1 = [], 0
+    for _, url, text in sample:
+        t0 = time.perf_counter()
+        page = token_hashes(tokenize(text).words, cache).tolist()
+        scores = [LCSseq.similarity(src, page) / max(len(src), 1) for src in ids]
+        best = int(np.argmax(scores))
+        times.append(time.perf_counter() - t0)
+        top1 += sources[best].url == url
+    return {
+        "pages": len(sample),
+        "median_ms": round(statistics.median(times) * 1e3, 1),
+        "top1_recall": round(top1 / len(sample), 3),
+    }
+
+
+def child(size: int) -> dict[str, Any]:
+    rng = random.Random(size)
+    real = _real_articles()
+    filler = Filler(real, seed=size)
+    t0 = time.perf_counter()
+    sources = list(real)
+    sources += [
+        SourceArticle(url=f"https://filler.example/{i}", title="", text=filler.article())
+        for i in range(size - len(real))
+    ]
+    generate = time.perf_counter() - t0
+    pages = _pages(real, filler, rng)
+
+    index = SourceIndex()
+    t0 = time.perf_counter()
+    index.add(sources)
+    index.flush()
+    build = time.perf_counter() - t0
+    array_bytes = sum(
+        a.nbytes for a in (index._keys, index._offsets, index._postings, index._directory)
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sources.index"
+        t0 = time.perf_counter()
+        index.save(path)
+        save = time.perf_counter() - t0
+        file_bytes = path.stat().st_size
+        del index
+        t0 = time.perf_counter()
+        index = SourceIndex.load(path)
+        load = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        more = [SourceArticle(url="https://new.example/1", title="", text=filler.article())]
+        index.add(more)
+        index.flush()
+        add_one = time.perf_counter() - t0
+
+        times: list[float] = []
+        found: dict[str, list[int]] = {"full": [0, 0], "excerpt30": [0, 0], "excerpt50": [0, 0]}
+        coverage_error: list[float] = []
+        false = other = 0
+        for kind, url, text in pages:
+            start = time.perf_counter()
+            matches = index.match(text)
+            times.append(time.perf_counter() - start)
+            if url is None:
+                false += len(matches)
+                continue
+            # The corpus has same-story pairs sharing wire copy: real overlaps, counted apart.
+            other += sum(m.source_url != url for m in matches)
+            hit = next((m for m in matches if m.source_url == url), None)
+            found[kind][0] += hit is not None
+            found[kind][1] += 1
+            if hit is not None:
+                truth = 1.0 if kind == "full" else int(kind[7:]) / 100
+                coverage_error.append(abs(hit.coverage - truth))
+        del index
+    result: dict[str, Any] = {
+        "sources": size,
+        "pages": len(pages),
+        "generate_s": round(generate, 1),
+        "build_s": round(build, 2),
+        "build_ms_per_source": round(build / size * 1e3, 3),
+        "add_one_then_merge_s": round(add_one, 3),
+        "save_s": round(save, 2),
+        "load_ms": round(load * 1e3, 1),
+        "index_file_mb": round(file_bytes / 2**20, 1),
+        "index_arrays_mb": round(array_bytes / 2**20, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "median_ms": round(statistics.median(times) * 1e3, 3),
+        "p95_ms": round(float(np.percentile(times, 95)) * 1e3, 3),
+        **{f"recall_{k}": round(a / max(b, 1), 4) for k, (a, b) in found.items()},
+        "false_reports_on_unrelated": false,
+        "other_sources_reported": other,
+        "max_coverage_error": round(max(coverage_error, default=0.0), 3),
+    }
+    if size <= LSH_MAX:
+        result["minhash_lsh"] = _lsh(sources, pages)
+    if size in BRUTE_SIZES:
+        result["brute_rapidfuzz"] = _brute(sources, pages, rng)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child)))
+        return
+    started = time.perf_counter()
+    runs = []
+    for size in args.sizes:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(size)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )
+        if out.returncode:
+            raise SystemExit(f"benchmark at {size} sources failed:\n{out.stderr}")
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    summary: dict[str, Any] = {
+        "benchmark": "match",
+        "cpus": os.cpu_count(),
+        "runs": runs,
+        "total_s": round(time.perf_counter() - started, 1),
+    }
+    if len(runs) > 1:
+        summary["median_growth_first_to_last"] = round(
+            runs[-1]["median_ms"] / runs[0]["median_ms"], 2
+        )
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
