@@ -254,3 +254,45 @@ def test_two_connections_share_the_file(tmp_path: Path) -> None:
     assert [h.resolved for h in reader.history()] == [1, 0]
     reader.close()
     writer.close()
+
+
+def test_one_store_shared_by_threads(tmp_path: Path) -> None:
+    """The crawler asks page_state from its scheduler thread while the scan records pages."""
+    import threading
+
+    store = open_store(tmp_path / "x.db")
+    s0 = store.begin_scan("k", "t0")
+    for i in range(50):
+        store.record_page(s0, fetched(f"http://blog.example/{i}"), is_copy=False)
+    store.finish_scan(s0, a_report("t0"))
+    s1 = store.begin_scan("k", "t1")
+    errors: list[BaseException] = []
+    states: list[PageState | None] = []
+
+    def reader() -> None:
+        try:
+            for i in range(50):
+                states.append(store.page_state(f"http://blog.example/{i}"))
+        except BaseException as exc:  # pragma: no cover - the failure being tested for
+            errors.append(exc)
+
+    def writer() -> None:
+        try:
+            for i in range(50):
+                store.record_page(
+                    s1, fetched(f"http://blog.example/{i}", b"new"), is_copy=i % 5 == 0
+                )
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)] + [
+        threading.Thread(target=writer)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    store.close()
+    assert errors == []
+    assert len(states) == 150 and all(s is not None and s.etag == '"v1"' for s in states)
+    assert sorted(p.name for p in (tmp_path / "x-evidence").iterdir()) == ["scan-000002.warc.gz"]

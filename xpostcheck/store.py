@@ -16,13 +16,15 @@ finding stays in the report, marked, but no longer counts as a violation.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from .errors import StoreError
 from .evidence import EvidenceRecord, read_record, write_response
@@ -224,13 +226,30 @@ def _key(url: str) -> str:
     return canonicalize(url)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _locked(
+    method: Callable[Concatenate[SqliteStore, _P], _R],
+) -> Callable[Concatenate[SqliteStore, _P], _R]:
+    """One call at a time on the store's connection, whichever thread makes it."""
+
+    @functools.wraps(method)
+    def wrapper(self: SqliteStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class SqliteStore:
     """The default store: one SQLite file in WAL mode, and a folder of WARC files beside it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.evidence_dir = path.with_name(f"{path.stem}-evidence")
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the crawler asks page_state from its own thread
         if path.is_dir():
             raise StoreError("is a folder; give a database file path for --db", where=str(path))
         if not path.parent.is_dir():
@@ -290,6 +309,7 @@ class SqliteStore:
 
     # -- pages ----------------------------------------------------------------------------
 
+    @_locked
     def page_state(self, url: str) -> PageState | None:
         """What the latest finished scan saw at `url`, for a conditional request."""
         row = self._db.execute(
@@ -306,6 +326,7 @@ class SqliteStore:
             url=url, etag=row[1], last_modified=row[2], content_hash=row[3], fetched_at=row[4]
         )
 
+    @_locked
     def record_page(self, scan_id: int, fetched: Fetched, *, is_copy: bool) -> None:
         etag = fetched.header("ETag")
         last_modified = fetched.header("Last-Modified")
@@ -355,6 +376,7 @@ class SqliteStore:
                     ),
                 )
 
+    @_locked
     def evidence(self, url: str) -> bytes | None:
         """Every WARC record kept for `url`, latest first, as one .warc.gz blob."""
         rows = self._db.execute(
@@ -368,6 +390,7 @@ class SqliteStore:
 
     # -- scans ----------------------------------------------------------------------------
 
+    @_locked
     def begin_scan(self, key: str, started: str) -> int:
         with self._lock:
             cur = self._db.execute("INSERT INTO scans (key, started) VALUES (?, ?)", (key, started))
@@ -389,6 +412,7 @@ class SqliteStore:
             ).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
+    @_locked
     def previous_copies(self, url: str) -> list[Copy]:
         """The copies recorded for `url` by the latest finished scan that fetched it, with the
         triage marks as they stand now."""
@@ -463,6 +487,7 @@ class SqliteStore:
             for r in self._db.execute("SELECT url_key, source_url, rule, status FROM triage")
         }
 
+    @_locked
     def finish_scan(self, scan_id: int, report: Report) -> Report:
         """Persist the scan's copies and findings; return the report annotated with history
         (first_seen/new per failed check, resolved[]), triage marks and the scan id."""
@@ -612,6 +637,7 @@ class SqliteStore:
 
     # -- triage and history ---------------------------------------------------------------
 
+    @_locked
     def triage(
         self,
         url: str,
@@ -653,6 +679,7 @@ class SqliteStore:
             )
         return count
 
+    @_locked
     def triage_marks(self, url: str) -> list[dict[str, str]]:
         """The triage marks stored for `url`, with their notes (for display)."""
         rows = self._db.execute(
@@ -663,6 +690,7 @@ class SqliteStore:
         keys = ("source_url", "rule", "status", "note", "created")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
+    @_locked
     def history(self, limit: int = 20) -> list[ScanSummary]:
         rows = self._db.execute(
             """SELECT id, started, finished, rules, pages, copies, violations, new, resolved,
@@ -671,6 +699,7 @@ class SqliteStore:
         ).fetchall()
         return [ScanSummary(*row) for row in rows]
 
+    @_locked
     def report(self, scan_id: int) -> Report | None:
         """A finished scan's report as it was persisted (triage marks as they were then)."""
         from .models import ScanInfo, Skipped
