@@ -263,10 +263,17 @@ def test_sitemap_lastmod_older_than_last_fetch_needs_no_request(site: Server) ->
     sitemap = (
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
         f"<url><loc>{b}/old</loc><lastmod>2024-01-01</lastmod></url>"
-        f"<url><loc>{b}/new</loc><lastmod>2024-06-01T10:00:00+00:00</lastmod></url></urlset>"
+        f"<url><loc>{b}/new</loc><lastmod>2024-06-01T10:00:00+00:00</lastmod></url>"
+        f"<url><loc>{b}/today</loc><lastmod>2024-05-01</lastmod></url></urlset>"
     )
     site.routes.update(
-        {"/": page(), "/sitemap.xml": (200, {}, sitemap.encode()), "/old": page(), "/new": page()}
+        {
+            "/": page(),
+            "/sitemap.xml": (200, {}, sitemap.encode()),
+            "/old": page(),
+            "/new": page(),
+            "/today": page(),
+        }
     )
     known = {
         b + "/old": PageState(
@@ -275,12 +282,14 @@ def test_sitemap_lastmod_older_than_last_fetch_needs_no_request(site: Server) ->
         b + "/new": PageState(
             b + "/new", content_hash="h-new", fetched_at="2024-05-01T00:00:00+00:00"
         ),
+        # A bare-date lastmod on the day of the last fetch may mean later that day: fetch it.
+        b + "/today": PageState(b + "/today", fetched_at="2024-05-01T09:00:00+00:00"),
     }
     fetched, skipped = run(site, [b + "/"], **known)
     by_path = {f.url.removeprefix(b): (f.status, f.content_hash) for f in fetched}
     assert by_path["/old"] == (304, "h-old")
-    assert by_path["/new"][0] == 200
-    assert "/old" not in site.paths() and "/new" in site.paths()
+    assert by_path["/new"][0] == 200 and by_path["/today"][0] == 200
+    assert "/old" not in site.paths() and "/new" in site.paths() and "/today" in site.paths()
 
 
 def test_robots_is_cached_per_crawler(site: Server) -> None:

@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
@@ -531,6 +531,8 @@ class _Run:
         if not (self.cfg.trust_sitemap_lastmod and task.lastmod and state):
             return False
         lastmod = _parse_iso(task.lastmod)
+        if lastmod is not None and len(task.lastmod or "") <= 10:
+            lastmod += timedelta(days=1)  # a bare date may mean any time that day
         fetched_at = _parse_iso(state.fetched_at if state else None)
         if state is None or lastmod is None or fetched_at is None or lastmod > fetched_at:
             return False
