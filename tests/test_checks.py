@@ -982,3 +982,33 @@ def test_odd_pages_never_raise() -> None:
 def test_registry_is_immutable() -> None:
     with pytest.raises(TypeError):
         CHECKS["new"] = CHECKS["attribution"]  # type: ignore[index]
+
+
+def test_byline_and_link_position() -> None:
+    top = make_page("", top="By Maren Ostrowski")
+    bottom = make_page("By Maren Ostrowski")
+    assert verdict(judge("byline", top, position="top")) == (
+        True,
+        "byline found",
+        "By Maren Ostrowski",
+    )
+    assert verdict(judge("byline", bottom, position="top")) == (
+        False,
+        "byline found, but not at the top",
+        "By Maren Ostrowski",
+    )
+    first = link(ORIGINAL, "Read the original at Global Research")
+    at_top = make_page("", top="Read the original at Global Research", links=(first,))
+    at_foot = make_page("Read the original at Global Research", links=(first,))
+    evidence = f'<a href="{ORIGINAL}">Read the original at Global Research</a>'
+    assert verdict(judge("link_to_original", at_top, position="top")) == (
+        True,
+        "link to the original found",
+        evidence,
+    )
+    assert verdict(judge("link_to_original", at_foot, position="top")) == (
+        False,
+        "link to the original found, but not at the top",
+        evidence,
+    )
+    assert judge("link_to_original", at_foot, position="bottom").passed is True
