@@ -263,6 +263,9 @@ class SqliteStore:
             raise StoreError(f"cannot open the database: {exc}", where=str(path)) from None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL cannot corrupt the file; a power cut may lose the last
+            # commits, which a re-run of the scan restores. FULL costs an fsync per page.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=10000")
             self._migrate()
@@ -421,9 +424,10 @@ class SqliteStore:
             return []
         marks = self._triage_marks()
         copies = []
-        for copy in self._copies(scan_id, url_key=_key(url)):
+        key = _key(url)
+        for copy in self._copies(scan_id, url_key=key):
             checks = tuple(
-                replace(f, triage=None if f.passed else _mark_for(marks, copy, f))
+                replace(f, triage=None if f.passed else _mark_for(marks, key, copy, f))
                 for f in copy.checks
             )
             copies.append(replace(copy, checks=checks, verdict=verdict_for(checks)))
@@ -508,15 +512,17 @@ class SqliteStore:
                 previous[(url_key, source_url, rule)] = (url, kind, first_seen)
         marks = self._triage_marks()
 
+        keys = {c.url: _key(c.url) for c in report.copies}  # canonicalize once per page
         copies = []
         failing: set[tuple[str, str, str]] = set()
         for copy in report.copies:
+            key = keys[copy.url]
             checks = []
             for f in copy.checks:
                 if f.passed:
                     checks.append(replace(f, first_seen=None, new=None, triage=None))
                     continue
-                ident = (_key(copy.url), copy.source_url, f.rule)
+                ident = (key, copy.source_url, f.rule)
                 failing.add(ident)
                 before = previous.get(ident)
                 checks.append(
@@ -524,7 +530,7 @@ class SqliteStore:
                         f,
                         new=before is None,
                         first_seen=started if before is None else (before[2] or started),
-                        triage=_mark_for(marks, copy, f),
+                        triage=_mark_for(marks, key, copy, f),
                     )
                 )
             annotated = tuple(checks)
@@ -538,10 +544,10 @@ class SqliteStore:
         )
         scan = replace(report.scan, scan_id=scan_id)
         out = replace(report, scan=scan, copies=tuple(copies), resolved=resolved)
-        self._persist(scan_id, out)
+        self._persist(scan_id, out, keys)
         return out
 
-    def _persist(self, scan_id: int, report: Report) -> None:
+    def _persist(self, scan_id: int, report: Report, keys: dict[str, str]) -> None:
         s = report.scan
         info = {
             "sources": s.sources,
@@ -561,18 +567,13 @@ class SqliteStore:
                         (
                             scan_id,
                             copy.url,
-                            _key(copy.url),
+                            keys[copy.url],
                             copy.site,
                             copy.source_url,
                             copy.coverage,
                             copy.kind,
                             copy.verdict,
-                            json.dumps(
-                                [
-                                    [p.source_start, p.source_end, p.page_start, p.page_end]
-                                    for p in copy.passages
-                                ]
-                            ),
+                            _passages_json(copy.passages),
                             copy.title,
                             copy.source_title,
                             copy.fetched_at,
@@ -590,7 +591,7 @@ class SqliteStore:
                                 scan_id,
                                 i,
                                 copy.url,
-                                _key(copy.url),
+                                keys[copy.url],
                                 copy.source_url,
                                 f.rule,
                                 f.kind,
@@ -750,10 +751,11 @@ class SqliteStore:
         self.close()
 
 
-def _mark_for(marks: dict[tuple[str, str, str], str], copy: Copy, f: Finding) -> str | None:
+def _mark_for(
+    marks: dict[tuple[str, str, str], str], key: str, copy: Copy, f: Finding
+) -> str | None:
     """The most specific triage mark covering this finding: url+source+rule, url+source,
     url+rule, then the whole URL."""
-    key = _key(copy.url)
     for ident in (
         (key, copy.source_url, f.rule),
         (key, copy.source_url, ""),
@@ -763,6 +765,10 @@ def _mark_for(marks: dict[tuple[str, str, str], str], copy: Copy, f: Finding) ->
         if ident in marks:
             return marks[ident]
     return None
+
+
+def _passages_json(passages: tuple[Passage, ...]) -> str:
+    return json.dumps([[p.source_start, p.source_end, p.page_start, p.page_end] for p in passages])
 
 
 def _statements(script: str) -> list[str]:
