@@ -1012,3 +1012,33 @@ def test_byline_and_link_position() -> None:
         evidence,
     )
     assert judge("link_to_original", at_foot, position="bottom").passed is True
+
+
+def test_license_in_the_site_footer_is_not_the_copys() -> None:
+    deed = "https://creativecommons.org/licenses/by-nd/4.0/"
+    footer = make_page(
+        links=(link(deed, "Some rights reserved", region="chrome", rel=("license",)),),
+        license_urls=(deed,),
+    )
+    assert judge("license_notice", footer, license="by-nd").passed is False
+    assert judge("license_notice", footer, license="by-nd", region="page").passed is True
+    near = make_page(
+        links=(link(deed, "CC BY-ND 4.0", region="near", rel=("license",)),),
+        license_urls=(deed,),
+    )
+    assert verdict(judge("license_notice", near, license="by-nd")) == (
+        True,
+        "CC BY-ND 4.0 licence linked",
+        deed,
+    )
+
+
+def test_long_paragraph_evidence_is_a_window_around_the_credit() -> None:
+    filler = "Residents gathered at the quay to watch the idle cranes. " * 8
+    line = filler + "This article was originally published by Global Research. " + filler
+    f = judge("attribution", make_page(line))
+    assert f.passed is True
+    assert f.evidence is not None
+    assert len(f.evidence) <= 202
+    assert "originally published by Global Research" in f.evidence
+    assert f.evidence.startswith("\u2026") and f.evidence.endswith("\u2026")

@@ -202,6 +202,24 @@ def shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+def excerpt(line: str, needle: str, limit: int = 200) -> str:
+    """`line` when short, else a window of it around where `needle` best aligns."""
+    line = " ".join(line.split())
+    if len(line) <= limit:
+        return line
+    found = fuzz.partial_ratio_alignment(needle.casefold(), line.casefold())
+    if found is None:
+        return shorten(line, limit)
+    pad = max(0, (limit - (found.dest_end - found.dest_start)) // 2)
+    start = max(0, found.dest_start - pad)
+    end = min(len(line), found.dest_end + pad)
+    return (
+        ("\u2026" if start else "")
+        + line[start:end].strip()
+        + ("\u2026" if end < len(line) else "")
+    )
+
+
 def quoted(items: Iterable[str], limit: int = 4) -> str:
     items = list(items)
     shown = ", ".join(f'"{shorten(i, 80)}"' for i in items[:limit])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .checks_base import CheckContext, best_line, fuzzy_contains, quoted, shorten
+from .checks_base import CheckContext, best_line, excerpt, fuzzy_contains, quoted, shorten
 from .models import Finding
 from .urls import article_key
 
@@ -63,24 +63,26 @@ def check_attribution(ctx: CheckContext) -> Finding:
     found = _best_line(ctx, in_text, texts, threshold)
     where = str(ctx.opt("position"))
     if found:
-        index, line, _phrase = found
+        index, line, phrase = found
         if position_ok(ctx, line, index, len(in_text), where):
-            return ctx.finding(True, "credit line found", shorten(line))
-        return ctx.finding(False, f"credit line found, but not at the {where}", shorten(line))
+            return ctx.finding(True, "credit line found", excerpt(line, phrase))
+        return ctx.finding(
+            False, f"credit line found, but not at the {where}", excerpt(line, phrase)
+        )
     looked = f"looked for {quoted(texts)}"
     captioned = _best_line(ctx, [ln for ln in lines if facts.in_caption(ln)], texts, threshold)
     if captioned:
         return ctx.finding(
             False,
             "credit appears only in an image caption, which credits the picture, not the article",
-            shorten(captioned[1]),
+            excerpt(captioned[1], captioned[2]),
         )
     chrome = _best_line(ctx, facts.chrome_lines, texts, threshold)
     if chrome:
         return ctx.finding(
             False,
             "credit appears only in the site's chrome (shown on every page), not with this article",
-            shorten(chrome[1]),
+            excerpt(chrome[1], chrome[2]),
         )
     return ctx.finding(False, "no credit line naming the original", looked)
 
@@ -110,9 +112,9 @@ def check_byline(ctx: CheckContext) -> Finding:
         if hit is None:
             missing.append(texts[0])
         elif not position_ok(ctx, hit[1], hit[0], len(lines), str(ctx.opt("position"))):
-            misplaced.append(shorten(hit[1], 120))
+            misplaced.append(excerpt(hit[1], hit[2], 120))
         else:
-            found.append(shorten(hit[1], 120))
+            found.append(excerpt(hit[1], hit[2], 120))
     need_all = ctx.opt("require") == "all"
     if misplaced and (need_all or not found):
         return ctx.finding(
@@ -249,14 +251,19 @@ def check_license_notice(ctx: CheckContext) -> Finding:
     facts = ctx.page_facts
     profile = ctx.profile
     region = str(ctx.opt("region"))
-    allowed_regions = {"article"} if region == "article" else {"article", "near"}
-    hrefs = [
-        link.href
-        for link in ctx.page.links
-        if (region == "page" or link.region in allowed_regions or "license" in link.rel)
-        and not (profile and profile.is_chrome_link(link.href))
-    ]
-    hrefs += [u for u in ctx.page.license_urls if not (profile and profile.is_chrome_link(u))]
+    page_wide = region == "page"
+    allowed = {"article"} if region == "article" else {"article", "near"}
+    links = ctx.page.links
+    # rel=license in the site's footer is the site's own licence, not this copy's
+    chrome_only = {x.href for x in links if x.region == "chrome"} - {
+        x.href for x in links if x.region != "chrome"
+    }
+
+    def usable(href: str) -> bool:
+        return not (profile and profile.is_chrome_link(href))
+
+    hrefs = [x.href for x in links if (page_wide or x.region in allowed) and usable(x.href)]
+    hrefs += [u for u in ctx.page.license_urls if usable(u) and (page_wide or u not in chrome_only)]
     good_link = wrong_link = None
     for href in dict.fromkeys(hrefs):
         m = _LICENCE_URL.search(href)
