@@ -422,3 +422,24 @@ def test_page_without_a_container_still_separates_chrome() -> None:
         Link("https://src.example/a", "Source Daily", (), "article"),
         Link("https://src.example/", "Source Daily", (), "chrome"),
     )
+
+
+def test_huge_pages_skip_the_extractor_but_keep_everything_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import xpostcheck.extract as extract
+
+    html = (FIXTURES / "credit_after_body.html").read_text(encoding="utf-8")
+    normal = extract_html(URL, html)
+    monkeypatch.setattr(extract, "MAX_EXTRACT_ELEMENTS", 20)
+    page = extract_html(URL, html)
+    assert page.text == ""
+    assert page.title == "Tide gauges fall silent along the coast"  # the <h1>
+    assert page.authors == ("Ines Valdez",)
+    assert page.full_text.splitlines()[4:8] == GAUGES
+    assert normal.text != ""
+    # Regions fall back to <body> minus its chrome, which here gives the same texts; the
+    # credit link is then in the article region rather than near it.
+    assert (page.near_text, page.chrome_text) == (normal.near_text, normal.chrome_text)
+    assert [link.region for link in normal.links] == ["chrome"] * 3 + ["near"] + ["chrome"] * 4
+    assert [link.region for link in page.links] == ["chrome"] * 3 + ["article"] + ["chrome"] * 4
