@@ -26,6 +26,7 @@ import gzip
 import json
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +66,9 @@ def _visible_text(html: bytes) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _wrap(head: str, pieces: list[tuple[str, Span | None]], tail: str) -> tuple[str, list[Span]]:
+def _wrap(
+    head: str, pieces: Sequence[tuple[str, Span | None]], tail: str
+) -> tuple[str, list[Span]]:
     """Join chrome and copied pieces; return the page and the page span of each piece."""
     page, spans = head + "\n", []
     for text, source_span in pieces:

@@ -1,0 +1,401 @@
+"""Unit tests of the matcher on invented articles: kinds, thresholds, passages, persistence."""
+
+from __future__ import annotations
+
+import pickle
+import random
+from pathlib import Path
+
+import pytest
+
+from xpostcheck.errors import ConfigError, XPostCheckError
+from xpostcheck.match import IndexFileError, MatchConfig, SourceIndex, align
+from xpostcheck.models import Match, Passage, SourceArticle
+from xpostcheck.textnorm import tokenize
+
+HARBOUR = SourceArticle(
+    url="https://news.example.org/2026/harbour-wall",
+    title="Town votes to rebuild the harbour wall",
+    authors=("Mira Okonkwo",),
+    published="2026-03-02",
+    publisher="Example News",
+    images=("https://news.example.org/img/wall.jpg",),
+    html="<html><body><p>Original page</p></body></html>",
+    text=(
+        "The council of Porthwenna voted on Tuesday evening to rebuild the old harbour wall, "
+        "which was breached twice during the winter storms and left the fish market flooded "
+        "for nine days.\n"
+        "Engineers told the meeting that the granite blocks laid in 1887 had shifted by almost "
+        "a metre, and that a temporary barrier of sandbags would not survive another spring "
+        "tide. The repair will cost about four million pounds, most of it from a coastal "
+        "resilience fund.\n"
+        "Fishermen who packed the public gallery applauded the decision, although several "
+        "asked why the work could not begin before the autumn. The harbour master said boats "
+        "would be moved to the north quay while divers inspect the foundations.\n"
+        "A public exhibition of the design will open at the library next month, and residents "
+        "can send comments by post or at the town hall until the end of April."
+    ),
+)
+ORCHARD = SourceArticle(
+    url="https://news.example.org/2026/orchard",
+    title="Volunteers replant the community orchard",
+    text=(
+        "More than sixty volunteers spent the weekend replanting the community orchard on "
+        "Mill Lane, where a fungal disease killed most of the old apple trees last year. "
+        "The new saplings include twelve local varieties that were nearly lost, grafted from "
+        "cuttings kept by a retired teacher in her back garden. Children from the primary "
+        "school painted wooden labels for every tree, and a bee keeper brought two hives to "
+        "the far corner of the field. The group hopes to hold its first cider pressing in "
+        "three years, and it is looking for people with ladders who can help at harvest."
+    ),
+)
+RIVER = SourceArticle(
+    url="https://news.example.org/2026/river-survey",
+    title="Survey finds otters back on the river",
+    text=(
+        "A survey by the county wildlife trust has found otters living along eleven miles of "
+        "the River Fenn, the first confirmed sighting in the valley for almost four decades. "
+        "Volunteers counted spraint and footprints at thirty sites between the weir and the "
+        "estuary, and a camera trap near the old paper mill filmed a female with two cubs. "
+        "The trust credits cleaner water since the sewage works was upgraded, and it has asked "
+        "anglers and dog walkers to report any further sightings through its website."
+    ),
+)
+PORTUGUESE = SourceArticle(
+    url="https://noticias.example.com.br/feira-do-livro",
+    title="Feira do livro volta à praça central",
+    text=(
+        "A feira do livro voltou à praça central neste sábado depois de três anos de "
+        "ausência, com mais de oitenta bancas de editoras pequenas e sebos da região. "
+        "A organização espera receber trinta mil visitantes até domingo, e a prefeitura "
+        "fechou duas ruas para a instalação de uma tenda de leitura para crianças. "
+        "Escritores locais farão sessões de autógrafos todas as tardes, e um concurso de "
+        "contos premiará estudantes das escolas públicas com coleções de livros e bolsas "
+        "para oficinas de escrita durante as férias de julho."
+    ),
+)
+KOREAN = SourceArticle(
+    url="https://news.example.co.kr/library",
+    title="새 도서관 개관",
+    text=(
+        "시립 도서관이 삼 년간의 공사를 마치고 월요일 아침 문을 열었다. 새 건물은 강변 공원 "
+        "옆에 자리 잡았으며 어린이 열람실과 지역 역사 자료실을 갖추고 있다. 개관 첫날에는 "
+        "천 명이 넘는 시민들이 찾아와 책을 빌리고 전시를 둘러보았다. 도서관 측은 주말마다 "
+        "작가와의 대화와 그림책 읽기 모임을 열 계획이라고 밝혔다. 시는 내년까지 버스 노선을 "
+        "조정해 도서관 앞에 정류장을 새로 만들 예정이다. 주민들은 오래 기다린 공간이 생겨 "
+        "기쁘다며 저녁 늦게까지 운영해 달라고 요청했다."
+    ),
+)
+JAPANESE = SourceArticle(
+    url="https://news.example.jp/bridge",
+    title="古い橋の修理",
+    text=(
+        "市は川にかかる古い石の橋の修理を来月から始めると発表した。橋は百年以上前に造られ、"
+        "去年の大雨で一部が崩れていた。工事の間は歩行者のために仮の橋が用意され、車は下流の"
+        "新しい橋を使うことになる。地元の人々は橋の形をそのまま残してほしいと願っており、市は"
+        "元の石をできるだけ使うと説明した。"
+    ),
+)
+ALL = (HARBOUR, ORCHARD, RIVER, PORTUGUESE, KOREAN, JAPANESE)
+
+HEAD = "Home | World | Sport | Weather\nLatest stories from our partners\n"
+TAIL = "\nShare this story. Sign up for our newsletter. About us. Contact. Privacy policy."
+
+
+@pytest.fixture
+def index() -> SourceIndex:
+    built = SourceIndex()
+    assert built.add(ALL) == len(ALL)
+    return built
+
+
+def _words(article: SourceArticle) -> int:
+    return len(tokenize(article.text))
+
+
+def test_a_full_copy_in_page_chrome_is_found_with_exact_passages(index: SourceIndex) -> None:
+    page = HEAD + HARBOUR.text + TAIL
+    [match] = index.match(page)
+    start = len(HEAD)
+    assert match == Match(
+        source_url=HARBOUR.url,
+        coverage=1.0,
+        kind="full",
+        passages=(Passage(0, len(HARBOUR.text) - 1, start, start + len(HARBOUR.text) - 1),),
+        score=1.0,
+    )
+
+
+@pytest.mark.parametrize("article", [PORTUGUESE, KOREAN, JAPANESE], ids=["pt", "ko", "ja"])
+def test_copies_in_other_languages_are_found(index: SourceIndex, article: SourceArticle) -> None:
+    [match] = index.match(HEAD + article.text + TAIL)
+    assert (match.source_url, match.coverage, match.kind) == (article.url, 1.0, "full")
+
+
+def test_an_excerpt_and_a_partial_copy_get_their_kind_and_exact_coverage(
+    index: SourceIndex,
+) -> None:
+    paragraphs = HARBOUR.text.split("\n")
+    total = _words(HARBOUR)
+    first_two = "\n".join(paragraphs[:2])
+    [partial] = index.match(HEAD + first_two + TAIL)
+    assert partial.kind == "partial"
+    assert partial.coverage == len(tokenize(first_two)) / total
+    assert len(tokenize(first_two)) / total == 77 / 145
+    last_two = "\n".join(paragraphs[2:])
+    [excerpt] = index.match(HEAD + last_two + TAIL)
+    assert excerpt.kind == "excerpt"
+    assert excerpt.coverage == 68 / 145
+    assert excerpt.passages == (
+        Passage(
+            HARBOUR.text.index("Fishermen"),
+            len(HARBOUR.text) - 1,
+            len(HEAD),
+            len(HEAD) + len(last_two) - 1,
+        ),
+    )
+
+
+def test_a_quotation_is_not_a_copy(index: SourceIndex) -> None:
+    sentence = HARBOUR.text.split(". ")[1]  # one sentence: under min_words
+    assert index.match(HEAD + "As the paper reported, " + sentence + TAIL) == []
+    loose = SourceIndex(MatchConfig(min_words=10))
+    loose.add([HARBOUR])
+    [found] = loose.match(HEAD + sentence + TAIL)
+    assert found.source_url == HARBOUR.url
+
+
+def test_under_min_coverage_is_not_a_copy_even_with_many_words() -> None:
+    long_source = SourceArticle(url="https://x.example/long", title="", text=_prose(900, 1))
+    index = SourceIndex()
+    index.add([long_source])
+    tokens = tokenize(long_source.text)
+    quote = long_source.text[: int(tokens.ends[99])]  # 100 words, 11% of the source
+    assert index.match(HEAD + quote + TAIL) == []
+    quote = long_source.text[: int(tokens.ends[149])]  # 150 words, 17%
+    [match] = index.match(HEAD + quote + TAIL)
+    assert (match.kind, match.coverage) == ("excerpt", 150 / 900)
+
+
+def test_changed_words_do_not_split_the_passage(index: SourceIndex) -> None:
+    edited = ORCHARD.text.replace("sixty", "seventy").replace("twelve", "fourteen")
+    [match] = index.match(HEAD + edited + TAIL)
+    assert match.coverage == 1.0
+    assert match.kind == "full"
+    assert len(match.passages) == 1
+
+
+def test_a_dropped_sentence_is_not_counted(index: SourceIndex) -> None:
+    sentences = RIVER.text.split(". ")
+    dropped = sentences[1]
+    page = HEAD + ". ".join(s for s in sentences if s != dropped) + TAIL
+    [match] = index.match(page)
+    assert match.coverage == 1 - len(tokenize(dropped)) / _words(RIVER) == 56 / 85
+    assert len(match.passages) == 2
+
+
+def test_reordered_paragraphs_are_all_counted(index: SourceIndex) -> None:
+    paragraphs = HARBOUR.text.split("\n")
+    page = HEAD + "\n".join([paragraphs[3], paragraphs[0], paragraphs[2], paragraphs[1]]) + TAIL
+    [match] = index.match(page)
+    assert (match.coverage, match.kind, len(match.passages)) == (1.0, "full", 4)
+    for p in match.passages:
+        assert page[p.page_start : p.page_end] == HARBOUR.text[p.source_start : p.source_end]
+
+
+def test_an_unrelated_page_matches_nothing(index: SourceIndex) -> None:
+    page = HEAD + _prose(400, 7) + TAIL
+    assert index.match(page) == []
+    assert index.match("") == []
+    assert index.match(HEAD + HARBOUR.text, limit=0) == []
+
+
+def test_several_copies_on_one_page_best_first_and_limited(index: SourceIndex) -> None:
+    most_of_river = RIVER.text[: RIVER.text.index(" The trust")]  # 58 of 85 words
+    page = HEAD + most_of_river + "\n" + ORCHARD.text + "\n" + HARBOUR.text + TAIL
+    found = index.match(page)
+    assert [m.source_url for m in found] == [HARBOUR.url, ORCHARD.url, RIVER.url]
+    assert [m.kind for m in found] == ["full", "full", "partial"]
+    assert [m.source_url for m in index.match(page, limit=2)] == [HARBOUR.url, ORCHARD.url]
+
+
+def test_stock_phrases_shared_by_many_sources_are_not_evidence() -> None:
+    footer = (
+        "This article is published under a Creative Commons licence. Republish it free of "
+        "charge as long as you credit the author, keep every link and do not edit the text."
+    )
+    articles = [
+        SourceArticle(url=f"https://x.example/{i}", title="", text=_prose(120, i) + "\n" + footer)
+        for i in range(40)
+    ]
+    index = SourceIndex()
+    index.add(articles)
+    assert index.match(HEAD + footer + TAIL) == []
+    [match] = index.match(HEAD + articles[7].text + TAIL)
+    assert (match.source_url, match.coverage) == (articles[7].url, 1.0)
+
+
+def test_add_dedupes_by_url_and_replaces_changed_text(index: SourceIndex) -> None:
+    assert len(index) == 6
+    assert index.add([HARBOUR, ORCHARD]) == 0
+    changed = SourceArticle(url=ORCHARD.url, title=ORCHARD.title, text=RIVER.text)
+    assert index.add([changed]) == 1
+    assert len(index) == 6
+    assert index.get(ORCHARD.url) == changed
+    found = {m.source_url for m in index.match(HEAD + RIVER.text + TAIL)}
+    assert found == {RIVER.url, ORCHARD.url}
+    assert index.match(HEAD + ORCHARD.text + TAIL) == []
+
+
+def test_get_and_articles_return_every_field(index: SourceIndex) -> None:
+    assert index.get(HARBOUR.url) == HARBOUR
+    assert index.get("https://news.example.org/missing") is None
+    assert list(index.articles()) == list(ALL)
+
+
+def test_save_and_load_give_the_same_matches_and_articles(
+    index: SourceIndex, tmp_path: Path
+) -> None:
+    path = tmp_path / "idx" / "sources.index"
+    page = HEAD + ORCHARD.text + "\n" + HARBOUR.text[:600] + TAIL
+    before = index.match(page)
+    index.save(path)
+    assert path.read_bytes()[:8] == b"XPCINDEX"
+    assert [p.name for p in path.parent.iterdir()] == ["sources.index"]  # no temp file left
+    loaded = SourceIndex.load(path)
+    assert len(loaded) == 6
+    assert loaded.match(page) == before
+    assert list(loaded.articles()) == list(ALL)
+    assert loaded.config == index.config
+
+
+def test_a_loaded_index_grows_incrementally_and_saves_again(
+    index: SourceIndex, tmp_path: Path
+) -> None:
+    path = tmp_path / "sources.index"
+    index.save(path)
+    loaded = SourceIndex.load(path)
+    extra = SourceArticle(url="https://x.example/new", title="New", text=_prose(200, 3))
+    replaced = SourceArticle(url=RIVER.url, title="Otters", text=_prose(150, 4))
+    assert loaded.add([extra, replaced, HARBOUR]) == 2
+    loaded.save(path)
+    again = SourceIndex.load(path)
+    assert len(again) == 7
+    assert again.get(RIVER.url) == replaced
+    assert [m.source_url for m in again.match(HEAD + extra.text + TAIL)] == [extra.url]
+    assert [m.source_url for m in again.match(HEAD + replaced.text + TAIL)] == [RIVER.url]
+    assert again.match(HEAD + RIVER.text + TAIL) == []
+    assert [m.source_url for m in again.match(HEAD + KOREAN.text + TAIL)] == [KOREAN.url]
+
+
+def test_a_pickled_index_matches_the_same(index: SourceIndex, tmp_path: Path) -> None:
+    page = HEAD + PORTUGUESE.text + TAIL
+    assert pickle.loads(pickle.dumps(index)).match(page) == index.match(page)
+    index.save(tmp_path / "i")
+    loaded = SourceIndex.load(tmp_path / "i")
+    assert pickle.loads(pickle.dumps(loaded)).match(page) == index.match(page)
+
+
+def test_thresholds_can_change_on_load_but_index_settings_cannot(
+    index: SourceIndex, tmp_path: Path
+) -> None:
+    path = tmp_path / "sources.index"
+    index.save(path)
+    strict = SourceIndex.load(path, config=MatchConfig(min_coverage=0.48))
+    assert strict.match(HEAD + "\n".join(HARBOUR.text.split("\n")[2:]) + TAIL) == []
+    with pytest.raises(IndexFileError) as err:
+        SourceIndex.load(path, config=MatchConfig(shingle=6))
+    assert str(err.value) == (
+        f"{path}: the index was built with shingle=5, not 6;"
+        " delete the file so that the next scan rebuilds it"
+    )
+
+
+def test_bad_index_files_raise_one_clear_error(index: SourceIndex, tmp_path: Path) -> None:
+    missing = tmp_path / "nothing.index"
+    with pytest.raises(IndexFileError, match=f"^{missing}: no index file here"):
+        SourceIndex.load(missing)
+    garbage = tmp_path / "garbage.index"
+    garbage.write_bytes(b"PK\x03\x04 this is a zip, not an index" * 4)
+    with pytest.raises(IndexFileError, match=f"^{garbage}: not an xpostcheck index"):
+        SourceIndex.load(garbage)
+    good = tmp_path / "good.index"
+    index.save(good)
+    data = good.read_bytes()
+    truncated = tmp_path / "truncated.index"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(IndexFileError, match="the index is damaged"):
+        SourceIndex.load(truncated)
+    future = tmp_path / "future.index"
+    future.write_bytes(data[:8] + (99).to_bytes(4, "little") + data[12:])
+    with pytest.raises(IndexFileError, match="index format 99 is not the supported format 1"):
+        SourceIndex.load(future)
+    header = tmp_path / "header.index"
+    header.write_bytes(data[:24] + b"{not json" + data[33:])
+    with pytest.raises(IndexFileError, match="cannot read the index"):
+        SourceIndex.load(header)
+    assert issubclass(IndexFileError, XPostCheckError)
+
+
+def test_invalid_settings_are_refused() -> None:
+    with pytest.raises(ConfigError, match="min_coverage must be between 0 and 1"):
+        MatchConfig(min_coverage=1.5)
+    with pytest.raises(ConfigError, match="modulus must be a power of two"):
+        MatchConfig(modulus=6)
+    with pytest.raises(ConfigError, match="partial_coverage <= full_coverage"):
+        MatchConfig(full_coverage=0.4)
+
+
+def test_kind_thresholds_and_copy_rule() -> None:
+    config = MatchConfig()
+    assert [config.kind_for(c) for c in (1.0, 0.9, 0.89, 0.5, 0.49, 0.15)] == [
+        "full", "full", "partial", "partial", "excerpt", "excerpt",
+    ]  # fmt: skip
+    assert config.is_copy(0.15, 50)
+    assert not config.is_copy(0.149, 500)  # a quotation of a long article
+    assert not config.is_copy(0.5, 49)  # too few words ...
+    assert config.is_copy(1.0, 30)  # ... unless it is the whole of a short source
+    assert config.df_limit(1) == 2
+    assert config.df_limit(40) == 10
+    assert config.df_limit(100_000) == 32
+
+
+def test_align_without_an_index() -> None:
+    result = align(ORCHARD.text, HEAD + ORCHARD.text + TAIL)
+    assert (result.coverage, result.matched_words, result.source_words) == (1.0, 100, 100)
+    assert result.passages == (
+        Passage(0, len(ORCHARD.text) - 1, len(HEAD), len(HEAD) + len(ORCHARD.text) - 1),
+    )
+    assert align(ORCHARD.text, "nothing in common here at all").passages == ()
+
+
+_SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ner",
+    "sta",
+    "vu",
+    "pe",
+    "ron",
+    "tal",
+    "dis",
+    "emb",
+    "qua",
+    "fio",
+    "gre",
+    "hul",
+    "zan",
+    "bor",
+    "ite",
+]
+
+
+def _prose(words: int, seed: int) -> str:
+    """Invented words, different for every seed (no two seeds share long runs)."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(words):
+        word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(1, 3)))
+        out.append(word + ("." if i % 12 == 11 else ""))
+    return " ".join(out)
