@@ -296,3 +296,34 @@ def test_one_store_shared_by_threads(tmp_path: Path) -> None:
     assert errors == []
     assert len(states) == 150 and all(s is not None and s.etag == '"v1"' for s in states)
     assert sorted(p.name for p in (tmp_path / "x-evidence").iterdir()) == ["scan-000002.warc.gz"]
+
+
+def test_migrations_run_in_order_and_roll_back_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xpostcheck.store as store_module
+
+    path = tmp_path / "x.db"
+    open_store(path).close()  # version 1
+    broken = "ALTER TABLE scans ADD COLUMN operator TEXT; INSERT INTO no_such_table VALUES (1)"
+    monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, broken))
+    with pytest.raises(StoreError) as err:
+        open_store(path)
+    assert str(err.value) == (
+        f"{path}: schema migration 2 failed (no such table: no_such_table); "
+        "the database was left at version 1"
+    )
+    db = sqlite3.connect(path)
+    columns = [r[1] for r in db.execute("PRAGMA table_info(scans)")]
+    assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    db.close()
+    assert "operator" not in columns  # the half-run migration was rolled back
+
+    fixed = "ALTER TABLE scans ADD COLUMN operator TEXT NOT NULL DEFAULT ''"
+    monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, fixed))
+    store = open_store(path)
+    assert isinstance(store, SqliteStore) and store.schema_version == 2
+    store.close()
+    db = sqlite3.connect(path)
+    assert "operator" in [r[1] for r in db.execute("PRAGMA table_info(scans)")]
+    db.close()

@@ -274,6 +274,9 @@ class SqliteStore:
             raise StoreError(
                 f"not a usable xpostcheck database ({exc}); choose another --db", where=str(path)
             ) from None
+        except BaseException:
+            self._db.close()
+            raise
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -302,6 +305,13 @@ class SqliteStore:
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={number + 1}")
                 self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise StoreError(
+                    f"schema migration {number + 1} failed ({exc}); the database was left at "
+                    f"version {number}",
+                    where=str(self.path),
+                ) from None
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
