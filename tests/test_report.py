@@ -549,3 +549,15 @@ def test_csv_cells_never_become_formulas() -> None:
     assert rows[1][3] == '\'=HYPERLINK("http://evil.example","click")'
     assert (rows[1][13], rows[1][14]) == ("credit line found", "'+1 Source: X")
     assert (rows[2][13], rows[2][14]) == ("'@found", "'-link")
+
+
+def test_html_next_steps_only_for_violations() -> None:
+    html = FORMATS["html"].render(sample_report(), sample_context())
+    url = "http://coastal-blog.example/posts/dredging.html"
+    assert (
+        f"Next steps: draft a request to the site with <code>xpostcheck notice {url} --rules "
+        f"harbornews</code>; export the page as it was seen with <code>xpostcheck evidence "
+        f"{url}</code>; if the site has permission, mark it with <code>xpostcheck triage {url} "
+        "--as licensed</code>."
+    ) in html
+    assert html.count('<p class="next">') == 2  # the compliant excerpt has none
