@@ -272,6 +272,29 @@ class _Scan:
     jsonld: list[str] = field(default_factory=list)
     title: str = ""
     h1: str = ""
+    origin: str = ""  # scheme://host[:port] of base, for the root-relative fast path
+
+    def resolve(self, href: str) -> str:
+        href = href.strip()
+        if (
+            self.origin
+            and href.startswith("/")
+            and not href.startswith("//")
+            and "/." not in href
+            and "\\" not in href
+        ):
+            return self.origin + href  # what urljoin gives, at a tenth of the cost
+        return _absolute(self.base, href)
+
+
+def _origin(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme in {"http", "https"} and parts.netloc and "@" not in parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return ""
 
 
 def _is_hidden(el: Any) -> bool:
@@ -303,7 +326,8 @@ def _base_url(url: str, root: Any) -> str:
 
 
 def _walk(root: Any, url: str) -> _Scan:
-    scan = _Scan(base=_base_url(url, root))
+    base = _base_url(url, root)
+    scan = _Scan(base=base, origin=_origin(base))
     nodes = scan.nodes
     tb = scan.text
     # stack items: (element, parent index, parent hidden, parent text-off, closing?)
@@ -348,7 +372,7 @@ def _collect(scan: _Scan, el: Any, tag: str, index: int) -> None:
         href = attrib.get("href")
         rel = tuple(attrib.get("rel", "").lower().split())
         if href is not None:
-            absolute = _absolute(scan.base, href)
+            absolute = scan.resolve(href)
             if tag == "a":
                 scan.links.append((index, absolute, "", rel))
             if "canonical" in rel and tag == "link":
@@ -373,7 +397,7 @@ def _collect(scan: _Scan, el: Any, tag: str, index: int) -> None:
         scan.jsonld.append(el.text or "")
     if tag in _RESOURCE_TAGS:
         for src in _resource_urls(el, tag):
-            scan.resources.append((index, tag, _absolute(scan.base, src), attrib.get("alt", "")))
+            scan.resources.append((index, tag, scan.resolve(src), attrib.get("alt", "")))
 
 
 def _resource_urls(el: Any, tag: str) -> list[str]:
