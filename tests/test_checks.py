@@ -337,10 +337,17 @@ def test_copyright_year_mismatch() -> None:
 
 
 def test_copyright_without_year_or_name_or_only_in_chrome() -> None:
-    assert verdict(judge("copyright_notice", make_page("Copyright Global Research"))) == (
+    assert verdict(judge("copyright_notice", make_page("© Global Research"))) == (
         False,
         "copyright line has no year",
-        "Copyright Global Research",
+        "© Global Research",
+    )
+    disclaimer = (
+        "Permission to cross-post as long as the source and copyright are acknowledged "
+        "together with a hyperlink to the original Global Research article."
+    )
+    assert judge("copyright_notice", make_page(disclaimer)).message == (
+        "no copyright line (©, 'Copyright' or '(c)' with the author or the publisher and a year)"
     )
     f = judge("copyright_notice", make_page("© 2025 Riverside Commons"))
     assert verdict(f) == (
@@ -1042,3 +1049,28 @@ def test_long_paragraph_evidence_is_a_window_around_the_credit() -> None:
     assert len(f.evidence) <= 202
     assert "originally published by Global Research" in f.evidence
     assert f.evidence.startswith("\u2026") and f.evidence.endswith("\u2026")
+
+
+def test_the_publishers_name_alone_is_not_a_credit() -> None:
+    """A long alias ("Centre for Research on Globalization") dominates a fuzzy score; the
+    phrase's own words ("source", "originally published by") must be there too."""
+    line = (
+        "Disclaimer: The Centre for Research on Globalization will not be responsible for any "
+        "inaccurate statement in this article."
+    )
+    ruleset = RuleSet(
+        name="t",
+        publisher="Global Research",
+        rules=(),
+        aliases=("Centre for Research on Globalization",),
+    )
+    rule = Rule(id="a", kind="attribution")
+    f = CHECKS["attribution"](CheckContext(rule, ruleset, make_page(line), SOURCE, FULL))
+    assert (f.passed, f.message) == (False, "no credit line naming the original")
+    credit = make_page("Source - Centre for Research on Globalisation")
+    f = CHECKS["attribution"](CheckContext(rule, ruleset, credit, SOURCE, FULL))
+    assert verdict(f) == (
+        True,
+        "credit line found",
+        "Source - Centre for Research on Globalisation",
+    )

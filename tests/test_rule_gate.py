@@ -108,7 +108,12 @@ def judge_case(case: dict[str, Any]) -> dict[str, tuple[bool, bool, str]]:
     if "check" in case:
         options = dict(case["check"])
         kind = options.pop("kind")
-        ruleset = RuleSet("gate", "Global Research", (Rule(kind, kind, options=options),))
+        ruleset = RuleSet(
+            "gate",
+            "Global Research",
+            (Rule(kind, kind, options=options),),
+            aliases=("globalresearch.ca", "Centre for Research on Globalization"),
+        )
         expected = {kind: case["passed"]}
     else:
         pack = case["pack"]

@@ -8,6 +8,7 @@ out once per page by `PageFacts` and carried in the context.
 from __future__ import annotations
 
 import json
+import re
 import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -171,13 +172,17 @@ def best_line(
     lines: list[str],
     threshold: float,
     normed: Callable[[str], str] = norm,
+    frames: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[int, str, str, float] | None:
     """(index, line, needle, score) of the line that best contains one of `needles`, compared
     case-, accent- and punctuation-insensitively, or None below `threshold`.
 
     A line is scored only when it shares a word of four letters or more with the needle: at a
     score of 90 or more most of the needle's words are intact, and the filter spares
-    partial_ratio on long paragraphs that cannot match.
+    partial_ratio on long paragraphs that cannot match. `frames` gives, per needle, the words
+    of its template around the placeholders ("originally published by"): a fuzzy match must
+    hold each of them, so that a long publisher name alone ("... the Centre for Research on
+    Globalization will not ...") does not pass for "Source: {publisher}".
     """
     prepared = [(t, n, _key_words(n)) for t in needles if (n := norm(t))]
     best: tuple[int, str, str, float] | None = None
@@ -191,10 +196,36 @@ def best_line(
                 return i, line, text, 100.0
             if len(h) < len(n) * 0.8 or not keys & words:
                 continue
-            score = float(fuzz.partial_ratio(n, h, score_cutoff=threshold))
-            if score >= threshold and (best is None or score > best[3]):
-                best = (i, line, text, score)
+            found = fuzz.partial_ratio_alignment(n, h, score_cutoff=threshold)
+            if found is None or found.score < threshold:
+                continue
+            frame = frames.get(text, ()) if frames else ()
+            if frame and not _holds(frame, h[found.dest_start : found.dest_end].split()):
+                continue
+            if best is None or found.score > best[3]:
+                best = (i, line, text, float(found.score))
     return best
+
+
+def _holds(frame: tuple[str, ...], window: list[str]) -> bool:
+    """Every frame word is in the window, allowing a typo in words of five letters or more;
+    a frame of five words or more may miss one ("of these articles" for "of this article")."""
+    missing = 0
+    for word in frame:
+        if word in window:
+            continue
+        if len(word) >= 5 and any(fuzz.ratio(word, w) >= 80 for w in window):
+            continue
+        missing += 1
+    return missing <= (1 if len(frame) >= 5 else 0)
+
+
+_PLACEHOLDER_TOKEN = re.compile(r"\{\w+\}")
+
+
+def frame_words(template: str) -> tuple[str, ...]:
+    """The words of a phrase template outside its placeholders, normalised."""
+    return tuple(norm(_PLACEHOLDER_TOKEN.sub(" ", template)).split())
 
 
 def shorten(text: str, limit: int = 200) -> str:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-from .checks_base import CheckContext, best_line, excerpt, fuzzy_contains, quoted, shorten
+from .checks_base import (
+    CheckContext,
+    best_line,
+    excerpt,
+    frame_words,
+    fuzzy_contains,
+    quoted,
+    shorten,
+)
 from .models import Finding
 from .urls import article_key
 
@@ -25,10 +33,14 @@ DEFAULT_PHRASES = (
 
 
 def _best_line(
-    ctx: CheckContext, lines: list[str], texts: list[str], threshold: float
+    ctx: CheckContext,
+    lines: list[str],
+    texts: list[str],
+    threshold: float,
+    frames: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[int, str, str] | None:
     """(index, line, phrase) of the line that best contains one of `texts`."""
-    found = best_line(texts, lines, threshold, ctx.page_facts.norm)
+    found = best_line(texts, lines, threshold, ctx.page_facts.norm, frames)
     return None if found is None else (found[0], found[1], found[2])
 
 
@@ -49,7 +61,8 @@ def position_ok(ctx: CheckContext, line: str, index: int, count: int, where: str
 
 def check_attribution(ctx: CheckContext) -> Finding:
     templates: list[str] = list(ctx.opt("phrases"))
-    texts = [t for tmpl in templates for t in ctx.expand(tmpl)]
+    frames = {t: frame_words(tmpl) for tmpl in templates for t in ctx.expand(tmpl)}
+    texts = list(frames)
     if not texts:
         return ctx.finding(
             True,
@@ -60,7 +73,7 @@ def check_attribution(ctx: CheckContext) -> Finding:
     facts = ctx.page_facts
     lines = facts.lines(str(ctx.opt("region")))
     in_text = [ln for ln in lines if not facts.in_caption(ln)]
-    found = _best_line(ctx, in_text, texts, threshold)
+    found = _best_line(ctx, in_text, texts, threshold, frames)
     where = str(ctx.opt("position"))
     if found:
         index, line, phrase = found
@@ -70,14 +83,16 @@ def check_attribution(ctx: CheckContext) -> Finding:
             False, f"credit line found, but not at the {where}", excerpt(line, phrase)
         )
     looked = f"looked for {quoted(texts)}"
-    captioned = _best_line(ctx, [ln for ln in lines if facts.in_caption(ln)], texts, threshold)
+    captioned = _best_line(
+        ctx, [ln for ln in lines if facts.in_caption(ln)], texts, threshold, frames
+    )
     if captioned:
         return ctx.finding(
             False,
             "credit appears only in an image caption, which credits the picture, not the article",
             excerpt(captioned[1], captioned[2]),
         )
-    chrome = _best_line(ctx, facts.chrome_lines, texts, threshold)
+    chrome = _best_line(ctx, facts.chrome_lines, texts, threshold, frames)
     if chrome:
         return ctx.finding(
             False,
@@ -163,18 +178,23 @@ def check_copyright_notice(ctx: CheckContext) -> Finding:
     want_year = _source_year(ctx) if year_mode == "original" else None
 
     def scan(lines: list[str]) -> tuple[str | None, str | None, str | None]:
-        """(a good line, a line with the wrong year, a line with no year)"""
+        """(a good notice, one with the wrong year, one with no year), each a window of its
+        line around the copyright mark"""
         good = wrong = noyear = None
         for line in lines:
-            if not _MARK.search(line) or not names_ok(line):
-                continue
-            years = _YEAR.findall(line)
-            if not years:
-                noyear = noyear or line
-            elif want_year and want_year not in years:
-                wrong = wrong or line
-            else:
-                good = good or line
+            for mark in _MARK.finditer(line):
+                notice = line[max(0, mark.start() - 60) : mark.end() + 100]
+                years = _YEAR.findall(notice)
+                if mark.group(0).lower() == "copyright" and not years:
+                    continue  # the word in a sentence ("the source and copyright are ...")
+                if not names_ok(notice):
+                    continue
+                if not years:
+                    noyear = noyear or notice
+                elif want_year and want_year not in years:
+                    wrong = wrong or notice
+                else:
+                    good = good or notice
         return good, wrong, noyear
 
     good, wrong, noyear = scan(facts.lines(str(ctx.opt("region"))))
