@@ -297,6 +297,7 @@ def test_parse_retry_after() -> None:
 
 
 RU = "Съешь же ещё этих мягких французских булок, да выпей чаю. Это проверка кодировки страницы."
+RU_XML = f'<?xml version="1.0" encoding="windows-1251"?><html><p>{RU}</p></html>'
 RU_META = f'<html><head><meta charset="windows-1251"></head><body><p>{RU}</p></body></html>'
 
 
@@ -320,6 +321,12 @@ RU_META = f'<html><head><meta charset="windows-1251"></head><body><p>{RU}</p></b
             f"<html><body><p>{RU}</p><p>{RU}</p></body></html>".encode("cp1251"),
             "text/html",
             f"<html><body><p>{RU}</p><p>{RU}</p></body></html>",
+            "cp1251",
+        ),
+        (
+            RU_XML.encode("cp1251"),
+            "application/xhtml+xml",
+            RU_XML,
             "cp1251",
         ),
         (

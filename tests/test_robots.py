@@ -124,3 +124,16 @@ def test_robots_recovering_on_retry_lets_the_crawl_go_on(server: Server) -> None
         ("Skipped", server.base + "/no"),
     ]
     assert "/no" not in server.paths()
+
+
+def test_redirect_into_a_disallowed_path_is_not_followed(server: Server) -> None:
+    server.routes["/robots.txt"] = (200, {}, b"User-agent: *\nDisallow: /private/\n")
+    server.routes["/"] = html("<a href='/go'>go</a>")
+    server.routes["/go"] = (302, {"Location": "/private/x"}, b"")
+    server.routes["/private/x"] = html("<p>secret</p>")
+    fetcher = Fetcher(FetchConfig(allowed_hosts=frozenset({server.host})))
+    events = list(Crawler(fetcher, CrawlConfig(delay=0)).crawl([server.base + "/"]))
+    assert [(e.url, e.reason) for e in events if isinstance(e, Skipped)] == [
+        (server.base + "/go", f"redirects to {server.base}/private/x, disallowed by robots.txt")
+    ]
+    assert "/private/x" not in server.paths()

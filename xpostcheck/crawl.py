@@ -586,6 +586,7 @@ class _Run:
                 task.url,
                 etag=state.etag if conditional and state else None,
                 last_modified=state.last_modified if conditional and state else None,
+                check_redirect=self._robots_refusal,
             )
         except HTTPStatusError as exc:
             return _Result(events=[Skipped(task.url, exc.reason)], retry_after=exc.retry_after)
@@ -603,6 +604,14 @@ class _Run:
                 result.feeds = feeds
         result.events.append(got)
         return result
+
+    def _robots_refusal(self, url: str) -> str | None:
+        """For redirects: 'disallowed by robots.txt' when the target's host has rules (already
+        read in this crawl) that disallow it."""
+        policy = self.crawler._robots.get(_host_key(url))
+        if policy is not None and not policy.allowed(url):
+            return "disallowed by robots.txt"
+        return None
 
     def _work_sitemap(self, task: _Task) -> _Result:
         try:

@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -269,7 +269,11 @@ class _Decoder:
 
 # --- encodings ---------------------------------------------------------------------------------
 
-_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+_CHARSET_RE = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)"""
+    rb"""|<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""",
+    re.IGNORECASE,
+)
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -312,7 +316,7 @@ def detect_encoding(body: bytes, content_type: str | None = None) -> str:
         return declared
     match = _CHARSET_RE.search(body[:4096])
     if match:
-        meta = _codec(match.group(1).decode("ascii", "replace"))
+        meta = _codec((match.group(1) or match.group(2)).decode("ascii", "replace"))
         if meta:
             return meta
     sample = body[:_SNIFF]
@@ -542,9 +546,13 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         html_only: bool = True,
+        check_redirect: Callable[[str], str | None] | None = None,
     ) -> Fetched:
         """Fetch `url`, following redirects by hand. Raises FetchError for anything that is not a
-        usable page; a conditional request answered 304 gives Fetched(status=304, body=b"")."""
+        usable page; a conditional request answered 304 gives Fetched(status=304, body=b"").
+
+        `check_redirect(target)` may refuse a redirect target by returning a reason (the crawler
+        uses it for robots.txt)."""
         cfg = self.config
         deadline_at = time.monotonic() + cfg.deadline
         headers = {
@@ -562,7 +570,7 @@ class Fetcher:
             ex = self._with_retries(current, headers, deadline_at, html_only)
             if ex.status in (301, 302, 303, 307, 308):
                 if not ex.location:
-                    raise FetchError(current, f"HTTP {ex.status} redirect without a Location")
+                    raise FetchError(url, f"HTTP {ex.status} redirect without a Location")
                 target = urljoin(current, ex.location.strip())
                 redirects.append(current)
                 if target in seen:
@@ -571,6 +579,9 @@ class Fetcher:
                     )
                 if len(redirects) > cfg.max_redirects:
                     raise FetchError(url, f"more than {cfg.max_redirects} redirects")
+                refusal = check_redirect(target) if check_redirect else None
+                if refusal:
+                    raise FetchError(url, f"redirects to {target}, {refusal}")
                 seen.add(target)
                 current = target
                 continue
