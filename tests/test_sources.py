@@ -46,7 +46,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         self.server.requests.append(self.path)
-        path = SITE / self.path.lstrip("/")
+        path = SITE / (self.path.lstrip("/") or "index.html")
         if not path.is_file():
             self.send_error(404)
             return
@@ -310,6 +310,33 @@ def test_feed_file_without_fetcher_keeps_summaries_it_can(tmp_path: Path) -> Non
         ("https://hl.example/gone.html", "Short teaser."),
     ]
     assert skipped == []
+
+
+def test_home_page_url_reads_the_feed_it_names(server: _Server, fetcher: Fetcher) -> None:
+    base = server.base
+    articles, skipped = load_sources_report([f"{base}/"], fetch=fetcher.fetch)
+    assert [a.url for a in articles] == [
+        "https://harborledger.example/2024/02/wells/",
+        f"{base}/ferry.html",
+    ]
+    assert skipped == [Skipped(f"{base}/gone.html", "HTTP 404 Not Found")]
+
+
+def test_home_page_without_feed_is_skipped() -> None:
+    html = "<html><head><title>Home</title></head><body><p>Welcome</p></body></html>"
+
+    def fetch(url: str) -> Fetched:
+        return Fetched(url, url, 200, (), html.encode(), html, "utf-8", "")
+
+    articles, skipped = load_sources_report(["https://nofeed.example/"], fetch=fetch)
+    assert articles == []
+    assert skipped == [
+        Skipped(
+            "https://nofeed.example/",
+            "a home page, not an article, and it names no feed; "
+            "give the site's feed or sitemap URL",
+        )
+    ]
 
 
 # -- sitemaps ---------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ __all__ = [
     "decode_html",
     "extract_html",
     "extract_page",
+    "feed_links",
     "fragment_content",
     "looks_binary",
     "visible_text",
@@ -158,6 +159,8 @@ _ARTICLE_TYPES = frozenset(
     }
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+
+_FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 
 _LOG = logging.getLogger(__name__)
 
@@ -945,6 +948,21 @@ def fragment_content(html: str, base_url: str = "") -> tuple[str, tuple[str, ...
     return scan.text.text(), tuple(
         dict.fromkeys(u for u in images if urlsplit(u).scheme in {"http", "https"})
     )
+
+
+def feed_links(html: str, base_url: str) -> list[str]:
+    """Absolute URLs of the RSS/Atom feeds a page names with <link rel=alternate type=...>."""
+    tree = _parse(html)
+    if tree is None:
+        return []
+    found: list[str] = []
+    for el in tree.iter("link"):
+        rel = el.get("rel", "").lower().split()
+        kind = el.get("type", "").lower().strip()
+        href = el.get("href", "").strip()
+        if "alternate" in rel and kind in _FEED_TYPES and href:
+            found.append(_absolute(base_url, href))
+    return list(dict.fromkeys(found))
 
 
 def visible_text(html: str) -> str:

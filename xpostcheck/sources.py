@@ -25,9 +25,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import FetchError, SourceError, XPostCheckError
-from .extract import article_from_html, article_from_saved_html, decode_html, fragment_content
+from .extract import (
+    article_from_html,
+    article_from_saved_html,
+    decode_html,
+    feed_links,
+    fragment_content,
+)
 from .models import Fetched, Skipped, SourceArticle
-from .urls import article_key
+from .urls import article_key, is_home_page
 
 __all__ = [
     "FULL_CONTENT_WORDS",
@@ -146,7 +152,7 @@ class _Loader:
             raise SourceError(f"cannot read ({exc.strerror or exc})", where=spec) from exc
         self.load_file(spec, path, data)
 
-    def load_url(self, url: str) -> None:
+    def load_url(self, url: str, *, feed_spec: bool = False) -> None:
         fetched = self.get(url, any_type=True)
         if fetched is None:
             return
@@ -157,6 +163,17 @@ class _Loader:
             self.load_feed(data, base)
         elif looks_like_sitemap(data):
             self.load_sitemap(data, base, depth=0)
+        elif is_home_page(base) and not feed_spec:
+            # A site's home page is not an article: read the feed it names instead.
+            feeds = feed_links(fetched.text, base)
+            if not feeds:
+                self.skip(
+                    url,
+                    "a home page, not an article, and it names no feed; "
+                    "give the site's feed or sitemap URL",
+                )
+                return
+            self.load_url(feeds[0], feed_spec=True)
         else:
             self.add_page(url, fetched)
 
