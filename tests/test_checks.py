@@ -1074,3 +1074,25 @@ def test_the_publishers_name_alone_is_not_a_credit() -> None:
         "credit line found",
         "Source - Centre for Research on Globalisation",
     )
+
+
+def test_shortlinks_are_resolved_in_order_and_within_budget() -> None:
+    asked: list[str] = []
+    final = {"https://bit.ly/3xYz": ORIGINAL}
+
+    def fake_resolve(url: str) -> str | None:  # records what the check asks for
+        asked.append(url)
+        return final.get(url)
+
+    many = tuple(link(f"https://other{i}.example/long/path/to/a/story-{i}") for i in range(8))
+    page = make_page(links=(*many, link("https://bit.ly/3xYz", "via")))
+    f = judge("link_to_original", page, resolve=fake_resolve)
+    assert f.passed is True
+    assert asked == ["https://bit.ly/3xYz"]  # the shortener first, nothing else needed
+    asked.clear()
+    page = make_page(links=many)
+    assert judge("link_to_original", page, resolve=fake_resolve).passed is False
+    assert len(asked) == 5  # max_resolve
+    asked.clear()
+    judge("link_to_original", page, resolve=fake_resolve, max_resolve=0)
+    assert asked == []

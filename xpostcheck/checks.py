@@ -131,7 +131,7 @@ _SPECS: tuple[KindSpec, ...] = (
             "region": _REGION,
             "position": _POSITION,
             "resolve_shortlinks": Option("bool", True, "follow redirects of other links"),
-            "max_resolve": Option("int", 10, "at most this many links are resolved", minimum=0),
+            "max_resolve": Option("int", 5, "at most this many links are resolved", minimum=0),
         },
     ),
     KindSpec(

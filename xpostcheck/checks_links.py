@@ -46,6 +46,45 @@ def _follow(ctx: CheckContext, href: str, target: str) -> str | None:
     return None
 
 
+SHORTENERS = frozenset(
+    {
+        "bit.ly",
+        "t.co",
+        "ow.ly",
+        "buff.ly",
+        "tinyurl.com",
+        "goo.gl",
+        "dlvr.it",
+        "trib.al",
+        "lnkd.in",
+        "fb.me",
+        "is.gd",
+        "rebrand.ly",
+        "shorturl.at",
+        "cutt.ly",
+        "tiny.cc",
+        "bl.ink",
+        "j.mp",
+        "wp.me",
+        "flip.it",
+        "ift.tt",
+        "s.id",
+        "rb.gy",
+        "t.ly",
+    }
+)
+
+
+def _shortlink_rank(href: str, page_url: str) -> int:
+    host = host_of(href)
+    if host in SHORTENERS:
+        return 0
+    short = len(urlsplit(href).path.strip("/")) <= 12
+    if not same_site(href, page_url):
+        return 1 if short else 2
+    return 3
+
+
 def check_link_to_original(ctx: CheckContext) -> Finding:
     source = ctx.source
     target = article_key(source.url)
@@ -75,8 +114,8 @@ def check_link_to_original(ctx: CheckContext) -> Finding:
         elif not same_site(href, ctx.page.url) or len(urlsplit(href).path) <= 12:
             to_resolve.append(link)
     if not hits and ctx.opt("resolve_shortlinks") and ctx.resolve is not None:
-        # Off-site links first: shorteners live on their own hosts.
-        to_resolve.sort(key=lambda link: same_site(link.href, ctx.page.url))
+        # Known shorteners first, then short paths on other hosts, then the rest.
+        to_resolve.sort(key=lambda link: _shortlink_rank(link.href, ctx.page.url))
         for link in to_resolve[: int(ctx.opt("max_resolve"))]:
             chain = _follow(ctx, link.href, target)
             if chain:
