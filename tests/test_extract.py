@@ -443,3 +443,24 @@ def test_huge_pages_skip_the_extractor_but_keep_everything_else(
     assert (page.near_text, page.chrome_text) == (normal.near_text, normal.chrome_text)
     assert [link.region for link in normal.links] == ["chrome"] * 3 + ["near"] + ["chrome"] * 4
     assert [link.region for link in page.links] == ["chrome"] * 3 + ["article"] + ["chrome"] * 4
+
+
+def test_pixel_styled_invisible_but_displayed_is_not_hidden() -> None:
+    # Publishers' own republishing snippets style their pixel 1x1 and transparent: it still
+    # loads, so it is not hidden. Only display:none, visibility:hidden and [hidden] are.
+    html = (
+        "<html><body><article><p>Body.</p>"
+        '<img src="https://counter.example/count.gif?d=republish" alt="" width="1" height="1" '
+        'style="border: none !important; opacity: 0 !important; max-width: 1px !important">'
+        '<img src="https://counter.example/b.gif" style="DISPLAY : NONE !important">'
+        '<img src="https://counter.example/c.gif" style="visibility:hidden">'
+        '<noscript><img src="https://counter.example/ns.gif"></noscript>'
+        "</article></body></html>"
+    )
+    page = extract_html(URL, html)
+    assert [(r.url.rsplit("/", 1)[1], r.hidden) for r in page.resources] == [
+        ("count.gif?d=republish", False),
+        ("b.gif", True),
+        ("c.gif", True),
+        ("ns.gif", False),
+    ]
