@@ -310,8 +310,20 @@ def test_every_kind_and_option_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
     sections = dict(re.findall(r"^### `(\w+)`\n(.*?)(?=^##)", doc, flags=re.M | re.S))
     assert list(sections) == list(CHECKS)
+
+    def shown(value: object) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, list):
+            if len(value) > 4:
+                return f"{len(value)} built-in entries"
+            return "[" + ", ".join(f'"{v}"' for v in value) + "]"
+        return f'"{value}"' if isinstance(value, str) else str(value)
+
     for kind, spec in KINDS.items():
-        for option in spec.options:
-            assert f"| `{option}` |" in sections[kind], f"{kind}.{option} is not documented"
+        for name, option in spec.options.items():
+            row = re.search(rf"^\| `{name}` \|.*$", sections[kind], flags=re.M)
+            assert row, f"{kind}.{name} is not documented"
+            assert f"| `{shown(option.default)}` |" in row.group(0), f"{kind}.{name} default"
     for pack in PACKS:
         assert f"| `{pack}` |" in doc, f"pack {pack} is not in the table of shipped packs"
