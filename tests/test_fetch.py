@@ -6,6 +6,7 @@ encodings, retries. The misbehaving servers are in test_hostile.py.
 from __future__ import annotations
 
 import gzip
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from typing import Any
 
 import brotli
 import pytest
+import trustme
 
 from xpostcheck.errors import FetchError
 from xpostcheck.fetch import FetchConfig, Fetcher, HTTPStatusError, decode_body, parse_retry_after
@@ -384,3 +386,61 @@ def test_fetcher_is_thread_safe(server: Server) -> None:
         t.join()
     assert results == {i: f"<p>{i}</p>" for i in range(20)}
     f.close()
+
+
+@pytest.fixture
+def tls_server(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """The same server behind TLS, with a certificate for 127.0.0.1 from a throwaway CA that
+    the fetcher trusts through REQUESTS_CA_BUNDLE."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    srv = Server(
+        {"/": html("<p>secure</p>"), "/up": (302, {"Location": "https://127.0.0.2/"}, b"")}
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    srv.httpd.socket = context.wrap_socket(srv.httpd.socket, server_side=True)
+    yield srv
+    srv.close()
+
+
+def test_https_fetch_and_policy(tls_server: Server) -> None:
+    base = f"https://127.0.0.1:{tls_server.port}"
+    f = fetcher_for(tls_server)
+    assert f.fetch(base + "/").text == "<p>secure</p>"
+    assert f.fetch(base + "/").text == "<p>secure</p>"  # kept-alive TLS connection reused
+    with pytest.raises(FetchError) as err:
+        f.fetch(base + "/up")
+    assert err.value.reason == (
+        "refused: 127.0.0.2 is a non-public address and was not named by the user"
+    )
+
+
+def test_https_certificate_is_verified(tls_server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    with pytest.raises(FetchError) as err:
+        fetcher_for(tls_server).fetch(f"https://127.0.0.1:{tls_server.port}/")
+    assert err.value.reason == (
+        "TLS error: certificate verify failed (unable to get local issuer certificate)"
+    )
+
+
+def test_connected_address_is_checked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the name looked public when checked, then connected to loopback. The
+    check before the request is bypassed here (a rebinding DNS server cannot run in a test);
+    the check on the connected socket must still refuse."""
+    other = Server({"/": html("<p>internal</p>")}, host="127.0.0.2")
+    try:
+        monkeypatch.setattr(AddressPolicy, "check_host", lambda self, host, port: None)
+        with pytest.raises(FetchError) as err:
+            Fetcher().fetch(f"http://127.0.0.2:{other.port}/")
+        assert err.value.reason == (
+            "refused: 127.0.0.2 connected to non-public address 127.0.0.2 "
+            "and was not named by the user"
+        )
+        assert other.paths() == []
+    finally:
+        other.close()

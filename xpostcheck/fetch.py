@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import hashlib
+import os
 import re
 import socket
 import threading
@@ -420,6 +421,10 @@ class Fetcher:
         if session is None:
             session = requests.Session()
             session.trust_env = self.config.use_env_proxies
+            # Without trust_env, requests ignores the CA bundle variables too; keep those.
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle:
+                session.verify = bundle
             adapter = _GuardedAdapter(self._guard)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
@@ -679,6 +684,9 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError)):
         return "read timed out"
     if isinstance(exc, requests.exceptions.SSLError):
+        detail = re.search(r"certificate verify failed: ([^'\")(]+)", text)
+        if detail:
+            return f"TLS error: certificate verify failed ({detail.group(1).strip()})"
         return "TLS error: " + text[:200]
     if isinstance(exc, requests.exceptions.ConnectionError):
         if "refused" in text.lower():
