@@ -399,3 +399,33 @@ def _prose(words: int, seed: int) -> str:
         word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(1, 3)))
         out.append(word + ("." if i % 12 == 11 else ""))
     return " ".join(out)
+
+
+def test_verdicts_do_not_depend_on_how_many_sources_are_indexed() -> None:
+    own = [HARBOUR, ORCHARD, RIVER, PORTUGUESE, KOREAN, JAPANESE]
+    filler = [
+        SourceArticle(url=f"https://filler.example/{i}", title="", text=_prose(100, 100 + i))
+        for i in range(2000)
+    ]
+    small, large = SourceIndex(), SourceIndex()
+    small.add(own + filler[:34])
+    large.add(own + filler)
+    assert (len(small), len(large)) == (40, 2006)
+    pages = [
+        HEAD + HARBOUR.text + TAIL,
+        HEAD + "\n".join(HARBOUR.text.split("\n")[2:]) + TAIL,
+        HEAD + ORCHARD.text.replace("sixty", "seventy") + "\n" + KOREAN.text + TAIL,
+        HEAD + RIVER.text.split(". ")[0] + TAIL,
+        HEAD + _prose(300, 5) + TAIL,
+        HEAD + filler[20].text + TAIL,
+    ]
+
+    def verdicts(index: SourceIndex) -> list[list[tuple[str, float, str, tuple[Passage, ...]]]]:
+        return [
+            [(m.source_url, m.coverage, m.kind, m.passages) for m in index.match(page)]
+            for page in pages
+        ]
+
+    found = verdicts(small)
+    assert found == verdicts(large)
+    assert [len(f) for f in found] == [1, 1, 2, 0, 0, 1]
