@@ -464,3 +464,9 @@ def test_pixel_styled_invisible_but_displayed_is_not_hidden() -> None:
         ("c.gif", True),
         ("ns.gif", False),
     ]
+
+
+def test_lone_surrogates_and_control_characters_do_not_cut_the_text() -> None:
+    html = "<html><body><p>Caf\ud800 au lait\x00 and the rest\x07 of it.</p></body></html>"
+    assert extract_html(URL, html).full_text == "Caf\ufffd au lait and the rest of it."
+    assert extract_html(URL, html).html == html.replace("\ud800", "\ufffd")

@@ -138,6 +138,7 @@ _WORD_SPLIT = re.compile(r"[\s_-]+")
 _HIDDEN_STYLE = re.compile(r"(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.I)
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _XRT_SCOPED = re.compile(r"^\s*([a-z0-9_.-]+)\s*:\s*(.*)$", re.I)
 _ROBOTS_VALUED = frozenset(
     {"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"}
@@ -681,6 +682,8 @@ def _parse(html: str) -> Any:
     if not html.strip() or looks_binary(html):
         return None
     html = _CONTROL.sub("", html)
+    if _SURROGATE.search(html):  # lone surrogates make lxml drop the rest of the text
+        html = _SURROGATE.sub("\ufffd", html)
     try:
         from trafilatura.utils import load_html
 
@@ -763,6 +766,8 @@ def _extract(
     """The Page and a few extras. With own_url, `url` is only a fallback: the page's own
     canonical or og:url becomes its URL (and the base for its relative links)."""
     headers = tuple((str(k), str(v)) for k, v in headers)
+    if _SURROGATE.search(html):  # unencodable: lxml, JSON and SQLite would all choke on them
+        html = _SURROGATE.sub("\ufffd", html)
     try:
         tree = _parse(html)
         if tree is None:
