@@ -429,3 +429,16 @@ def test_verdicts_do_not_depend_on_how_many_sources_are_indexed() -> None:
     found = verdicts(small)
     assert found == verdicts(large)
     assert [len(f) for f in found] == [1, 1, 2, 0, 0, 1]
+
+
+def test_threads_may_match_at_once_while_the_first_merge_is_pending() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pages = [HEAD + a.text + TAIL for a in ALL] * 4
+    expected = [[a.url] for a in ALL] * 4
+    index = SourceIndex()
+    index.add(ALL)  # not merged yet: the first match() merges, once
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(index.match, pages))
+    assert [[m.source_url for m in f] for f in found] == expected
+    assert len(index._postings) == sum(int(n) for n in index._effective)

@@ -26,6 +26,7 @@ import math
 import os
 import struct
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -336,7 +337,10 @@ def _pack(items: list[bytes]) -> tuple[npt.NDArray[np.uint8], I64]:
 
 
 class SourceIndex:
-    """The publisher's articles, indexed for finding copies of them in pages."""
+    """The publisher's articles, indexed for finding copies of them in pages.
+
+    ``match`` may be called from several threads; ``add`` and ``save`` from one at a time.
+    """
 
     def __init__(self, config: MatchConfig | None = None) -> None:
         self.config = config or MatchConfig()
@@ -359,6 +363,17 @@ class SourceIndex:
         self._dir_steps = 1
         self._hash_cache: dict[str, int] = {}
         self._prepared_cache: dict[int, _Prepared] = {}  # doc -> tokens, least recent first
+        self._lock = threading.Lock()  # merging is done once even if threads call match()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_lock"]
+        state["_prepared_cache"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     # -- contents -------------------------------------------------------------------------
 
@@ -419,6 +434,11 @@ class SourceIndex:
         """
         if not self._pending and not self._dirty:
             return
+        with self._lock:
+            if self._pending or self._dirty:
+                self._merge()
+
+    def _merge(self) -> None:
         old_docs = np.repeat(self._keys, np.diff(self._offsets)), self._postings
         new_keys = [h for h, _ in self._pending]
         new_docs = [np.full(h.size, d, dtype=np.uint32) for h, d in self._pending]
@@ -506,8 +526,11 @@ class SourceIndex:
         found = cache.pop(doc, None)
         if found is None:
             found = _prepare(self._text(doc), self.config.shingle, self._hash_cache)
-            if len(cache) >= _PREPARED_LIMIT:
-                del cache[next(iter(cache))]
+            while len(cache) >= _PREPARED_LIMIT:
+                try:  # the least recently used; another thread may be evicting too
+                    del cache[next(iter(cache))]
+                except (KeyError, RuntimeError, StopIteration):
+                    break
         cache[doc] = found
         return found
 
