@@ -1096,3 +1096,36 @@ def test_shortlinks_are_resolved_in_order_and_within_budget() -> None:
     asked.clear()
     judge("link_to_original", page, resolve=fake_resolve, max_resolve=0)
     assert asked == []
+
+
+def _site_page(path: str, text: str) -> Page:
+    return Page(
+        url=f"https://riverside-commons.example/{path}",
+        status=200,
+        headers=(),
+        fetched_at="",
+        title=path,
+        text=text,
+        full_text=text,
+        near_text=text,
+        chrome_text="",
+    )
+
+
+def test_site_profile_thresholds() -> None:
+    banner = "Support community news"
+    profile = SiteProfile()
+    profile.add(_site_page("a", f"{banner}\nStory A"))
+    assert profile.is_chrome_text(banner) is False  # one page tells nothing
+    profile.add(_site_page("a", f"{banner}\nStory A"))  # the same URL again: not counted
+    assert profile.pages == 1
+    for path in ("b", "c", "d", "e"):
+        profile.add(_site_page(path, f"Story {path}"))
+    profile.add(_site_page("f", f"{banner}\nStory F"))
+    assert profile.is_chrome_text(banner) is False  # 2 of 6 pages
+    profile.add(_site_page("g", "  SUPPORT community news!\nStory G"))  # same line, normalised
+    assert profile.is_chrome_text(banner) is False  # 3 of 7 is under half
+    profile.add(_site_page("h", f"{banner}\nStory H"))
+    assert profile.is_chrome_text(banner) is True  # 4 of 8 is half
+    assert profile.is_chrome_text("Story H") is False
+    assert profile.is_chrome_text("") is False

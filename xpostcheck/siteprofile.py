@@ -16,14 +16,20 @@ from .models import Page
 from .urls import article_key
 
 
-def _norm_line(line: str) -> str:
+def _line_key(line: str) -> int | None:
+    """A compact key for a line: the hash of its normalised text (None for near-empty lines).
+    Hashes, not strings, keep a profile of thousands of pages small."""
     from .checks_base import norm
 
-    return norm(line)
+    text = norm(line)
+    return hash(text) if len(text) >= 3 else None
 
 
 class SiteProfile:
-    """Counts, per site, on how many pages each line and each link appears."""
+    """Counts, per site, on how many pages each line and each link appears.
+
+    Lines are kept as hashes, which Python salts per process: query a profile in the process
+    that built it (the scanner does)."""
 
     min_pages = 2  # a line must be seen on at least this many pages
     share = 0.5  # ... and on at least this share of the site's pages
@@ -31,10 +37,10 @@ class SiteProfile:
     def __init__(self) -> None:
         self.pages = 0
         self.copy_aware = False
-        self._lines: Counter[str] = Counter()
-        self._links: Counter[str] = Counter()
-        self._lines_off_copies: Counter[str] = Counter()
-        self._links_off_copies: Counter[str] = Counter()
+        self._lines: Counter[int] = Counter()
+        self._links: Counter[int] = Counter()
+        self._lines_off_copies: Counter[int] = Counter()
+        self._links_off_copies: Counter[int] = Counter()
         self._seen: set[str] = set()
 
     def add(self, page: Page, *, is_copy: bool | None = None) -> None:
@@ -48,8 +54,8 @@ class SiteProfile:
         text = page.full_text or "\n".join(
             t for t in (page.near_text, page.chrome_text, page.text) if t
         )
-        lines = {n for ln in text.splitlines() if len(n := _norm_line(ln)) >= 3}
-        links = {article_key(link.href) for link in page.links if link.href}
+        lines = {k for ln in text.splitlines() if (k := _line_key(ln)) is not None}
+        links = {hash(article_key(link.href)) for link in page.links if link.href}
         self._lines.update(lines)
         self._links.update(links)
         if not is_copy:
@@ -65,12 +71,12 @@ class SiteProfile:
 
     def is_chrome_text(self, line: str) -> bool:
         """A line that appears on many pages of the site (>= 2 pages and >= half of them)."""
-        key = _norm_line(line)
-        if not key:
+        key = _line_key(line)
+        if key is None:
             return False
         return self._repeated(self._lines[key], self._lines_off_copies[key])
 
     def is_chrome_link(self, href: str) -> bool:
         """A link (compared by article key) that appears on many pages of the site."""
-        key = article_key(href)
+        key = hash(article_key(href))
         return self._repeated(self._links[key], self._links_off_copies[key])
