@@ -104,6 +104,7 @@ def test_unknown_pack_lists_the_available_ones() -> None:
         + ", ".join(PACKS)
         + " (or give the path of a .toml file)"
     )
+    assert load_ruleset("globalresearch.toml").name == "globalresearch"
     with pytest.raises(RuleError) as err:
         load_ruleset("no/such/file.toml")
     assert str(err.value) == "no/such/file.toml: rule file not found"

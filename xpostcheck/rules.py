@@ -95,6 +95,9 @@ def _resolve_spec(spec: str, relative_to: Path | None = None) -> Path:
         path = Path(spec).expanduser()
         if relative_to is not None and not path.is_absolute():
             path = relative_to / path
+        shipped = packs_dir() / spec
+        if not path.exists() and Path(spec).name == spec and shipped.is_file():
+            return shipped  # "globalresearch.toml" names the shipped pack
         return path
     path = packs_dir() / f"{spec}.toml"
     if not path.is_file():
