@@ -56,6 +56,7 @@ class QuietServer(ThreadingHTTPServer):
 class Host:
     def __init__(self, address: str, pages: int, latency: float) -> None:
         self.log: list[tuple[float, float, str]] = []  # (arrival, end, path)
+        self.ports: set[int] = set()  # client ports seen: one per connection
         self.lock = threading.Lock()
         host = self
         lastmod = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
@@ -117,6 +118,7 @@ class Host:
                     self.wfile.write(body)
                 with host.lock:
                     host.log.append((arrival, time.monotonic(), self.path))
+                    host.ports.add(self.client_address[1])
 
         self.serve_sitemap = True
         self.httpd = QuietServer((address, 0), H)
@@ -145,6 +147,7 @@ def timed_crawl(
     for h in hosts:
         with h.lock:
             h.log.clear()
+            h.ports.clear()
     start = time.monotonic()
     pages = [e for e in crawler.crawl([h.base + "/" for h in hosts]) if isinstance(e, Fetched)]
     elapsed = time.monotonic() - start
@@ -218,6 +221,7 @@ def main() -> None:
     first_time, first = timed_crawl(hosts, config)
     gap_end, gap_arrival = min(h.gaps()[0] for h in hosts), min(h.gaps()[1] for h in hosts)
     requests_first = sum(len(h.log) for h in hosts)
+    connections_first = sum(len(h.ports) for h in hosts)
     rescan_time, rescan = timed_crawl(hosts, config, known=states(first))
     requests_rescan = sum(len(h.log) for h in hosts)
 
@@ -259,6 +263,7 @@ def main() -> None:
                 "requests_per_s_share_of_bound_polite": round(
                     requests_first / first_time / bound_polite, 3
                 ),
+                "connections_first_scan": connections_first,
                 "min_same_host_gap_s": round(gap_end, 3),
                 "min_same_host_arrival_gap_s": round(gap_arrival, 3),
                 "rescan_s": round(rescan_time, 2),

@@ -1,10 +1,12 @@
-"""The polite crawler: per-host queues, one scheduler, a thread pool of fetchers.
+"""The polite crawler: per-host queues, one scheduler, a pool of fetch threads.
 
 Shape of one crawl:
 - A scheduler thread owns every piece of crawl state (host queues, the heap of next-allowed
   times, the seen set, per-site counters). Nothing else touches it, so it needs no locks.
-- Fetch jobs run in a thread pool (one `requests.Session` per thread, inside the Fetcher). A job
-  fetches and parses (links, feeds, sitemaps, robots.txt) and hands a result back on a queue.
+- Fetch jobs run in a pool of worker threads (one `requests.Session` per thread, inside the
+  Fetcher); a host goes back to the worker that served it last when that one is idle, so its
+  kept-alive connection is reused. A job fetches and parses (links, feeds, sitemaps,
+  robots.txt) and hands a result back on a queue.
 - At most one request is in flight per host. A host's next request is due at the *end* of its
   previous one plus the largest of: the configured delay, the robots.txt Crawl-delay (capped),
   and any Retry-After (a longer Retry-After than the cap parks the host for this crawl).
@@ -25,7 +27,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Literal
@@ -182,6 +183,7 @@ class _Host:
     scheduled: bool = False
     next_at: float = 0.0
     gap: float = 0.0
+    worker: int = -1  # the fetch thread that served this host last
 
 
 @dataclass
@@ -322,7 +324,7 @@ class _Run:
         self.out: queue.Queue[Fetched | Skipped | BaseException | None] = queue.Queue(
             maxsize=max(1, self.cfg.queue_size)
         )
-        self.done: queue.Queue[tuple[_Host, _Task, _Result]] = queue.Queue()
+        self.done: queue.Queue[tuple[_Host, _Task, _Result, int]] = queue.Queue()
         self.stopping = threading.Event()
         self.hosts: dict[str, _Host] = {}
         self.heap: list[tuple[float, int, str]] = []
@@ -332,14 +334,26 @@ class _Run:
         self.inflight = 0
         self.sites = list(sites)
         self.urls = list(urls)
-        self.pool = ThreadPoolExecutor(
-            max_workers=max(1, self.cfg.threads), thread_name_prefix="xpostcheck-fetch"
-        )
+        # Fetch workers, each with its own inbox, so that a host goes back to the thread (and
+        # so the Session, and its kept-alive connection) that served it last when it is idle.
+        workers = max(1, self.cfg.threads)
+        self.inboxes: list[queue.SimpleQueue[tuple[_Host, _Task] | None]] = [
+            queue.SimpleQueue() for _ in range(workers)
+        ]
+        self.idle: set[int] = set(range(workers))
+        self.workers = [
+            threading.Thread(
+                target=self._worker, args=(i,), name=f"xpostcheck-fetch-{i}", daemon=True
+            )
+            for i in range(workers)
+        ]
         self.thread = threading.Thread(target=self._main, name="xpostcheck-crawl", daemon=True)
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
+        for worker in self.workers:
+            worker.start()
         self.thread.start()
 
     def stop(self) -> None:
@@ -350,7 +364,8 @@ class _Run:
             except queue.Empty:
                 break
         self.thread.join(timeout=5)
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        for inbox in self.inboxes:  # workers end after their current fetch
+            inbox.put(None)
 
     def _emit(self, item: Fetched | Skipped | BaseException | None) -> None:
         while not self.stopping.is_set():
@@ -483,7 +498,7 @@ class _Run:
     def _loop(self) -> None:
         while not self.stopping.is_set():
             now = time.monotonic()
-            while self.heap and self.heap[0][0] <= now and self.inflight < self.cfg.threads:
+            while self.heap and self.heap[0][0] <= now and self.idle:
                 _, _, key = heapq.heappop(self.heap)
                 host = self.hosts[key]
                 host.scheduled = False
@@ -491,13 +506,14 @@ class _Run:
             if not self.heap and self.inflight == 0:
                 return
             timeout = 0.5
-            if self.heap and self.inflight < self.cfg.threads:
+            if self.heap and self.idle:
                 timeout = min(timeout, max(0.0, self.heap[0][0] - time.monotonic()))
             try:
-                host, task, result = self.done.get(timeout=timeout)
+                host, task, result, worker = self.done.get(timeout=timeout)
             except queue.Empty:
                 continue
             self.inflight -= 1
+            self.idle.add(worker)
             self._finish(host, task, result)
 
     def _dispatch(self, host: _Host) -> None:
@@ -522,7 +538,10 @@ class _Run:
                     continue
             host.busy = True
             self.inflight += 1
-            self.pool.submit(self._job, host, task)
+            worker = host.worker if host.worker in self.idle else min(self.idle)
+            self.idle.discard(worker)
+            host.worker = worker
+            self.inboxes[worker].put((host, task))
             return
 
     def _unchanged_by_lastmod(self, task: _Task) -> bool:
@@ -553,14 +572,20 @@ class _Run:
         )
         return True
 
-    def _job(self, host: _Host, task: _Task) -> None:
-        """Runs in a pool thread; reports back through the done queue, whatever happens."""
-        try:
-            result = self._work(task)
-        except Exception as exc:  # one bad page never stops the crawl
-            result = _Result(events=[Skipped(task.url, f"internal error: {exc!r}")])
-        result.end = time.monotonic()
-        self.done.put((host, task, result))
+    def _worker(self, index: int) -> None:
+        """A fetch thread: runs the jobs of its inbox and reports each on the done queue."""
+        inbox = self.inboxes[index]
+        while True:
+            job = inbox.get()
+            if job is None or self.stopping.is_set():
+                return
+            host, task = job
+            try:
+                result = self._work(task)
+            except Exception as exc:  # one bad page never stops the crawl
+                result = _Result(events=[Skipped(task.url, f"internal error: {exc!r}")])
+            result.end = time.monotonic()
+            self.done.put((host, task, result, index))
 
     # -- work done in pool threads (no crawl state touched) ---------------------------------
 
