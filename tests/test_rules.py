@@ -328,3 +328,19 @@ def test_every_kind_and_option_is_documented() -> None:
             assert f"| `{shown(option.default)}` |" in row.group(0), f"{kind}.{name} default"
     for pack in PACKS:
         assert f"| `{pack}` |" in doc, f"pack {pack} is not in the table of shipped packs"
+
+
+def test_severity_defaults_per_kind(tmp_path: Path) -> None:
+    pack = tmp_path / "p.toml"
+    pack.write_text(
+        '[[rule]]\nid = "ads"\nkind = "non_commercial"\n'
+        '[[rule]]\nid = "credit"\nkind = "attribution"\n'
+        '[[rule]]\nid = "ads-strict"\nkind = "non_commercial"\nseverity = "error"\n',
+        encoding="utf-8",
+    )
+    rs = load_ruleset(str(pack))
+    assert [(r.id, r.severity) for r in rs.rules] == [
+        ("ads", "warning"),
+        ("credit", "error"),
+        ("ads-strict", "error"),
+    ]

@@ -32,7 +32,7 @@ from .checks_text import (
     check_copyright_notice,
     check_license_notice,
 )
-from .models import Finding, Match, Page, RuleSet, SourceArticle
+from .models import Finding, Match, Page, RuleSet, Severity, SourceArticle
 from .siteprofile import SiteProfile
 from .urls import host_of
 
@@ -55,6 +55,7 @@ class KindSpec:
     fn: CheckFn
     summary: str
     options: Mapping[str, Option] = field(default_factory=dict)
+    severity: Severity = "error"  # a rule's severity when its table gives none
 
 
 _REGION = Option(
@@ -218,6 +219,7 @@ _SPECS: tuple[KindSpec, ...] = (
             ),
             "check_paywall": Option("bool", True, "a paywall also counts as commercial use"),
         },
+        severity="warning",
     ),
     KindSpec(
         "embargo",

@@ -406,7 +406,7 @@ class _Loader:
                 line("kind") if "kind" in raw else header,
             )
             return None
-        severity = raw.get("severity", "error")
+        severity = raw.get("severity", spec.severity)
         if severity not in SEVERITIES:
             self.error(
                 f"rule {rule_id!r}: severity must be one of {', '.join(SEVERITIES)}",
