@@ -1129,3 +1129,17 @@ def test_site_profile_thresholds() -> None:
     assert profile.is_chrome_text(banner) is True  # 4 of 8 is half
     assert profile.is_chrome_text("Story H") is False
     assert profile.is_chrome_text("") is False
+
+
+def test_position_looks_past_a_credit_in_the_wrong_place() -> None:
+    top = "This article was originally published by Global Research"
+    bottom = "The original source of this article is Global Research"
+    both = make_page(bottom, top=top)
+    assert verdict(judge("attribution", both, position="bottom")) == (
+        True,
+        "credit line found",
+        bottom,
+    )
+    assert verdict(judge("attribution", both, position="top")) == (True, "credit line found", top)
+    bylines = make_page("By Maren Ostrowski", top="By Maren Ostrowski")
+    assert judge("byline", bylines, position="bottom").passed is True

@@ -88,9 +88,14 @@ class CheckContext:
         spec = KINDS.get(self.rule.kind)
         return spec.options[name].default if spec and name in spec.options else None
 
+    def __post_init__(self) -> None:
+        if self.facts is None:  # a context built by hand still works out page facts once
+            object.__setattr__(self, "facts", PageFacts(self.page, self.profile))
+
     @property
     def page_facts(self) -> PageFacts:
-        return self.facts if self.facts is not None else PageFacts(self.page, self.profile)
+        assert self.facts is not None
+        return self.facts
 
     def finding(self, passed: bool, message: str, evidence: str | None = None) -> Finding:
         return Finding(

@@ -59,6 +59,13 @@ def position_ok(ctx: CheckContext, line: str, index: int, count: int, where: str
     return index < third if where == "top" else index >= count - third
 
 
+def _placed(ctx: CheckContext, lines: list[str], where: str) -> list[str]:
+    """The lines that sit where the rule wants them (all of them for 'anywhere')."""
+    if where == "anywhere":
+        return lines
+    return [ln for i, ln in enumerate(lines) if position_ok(ctx, ln, i, len(lines), where)]
+
+
 def check_attribution(ctx: CheckContext) -> Finding:
     templates: list[str] = list(ctx.opt("phrases"))
     frames = {t: frame_words(tmpl) for tmpl in templates for t in ctx.expand(tmpl)}
@@ -73,14 +80,17 @@ def check_attribution(ctx: CheckContext) -> Finding:
     facts = ctx.page_facts
     lines = facts.lines(str(ctx.opt("region")))
     in_text = [ln for ln in lines if not facts.in_caption(ln)]
-    found = _best_line(ctx, in_text, texts, threshold, frames)
     where = str(ctx.opt("position"))
+    placed = _placed(ctx, in_text, where)
+    found = _best_line(ctx, placed, texts, threshold, frames)
     if found:
-        index, line, phrase = found
-        if position_ok(ctx, line, index, len(in_text), where):
-            return ctx.finding(True, "credit line found", excerpt(line, phrase))
+        return ctx.finding(True, "credit line found", excerpt(found[1], found[2]))
+    elsewhere = _best_line(ctx, in_text, texts, threshold, frames) if placed != in_text else None
+    if elsewhere:
         return ctx.finding(
-            False, f"credit line found, but not at the {where}", excerpt(line, phrase)
+            False,
+            f"credit line found, but not at the {where}",
+            excerpt(elsewhere[1], elsewhere[2]),
         )
     looked = f"looked for {quoted(texts)}"
     captioned = _best_line(
@@ -116,25 +126,27 @@ def check_byline(ctx: CheckContext) -> Finding:
     found: list[str] = []
     missing: list[str] = []
     misplaced: list[str] = []
+    where = str(ctx.opt("position"))
+    placed = _placed(ctx, lines, where)
     for author in authors:
         texts = ctx.expand(fmt.replace("{author}", author)) or [author]
-        hit = _best_line(ctx, lines, texts, threshold)
-        if hit is None and fmt.strip() == "{author}":
+        hit = _best_line(ctx, placed, texts, threshold)
+        if hit is not None:
+            found.append(excerpt(hit[1], hit[2], 120))
+            continue
+        if fmt.strip() == "{author}" and where == "anywhere":
             meta = [a for a in ctx.page.authors if fuzzy_contains(author, a, threshold)]
             if meta:
                 found.append(f"author metadata: {meta[0]}")
                 continue
-        if hit is None:
-            missing.append(texts[0])
-        elif not position_ok(ctx, hit[1], hit[0], len(lines), str(ctx.opt("position"))):
-            misplaced.append(excerpt(hit[1], hit[2], 120))
+        elsewhere = _best_line(ctx, lines, texts, threshold) if placed != lines else None
+        if elsewhere is not None:
+            misplaced.append(excerpt(elsewhere[1], elsewhere[2], 120))
         else:
-            found.append(excerpt(hit[1], hit[2], 120))
+            missing.append(texts[0])
     need_all = ctx.opt("require") == "all"
     if misplaced and (need_all or not found):
-        return ctx.finding(
-            False, f"byline found, but not at the {ctx.opt('position')}", "; ".join(misplaced)
-        )
+        return ctx.finding(False, f"byline found, but not at the {where}", "; ".join(misplaced))
     if missing and (need_all or not found):
         return ctx.finding(
             False,
