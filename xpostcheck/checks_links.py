@@ -151,7 +151,13 @@ def check_link_to_original(ctx: CheckContext) -> Finding:
             placed = [
                 h
                 for i, h in enumerate(chosen)
-                if position_ok(ctx, h[0].text or h[0].href, i, len(inside), where)
+                if position_ok(
+                    ctx,
+                    ctx.page.full_text.find(h[0].text) if h[0].text else -1,
+                    i,
+                    len(inside),
+                    where,
+                )
             ]
             if not placed:
                 link, ev = chosen[0]

@@ -44,12 +44,12 @@ def _best_line(
     return None if found is None else (found[0], found[1], found[2])
 
 
-def position_ok(ctx: CheckContext, line: str, index: int, count: int, where: str) -> bool:
+def position_ok(ctx: CheckContext, offset: int, index: int, count: int, where: str) -> bool:
+    """Whether text at `offset` in page.full_text (-1: unknown), the index-th of count
+    candidate lines, sits at the top (before the copied passages) or the bottom (after them)."""
     if where == "anywhere":
         return True
-    page = ctx.page
     passages = ctx.match.passages
-    offset = page.full_text.find(line) if page.full_text else -1
     if passages and offset >= 0:
         start = min(p.page_start for p in passages)
         end = max(p.page_end for p in passages)
@@ -63,7 +63,18 @@ def _placed(ctx: CheckContext, lines: list[str], where: str) -> list[str]:
     """The lines that sit where the rule wants them (all of them for 'anywhere')."""
     if where == "anywhere":
         return lines
-    return [ln for i, ln in enumerate(lines) if position_ok(ctx, ln, i, len(lines), where)]
+    full = ctx.page.full_text
+    cursor = 0
+    placed = []
+    for i, line in enumerate(lines):
+        offset = full.find(line, cursor)  # lines come in page order: the next occurrence
+        if offset < 0:
+            offset = full.find(line)
+        else:
+            cursor = offset + len(line)
+        if position_ok(ctx, offset, i, len(lines), where):
+            placed.append(line)
+    return placed
 
 
 def check_attribution(ctx: CheckContext) -> Finding:
