@@ -181,6 +181,7 @@ class Finding:
     first_seen: str | None = None  # set from scan history
     new: bool | None = None  # set from scan history
     triage: str | None = None  # false-positive | licensed | notified | ignored
+    triage_note: str = ""  # why it was triaged, as the user wrote it
 
     @property
     def counts_as_violation(self) -> bool:
