@@ -99,6 +99,7 @@ def finding(
     new: bool | None = None,
     first_seen: str | None = None,
     triage: str | None = None,
+    triage_note: str = "",
 ) -> Finding:
     return Finding(
         rule=rule,
@@ -110,6 +111,7 @@ def finding(
         new=new,
         first_seen=first_seen,
         triage=triage,
+        triage_note=triage_note,
     )
 
 
@@ -192,6 +194,7 @@ def sample_report() -> Report:
                 new=False,
                 first_seen="2024-04-29T06:00:00+00:00",
                 triage="licensed",
+                triage_note="signed agreement, Feb 2024",
             ),
             finding(
                 "gr-link",
@@ -347,6 +350,7 @@ def test_json_round_trip_and_golden() -> None:
     assert "first_seen" not in first[0] and "new" not in first[0]  # a passed check
     assert first[1]["new"] is True and first[1]["first_seen"] == "2024-05-06T06:00:00+00:00"
     assert data["copies"][1]["checks"][1]["triage"] == "licensed"
+    assert data["copies"][1]["checks"][1]["triage_note"] == "signed agreement, Feb 2024"
     assert data["resolved"] == [
         {
             "url": "https://quay-times.example/ferry",
@@ -429,6 +433,7 @@ def test_csv_exact() -> None:
         "no",
         "2024-04-29T06:00:00+00:00",
         "licensed",
+        "signed agreement, Feb 2024",
     ]
     assert text.endswith("\r\n") and text.count("\r\n") == len(rows)
 
@@ -448,7 +453,7 @@ def test_csv_copy_without_checks_keeps_a_row() -> None:
         "0.2000",
         "compliant",
     ]
-    assert rows[1][9:] == [""] * 9
+    assert rows[1][9:] == [""] * 10
 
 
 # --- table -----------------------------------------------------------------------------------

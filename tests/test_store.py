@@ -75,11 +75,11 @@ def a_report(started: str, *copies: Copy) -> Report:
 def test_new_database_is_wal_and_migrated(tmp_path: Path) -> None:
     store = open_store(tmp_path / "x.db")
     assert isinstance(store, SqliteStore)
-    assert store.schema_version == len(MIGRATIONS) == 1
+    assert store.schema_version == len(MIGRATIONS) == 2
     store.close()
     db = sqlite3.connect(tmp_path / "x.db")
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    assert db.execute("PRAGMA user_version").fetchone() == (2,)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
     assert tables == {
@@ -155,7 +155,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as err:
         open_store(path)
     assert str(err.value) == (
-        f"{path}: the database has schema version 99, newer than this xpostcheck knows (1); "
+        f"{path}: the database has schema version 99, newer than this xpostcheck knows (2); "
         "upgrade xpostcheck"
     )
 
@@ -304,26 +304,59 @@ def test_migrations_run_in_order_and_roll_back_on_failure(
     import xpostcheck.store as store_module
 
     path = tmp_path / "x.db"
-    open_store(path).close()  # version 1
+    open_store(path).close()  # the current version, 2
     broken = "ALTER TABLE scans ADD COLUMN operator TEXT; INSERT INTO no_such_table VALUES (1)"
     monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, broken))
     with pytest.raises(StoreError) as err:
         open_store(path)
     assert str(err.value) == (
-        f"{path}: schema migration 2 failed (no such table: no_such_table); "
-        "the database was left at version 1"
+        f"{path}: schema migration 3 failed (no such table: no_such_table); "
+        "the database was left at version 2"
     )
     db = sqlite3.connect(path)
     columns = [r[1] for r in db.execute("PRAGMA table_info(scans)")]
-    assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    assert db.execute("PRAGMA user_version").fetchone() == (2,)
     db.close()
     assert "operator" not in columns  # the half-run migration was rolled back
 
     fixed = "ALTER TABLE scans ADD COLUMN operator TEXT NOT NULL DEFAULT ''"
     monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, fixed))
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 2
+    assert isinstance(store, SqliteStore) and store.schema_version == 3
     store.close()
     db = sqlite3.connect(path)
     assert "operator" in [r[1] for r in db.execute("PRAGMA table_info(scans)")]
     db.close()
+
+
+def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0] + "; PRAGMA user_version=1;")
+    db.execute("INSERT INTO scans (id, key, started, finished) VALUES (1, 'k', 't1', 't1')")
+    db.execute(
+        "INSERT INTO copies (id, scan_id, url, url_key, site, source_url, coverage, kind,"
+        " verdict, passages) VALUES (1, 1, ?, ?, 'blog.example', ?, 0.9, 'full', 'violation',"
+        " '[]')",
+        (URL, URL, SRC),
+    )
+    db.execute(
+        "INSERT INTO findings (copy_id, scan_id, position, url, url_key, source_url, rule, kind,"
+        " passed, severity, message, first_seen, new) VALUES (1, 1, 0, ?, ?, ?, 'gr-link',"
+        " 'link_to_original', 0, 'error', 'm', 't1', 1)",
+        (URL, URL, SRC),
+    )
+    db.commit()
+    db.close()
+    store = open_store(path)
+    assert isinstance(store, SqliteStore) and store.schema_version == 2
+    assert store.triage(URL, "notified", note="e-mailed the editor on 2024-05-07") == 1
+    r2 = store.finish_scan(store.begin_scan("k", "t2"), a_report("t2", a_copy()))
+    store.close()
+    link = r2.copies[0].checks[0]
+    assert (link.new, link.first_seen, link.triage, link.triage_note) == (
+        False,
+        "t1",
+        "notified",
+        "e-mailed the editor on 2024-05-07",
+    )

@@ -84,6 +84,7 @@ def _finding_to_dict(f: Finding) -> dict[str, Any]:
         out["new"] = f.new
     if f.triage is not None:
         out["triage"] = f.triage
+        out["triage_note"] = f.triage_note
     return out
 
 
@@ -206,6 +207,7 @@ def _finding_from(r: _Reader) -> Finding:
         first_seen=r.get_str("first_seen", None, null=True),
         new=r.get_bool("new", None, null=True),
         triage=r.get_str("triage", None, null=True),
+        triage_note=r.get_str("triage_note", ""),
     )
 
 
@@ -423,6 +425,7 @@ CSV_COLUMNS = (
     "new",
     "first_seen",
     "triage",
+    "triage_note",
 )
 
 
@@ -474,6 +477,7 @@ class CsvFormat:
                     "" if f.passed else yn(f.new),
                     "" if f.passed else (f.first_seen or ""),
                     f.triage or "",
+                    f.triage_note,
                 ]
                 writer.writerow([_cell(v) for v in row])
         return buf.getvalue()

@@ -190,6 +190,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX evidence_url_key ON evidence(url_key);
     """,
+    # 2: the reason given with a triage mark travels with each finding it covered.
+    """
+    ALTER TABLE findings ADD COLUMN triage_note TEXT NOT NULL DEFAULT ''
+    """,
 )
 
 
@@ -437,7 +441,7 @@ class SqliteStore:
         key = _key(url)
         for copy in self._copies(scan_id, url_key=key):
             checks = tuple(
-                replace(f, triage=None if f.passed else _mark_for(marks, key, copy, f))
+                _with_mark(f, None if f.passed else _mark_for(marks, key, copy, f))
                 for f in copy.checks
             )
             copies.append(replace(copy, checks=checks, verdict=verdict_for(checks)))
@@ -463,10 +467,12 @@ class SqliteStore:
                     first_seen=f[6],
                     new=None if f[7] is None else bool(f[7]),
                     triage=f[8],
+                    triage_note=f[9],
                 )
                 for f in self._db.execute(
                     """SELECT rule, kind, passed, severity, message, evidence, first_seen, new,
-                              triage FROM findings WHERE copy_id = ? ORDER BY position""",
+                              triage, triage_note FROM findings WHERE copy_id = ?
+                       ORDER BY position""",
                     (row[0],),
                 ).fetchall()
             )
@@ -495,10 +501,10 @@ class SqliteStore:
         ).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
-    def _triage_marks(self) -> dict[tuple[str, str, str], str]:
+    def _triage_marks(self) -> dict[tuple[str, str, str], tuple[str, str]]:
         return {
-            (r[0], r[1], r[2]): r[3]
-            for r in self._db.execute("SELECT url_key, source_url, rule, status FROM triage")
+            (r[0], r[1], r[2]): (r[3], r[4])
+            for r in self._db.execute("SELECT url_key, source_url, rule, status, note FROM triage")
         }
 
     @_locked
@@ -530,19 +536,19 @@ class SqliteStore:
             checks = []
             for f in copy.checks:
                 if f.passed:
-                    checks.append(replace(f, first_seen=None, new=None, triage=None))
+                    checks.append(
+                        replace(f, first_seen=None, new=None, triage=None, triage_note="")
+                    )
                     continue
                 ident = (key, copy.source_url, f.rule)
                 failing.add(ident)
                 before = previous.get(ident)
-                checks.append(
-                    replace(
-                        f,
-                        new=before is None,
-                        first_seen=started if before is None else (before[2] or started),
-                        triage=_mark_for(marks, key, copy, f),
-                    )
+                history = replace(
+                    f,
+                    new=before is None,
+                    first_seen=started if before is None else (before[2] or started),
                 )
+                checks.append(_with_mark(history, _mark_for(marks, key, copy, f)))
             annotated = tuple(checks)
             copies.append(replace(copy, checks=annotated, verdict=verdict_for(annotated)))
 
@@ -593,8 +599,8 @@ class SqliteStore:
                     db.executemany(
                         """INSERT INTO findings (copy_id, scan_id, position, url, url_key,
                                source_url, rule, kind, passed, severity, message, evidence,
-                               first_seen, new, triage)
-                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                               first_seen, new, triage, triage_note)
+                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                         [
                             (
                                 copy_id,
@@ -612,6 +618,7 @@ class SqliteStore:
                                 f.first_seen,
                                 None if f.new is None else int(f.new),
                                 f.triage,
+                                f.triage_note,
                             )
                             for i, f in enumerate(copy.checks)
                         ],
@@ -761,9 +768,13 @@ class SqliteStore:
         self.close()
 
 
+def _with_mark(f: Finding, mark: tuple[str, str] | None) -> Finding:
+    return replace(f, triage=mark[0] if mark else None, triage_note=mark[1] if mark else "")
+
+
 def _mark_for(
-    marks: dict[tuple[str, str, str], str], key: str, copy: Copy, f: Finding
-) -> str | None:
+    marks: dict[tuple[str, str, str], tuple[str, str]], key: str, copy: Copy, f: Finding
+) -> tuple[str, str] | None:
     """The most specific triage mark covering this finding: url+source+rule, url+source,
     url+rule, then the whole URL."""
     for ident in (
