@@ -369,7 +369,7 @@ def test_article_from_html() -> None:
     assert article.html == html
 
 
-def test_near_is_the_enclosing_article_minus_its_nav_and_related_box() -> None:
+def test_near_is_the_enclosing_article_minus_its_nav_and_link_lists() -> None:
     page = page_of("nested_article.html")
     body = [
         "Household water bills in Pine County will rise by nine percent in July, the utility "
@@ -378,12 +378,21 @@ def test_near_is_the_enclosing_article_minus_its_nav_and_related_box() -> None:
         "spring floods, when the river runs brown for weeks at a time.",
         "A family using an average amount of water will pay about six dollars more each month. "
         "The board will offer a reduced rate to households on fixed incomes.",
+        "Two board members voted against the increase, arguing that the county should first "
+        "apply for a state loan that would spread the cost of the plant over thirty years.",
+        "Construction is due to start in the autumn and take two years, during which the old "
+        "plant will keep running under a temporary permit from the state.",
     ]
-    # The credit two levels above the body and the article's own footer are near; the
-    # article's share links and related box are chrome, as are the masthead and sidebar.
+    # The credit two levels above the body, the article's own footer and a licence line with
+    # three links are near; the article's share links, its related box and its most-read list
+    # (three links, mostly link text) are chrome, as are the masthead and sidebar.
     assert page.near_text == "\n".join(
         ["Water rates to climb", "By Noor Haddad", *body, "Advertisement"]
         + ["Source: Pine County Times", "Copyright 2024 Noor Haddad, Pine County Times"]
+        + [
+            "Republished from Pine County Times under CC BY-ND 4.0; read the original story "
+            "for photos."
+        ]
     )
     assert page.chrome_text == "\n".join(
         [
@@ -391,18 +400,55 @@ def test_near_is_the_enclosing_article_minus_its_nav_and_related_box() -> None:
             "Share",
             "Related",
             "Sewer fees, also from Pine County Times",
+            "Most read",
+            "Storm damage",
+            "Budget row",
+            "Ferry fares",
             "We share stories from Pine County Times",
             "© 2025 Bayside Blog",
         ]
     )
+    original = "https://pinecountytimes.example/2024/06/water-rates/"
     assert [(link.href, link.region) for link in page.links] == [
         ("https://copy.example/", "chrome"),
-        ("https://pinecountytimes.example/2024/06/water-rates/", "near"),
+        (original, "near"),
         ("https://social.example/share?u=x", "chrome"),
         ("https://copy.example/2024/05/sewer/", "chrome"),
+        ("https://pinecountytimes.example/", "near"),
+        ("https://creativecommons.org/licenses/by-nd/4.0/", "near"),
+        (original, "near"),
+        ("https://copy.example/storm/", "chrome"),
+        ("https://copy.example/budget/", "chrome"),
+        ("https://copy.example/ferry/", "chrome"),
         ("https://pinecountytimes.example/", "chrome"),
     ]
     assert page.authors == ("Noor Haddad",)
+
+
+def test_chrome_inside_the_article_element_is_excluded_unless_it_holds_the_text() -> None:
+    def paras(numbers: range) -> str:
+        return "".join(
+            f"<p>Paragraph {n} of the story about the river crossing, with words to keep.</p>"
+            for n in numbers
+        )
+
+    html = (
+        "<html><body><div class=story>"
+        f'<div class="content">{paras(range(1, 4))}</div>'
+        f'<div class="content nav-fix">{paras(range(4, 7))}</div>'
+        '<nav><a href="/prev">Previous story</a></nav>'
+        "<p>Originally published by The River Post.</p>"
+        "</div></body></html>"
+    )
+    page = extract_html(URL, html)
+    # The article is div.story. Inside it, "nav-fix" looks like chrome, but that element holds
+    # half the story: it stays. The real nav goes.
+    assert [line[:11] for line in page.near_text.splitlines()] == [
+        *(f"Paragraph {n}" for n in range(1, 7)),
+        "Originally ",
+    ]
+    assert page.chrome_text == "Previous story"
+    assert [link.region for link in page.links] == ["chrome"]
 
 
 def test_page_without_a_container_still_separates_chrome() -> None:

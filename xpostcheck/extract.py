@@ -48,6 +48,12 @@ ARTICLE_SHARE = 0.8
 # trafilatura costs about 0.2-0.5 ms per element; above this many elements (50 times a typical
 # article page) it is skipped, and the page keeps its full text, regions and DOM facts.
 MAX_EXTRACT_ELEMENTS = 40_000
+# Outside the article, a block with at least this many links whose text is at least this share
+# link text is a link list (related stories, most read, tag cloud), not part of the near region.
+LINK_LIST_MIN = 3
+LINK_LIST_DENSITY = 0.6
+# Chrome-looking elements (by tag, role, class) holding this share of the extracted text stay.
+CHROME_KEEP_SHARE = 0.2
 
 _BLOCK = frozenset(
     [
@@ -260,6 +266,7 @@ class _Node:
     start: int = 0
     end: int = 0
     last: int = 0  # pre-order index of the last descendant
+    in_link: bool = False  # the element is an <a> or inside one
 
 
 @dataclass
@@ -356,7 +363,8 @@ def _walk(root: Any, url: str) -> _Scan:
         hidden = p_hidden or _is_hidden(el)
         notext = p_notext or tag in _NO_TEXT
         index = len(nodes)
-        nodes.append(_Node(el, tag, parent, hidden, start=tb.pos))
+        in_link = tag == "a" or (parent >= 0 and nodes[parent].in_link)
+        nodes.append(_Node(el, tag, parent, hidden, start=tb.pos, in_link=in_link))
         _collect(scan, el, tag, index)
         if tag in _BLOCK:
             tb.block()
@@ -452,26 +460,36 @@ def _paragraph_spans(extracted: str, full: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _article_node(scan: _Scan, extracted: str, full: str) -> int:
+class _Paragraphs:
+    """The extracted paragraphs' positions in full_text, to ask how much of them an element
+    holds."""
+
+    def __init__(self, extracted: str, full: str) -> None:
+        spans = _paragraph_spans(extracted, full)
+        self.starts = [s for s, _ in spans]
+        self.prefix = [0]
+        for s, e in spans:
+            self.prefix.append(self.prefix[-1] + (e - s))
+        self.total = self.prefix[-1]
+
+    def held(self, node: _Node) -> int:
+        lo = bisect_left(self.starts, node.start)
+        hi = bisect_left(self.starts, node.end)
+        return self.prefix[hi] - self.prefix[lo]
+
+
+def _article_node(nodes: list[_Node], paragraphs: _Paragraphs, size_limit: int) -> int:
     """Index of the smallest element holding ARTICLE_SHARE of the extracted paragraphs."""
-    nodes = scan.nodes
     body = next((i for i, n in enumerate(nodes) if n.tag == "body"), 0)
-    spans = _paragraph_spans(extracted, full)
-    if not spans or not nodes:
+    if not paragraphs.total or not nodes:
         return body
-    starts = [s for s, _ in spans]
-    prefix = [0]
-    for s, e in spans:
-        prefix.append(prefix[-1] + (e - s))
-    need = ARTICLE_SHARE * prefix[-1]
-    best, best_size = body, len(full) + 1
+    need = ARTICLE_SHARE * paragraphs.total
+    best, best_size = body, size_limit + 1
     for i, node in enumerate(nodes):
         size = node.end - node.start
         if node.hidden or size >= best_size or size < need:
             continue
-        lo = bisect_left(starts, node.start)
-        hi = bisect_left(starts, node.end)
-        if prefix[hi] - prefix[lo] >= need:
+        if paragraphs.held(node) >= need:
             best, best_size = i, size
     return best
 
@@ -483,7 +501,34 @@ def _ancestors(nodes: list[_Node], i: int) -> Iterator[int]:
         i = nodes[i].parent
 
 
-def _is_chrome(nodes: list[_Node], i: int) -> bool:
+class _LinkDensity:
+    """Per element: visible characters, characters inside links, and number of links."""
+
+    def __init__(self, scan: _Scan) -> None:
+        chunks = scan.text.chunks
+        nodes = scan.nodes
+        self.starts = [start for start, _, _ in chunks]
+        self.total = [0]
+        self.linked = [0]
+        for start, end, node in chunks:
+            self.total.append(self.total[-1] + end - start)
+            self.linked.append(self.linked[-1] + (end - start if nodes[node].in_link else 0))
+        self.links = [i for i, _, _, _ in scan.links]  # pre-order, so sorted
+
+    def is_link_list(self, node: _Node, index: int) -> bool:
+        """A block of LINK_LIST_MIN links or more whose text is mostly link text: a related or
+        most-read list, a tag cloud, a blogroll."""
+        count = bisect_right(self.links, node.last) - bisect_right(self.links, index)
+        count += 1 if node.tag == "a" else 0
+        if count < LINK_LIST_MIN:
+            return False
+        lo = bisect_left(self.starts, node.start)
+        hi = bisect_left(self.starts, node.end)
+        total = self.total[hi] - self.total[lo]
+        return total > 0 and (self.linked[hi] - self.linked[lo]) >= LINK_LIST_DENSITY * total
+
+
+def _is_chrome(nodes: list[_Node], i: int, density: _LinkDensity | None = None) -> bool:
     node = nodes[i]
     tag = node.tag
     if tag in {"nav", "aside"}:
@@ -496,7 +541,9 @@ def _is_chrome(nodes: list[_Node], i: int) -> bool:
     ):
         return True
     words = f"{attrib.get('class', '')} {attrib.get('id', '')}".lower()
-    return bool(words.strip()) and not _CHROME_WORDS.isdisjoint(_WORD_SPLIT.split(words))
+    if words.strip() and not _CHROME_WORDS.isdisjoint(_WORD_SPLIT.split(words)):
+        return True
+    return density is not None and density.is_link_list(node, i)
 
 
 def _near_node(nodes: list[_Node], article: int) -> int:
@@ -517,9 +564,8 @@ def _near_node(nodes: list[_Node], article: int) -> int:
 
 @dataclass(frozen=True)
 class _Regions:
-    """Pre-order index spans. `excluded` (sorted, disjoint) is chrome inside `near`; when the
-    article is the whole near container (no better element was found, e.g. <body>), chrome
-    inside it is excluded from the article too."""
+    """Pre-order index spans of the article and near elements; `excluded` (sorted, disjoint)
+    is the chrome inside the near element, the article included."""
 
     article: tuple[int, int]
     near: tuple[int, int]
@@ -530,28 +576,36 @@ class _Regions:
         return at >= 0 and self.excluded[at][0] <= i <= self.excluded[at][1]
 
     def of(self, i: int) -> Region:
-        in_article = self.article[0] <= i <= self.article[1]
-        if in_article and self.article != self.near:
-            return "article"
         if not (self.near[0] <= i <= self.near[1]) or self._is_excluded(i):
             return "chrome"
-        return "article" if in_article else "near"
+        return "article" if self.article[0] <= i <= self.article[1] else "near"
 
 
-def _regions(nodes: list[_Node], article: int) -> _Regions:
+def _regions(
+    nodes: list[_Node],
+    article: int,
+    density: _LinkDensity | None = None,
+    paragraphs: _Paragraphs | None = None,
+) -> _Regions:
+    """Chrome inside the near element is excluded, inside the article too (a share bar or a
+    most-read box within <article>), unless it holds a fifth of the extracted text: then the
+    extractor says it is content whatever its class says."""
     near = _near_node(nodes, article)
     a_span = (article, nodes[article].last)
     n_span = (near, nodes[near].last)
+    keep = CHROME_KEEP_SHARE * paragraphs.total if paragraphs and paragraphs.total else None
     excluded: list[tuple[int, int]] = []
     i = near + 1
     while i <= n_span[1]:
-        if article != near and a_span[0] <= i <= a_span[1]:
-            i = a_span[1] + 1
-            continue
-        contains_article = i < article <= nodes[i].last
-        if not contains_article and _is_chrome(nodes, i):
-            excluded.append((i, nodes[i].last))
-            i = nodes[i].last + 1
+        node = nodes[i]
+        contains_article = i <= article <= node.last
+        if (
+            not contains_article
+            and _is_chrome(nodes, i, density)
+            and (keep is None or paragraphs is None or paragraphs.held(node) < keep)
+        ):
+            excluded.append((i, node.last))
+            i = node.last + 1
             continue
         i += 1
     return _Regions(a_span, n_span, tuple(excluded))
@@ -804,8 +858,12 @@ def _extract_tree(
         text, t_title, t_author, t_date = _trafilatura(tree, url)
     else:
         text, t_title, t_author, t_date = "", "", None, None
-    article = _article_node(scan, text, full) if scan.nodes else 0
-    regions = _regions(scan.nodes, article) if scan.nodes else _Regions((0, -1), (0, -1), ())
+    if scan.nodes:
+        paragraphs = _Paragraphs(text, full)
+        article = _article_node(scan.nodes, paragraphs, len(full))
+        regions = _regions(scan.nodes, article, _LinkDensity(scan), paragraphs)
+    else:
+        regions = _Regions((0, -1), (0, -1), ())
     near_text, chrome_text = _region_texts(scan, full, regions)
 
     nodes = scan.nodes
