@@ -188,3 +188,29 @@ def test_tampered_evidence_is_refused(tmp_path: Path) -> None:
         f"{path}: WARC record at offset 0 does not match its recorded SHA-256; "
         "the evidence file was changed or truncated after it was written"
     )
+
+
+def test_read_responses_gives_what_was_archived(tmp_path: Path) -> None:
+    from xpostcheck.evidence import ArchivedResponse, read_responses
+
+    store = open_store(tmp_path / "x.db")
+    scan = store.begin_scan("k", "t")
+    one = _made("http://a.example/p", b"<p>one</p>", "2024-01-01T00:00:01+00:00")
+    store.record_page(scan, one, is_copy=True)
+    blob = store.evidence("http://a.example/p")
+    store.close()
+    assert blob is not None
+    assert read_responses(blob) == [
+        ArchivedResponse(
+            target_uri="http://a.example/p",
+            date="2024-01-01T00:00:01Z",
+            status=200,
+            header_block=b'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nETag: "e"\r\n\r\n',
+            body=b"<p>one</p>",
+            payload_digest="sha256:"
+            + __import__("base64").b32encode(hashlib.sha256(b"<p>one</p>").digest()).decode(),
+        )
+    ]
+    with pytest.raises(StoreError) as err:
+        read_responses(b"garbage" * 20)
+    assert str(err.value).startswith("evidence: not a readable WARC: ")

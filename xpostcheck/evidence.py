@@ -27,7 +27,14 @@ import brotli
 from .errors import StoreError
 from .models import Fetched
 
-__all__ = ["EvidenceRecord", "http_block", "read_record", "write_response"]
+__all__ = [
+    "ArchivedResponse",
+    "EvidenceRecord",
+    "http_block",
+    "read_record",
+    "read_responses",
+    "write_response",
+]
 
 _REASONS = {
     200: "OK",
@@ -210,6 +217,49 @@ def read_record(folder: Path, rec: EvidenceRecord) -> bytes:
             where=str(path),
         )
     return data
+
+
+@dataclass(frozen=True)
+class ArchivedResponse:
+    """One response record read back from a WARC blob."""
+
+    target_uri: str
+    date: str  # WARC-Date: when the page was fetched
+    status: int
+    header_block: bytes  # the HTTP header block, as stored
+    body: bytes  # the body, as stored (not decoded again)
+    payload_digest: str
+
+
+def read_responses(blob: bytes) -> list[ArchivedResponse]:
+    """The response records in a .warc or .warc.gz blob (as `Store.evidence` returns), in
+    order. Raises StoreError when the blob is not a readable WARC."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    out = []
+    try:
+        for record in ArchiveIterator(io.BytesIO(blob), no_record_parse=True):
+            if record.rec_type != "response":
+                continue
+            block: bytes = record.raw_stream.read()
+            end = block.find(b"\r\n\r\n")
+            head, body = (block[: end + 4], block[end + 4 :]) if end >= 0 else (block, b"")
+            first = head.split(b"\r\n", 1)[0].split()
+            status = int(first[1]) if len(first) > 1 and first[1].isdigit() else 0
+            out.append(
+                ArchivedResponse(
+                    target_uri=record.rec_headers.get_header("WARC-Target-URI") or "",
+                    date=record.rec_headers.get_header("WARC-Date") or "",
+                    status=status,
+                    header_block=head,
+                    body=body,
+                    payload_digest=record.rec_headers.get_header("WARC-Payload-Digest") or "",
+                )
+            )
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
+        raise StoreError(f"not a readable WARC: {exc}", where="evidence") from None
+    return out
 
 
 def _warc_date(fetched_at: str) -> str:
