@@ -566,3 +566,32 @@ def test_html_next_steps_only_for_violations() -> None:
         "--as licensed</code>."
     ) in html
     assert html.count('<p class="next">') == 2  # the compliant excerpt has none
+
+
+def test_long_unmatched_stretches_are_elided() -> None:
+    from xpostcheck.report import elide
+
+    text = "n" * 5000 + "MATCH" + "t" * 100
+    segments = elide(highlight(text, [(5000, 5005)]), keep=10, limit=200)
+    assert segments == [
+        Segment("n" * 10, None, 4980),
+        Segment("n" * 10, None),
+        Segment("MATCH", 1),
+        Segment("t" * 100, None),
+    ]
+    report = sample_report()
+    long_page = "x" * 3000 + PAGE_1 + "comment " * 1000
+    ctx = replace(sample_context(), pages={report.copies[0].url: long_page})
+    moved = replace(
+        report.copies[0],
+        passages=tuple(
+            Passage(p.source_start, p.source_end, p.page_start + 3000, p.page_end + 3000)
+            for p in report.copies[0].passages
+        ),
+    )
+    html = FORMATS["html"].render(replace(report, copies=(moved,)), ctx)
+    assert (
+        '<span class="elided">[&hellip; 5,021 characters not shown; the whole page is in the '
+        "evidence &hellip;]</span>"
+    ) in html
+    assert html.count("<mark") == 4  # both passages, on both sides

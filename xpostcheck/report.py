@@ -490,6 +490,7 @@ class CsvFormat:
 class Segment:
     text: str
     mark: int | None  # passage number (1-based) when highlighted
+    elided: int = 0  # characters left out after `text` (long unmatched stretches)
 
 
 def highlight(text: str, spans: Sequence[tuple[int, int]]) -> list[Segment]:
@@ -516,6 +517,21 @@ def highlight(text: str, spans: Sequence[tuple[int, int]]) -> list[Segment]:
     return out
 
 
+def elide(segments: list[Segment], *, keep: int = 1500, limit: int = 4000) -> list[Segment]:
+    """Shorten unmarked stretches longer than `limit` to their first and last `keep`
+    characters, so that a long page (comments, navigation) does not swamp the report. The
+    whole page stays in the WARC evidence."""
+    out: list[Segment] = []
+    for seg in segments:
+        if seg.mark is not None or len(seg.text) <= limit:
+            out.append(seg)
+            continue
+        hidden = len(seg.text) - 2 * keep
+        out.append(Segment(seg.text[:keep], None, hidden))
+        out.append(Segment(seg.text[-keep:], None))
+    return out
+
+
 def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
@@ -531,12 +547,12 @@ def _html_context(report: Report, ctx: RenderContext) -> dict[str, Any]:
         source = ctx.sources.get(c.source_url)
         page_text = ctx.pages.get(c.url)
         source_segments = (
-            highlight(source.text, [(p.source_start, p.source_end) for p in c.passages])
+            elide(highlight(source.text, [(p.source_start, p.source_end) for p in c.passages]))
             if source is not None
             else None
         )
         page_segments = (
-            highlight(page_text, [(p.page_start, p.page_end) for p in c.passages])
+            elide(highlight(page_text, [(p.page_start, p.page_end) for p in c.passages]))
             if page_text is not None
             else None
         )
