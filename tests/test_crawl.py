@@ -273,11 +273,15 @@ def test_sitemap_lastmod_older_than_last_fetch_needs_no_request(site: Server) ->
             "/old": page(),
             "/new": page(),
             "/today": page(),
+            "/child": page(),
         }
     )
     known = {
         b + "/old": PageState(
-            b + "/old", content_hash="h-old", fetched_at="2024-05-01T00:00:00+00:00"
+            b + "/old",
+            content_hash="h-old",
+            fetched_at="2024-05-01T00:00:00+00:00",
+            links=(b + "/child",),  # still followed, though /old itself is not requested
         ),
         b + "/new": PageState(
             b + "/new", content_hash="h-new", fetched_at="2024-05-01T00:00:00+00:00"
@@ -288,6 +292,7 @@ def test_sitemap_lastmod_older_than_last_fetch_needs_no_request(site: Server) ->
     fetched, skipped = run(site, [b + "/"], **known)
     by_path = {f.url.removeprefix(b): (f.status, f.content_hash) for f in fetched}
     assert by_path["/old"] == (304, "h-old")
+    assert by_path["/child"][0] == 200
     assert by_path["/new"][0] == 200 and by_path["/today"][0] == 200
     assert "/old" not in site.paths() and "/new" in site.paths() and "/today" in site.paths()
 
@@ -343,3 +348,35 @@ def test_extract_links_from_malformed_html() -> None:
     assert extract_links("<meta name='robots' content='NOFOLLOW'><a href=/a>", "http://h/")[2]
     assert extract_links("", "http://h/") == ([], [], False)
     assert extract_links("\x00\x01garbage<<<>>>", "http://h/") == ([], [], False)
+
+
+def test_links_kept_by_the_store_let_a_304_page_keep_discovery(site: Server) -> None:
+    b = site.base
+
+    def home(h) -> None:  # type: ignore[no-untyped-def]
+        if h.headers.get("If-None-Match") == '"h1"':
+            h.send_response(304)
+            h.end_headers()
+            return
+        body = b"<a href='/a'>a</a> <a href='/b'>b</a> <a href='https://x.example/'>x</a>"
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html")
+        h.send_header("ETag", '"h1"')
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    site.routes.update({"/": home, "/a": page(), "/b": page()})
+    fetched, _ = run(site, [b + "/"])
+    first = {f.final_url.removeprefix(b): f.links for f in fetched}
+    assert first == {"/": (b + "/a", b + "/b"), "/a": (), "/b": ()}
+    state = PageState(b + "/", etag='"h1"', content_hash="c", links=(b + "/a", b + "/b"))
+    fetched, skipped = run(site, [b + "/"], **{b + "/": state})
+    assert [
+        (f.final_url.removeprefix(b), f.status) for f in sorted(fetched, key=lambda f: f.url)
+    ] == [
+        ("/", 304),
+        ("/a", 200),
+        ("/b", 200),
+    ]
+    assert skipped == []

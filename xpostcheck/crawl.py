@@ -502,7 +502,8 @@ class _Run:
                 _, _, key = heapq.heappop(self.heap)
                 host = self.hosts[key]
                 host.scheduled = False
-                self._dispatch(host)
+                if not host.busy:  # else its finish schedules it again
+                    self._dispatch(host)
             if not self.heap and self.inflight == 0:
                 return
             timeout = 0.5
@@ -557,6 +558,8 @@ class _Run:
             return False
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.scanned.add(canonicalize(task.url))
+        site = task.site
+        follow = site is not None and site.crawl and task.depth < self.cfg.max_depth
         self._emit(
             Fetched(
                 url=task.url,
@@ -568,8 +571,13 @@ class _Run:
                 encoding="",
                 fetched_at=stamp,
                 content_hash=state.content_hash or "",
+                links=state.links if follow else (),
             )
         )
+        if follow and site is not None:
+            for url in state.links:
+                if site.contains(url):
+                    self._admit(url, task.depth + 1, site)
         return True
 
     def _worker(self, index: int) -> None:
@@ -603,9 +611,10 @@ class _Run:
         assert site is not None
         follow = site.crawl and task.depth < self.cfg.max_depth
         state = task.state
-        # A 304 carries no links: ask conditionally only when the links are not needed, or a
-        # sitemap already lists the site's pages.
-        conditional = state is not None and (not follow or site.sitemap_read)
+        # A 304 carries no links: ask conditionally only when the links are not needed, when
+        # the store kept the page's links from the last full fetch, or when a sitemap already
+        # lists the site's pages.
+        conditional = state is not None and (not follow or bool(state.links) or site.sitemap_read)
         try:
             got = self.fetcher.fetch(
                 task.url,
@@ -621,10 +630,15 @@ class _Run:
         if got.unchanged:
             if state and state.content_hash:
                 got = dataclasses.replace(got, content_hash=state.content_hash)
+            if follow and state and state.links:
+                result.links = list(state.links)
+                got = dataclasses.replace(got, links=state.links)
         elif follow and site.contains(got.final_url):
             links, feeds, nofollow = extract_links(got.text, got.final_url)
             if not nofollow:
                 result.links = links
+                inside = dict.fromkeys(u for u in links if site.contains(u))
+                got = dataclasses.replace(got, links=tuple(inside))
             if self.cfg.feeds:
                 result.feeds = feeds
         result.events.append(got)

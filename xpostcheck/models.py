@@ -48,6 +48,7 @@ class Fetched:
     redirects: tuple[str, ...] = ()  # each URL that answered with a redirect
     content_hash: str = ""  # sha256 hex of body
     raw_headers_block: bytes = b""  # status line + headers as received, for WARC evidence
+    links: tuple[str, ...] = ()  # in-site links the crawler followed from it (store for re-scans)
 
     def header(self, name: str) -> str | None:
         low = name.lower()
@@ -70,6 +71,7 @@ class PageState:
     last_modified: str | None = None
     content_hash: str | None = None
     fetched_at: str | None = None
+    links: tuple[str, ...] = ()  # Fetched.links of the last full fetch: a 304 keeps discovery
 
 
 @dataclass(frozen=True)
