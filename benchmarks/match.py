@@ -57,6 +57,12 @@ def _real_articles() -> list[SourceArticle]:
     ]
 
 
+# Words as a reader sees them; a character in scripts written without spaces.
+_WORD = re.compile(
+    r"[\u0e00-\u0eff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|[^\s\u0e00-\u0eff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+"
+)
+
+
 class Filler:
     """Cheap text: each filler article copies the word frequencies of one real article.
 
@@ -70,7 +76,7 @@ class Filler:
         self.templates: list[tuple[np.ndarray, np.ndarray, int]] = []
         sentences: list[str] = []
         for article in real:
-            words = article.text.split()
+            words = _WORD.findall(article.text)
             if len(words) < 40:
                 continue
             vocab, counts = np.unique(np.array(words, dtype=object), return_counts=True)

@@ -27,7 +27,7 @@ import os
 import struct
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from .textnorm import Tokens, shingle_hashes, token_hashes, tokenize
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 U32 = npt.NDArray[np.uint32]
+F64 = npt.NDArray[np.float64]
 
 INDEX_FORMAT = 1
 _MAGIC = b"XPCINDEX"
@@ -329,11 +330,21 @@ class _Blob:
         return bytes(self.data[self.offsets[i] : self.offsets[i + 1]])
 
 
-def _pack(items: list[bytes]) -> tuple[npt.NDArray[np.uint8], I64]:
-    lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
-    offsets = np.zeros(len(items) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    return np.frombuffer(b"".join(items), dtype=np.uint8), offsets
+@dataclass
+class _Stream:
+    """A byte blob written in pieces, so that saving does not hold every text twice."""
+
+    offsets: I64
+    pieces: Callable[[], Iterator[bytes]]
+    dtype: np.dtype[np.uint8] = np.dtype(np.uint8)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (self.nbytes,)
 
 
 class SourceIndex:
@@ -357,6 +368,9 @@ class SourceIndex:
         self._offsets: I64 = np.zeros(1, dtype=np.int64)  # postings of key i: [o[i], o[i+1])
         self._postings: U32 = np.zeros(0, dtype=np.uint32)  # doc ids
         self._effective: I64 = np.zeros(0, dtype=np.int64)  # per doc: samples not stock
+        self._ntokens: list[int] = []  # per doc: tokens in its text
+        self._nsamples: list[int] = []  # per doc: sampled shingles, stock phrases included
+        self._ntok: F64 = np.zeros(0, dtype=np.float64)  # per doc: tokens per sample
         self._df_limit = 2
         self._directory: I64 = np.zeros(2, dtype=np.int64)
         self._dir_shift = 63
@@ -421,7 +435,10 @@ class SourceIndex:
             self._doc_of[article.url] = doc
             self._added[doc] = article
             prepared = _prepare(article.text, self.config.shingle, self._hash_cache)
-            self._pending.append((_sample(prepared.shingles, self.config), doc))
+            sampled = _sample(prepared.shingles, self.config)
+            self._ntokens.append(len(prepared.tokens))
+            self._nsamples.append(int(sampled.size))
+            self._pending.append((sampled, doc))
             changed += 1
         return changed
 
@@ -439,17 +456,27 @@ class SourceIndex:
                 self._merge()
 
     def _merge(self) -> None:
-        old_docs = np.repeat(self._keys, np.diff(self._offsets)), self._postings
-        new_keys = [h for h, _ in self._pending]
-        new_docs = [np.full(h.size, d, dtype=np.uint32) for h, d in self._pending]
-        keys = np.concatenate([old_docs[0], *new_keys]).astype(np.uint64, copy=False)
-        docs = np.concatenate([old_docs[1], *new_docs]).astype(np.uint32, copy=False)
-        alive = np.frombuffer(bytes(self._alive), dtype=np.uint8).astype(bool)
-        keep = alive[docs]
-        keys, docs = keys[keep], docs[keep]
-        order = np.lexsort((docs, keys))
-        keys, docs = keys[order], docs[order]
-        self._set_arrays(keys, docs)
+        """Insert new postings into the sorted ones: linear in the index, not a full re-sort."""
+        keys = np.repeat(self._keys, np.diff(self._offsets))
+        docs = self._postings
+        if self._dirty:
+            alive = np.frombuffer(bytes(self._alive), dtype=np.uint8).astype(bool)
+            keep = alive[docs]
+            keys, docs = keys[keep], docs[keep]
+        self._pending = [(h, d) for h, d in self._pending if self._alive[d]]
+        if self._pending:
+            new_keys = np.concatenate([h for h, _ in self._pending]).astype(np.uint64, copy=False)
+            new_docs = np.concatenate(
+                [np.full(h.size, d, dtype=np.uint32) for h, d in self._pending]
+            )
+            order = np.argsort(new_keys, kind="stable")
+            new_keys, new_docs = new_keys[order], new_docs[order]
+            if keys.size:
+                at = np.searchsorted(keys, new_keys, side="right")
+                keys, docs = np.insert(keys, at, new_keys), np.insert(docs, at, new_docs)
+            else:
+                keys, docs = new_keys, new_docs
+        self._set_arrays(keys, docs.astype(np.uint32, copy=False))
         self._pending.clear()
         self._dirty = False
 
@@ -468,6 +495,9 @@ class SourceIndex:
     def _derive(self) -> None:
         """Stock-phrase limit, effective samples per source, and the lookup directory."""
         self._df_limit = self.config.df_limit(len(self._doc_of))
+        self._ntok = np.asarray(self._ntokens, dtype=np.float64) / np.maximum(
+            np.asarray(self._nsamples, dtype=np.float64), 1.0
+        )
         df = np.diff(self._offsets)
         counted = np.repeat(df <= self._df_limit, df)
         self._effective = np.bincount(self._postings[counted], minlength=len(self._urls)).astype(
@@ -517,7 +547,11 @@ class SourceIndex:
         estimate = hits / np.maximum(effective, 1)
         ok = (estimate >= self.config.min_estimate) & (hits >= np.minimum(2, effective))
         docs, estimate = docs[ok], estimate[ok]
-        order = np.lexsort((docs, -estimate))[: self.config.candidates]
+        # Most copied text first, as shown by distinctive shingles: a source made mostly of
+        # stock phrases (or one of many near-duplicates) can reach a high estimate on a few
+        # samples, and must not crowd out a long article copied in part.
+        expected = hits[ok] * self._ntok[docs]
+        order = np.lexsort((docs, -estimate, -expected))[: self.config.candidates]
         return [(int(docs[o]), float(estimate[o])) for o in order]
 
     def _prepared(self, doc: int) -> _Prepared:
@@ -568,28 +602,20 @@ class SourceIndex:
         live = sorted(self._doc_of.values())
         renumber = np.full(len(self._urls) + 1, -1, dtype=np.int64)
         renumber[live] = np.arange(len(live))
-        texts, metas = [], []
-        for doc in live:
-            if doc in self._added:
-                article = self._added[doc]
-                texts.append(article.text.encode("utf-8"))
-                metas.append(json.dumps(_meta(article), ensure_ascii=False).encode("utf-8"))
-            else:
-                assert self._base_text is not None and self._base_meta is not None
-                texts.append(self._base_text.get_bytes(doc))
-                metas.append(self._base_meta.get_bytes(doc))
-        text_data, text_offsets = _pack(texts)
-        meta_data, meta_offsets = _pack(metas)
-        arrays: dict[str, npt.NDArray[Any]] = {
+        text_blob = self._blob(live, text=True)
+        meta_blob = self._blob(live, text=False)
+        arrays: dict[str, npt.NDArray[Any] | _Stream] = {
             "keys": self._keys,
             "offsets": self._offsets,
             "postings": renumber[self._postings].astype(np.uint32),
             "effective": self._effective[live] if live else np.zeros(0, dtype=np.int64),
+            "ntokens": np.asarray(self._ntokens, dtype=np.int64)[live],
+            "nsamples": np.asarray(self._nsamples, dtype=np.int64)[live],
             "directory": self._directory,
-            "text": text_data,
-            "text_offsets": text_offsets,
-            "meta": meta_data,
-            "meta_offsets": meta_offsets,
+            "text": text_blob,
+            "text_offsets": text_blob.offsets,
+            "meta": meta_blob,
+            "meta_offsets": meta_blob.offsets,
         }
         header: dict[str, Any] = {
             "format": INDEX_FORMAT,
@@ -620,15 +646,36 @@ class SourceIndex:
                 out.write(_PREAMBLE.pack(_MAGIC, INDEX_FORMAT, 0, len(body)))
                 out.write(body)
                 for array in arrays.values():
-                    data = np.ascontiguousarray(array).tobytes()
-                    out.write(data)
-                    out.write(b"\0" * (-len(data) % _ALIGN))
+                    if isinstance(array, _Stream):
+                        for piece in array.pieces():
+                            out.write(piece)
+                    else:
+                        out.write(np.ascontiguousarray(array).tobytes())
+                    out.write(b"\0" * (-array.nbytes % _ALIGN))
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _blob(self, live: list[int], *, text: bool) -> _Stream:
+        """The texts (or other fields) of the live sources, written piece by piece."""
+
+        def piece(doc: int) -> bytes:
+            article = self._added.get(doc)
+            if article is not None:
+                if text:
+                    return article.text.encode("utf-8")
+                return json.dumps(_meta(article), ensure_ascii=False).encode("utf-8")
+            base = self._base_text if text else self._base_meta
+            assert base is not None
+            return base.get_bytes(doc)
+
+        lengths = np.fromiter((len(piece(d)) for d in live), dtype=np.int64, count=len(live))
+        offsets = np.zeros(len(live) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return _Stream(offsets, lambda: map(piece, live))
 
     @classmethod
     def load(cls, path: str | Path, *, config: MatchConfig | None = None) -> SourceIndex:
@@ -683,6 +730,8 @@ class SourceIndex:
                 and arrays["text_offsets"].size == n + 1
                 and arrays["meta_offsets"].size == n + 1
                 and arrays["effective"].size == n
+                and arrays["ntokens"].size == n
+                and arrays["nsamples"].size == n
                 and int(arrays["offsets"][-1]) == arrays["postings"].size
                 and (n == 0 or int(arrays["postings"].max(initial=0)) < n)
             )
@@ -712,6 +761,9 @@ class SourceIndex:
         index._keys = arrays["keys"]
         index._offsets = arrays["offsets"]
         index._postings = arrays["postings"]
+        index._ntokens = arrays["ntokens"].tolist()
+        index._nsamples = arrays["nsamples"].tolist()
+        index._ntok = arrays["ntokens"] / np.maximum(arrays["nsamples"], 1).astype(np.float64)
         if config is None or config.df_limit(n) == df_limit:
             index._effective = arrays["effective"]
             index._df_limit = df_limit
