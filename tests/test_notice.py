@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from xpostcheck.models import Copy, Finding, Rule, RuleSet, SourceArticle
+from xpostcheck.models import Copy, Finding, Passage, Rule, RuleSet, SourceArticle
 from xpostcheck.notice import NoticeError, draft_notice, find_contacts, load_template
 
 SOURCE = SourceArticle(
     url="https://harbor-news.example/2024/dredging-plan",
     title="Harbor dredging plan approved",
-    text="The county board approved the harbor dredging plan on Tuesday.",
+    text=(
+        "The county board approved the harbor dredging plan on Tuesday, after a long and "
+        "sometimes heated meeting. Work starts in October."
+    ),
     authors=("Ana Ruiz",),
     published="2024-03-02",
     publisher="Harbor News",
@@ -34,7 +37,7 @@ RULES = RuleSet(
 )
 
 
-def the_copy(*checks: Finding) -> Copy:
+def the_copy(*checks: Finding, passages: tuple[Passage, ...] = ()) -> Copy:
     return Copy(
         url="http://coastal-blog.example/posts/dredging.html",
         site="coastal-blog.example",
@@ -42,7 +45,7 @@ def the_copy(*checks: Finding) -> Copy:
         coverage=0.962,
         kind="full",
         verdict="violation",
-        passages=(),
+        passages=passages,
         checks=checks,
         fetched_at="2024-05-06T06:00:03+00:00",
     )
@@ -59,6 +62,7 @@ COPY = the_copy(
             "pagead2 script"),
     Finding("hn-x", "canonical", False, "error", "canonical points elsewhere", None,
             triage="false-positive"),
+    passages=(Passage(130, 152, 160, 182), Passage(0, 128, 20, 148)),
 )  # fmt: skip
 
 
@@ -79,7 +83,9 @@ def test_default_notice_exact() -> None:
         "  http://coastal-blog.example/posts/dredging.html\n"
         'republishes our article "Harbor dredging plan approved" by Ana Ruiz\n'
         "  https://harbor-news.example/2024/dredging-plan\n"
-        "(96% of the text; a full copy).\n"
+        "(96% of the text; a full copy), from the words\n"
+        '  "The county board approved the harbor dredging plan on Tuesday, after a long and '
+        'sometimes heated …".\n'
         "\n"
         "We welcome republishing on a few conditions, set out at\n"
         "  https://harbor-news.example/republishing.\n"

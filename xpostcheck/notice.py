@@ -192,6 +192,7 @@ def draft_notice(
         if wanted(f) and f.severity != "error"
     ]
     emails = [c for c in contacts if "@" in c and "://" not in c]
+    excerpt = _excerpt(copy, source)
     pages = [c for c in contacts if c not in emails]
     context = {
         "copy": copy,
@@ -204,6 +205,7 @@ def draft_notice(
         "site": copy.site,
         "coverage": f"{copy.coverage * 100:.0f}%",
         "kind": copy.kind,
+        "excerpt": excerpt,
         "fixes": fixes,
         "concerns": concerns,
         "emails": emails,
@@ -227,6 +229,18 @@ def draft_notice(
     except jinja2.UndefinedError as exc:
         names = ", ".join(sorted(context))
         raise NoticeError(f"{exc.message}; the template may use: {names}", where=where) from None
+
+
+def _excerpt(copy: Copy, source: SourceArticle | None, limit: int = 100) -> str:
+    """The opening words of the first matched passage, cut at a word boundary."""
+    if source is None or not copy.passages:
+        return ""
+    first = min(copy.passages, key=lambda p: p.source_start)
+    text = " ".join(source.text[first.source_start : first.source_end].split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:.") + " …"
 
 
 # --- contacts --------------------------------------------------------------------------------
