@@ -595,3 +595,11 @@ def test_long_unmatched_stretches_are_elided() -> None:
         "evidence &hellip;]</span>"
     ) in html
     assert html.count("<mark") == 4  # both passages, on both sides
+
+
+def test_every_format_and_csv_column_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "reports.md").read_text("utf-8")
+    for name in FORMATS:
+        assert f"| `{name}` |" in doc, f"format {name} missing from docs/reports.md"
+    columns = doc.split("The columns are ")[1].split("`.")[0]
+    assert [c.strip(" `\n") for c in columns.split(",")] == list(CSV_COLUMNS)
