@@ -516,3 +516,18 @@ def test_lone_surrogates_and_control_characters_do_not_cut_the_text() -> None:
     html = "<html><body><p>Caf\ud800 au lait\x00 and the rest\x07 of it.</p></body></html>"
     assert extract_html(URL, html).full_text == "Caf\ufffd au lait and the rest of it."
     assert extract_html(URL, html).html == html.replace("\ud800", "\ufffd")
+
+
+def test_inline_elements_are_never_cut_out_of_a_line() -> None:
+    html = (
+        "<html><body><article>"
+        "<p>Paragraph one of the story about the river crossing, with words to keep here.</p>"
+        "<p>Paragraph two of the story about the river crossing, with words to keep here.</p>"
+        '<p>Source: <a class="nav-link" href="https://src.example/a">The River Post</a>, with '
+        '<span class="people"><a href="/p/1">Ann</a> <a href="/p/2">Bo</a> <a href="/p/3">Cy'
+        "</a></span>.</p></article></body></html>"
+    )
+    page = extract_html(URL, html)
+    assert page.near_text.splitlines()[-1] == "Source: The River Post, with Ann Bo Cy."
+    assert {link.region for link in page.links} <= {"article", "near"}
+    assert page.chrome_text == ""

@@ -528,8 +528,18 @@ class _LinkDensity:
         return total > 0 and (self.linked[hi] - self.linked[lo]) >= LINK_LIST_DENSITY * total
 
 
-def _is_chrome(nodes: list[_Node], i: int, density: _LinkDensity | None = None) -> bool:
+def _is_chrome(
+    nodes: list[_Node],
+    i: int,
+    density: _LinkDensity | None = None,
+    paragraphs: _Paragraphs | None = None,
+) -> bool:
+    """Chrome by tag, role or class/id word, unless it holds CHROME_KEEP_SHARE of the extracted
+    text; or a link list that holds none of it (a paragraph dense with name links is not)."""
     node = nodes[i]
+    held = paragraphs.held(node) if paragraphs is not None and paragraphs.total else 0
+    if paragraphs is not None and held >= CHROME_KEEP_SHARE * paragraphs.total > 0:
+        return False
     tag = node.tag
     if tag in {"nav", "aside"}:
         return True
@@ -540,10 +550,12 @@ def _is_chrome(nodes: list[_Node], i: int, density: _LinkDensity | None = None) 
         nodes[a].tag in _SECTIONING for a in _ancestors(nodes, i)
     ):
         return True
+    if tag not in _BLOCK:  # an inline element inside a credit line is part of that line
+        return False
     words = f"{attrib.get('class', '')} {attrib.get('id', '')}".lower()
     if words.strip() and not _CHROME_WORDS.isdisjoint(_WORD_SPLIT.split(words)):
         return True
-    return density is not None and density.is_link_list(node, i)
+    return held == 0 and density is not None and density.is_link_list(node, i)
 
 
 def _near_node(nodes: list[_Node], article: int) -> int:
@@ -593,17 +605,12 @@ def _regions(
     near = _near_node(nodes, article)
     a_span = (article, nodes[article].last)
     n_span = (near, nodes[near].last)
-    keep = CHROME_KEEP_SHARE * paragraphs.total if paragraphs and paragraphs.total else None
     excluded: list[tuple[int, int]] = []
     i = near + 1
     while i <= n_span[1]:
         node = nodes[i]
         contains_article = i <= article <= node.last
-        if (
-            not contains_article
-            and _is_chrome(nodes, i, density)
-            and (keep is None or paragraphs is None or paragraphs.held(node) < keep)
-        ):
+        if not contains_article and _is_chrome(nodes, i, density, paragraphs):
             excluded.append((i, node.last))
             i = node.last + 1
             continue
