@@ -156,9 +156,15 @@ def timed_crawl(
 
 
 def states(pages: list[Fetched]) -> Callable[[str], PageState | None]:
+    """What a store keeps from the first scan (validators, hash, time and in-site links)."""
     table = {
         p.url: PageState(
-            p.url, p.header("ETag"), p.header("Last-Modified"), p.content_hash, p.fetched_at
+            p.url,
+            p.header("ETag"),
+            p.header("Last-Modified"),
+            p.content_hash,
+            p.fetched_at,
+            links=p.links,
         )
         for p in pages
     }
