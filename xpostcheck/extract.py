@@ -118,6 +118,7 @@ _NO_DESCEND = frozenset({"script", "style", "template"})
 _RESOURCE_TAGS = frozenset(
     {"img", "script", "iframe", "amp-pixel", "amp-img", "amp-analytics", "source", "embed"}
 )
+_COLLECT = frozenset({"a", "link", "meta", "title", "h1", "script"}) | _RESOURCE_TAGS
 _SECTIONING = frozenset({"article", "section", "main"})
 _CHROME_ROLES = frozenset({"navigation", "complementary", "banner", "contentinfo", "search"})
 # class/id words that mark site chrome inside an article's container.
@@ -308,14 +309,14 @@ def _origin(url: str) -> str:
     return ""
 
 
-def _is_hidden(el: Any) -> bool:
-    attrib = el.attrib
-    if "hidden" in attrib:
+def _is_hidden(el: Any, tag: str) -> bool:
+    # el.get, not el.attrib: each .attrib access builds a proxy object (a hot path).
+    if el.get("hidden") is not None:
         return True
-    style = attrib.get("style")
+    style = el.get("style")
     if style and _HIDDEN_STYLE.search(style):
         return True
-    return bool(el.tag == "input" and attrib.get("type", "").lower() == "hidden")
+    return bool(tag == "input" and (el.get("type") or "").lower() == "hidden")
 
 
 def _absolute(base: str, href: str) -> str:
@@ -360,12 +361,13 @@ def _walk(root: Any, url: str) -> _Scan:
                 tb.add(el.tail, parent)
             continue
         tag = tag.lower()
-        hidden = p_hidden or _is_hidden(el)
+        hidden = p_hidden or _is_hidden(el, tag)
         notext = p_notext or tag in _NO_TEXT
         index = len(nodes)
         in_link = tag == "a" or (parent >= 0 and nodes[parent].in_link)
         nodes.append(_Node(el, tag, parent, hidden, start=tb.pos, in_link=in_link))
-        _collect(scan, el, tag, index)
+        if tag in _COLLECT:
+            _collect(scan, el, tag, index)
         if tag in _BLOCK:
             tb.block()
         stack.append((el, parent, p_hidden, p_notext, index))
@@ -380,6 +382,7 @@ def _walk(root: Any, url: str) -> _Scan:
 
 def _collect(scan: _Scan, el: Any, tag: str, index: int) -> None:
     attrib = el.attrib
+    # Only the tags in _COLLECT come here.
     if tag == "a" or tag == "link":
         href = attrib.get("href")
         rel = tuple(attrib.get("rel", "").lower().split())
