@@ -295,6 +295,13 @@ def test_unchanged_rescan_carries_findings_over(site: str, sources: str, tmp_pat
     news = [k["new"] for c in second["copies"] for k in c["checks"] if not k["passed"]]
     assert news and not any(news)
     assert (tmp_path / "x.db.index").exists()
+    # The HTML side-by-side view still has the unchanged pages' text, read from the evidence.
+    html_path = tmp_path / "r.html"
+    third = _scan(*args, "--output", str(html_path), "-f", "html")
+    assert third.exit_code == 1
+    html = html_path.read_text()
+    assert "The page text is not in this report" not in html
+    assert html.count('<div class="text page">') == 4
 
 
 def test_process_pool_gives_the_same_verdicts(site: str, sources: str, tmp_path: Path) -> None:

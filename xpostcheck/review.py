@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import gzip
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import XPostCheckError
+from .evidence import read_responses
+from .fetch import decode_body
 from .match import SourceIndex
+from .models import Copy
 from .notice import draft_notice, find_contacts, load_template
 from .rules import load_ruleset
 from .store import Store
@@ -36,16 +37,32 @@ def format_history(rows: Sequence[Any]) -> str:
     return "\n".join([line(columns)] + [line(row) for row in cells])
 
 
-def _html_from_warc(data: bytes) -> str:
-    """The body of the first response record in a WARC blob, decoded leniently."""
-    from warcio.archiveiterator import ArchiveIterator
+def archived_html(store: Store, url: str) -> str | None:
+    """The page at `url` as it was archived when its copy was last seen, decoded."""
+    blob = store.evidence(url)
+    if not blob:
+        return None
+    responses = read_responses(blob)
+    if not responses:
+        return None
+    head = responses[0].header_block.decode("latin-1")
+    content_type = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in head.split("\r\n")
+            if line.lower().startswith("content-type:")
+        ),
+        None,
+    )
+    return decode_body(responses[0].body, content_type)[0]
 
-    raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-    for record in ArchiveIterator(io.BytesIO(raw)):
-        if record.rec_type == "response":
-            body: bytes = record.content_stream().read()
-            return body.decode("utf-8", errors="replace")
-    return ""
+
+def _needs_notice(copy: Copy) -> bool:
+    """An unmet error condition that nobody excused (a 'notified' mark still needs the fix)."""
+    return any(
+        not f.passed and f.severity == "error" and f.triage in (None, "notified")
+        for f in copy.checks
+    )
 
 
 def notice_for(
@@ -57,15 +74,15 @@ def notice_for(
     template_path: str | Path | None = None,
 ) -> str:
     """Draft the compliance notice for the copies recorded at `url` by its latest scan."""
-    copies = [c for c in store.previous_copies(url) if c.verdict == "violation"]
+    copies = [c for c in store.previous_copies(url) if _needs_notice(c)]
     if not copies:
         raise XPostCheckError(
             "no violation recorded for this URL in the latest scan; nothing to ask for", where=url
         )
     ruleset = load_ruleset(rules)
     index = SourceIndex.load(index_path) if Path(index_path).exists() else None
-    evidence = store.evidence(url)
-    contacts = find_contacts(_html_from_warc(evidence), url) if evidence else []
+    page_html = archived_html(store, url)
+    contacts = find_contacts(page_html, url) if page_html else []
     template = load_template(template_path) if template_path else None
     notices = [
         draft_notice(

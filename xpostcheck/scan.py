@@ -6,11 +6,14 @@ This module holds no click and prints nothing: `cli.py` drives it, and so can an
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
 import os
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +22,7 @@ from .checks import run_checks
 from .config import Settings
 from .crawl import CrawlConfig, Crawler
 from .errors import ScanFailed, SourceError
-from .extract import extract_page
+from .extract import extract_html, extract_page
 from .fetch import FetchConfig, Fetcher
 from .match import MatchConfig, SourceIndex
 from .models import (
@@ -35,11 +38,14 @@ from .models import (
     verdict_for,
 )
 from .report import RenderContext
+from .review import archived_html
 from .rules import apply_overrides, load_ruleset
 from .siteprofile import SiteProfile
 from .sources import load_sources_report
 from .store import Store, open_store
 from .urls import host_of
+
+log = logging.getLogger(__name__)
 
 # (event, detail): "sources" n | "fetched" url | "skipped" url | "copy" url
 ProgressFn = Callable[[str, str], None]
@@ -169,18 +175,18 @@ class Scanner:
         Yields (fetched, page, matches) for analysed pages, Skipped as they come, and Fetched
         for unchanged pages (a 304, or the same content hash as last time).
         """
+
+        def inline(fetched: Fetched) -> tuple[Fetched, Page, list[Match]] | Skipped:
+            try:
+                page, matches = analyse(fetched, index)
+            except Exception as exc:  # one bad page never stops the scan
+                return Skipped(fetched.final_url, f"extraction failed: {exc}")
+            return fetched, page, matches
+
         workers = self._workers()
         if workers <= 1:
             for event in events:
-                if isinstance(event, Skipped) or unchanged(event):
-                    yield event
-                    continue
-                try:
-                    page, matches = analyse(event, index)
-                except Exception as exc:  # one bad page never stops the scan
-                    yield Skipped(event.final_url, f"extraction failed: {exc}")
-                    continue
-                yield event, page, matches
+                yield event if isinstance(event, Skipped) or unchanged(event) else inline(event)
             return
         with tempfile.TemporaryDirectory(prefix="xpostcheck-") as tmp:
             index_path = self.index_path
@@ -194,13 +200,21 @@ class Scanner:
                 initializer=_init_worker,
                 initargs=(index_path,),
             ) as pool:
-                inflight: list[tuple[Fetched, Future[tuple[Page, list[Match]]]]] = []
+                inflight: deque[tuple[Fetched, Future[tuple[Page, list[Match]]]]] = deque()
+                broken = False
 
                 def drain(limit: int) -> Iterator[tuple[Fetched, Page, list[Match]] | Skipped]:
+                    nonlocal broken
                     while len(inflight) > limit:
-                        fetched, fut = inflight.pop(0)
+                        fetched, fut = inflight.popleft()
                         try:
                             page, matches = fut.result()
+                        except BrokenProcessPool as exc:
+                            if not broken:
+                                log.warning("extraction worker died (%s); going on in-process", exc)
+                            broken = True
+                            yield inline(fetched)  # a dead worker loses no page
+                            continue
                         except Exception as exc:
                             yield Skipped(fetched.final_url, f"extraction failed: {exc}")
                             continue
@@ -209,9 +223,11 @@ class Scanner:
                 for event in events:
                     if isinstance(event, Skipped) or unchanged(event):
                         yield event
-                        continue
-                    inflight.append((event, pool.submit(_analyse_in_worker, event)))
-                    yield from drain(workers * 4)
+                    elif broken:
+                        yield inline(event)
+                    else:
+                        inflight.append((event, pool.submit(_analyse_in_worker, event)))
+                        yield from drain(workers * 4)
                 yield from drain(0)
 
     def run(self) -> ScanResult:
@@ -252,6 +268,9 @@ class Scanner:
             report = Report(scan=info, copies=tuple(copies), skipped=tuple(state.skipped))
             report = store.finish_scan(scan_id, report)
             pages = {p.page.url: p.page.full_text for p in state.pending}
+            for copy in state.carried:  # unchanged pages: their text comes from the evidence
+                if copy.url not in pages and (html := archived_html(store, copy.url)):
+                    pages[copy.url] = extract_html(copy.url, html).full_text
             sources = {c.source_url: a for c in copies if (a := index.get(c.source_url))}
             return ScanResult(report, RenderContext(sources=sources, pages=pages), self.ruleset)
         finally:
