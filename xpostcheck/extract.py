@@ -6,7 +6,8 @@ resources, canonical tags, meta robots, JSON-LD, and each element's span in `ful
 trafilatura then extracts the main text from the same tree (it works on its own copy). The
 article region is the smallest element whose span holds at least 80% of the extracted
 paragraphs; `near` is that region's enclosing <article>/<main> (else its parent) minus chrome
-(nav, aside, site-level header/footer, sidebars, widgets, comments). See docs/extraction.md.
+(nav, aside, site-level header/footer, sidebars, widgets, comments, link lists). See
+docs/extraction.md.
 
 Nothing here raises on bad input: malformed HTML, empty bodies and binary junk give a Page with
 empty texts.
@@ -48,67 +49,22 @@ ARTICLE_SHARE = 0.8
 # trafilatura costs about 0.2-0.5 ms per element; above this many elements (50 times a typical
 # article page) it is skipped, and the page keeps its full text, regions and DOM facts.
 MAX_EXTRACT_ELEMENTS = 40_000
-# Outside the article, a block with at least this many links whose text is at least this share
-# link text is a link list (related stories, most read, tag cloud), not part of the near region.
+# A block with at least this many links whose text is at least this share link text, and that
+# holds none of the extracted text, is a link list (related, most read, tag cloud): chrome.
 LINK_LIST_MIN = 3
 LINK_LIST_DENSITY = 0.6
 # Chrome-looking elements (by tag, role, class) holding this share of the extracted text stay.
 CHROME_KEEP_SHARE = 0.2
 
-_BLOCK = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "body",
-        "br",
-        "caption",
-        "center",
-        "dd",
-        "details",
-        "dialog",
-        "dir",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hgroup",
-        "hr",
-        "html",
-        "li",
-        "main",
-        "menu",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-        "legend",
-        "option",
-        "li",
-    ]
-)
+# fmt: off
+_BLOCK = frozenset((
+    "address", "article", "aside", "blockquote", "body", "br", "caption", "center", "dd",
+    "details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer",
+    "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "li", "main",
+    "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "ul", "legend", "option",
+))
+# fmt: on
 # Elements whose content is never rendered as text.
 _NO_TEXT = frozenset(
     {"script", "style", "noscript", "template", "head", "title", "iframe", "object", "select"}
