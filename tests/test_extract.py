@@ -531,3 +531,18 @@ def test_inline_elements_are_never_cut_out_of_a_line() -> None:
     assert page.near_text.splitlines()[-1] == "Source: The River Post, with Ann Bo Cy."
     assert {link.region for link in page.links} <= {"article", "near"}
     assert page.chrome_text == ""
+
+
+def test_hostile_json_ld_is_ignored_not_fatal() -> None:
+    big = "[" + ",".join(['{"@type": "Thing"}'] * 50_000) + "]"
+    deep = "[" * 50_000 + "]" * 50_000
+    html = (
+        f'<html><head><script type="application/ld+json">{big}</script>'
+        f'<script type="application/ld+json">{deep}</script>'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "author": '
+        '{"name": [[[[[[["Too Deep"]]]]]]]}, "datePublished": "2024-02-02"}</script>'
+        "</head><body><p>Still here.</p></body></html>"
+    )
+    page = extract_html(URL, html)
+    assert page.full_text == "Still here."
+    assert page.authors == ()

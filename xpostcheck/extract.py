@@ -20,6 +20,7 @@ import logging
 import re
 import sys
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,7 @@ LINK_LIST_MIN = 3
 LINK_LIST_DENSITY = 0.6
 # Chrome-looking elements (by tag, role, class) holding this share of the extracted text stay.
 CHROME_KEEP_SHARE = 0.2
+MAX_JSONLD_OBJECTS = 1000
 
 # fmt: off
 _BLOCK = frozenset((
@@ -214,7 +216,7 @@ class _TextBuilder:
         return "".join(self.parts)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     el: Any
     tag: str
@@ -235,7 +237,6 @@ class _Scan:
     resources: list[tuple[int, str, str, str]] = field(default_factory=list)
     canonicals: list[str] = field(default_factory=list)
     licenses: list[str] = field(default_factory=list)
-    robots: list[str] = field(default_factory=list)
     meta: dict[str, list[str]] = field(default_factory=dict)
     jsonld: list[str] = field(default_factory=list)
     title: str = ""
@@ -619,21 +620,25 @@ def _robots(scan: _Scan, headers: Sequence[tuple[str, str]]) -> tuple[str, ...]:
 
 
 def _jsonld_objects(scripts: list[str]) -> Iterator[dict[str, Any]]:
-    todo: list[Any] = []
+    """Top-level JSON-LD objects and those in @graph, in document order (at most
+    MAX_JSONLD_OBJECTS; broken or absurdly nested blocks are skipped)."""
+    todo: deque[Any] = deque()
     for raw in scripts:
         try:
             todo.append(json.loads(raw, strict=False))
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
-    while todo:
-        item = todo.pop(0)
+    seen = 0
+    while todo and seen < MAX_JSONLD_OBJECTS:
+        item = todo.popleft()
         if isinstance(item, list):
-            todo[:0] = item
+            todo.extendleft(reversed(item))
         elif isinstance(item, dict):
+            seen += 1
             yield item
             graph = item.get("@graph")
             if isinstance(graph, list):
-                todo[:0] = graph
+                todo.extendleft(reversed(graph))
 
 
 def _types(obj: dict[str, Any]) -> set[str]:
@@ -642,13 +647,15 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {str(k).lower() for k in kinds}
 
 
-def _names(value: Any) -> list[str]:
+def _names(value: Any, depth: int = 0) -> list[str]:
     if isinstance(value, str):
         return [value]
+    if depth > 4:
+        return []
     if isinstance(value, list):
-        return [n for v in value for n in _names(v)]
+        return [n for v in value[:50] for n in _names(v, depth + 1)]
     if isinstance(value, dict):
-        return _names(value.get("name", ""))
+        return _names(value.get("name", ""), depth + 1)
     return []
 
 
