@@ -546,3 +546,23 @@ def test_hostile_json_ld_is_ignored_not_fatal() -> None:
     page = extract_html(URL, html)
     assert page.full_text == "Still here."
     assert page.authors == ()
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "expected"),
+    [
+        (b"\xef\xbb\xbf<p>caf\xc3\xa9</p>", None, "<p>café</p>"),
+        ("<p>café</p>".encode("utf-16"), None, "<p>café</p>"),
+        (b"<p>caf\xe9 \x93q\x94</p>", "iso-8859-1", "<p>café “q”</p>"),  # latin-1 is read as 1252
+        (
+            b'<meta charset="koi8-r"><p>\xd0\xd2\xc9\xd7\xc5\xd4</p>',
+            None,
+            '<meta charset="koi8-r"><p>привет</p>',
+        ),
+        (b"<p>caf\xc3\xa9</p>", "no-such-codec", "<p>café</p>"),
+        (b"<p>caf\xe9</p>", None, "<p>café</p>"),  # not UTF-8: windows-1252
+    ],
+    ids=["utf8-bom", "utf16-bom", "latin1-label", "meta-charset", "bad-label", "fallback"],
+)
+def test_decode_html(data: bytes, declared: str | None, expected: str) -> None:
+    assert decode_html(data, declared) == expected
