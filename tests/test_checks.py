@@ -1143,3 +1143,16 @@ def test_position_looks_past_a_credit_in_the_wrong_place() -> None:
     assert verdict(judge("attribution", both, position="top")) == (True, "credit line found", top)
     bylines = make_page("By Maren Ostrowski", top="By Maren Ostrowski")
     assert judge("byline", bylines, position="bottom").passed is True
+
+
+@pytest.mark.parametrize(
+    ("copy_time", "message"),
+    [
+        ("0001-01-01T00:00:00+09:00", "a publication time is out of range; not judged"),
+        ("2025-02-30", "the copy's publication time is unknown; not judged"),
+        ("yesterday", "the copy's publication time is unknown; not judged"),
+    ],
+)
+def test_embargo_odd_times_are_not_judged(copy_time: str, message: str) -> None:
+    f = judge("embargo", make_page(published=copy_time), delay_hours=24, utc_offset="+05:00")
+    assert (f.passed, f.message) == (True, message)

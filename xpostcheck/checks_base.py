@@ -317,48 +317,39 @@ class PageFacts:
         return self.near_lines
 
     @cached_property
-    def soup_facts(self) -> tuple[tuple[str, ...], str | None]:
-        """(image caption texts, published time found in the markup)."""
-        html = self.page.html
-        if not html:
-            return (), None
-        from bs4 import BeautifulSoup
+    def markup_lower(self) -> str:
+        return self.page.html.lower()
+
+    @cached_property
+    def _tree(self) -> Any:
+        """The page's HTML parsed with lxml (None when there is none or it cannot be parsed)."""
+        if not self.page.html:
+            return None
+        import lxml.html
 
         try:
-            soup = BeautifulSoup(html, "lxml")
+            parser = lxml.html.HTMLParser(encoding="utf-8")
+            return lxml.html.document_fromstring(
+                self.page.html.encode("utf-8", "replace"), parser=parser
+            )
         except Exception:  # unparseable markup: no captions, no time
-            return (), None
-        captions: list[str] = []
-        for tag in soup.find_all(["figcaption", "caption"]):
-            captions.append(tag.get_text(" ", strip=True))
-        for tag in soup.select('[class*="caption"], [class*="photo-credit"], [class*="credit"]'):
-            if tag.find_parent("figure") is not None or "caption" in " ".join(
-                tag.get("class") or []
-            ):
-                captions.append(tag.get_text(" ", strip=True))
-        published = None
-        for key, value in (
-            ("property", "article:published_time"),
-            ("name", "article:published_time"),
-            ("itemprop", "datePublished"),
-            ("name", "date"),
-            ("name", "dc.date"),
-        ):
-            meta = soup.find("meta", attrs={key: value})
-            if meta is not None and meta.get("content"):
-                published = str(meta.get("content"))
-                break
-        if published is None:
-            published = _jsonld_published(soup.find_all("script", type="application/ld+json"))
-        if published is None:
-            time_tag = soup.find("time", attrs={"datetime": True})
-            if time_tag is not None:
-                published = str(time_tag.get("datetime"))
-        return tuple(c for c in captions if c), published
+            return None
 
-    @property
+    @cached_property
     def captions(self) -> tuple[str, ...]:
-        return self.soup_facts[0]
+        """Texts of image captions and photo credits."""
+        low = self.markup_lower
+        if "caption" not in low and "credit" not in low:
+            return ()  # spares the parse on most pages
+        tree = self._tree
+        if tree is None:
+            return ()
+        found = tree.xpath(
+            "//figcaption | //caption | //*[contains(@class, 'caption')]"
+            " | //figure//*[contains(@class, 'credit')]"
+        )
+        texts = (" ".join(el.text_content().split()) for el in found)
+        return tuple(dict.fromkeys(t for t in texts if t))
 
     @cached_property
     def _caption_norms(self) -> tuple[list[str], list[str]]:
@@ -378,9 +369,30 @@ class PageFacts:
                 return True
         return any(n in a for a in alts)
 
-    @property
+    @cached_property
     def markup_published(self) -> str | None:
-        return self.soup_facts[1]
+        """The publication time the markup states: article:published_time and its kin, JSON-LD
+        datePublished, or a <time datetime>."""
+        tree = self._tree
+        if tree is None:
+            return None
+        for attr, value in (
+            ("property", "article:published_time"),
+            ("name", "article:published_time"),
+            ("itemprop", "datePublished"),
+            ("name", "date"),
+            ("name", "dc.date"),
+        ):
+            for content in tree.xpath(f"//meta[@{attr}='{value}']/@content"):
+                if str(content).strip():
+                    return str(content).strip()
+        found = _jsonld_published(tree.xpath("//script[@type='application/ld+json']/text()"))
+        if found:
+            return found
+        for stamp in tree.xpath("//time/@datetime"):
+            if str(stamp).strip():
+                return str(stamp).strip()
+        return None
 
 
 def _jsonld_published(scripts: Iterable[Any]) -> str | None:
@@ -402,7 +414,7 @@ def _jsonld_published(scripts: Iterable[Any]) -> str | None:
 
     for script in scripts:
         try:
-            data = json.loads(script.string or "")
+            data = json.loads(str(script))
         except (ValueError, TypeError):
             continue
         found = walk(data)

@@ -105,13 +105,16 @@ def parse_when(text: str | None, tz: timezone) -> tuple[datetime, bool] | None:
         return None
     raw = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-        d = date.fromisoformat(raw)
+        try:
+            d = date.fromisoformat(raw)
+        except ValueError:  # 2025-02-30
+            return None
         return datetime.combine(d, time(0), tz), True
     raw = raw.replace("Z", "+00:00").replace("z", "+00:00")
     raw = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", raw)  # +0000 -> +00:00 for Python 3.10
     try:
         when = datetime.fromisoformat(raw)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
@@ -133,12 +136,19 @@ def check_embargo(ctx: CheckContext) -> Finding:
             + ("; not judged" if passed else "; the rule asks to see it"),
             "looked in article:published_time, JSON-LD datePublished and <time datetime>",
         )
-    orig_at = original[0].astimezone(tz)
-    earliest = orig_at
-    if ctx.opt("not_before") == "next_day":
-        earliest = datetime.combine(orig_at.date() + timedelta(days=1), time(0), tz)
-    earliest += timedelta(hours=float(ctx.opt("delay_hours")))
-    copy_at, date_only = copy[0].astimezone(tz), copy[1]
+    try:
+        orig_at = original[0].astimezone(tz)
+        earliest = orig_at
+        if ctx.opt("not_before") == "next_day":
+            earliest = datetime.combine(orig_at.date() + timedelta(days=1), time(0), tz)
+        earliest += timedelta(hours=float(ctx.opt("delay_hours")))
+        copy_at, date_only = copy[0].astimezone(tz), copy[1]
+    except (OverflowError, ValueError):  # dates at the edge of the calendar (year 1, 9999)
+        return ctx.finding(
+            True,
+            "a publication time is out of range; not judged",
+            f"copy published {copy_text}; original {ctx.source.published}",
+        )
     ok = copy_at.date() >= earliest.date() if date_only else copy_at >= earliest
     evidence = (
         f"copy published {copy_text}; original {ctx.source.published}; "
