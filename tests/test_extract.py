@@ -566,3 +566,15 @@ def test_hostile_json_ld_is_ignored_not_fatal() -> None:
 )
 def test_decode_html(data: bytes, declared: str | None, expected: str) -> None:
     assert decode_html(data, declared) == expected
+
+
+def test_canonical_and_license_from_http_link_headers() -> None:
+    html = '<html><head><link rel="canonical" href="/x"></head><body><p>t</p></body></html>'
+    headers = [
+        ("Link", '<https://orig.example/story/>; rel="canonical", </s.css>; rel=preload; as=style'),
+        ("link", "<https://creativecommons.org/licenses/by/4.0/>; rel='license nofollow'"),
+    ]
+    page = extract_html("https://copy.example/a/", html, headers=headers)
+    # The page's own tags first, then the header's: two canonicals, as a check should see them.
+    assert page.canonicals == ("https://copy.example/x", "https://orig.example/story/")
+    assert page.license_urls == ("https://creativecommons.org/licenses/by/4.0/",)

@@ -126,6 +126,8 @@ _ARTICLE_TYPES = frozenset(
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
+_LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]+)*)")
+_LINK_REL = re.compile(r"""(?i)\brel\s*=\s*("[^"]*"|'[^']*'|[^;,\s]+)""")
 _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 
 _LOG = logging.getLogger(__name__)
@@ -619,6 +621,19 @@ def _robots(scan: _Scan, headers: Sequence[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(d for d in found if d))
 
 
+def _header_links(headers: Sequence[tuple[str, str]], rel: str, base: str) -> tuple[str, ...]:
+    """URLs of a given rel in HTTP `Link` headers (RFC 8288), e.g. a canonical sent in a header."""
+    found: list[str] = []
+    for key, value in headers:
+        if key.lower() != "link":
+            continue
+        for target, params in _LINK_VALUE.findall(value):
+            rels = _LINK_REL.search(params)
+            if rels and rel in rels.group(1).strip("\"'").lower().split():
+                found.append(_absolute(base, target))
+    return tuple(found)
+
+
 def _jsonld_objects(scripts: list[str]) -> Iterator[dict[str, Any]]:
     """Top-level JSON-LD objects and those in @graph, in document order (at most
     MAX_JSONLD_OBJECTS; broken or absurdly nested blocks are skipped)."""
@@ -874,11 +889,13 @@ def _extract_tree(
         chrome_text=chrome_text,
         links=links,
         resources=resources,
-        canonicals=tuple(scan.canonicals),
+        canonicals=tuple(scan.canonicals) + _header_links(headers, "canonical", scan.base),
         meta_robots=_robots(scan, headers),
         authors=_authors(scan, ld_authors, t_author),
         published=published,
-        license_urls=tuple(dict.fromkeys(scan.licenses)),
+        license_urls=tuple(
+            dict.fromkeys((*scan.licenses, *_header_links(headers, "license", scan.base)))
+        ),
         html=html,
     )
     og_url = _first_meta(scan, "og:url")
