@@ -100,7 +100,7 @@ def test_unknown_pack_lists_the_available_ones() -> None:
     with pytest.raises(RuleError) as err:
         load_ruleset("globalresarch")
     assert str(err.value) == (
-        "unknown rules pack 'globalresarch'; available packs: "
+        "unknown rules pack 'globalresarch' (did you mean 'globalresearch'?); available packs: "
         + ", ".join(PACKS)
         + " (or give the path of a .toml file)"
     )
@@ -120,11 +120,13 @@ def test_validate_reports_every_error_with_file_and_line() -> None:
         "schema.toml:3: unknown key 'colour'; a rule file has: name, publisher, aliases, "
         "policy_url, policy_read, description, extends, rule",
         "schema.toml:4: 'policy_read' must be a date, YYYY-MM-DD",
-        "schema.toml:12: rule 'bad-kind': unknown or missing kind 'atribution'; kinds: "
+        "schema.toml:12: rule 'bad-kind': unknown or missing kind 'atribution' (did you mean "
+        "'attribution'?); kinds: "
         "attribution, byline, copyright_notice, link_to_original, canonical, noindex, "
         "license_notice, tracking_pixel, integrity, non_commercial, embargo, media, eligibility",
         "schema.toml:17: rule 'bad-option': unknown option 'allow_homepage' for kind "
-        "'link_to_original'; options: allow_home_page, allow_nofollow, anchor_text, region, "
+        "'link_to_original' (did you mean 'allow_home_page'?); options: allow_home_page, "
+        "allow_nofollow, anchor_text, region, "
         "position, resolve_shortlinks, max_resolve",
         "schema.toml:22: rule 'bad-type': severity must be one of error, warning, info",
         "schema.toml:23: rule 'bad-type': 'min_coverage' must be a float, not 'high'",

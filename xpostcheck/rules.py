@@ -8,6 +8,7 @@ The format is described in docs/rules.md.
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -58,6 +59,11 @@ _REGEX_OPTIONS = {
 _TEMPLATE_OPTIONS = ("phrases", "format", "anchor_text")
 
 
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def packs_dir() -> Path:
     """The shipped packs: `xpostcheck/packs` when installed, `<repo>/rules` in a source tree."""
     installed = Path(__file__).parent / "packs"
@@ -103,8 +109,8 @@ def _resolve_spec(spec: str, relative_to: Path | None = None) -> Path:
     if not path.is_file():
         available = ", ".join(pack_names()) or "none"
         raise RuleError(
-            f"unknown rules pack {spec!r}; available packs: {available} "
-            "(or give the path of a .toml file)"
+            f"unknown rules pack {spec!r}{_did_you_mean(spec, pack_names())}; "
+            f"available packs: {available} (or give the path of a .toml file)"
         )
     return path
 
@@ -230,7 +236,8 @@ class _Loader:
         for key in data:
             if key not in _TOP_KEYS:
                 self.error(
-                    f"unknown key {key!r}; a rule file has: {', '.join(_TOP_KEYS)}",
+                    f"unknown key {key!r}{_did_you_mean(key, _TOP_KEYS)}; "
+                    f"a rule file has: {', '.join(_TOP_KEYS)}",
                     path,
                     where.key_line(key, 0, top_end),
                 )
@@ -401,7 +408,8 @@ class _Loader:
         spec = KINDS.get(kind) if isinstance(kind, str) else None
         if spec is None:
             self.error(
-                f"rule {rule_id!r}: unknown or missing kind {kind!r}; kinds: {', '.join(KINDS)}",
+                f"rule {rule_id!r}: unknown or missing kind {kind!r}"
+                f"{_did_you_mean(str(kind), list(KINDS))}; kinds: {', '.join(KINDS)}",
                 path,
                 line("kind") if "kind" in raw else header,
             )
@@ -427,8 +435,8 @@ class _Loader:
             if option is None:
                 accepted = ", ".join(spec.options) or "none"
                 self.error(
-                    f"rule {rule_id!r}: unknown option {key!r} for kind {kind!r}; "
-                    f"options: {accepted}",
+                    f"rule {rule_id!r}: unknown option {key!r} for kind {kind!r}"
+                    f"{_did_you_mean(key, list(spec.options))}; options: {accepted}",
                     path,
                     line(key),
                 )
