@@ -180,7 +180,7 @@ def best_line(
     frames: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[int, str, str, float] | None:
     """(index, line, needle, score) of the line that best contains one of `needles`, compared
-    case-, accent- and punctuation-insensitively, or None below `threshold`.
+    case- and punctuation-insensitively, or None below `threshold`.
 
     A line is scored only when it shares a word of four letters or more with the needle: at a
     score of 90 or more most of the needle's words are intact, and the filter spares
