@@ -4,14 +4,17 @@ sitemaps and feeds, caps, and incremental re-scans."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from test_fetch import Server, html
 
 from xpostcheck.crawl import CrawlConfig, Crawler, extract_links
 from xpostcheck.fetch import FetchConfig, Fetcher
-from xpostcheck.models import Fetched, PageState, Skipped
+from xpostcheck.models import Fetched, PageState, Report, ScanInfo, Skipped
+from xpostcheck.store import open_store
 
 FAST = CrawlConfig(delay=0.0, threads=4)
 
@@ -34,11 +37,11 @@ def run(
     urls: list[str] = (),  # type: ignore[assignment]
     config: CrawlConfig = FAST,
     crawler: Crawler | None = None,
-    **known: PageState,
+    known: dict[str, PageState] | None = None,
 ) -> tuple[list[Fetched], list[Skipped]]:
     if crawler is None:
         fetcher = Fetcher(FetchConfig(allowed_hosts=frozenset({srv.host}), retries=0))
-        crawler = Crawler(fetcher, config, known=(lambda u: known.get(u)) if known else None)
+        crawler = Crawler(fetcher, config, known=known.get if known else None)
     events = list(crawler.crawl(sites, urls))
     fetched = [e for e in events if isinstance(e, Fetched)]
     skipped = [e for e in events if isinstance(e, Skipped)]
@@ -253,7 +256,7 @@ def test_conditional_rescan_yields_304_with_the_stored_hash(site: Server) -> Non
 
     site.routes["/article"] = etagged
     state = PageState(b + "/article", etag='"v7"', content_hash="abc123")
-    fetched, _ = run(site, [], [b + "/article"], **{b + "/article": state})
+    fetched, _ = run(site, [], [b + "/article"], known={b + "/article": state})
     assert [(f.status, f.body, f.content_hash) for f in fetched] == [(304, b"", "abc123")]
     assert site.log[-1][2]["If-None-Match"] == '"v7"'
 
@@ -289,7 +292,7 @@ def test_sitemap_lastmod_older_than_last_fetch_needs_no_request(site: Server) ->
         # A bare-date lastmod on the day of the last fetch may mean later that day: fetch it.
         b + "/today": PageState(b + "/today", fetched_at="2024-05-01T09:00:00+00:00"),
     }
-    fetched, skipped = run(site, [b + "/"], **known)
+    fetched, skipped = run(site, [b + "/"], known=known)
     by_path = {f.url.removeprefix(b): (f.status, f.content_hash) for f in fetched}
     assert by_path["/old"] == (304, "h-old")
     assert by_path["/child"][0] == 200
@@ -371,7 +374,7 @@ def test_links_kept_by_the_store_let_a_304_page_keep_discovery(site: Server) -> 
     first = {f.final_url.removeprefix(b): f.links for f in fetched}
     assert first == {"/": (b + "/a", b + "/b"), "/a": (), "/b": ()}
     state = PageState(b + "/", etag='"h1"', content_hash="c", links=(b + "/a", b + "/b"))
-    fetched, skipped = run(site, [b + "/"], **{b + "/": state})
+    fetched, skipped = run(site, [b + "/"], known={b + "/": state})
     assert [
         (f.final_url.removeprefix(b), f.status) for f in sorted(fetched, key=lambda f: f.url)
     ] == [
@@ -380,3 +383,82 @@ def test_links_kept_by_the_store_let_a_304_page_keep_discovery(site: Server) -> 
         ("/b", 200),
     ]
     assert skipped == []
+
+
+def test_rescan_of_a_site_without_sitemap_is_all_304_through_a_real_store(
+    site: Server, tmp_path: Path
+) -> None:
+    """Pages found only by following links: the store keeps each page's links, so the second
+    scan asks every page conditionally, gets 304s, and still reaches every page."""
+    b = site.base
+    bodies = {
+        "/": page("/a", "/b", "https://elsewhere.example/x"),
+        "/a": page("/a/1", "/"),
+        "/b": page("/c", "/a"),
+        "/c": page("/"),
+        "/a/1": page("/a/2"),
+        "/a/2": page("/"),  # (a page with no in-site link at all is fetched in full)
+    }
+
+    def etagged(status_headers_body: tuple[int, dict[str, str], bytes]):  # type: ignore[no-untyped-def]
+        _, headers, body = status_headers_body
+        tag = f'"{hashlib.sha256(body).hexdigest()[:12]}"'
+
+        def answer(h) -> None:  # type: ignore[no-untyped-def]
+            if h.headers.get("If-None-Match") == tag:
+                h.send_response(304)
+                h.send_header("ETag", tag)
+                h.send_header("Content-Length", "0")
+                h.end_headers()
+                return
+            h.send_response(200)
+            for key, value in {**headers, "ETag": tag}.items():
+                h.send_header(key, value)
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+
+        return answer
+
+    site.routes.update({path: etagged(route) for path, route in bodies.items()})
+    store = open_store(tmp_path / "scans.db")
+
+    def scan(started: str) -> list[Fetched]:
+        fetcher = Fetcher(FetchConfig(allowed_hosts=frozenset({site.host}), retries=0))
+        crawler = Crawler(fetcher, FAST, known=store.page_state)
+        scan_id = store.begin_scan("site", started)
+        pages = []
+        for event in crawler.crawl([b + "/"]):
+            if isinstance(event, Fetched):
+                store.record_page(scan_id, event, is_copy=False)
+                pages.append(event)
+        info = ScanInfo(started, started, 0, len(pages), sites=(b + "/",))
+        store.finish_scan(scan_id, Report(scan=info, copies=()))
+        fetcher.close()
+        return pages
+
+    everything = ["/", "/a", "/a/1", "/a/2", "/b", "/c"]
+    first = scan("2024-05-06T06:00:00+00:00")
+    assert sorted((f.final_url.removeprefix(b), f.status) for f in first) == [
+        (p, 200) for p in everything
+    ]
+    site.log.clear()
+    second = scan("2024-05-13T06:00:00+00:00")
+    assert sorted((f.final_url.removeprefix(b), f.status) for f in second) == [
+        (p, 304) for p in everything
+    ]
+    # Unchanged pages keep their hash and re-emit their stored links for the scan after.
+    assert {f.url: (f.content_hash, f.links) for f in second} == {
+        f.url: (f.content_hash, f.links) for f in first
+    }
+    assert {f.final_url.removeprefix(b): f.links for f in second}["/"] == (b + "/a", b + "/b")
+    # The server saw only conditional requests for pages (robots.txt and the guessed sitemap
+    # are asked plainly, and are not there).
+    asked = sorted((path, headers.get("If-None-Match", "")) for _, path, headers in site.log)
+    tags = {path: f'"{hashlib.sha256(bodies[path][2]).hexdigest()[:12]}"' for path in bodies}
+    assert asked == sorted([*tags.items(), ("/robots.txt", ""), ("/sitemap.xml", "")])
+    # A third scan still has every page's links: the 304s kept them in the store.
+    state = store.page_state(b + "/b")
+    assert state is not None and state.links == (b + "/c", b + "/a")
+    assert len(scan("2024-05-20T06:00:00+00:00")) == len(everything)
+    store.close()

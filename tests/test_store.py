@@ -75,11 +75,11 @@ def a_report(started: str, *copies: Copy) -> Report:
 def test_new_database_is_wal_and_migrated(tmp_path: Path) -> None:
     store = open_store(tmp_path / "x.db")
     assert isinstance(store, SqliteStore)
-    assert store.schema_version == len(MIGRATIONS) == 2
+    assert store.schema_version == len(MIGRATIONS) == 3
     store.close()
     db = sqlite3.connect(tmp_path / "x.db")
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert db.execute("PRAGMA user_version").fetchone() == (3,)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
     assert tables == {
@@ -155,7 +155,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as err:
         open_store(path)
     assert str(err.value) == (
-        f"{path}: the database has schema version 99, newer than this xpostcheck knows (2); "
+        f"{path}: the database has schema version 99, newer than this xpostcheck knows (3); "
         "upgrade xpostcheck"
     )
 
@@ -256,6 +256,110 @@ def test_two_connections_share_the_file(tmp_path: Path) -> None:
     writer.close()
 
 
+def test_links_are_kept_and_survive_304(tmp_path: Path) -> None:
+    """A hub page's in-site links outlive a 304 (which has no body to read them from)."""
+    from dataclasses import replace
+
+    hub_links = ("http://blog.example/a", "http://blog.example/b")
+    store = open_store(tmp_path / "x.db")
+    s1 = store.begin_scan("k", "t1")
+    store.record_page(s1, replace(fetched(), links=hub_links), is_copy=False)
+    store.finish_scan(s1, a_report("t1"))
+    state = store.page_state(URL)
+    assert state is not None and state.links == hub_links
+    # Unchanged: the crawler may re-emit the links, or not; either way they are kept.
+    again: list[tuple[str, tuple[str, ...]]] = [("t2", ()), ("t3", hub_links)]
+    for scan, links in again:
+        sid = store.begin_scan("k", scan)
+        store.record_page(sid, replace(fetched(status=304), links=links), is_copy=False)
+        store.finish_scan(sid, a_report(scan))
+        state = store.page_state(URL)
+        assert state is not None and (state.links, state.etag) == (hub_links, '"v1"')
+    # A full fetch says what the page links to now, even when that is nothing.
+    now: list[tuple[str, tuple[str, ...]]] = [("t4", ("http://blog.example/c",)), ("t5", ())]
+    for scan, links in now:
+        sid = store.begin_scan("k", scan)
+        store.record_page(sid, replace(fetched(body=scan.encode()), links=links), is_copy=False)
+        store.finish_scan(sid, a_report(scan))
+        state = store.page_state(URL)
+        assert state is not None and state.links == links
+    store.close()
+
+
+def test_a_version_2_database_gains_page_links(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0] + ";" + MIGRATIONS[1] + "; PRAGMA user_version=2;")
+    db.execute("INSERT INTO scans (id, key, started, finished) VALUES (1, 'k', 't1', 't1')")
+    db.execute(
+        "INSERT INTO pages (scan_id, url, final_url, url_key, fetched_at, status, etag)"
+        " VALUES (1, ?, ?, ?, 't1', 200, '\"old\"')",
+        (URL, URL, URL),
+    )
+    db.commit()
+    db.close()
+    store = open_store(path)
+    assert isinstance(store, SqliteStore) and store.schema_version == 3
+    # Pages from before the migration have no links: the crawler fetches them in full once.
+    assert store.page_state(URL) == PageState(URL, '"old"', None, None, "t1", links=())
+    store.close()
+
+
+def test_every_call_on_the_connection_holds_the_lock(tmp_path: Path) -> None:
+    """Each statement runs while the store's lock is taken (probed from another thread)."""
+    import threading
+    from dataclasses import replace
+
+    store = open_store(tmp_path / "x.db")
+    assert isinstance(store, SqliteStore)
+    real = store._db
+    unlocked: list[str] = []
+
+    def held() -> bool:
+        free: list[bool] = []
+
+        def probe() -> None:
+            if store._lock.acquire(blocking=False):
+                store._lock.release()
+                free.append(True)
+
+        thread = threading.Thread(target=probe)
+        thread.start()
+        thread.join()
+        return not free
+
+    class Guarded:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            attr = getattr(real, name)
+            if name not in ("execute", "executemany", "close"):
+                return attr
+
+            def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+                if not held():
+                    unlocked.append(f"{name} {str(args[0])[:40] if args else ''}")
+                return attr(*args, **kwargs)
+
+            return call
+
+    store._db = Guarded()  # type: ignore[assignment]
+    assert store.schema_version == 3
+    s1 = store.begin_scan("k", "t1")
+    store.record_page(s1, replace(fetched(), links=(URL + "/a",)), is_copy=True)
+    store.finish_scan(s1, a_report("t1", a_copy()))
+    s2 = store.begin_scan("k", "t2")
+    store.record_page(s2, fetched(status=304), is_copy=True)
+    out = store.finish_scan(s2, a_report("t2", a_copy()))
+    assert store.page_state(URL) is not None
+    assert len(store.previous_copies(URL)) == 1
+    assert store.triage(URL, "licensed") == 2
+    assert len(store.triage_marks(URL)) == 1
+    assert [h.scan for h in store.history()] == [2, 1]
+    assert store.report(s2) is not None and out.scan.scan_id == 2
+    assert store.evidence(URL) is not None
+    store.close()
+    assert unlocked == []
+
+
 def test_one_store_shared_by_threads(tmp_path: Path) -> None:
     """The crawler asks page_state from its scheduler thread while the scan records pages."""
     import threading
@@ -304,25 +408,25 @@ def test_migrations_run_in_order_and_roll_back_on_failure(
     import xpostcheck.store as store_module
 
     path = tmp_path / "x.db"
-    open_store(path).close()  # the current version, 2
+    open_store(path).close()  # the current version, 3
     broken = "ALTER TABLE scans ADD COLUMN operator TEXT; INSERT INTO no_such_table VALUES (1)"
     monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, broken))
     with pytest.raises(StoreError) as err:
         open_store(path)
     assert str(err.value) == (
-        f"{path}: schema migration 3 failed (no such table: no_such_table); "
-        "the database was left at version 2"
+        f"{path}: schema migration 4 failed (no such table: no_such_table); "
+        "the database was left at version 3"
     )
     db = sqlite3.connect(path)
     columns = [r[1] for r in db.execute("PRAGMA table_info(scans)")]
-    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert db.execute("PRAGMA user_version").fetchone() == (3,)
     db.close()
     assert "operator" not in columns  # the half-run migration was rolled back
 
     fixed = "ALTER TABLE scans ADD COLUMN operator TEXT NOT NULL DEFAULT ''"
     monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, fixed))
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 3
+    assert isinstance(store, SqliteStore) and store.schema_version == 4
     store.close()
     db = sqlite3.connect(path)
     assert "operator" in [r[1] for r in db.execute("PRAGMA table_info(scans)")]
@@ -349,7 +453,7 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 2
+    assert isinstance(store, SqliteStore) and store.schema_version == 3
     assert store.triage(URL, "notified", note="e-mailed the editor on 2024-05-07") == 1
     r2 = store.finish_scan(store.begin_scan("k", "t2"), a_report("t2", a_copy()))
     store.close()

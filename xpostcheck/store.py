@@ -194,6 +194,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE findings ADD COLUMN triage_note TEXT NOT NULL DEFAULT ''
     """,
+    # 3: a page's in-site links (Fetched.links, JSON list), so that a 304 on the next scan
+    # still leads the crawler on without fetching the page in full.
+    """
+    ALTER TABLE pages ADD COLUMN links TEXT NOT NULL DEFAULT '[]'
+    """,
 )
 
 
@@ -322,7 +327,8 @@ class SqliteStore:
 
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     # -- pages ----------------------------------------------------------------------------
 
@@ -330,7 +336,8 @@ class SqliteStore:
     def page_state(self, url: str) -> PageState | None:
         """What the latest finished scan saw at `url`, for a conditional request."""
         row = self._db.execute(
-            """SELECT p.final_url, p.etag, p.last_modified, p.content_hash, p.fetched_at
+            """SELECT p.final_url, p.etag, p.last_modified, p.content_hash, p.fetched_at,
+                      p.links
                FROM pages p JOIN scans s ON s.id = p.scan_id
                WHERE (p.url = ? OR p.final_url = ?) AND s.finished IS NOT NULL
                  AND (p.status BETWEEN 200 AND 299 OR p.status = 304)
@@ -340,7 +347,12 @@ class SqliteStore:
         if row is None:
             return None
         return PageState(
-            url=url, etag=row[1], last_modified=row[2], content_hash=row[3], fetched_at=row[4]
+            url=url,
+            etag=row[1],
+            last_modified=row[2],
+            content_hash=row[3],
+            fetched_at=row[4],
+            links=_links_from_json(row[5]),
         )
 
     @_locked
@@ -348,17 +360,19 @@ class SqliteStore:
         etag = fetched.header("ETag")
         last_modified = fetched.header("Last-Modified")
         content_hash = fetched.content_hash or None
+        links = fetched.links
         if fetched.unchanged:  # a 304 keeps what the earlier full response said
             before = self.page_state(fetched.url) or self.page_state(fetched.final_url)
             if before is not None:
                 etag = etag or before.etag
                 last_modified = last_modified or before.last_modified
                 content_hash = before.content_hash
+                links = links or before.links
         with self._lock:
             self._db.execute(
                 """INSERT INTO pages (scan_id, url, final_url, url_key, fetched_at, status,
-                       etag, last_modified, content_hash, is_copy)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       etag, last_modified, content_hash, is_copy, links)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     scan_id,
                     fetched.url,
@@ -370,6 +384,7 @@ class SqliteStore:
                     last_modified,
                     content_hash,
                     int(is_copy),
+                    json.dumps(list(links)),
                 ),
             )
             if is_copy and not fetched.unchanged:
@@ -786,6 +801,17 @@ def _mark_for(
         if ident in marks:
             return marks[ident]
     return None
+
+
+def _links_from_json(text: str | None) -> tuple[str, ...]:
+    """Stored links back as a tuple; anything but a JSON list of strings counts as none."""
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return ()
+    if not isinstance(value, list):
+        return ()
+    return tuple(v for v in value if isinstance(v, str))
 
 
 def _passages_json(passages: tuple[Passage, ...]) -> str:
