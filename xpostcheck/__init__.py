@@ -1,4 +1,4 @@
-"""xpostcheck: find republished copies of a publisher's articles and check them against its rules."""
+"""xpostcheck: find republished copies of articles and check them against cross-post rules."""
 
 from importlib.metadata import PackageNotFoundError, version
 
