@@ -327,3 +327,25 @@ def test_process_pool_gives_the_same_verdicts(site: str, sources: str, tmp_path:
         runs.append(_judged(json.loads(result.stdout), site))
     assert runs[0] == runs[1]
     assert len(runs[0]) == 4
+
+
+def test_the_publishers_own_page_is_not_a_copy(site: str, tmp_path: Path) -> None:
+    """Sources that live on the scanned host itself (the publisher scanning its own site)."""
+    ferry = load_corpus()["ferry-schedule-winter"]
+    own = tmp_path / "own.jsonl"
+    own.write_text(json.dumps({**ferry, "url": site + "/compliant"}) + "\n")
+    result = _scan(
+        "--url",
+        site + "/compliant",
+        "--sources",
+        str(own),
+        "--rules",
+        "globalresearch",
+        "--db",
+        str(tmp_path / "x.db"),
+        "--quiet",
+        "-f",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["copies"] == []

@@ -43,7 +43,7 @@ from .rules import apply_overrides, load_ruleset
 from .siteprofile import SiteProfile
 from .sources import load_sources_report
 from .store import Store, open_store
-from .urls import host_of
+from .urls import host_of, same_site
 
 log = logging.getLogger(__name__)
 
@@ -313,6 +313,8 @@ class Scanner:
             return
         fetched, page, matches = item
         state.fetched += 1
+        # The publisher's own pages (the original, its AMP or print twin) are not copies.
+        matches = [m for m in matches if not same_site(page.url, m.source_url)]
         site = host_of(page.url)
         state.profiles.setdefault(site, SiteProfile()).add(page, is_copy=bool(matches))
         store.record_page(scan_id, fetched, is_copy=bool(matches))
