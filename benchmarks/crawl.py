@@ -9,8 +9,12 @@ every answer delayed by a simulated latency. Prints ONE JSON line:
 - min_same_host_gap_s: the smallest time between the end of one answer and the arrival of the next
   request on one host (must be >= delay), and min_same_host_arrival_gap_s;
 - rescan_share_sitemap: wall time of an unchanged re-scan (sitemap lastmod + conditional requests)
-  as a share of the first scan; rescan_share_conditional: the same without sitemaps (every page
-  asked again, answered 304);
+  as a share of the first scan; rescan_share_no_sitemap: the same for sites without sitemaps
+  (pages found by following links: every page asked again conditionally, answered 304, its
+  links taken from the store); rescan_share_no_sitemap_without_links: the same when the store
+  has no links (before schema 3: hub pages fetched in full). Both re-scans read the page states
+  from a real SqliteStore (a temporary file) filled by the first scan; *_requests and
+  *_body_bytes count what the servers saw and sent;
 - sequential_pages_per_s: a plain `requests` loop over the same pages, one after another;
 - peak_rss_mb: peak resident memory of this process (servers included), after also fetching a
   1 GB gzip bomb and a 1 GB brotli bomb through the Fetcher.
@@ -24,12 +28,14 @@ import argparse
 import contextlib
 import json
 import resource
+import tempfile
 import threading
 import time
 import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import brotli
@@ -38,7 +44,8 @@ import requests
 from xpostcheck.crawl import CrawlConfig, Crawler
 from xpostcheck.errors import FetchError
 from xpostcheck.fetch import FetchConfig, Fetcher
-from xpostcheck.models import Fetched, PageState
+from xpostcheck.models import Fetched, PageState, Report, ScanInfo
+from xpostcheck.store import SqliteStore
 
 PARAGRAPH = (
     "<p>The council met on Tuesday to discuss the winter ferry timetable, the harbor dredging "
@@ -56,6 +63,7 @@ class QuietServer(ThreadingHTTPServer):
 class Host:
     def __init__(self, address: str, pages: int, latency: float) -> None:
         self.log: list[tuple[float, float, str]] = []  # (arrival, end, path)
+        self.sent = 0  # body bytes sent
         self.ports: set[int] = set()  # client ports seen: one per connection
         self.lock = threading.Lock()
         host = self
@@ -116,6 +124,8 @@ class Host:
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
+                    with host.lock:
+                        host.sent += len(body)
                 with host.lock:
                     host.log.append((arrival, time.monotonic(), self.path))
                     host.ports.add(self.client_address[1])
@@ -148,6 +158,7 @@ def timed_crawl(
         with h.lock:
             h.log.clear()
             h.ports.clear()
+            h.sent = 0
     start = time.monotonic()
     pages = [e for e in crawler.crawl([h.base + "/" for h in hosts]) if isinstance(e, Fetched)]
     elapsed = time.monotonic() - start
@@ -155,8 +166,8 @@ def timed_crawl(
     return elapsed, pages
 
 
-def states(pages: list[Fetched]) -> Callable[[str], PageState | None]:
-    """What a store keeps from the first scan (validators, hash, time and in-site links)."""
+def states(pages: list[Fetched], *, links: bool = True) -> Callable[[str], PageState | None]:
+    """Page states as a dict (validators, hash, time and, with `links`, the in-site links)."""
     table = {
         p.url: PageState(
             p.url,
@@ -164,11 +175,22 @@ def states(pages: list[Fetched]) -> Callable[[str], PageState | None]:
             p.header("Last-Modified"),
             p.content_hash,
             p.fetched_at,
-            links=p.links,
+            links=p.links if links else (),
         )
         for p in pages
     }
     return table.get
+
+
+def stored(pages: list[Fetched], path: Path) -> SqliteStore:
+    """A real store that recorded `pages` as one finished scan (its page_state is `known`)."""
+    store = SqliteStore(path)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    scan_id = store.begin_scan("bench", started)
+    for page in pages:
+        store.record_page(scan_id, page, is_copy=False)
+    store.finish_scan(scan_id, Report(ScanInfo(started, started, 0, len(pages)), copies=()))
+    return store
 
 
 def bombs(address: str) -> dict[str, int]:
@@ -228,14 +250,24 @@ def main() -> None:
     gap_end, gap_arrival = min(h.gaps()[0] for h in hosts), min(h.gaps()[1] for h in hosts)
     requests_first = sum(len(h.log) for h in hosts)
     connections_first = sum(len(h.ports) for h in hosts)
-    rescan_time, rescan = timed_crawl(hosts, config, known=states(first))
+    tmp = tempfile.TemporaryDirectory(prefix="xpostcheck-bench-")
+    store = stored(first, Path(tmp.name) / "sitemap.db")
+    rescan_time, rescan = timed_crawl(hosts, config, known=store.page_state)
+    store.close()
     requests_rescan = sum(len(h.log) for h in hosts)
 
     for h in hosts:
         h.serve_sitemap = False
     no_sitemap = CrawlConfig(delay=args.delay, threads=args.threads, sitemaps=False)
     plain_time, plain = timed_crawl(hosts, no_sitemap)
-    cond_time, cond = timed_crawl(hosts, no_sitemap, known=states(plain))
+    plain_bytes = sum(h.sent for h in hosts)
+    store = stored(plain, Path(tmp.name) / "links.db")
+    cond_time, cond = timed_crawl(hosts, no_sitemap, known=store.page_state)
+    store.close()
+    cond_requests, cond_bytes = sum(len(h.log) for h in hosts), sum(h.sent for h in hosts)
+    bare_time, bare = timed_crawl(hosts, no_sitemap, known=states(plain, links=False))
+    bare_requests, bare_bytes = sum(len(h.log) for h in hosts), sum(h.sent for h in hosts)
+    tmp.cleanup()
 
     urls = sorted(p.final_url for p in first)
     session = requests.Session()
@@ -277,8 +309,16 @@ def main() -> None:
                 "rescan_unchanged_pages": sum(p.status == 304 for p in rescan),
                 "rescan_share_sitemap": round(rescan_time / first_time, 3),
                 "no_sitemap_first_s": round(plain_time, 2),
-                "rescan_share_conditional": round(cond_time / plain_time, 3),
-                "rescan_conditional_304s": sum(p.status == 304 for p in cond),
+                "no_sitemap_first_body_bytes": plain_bytes,
+                "rescan_share_no_sitemap": round(cond_time / plain_time, 3),
+                "rescan_no_sitemap_pages": len(cond),
+                "rescan_no_sitemap_304s": sum(p.status == 304 for p in cond),
+                "rescan_no_sitemap_requests": cond_requests,
+                "rescan_no_sitemap_body_bytes": cond_bytes,
+                "rescan_share_no_sitemap_without_links": round(bare_time / plain_time, 3),
+                "rescan_no_sitemap_without_links_304s": sum(p.status == 304 for p in bare),
+                "rescan_no_sitemap_without_links_requests": bare_requests,
+                "rescan_no_sitemap_without_links_body_bytes": bare_bytes,
                 "sequential_s": round(sequential_time, 2),
                 "sequential_pages_per_s": round(len(urls) / sequential_time, 2),
                 "crawler_vs_sequential": round(pages_per_s / (len(urls) / sequential_time), 2),
