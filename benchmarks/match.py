@@ -304,6 +304,7 @@ def main() -> None:
     summary: dict[str, Any] = {
         "benchmark": "match",
         "cpus": os.cpu_count(),
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "runs": runs,
         "total_s": round(time.perf_counter() - started, 1),
     }

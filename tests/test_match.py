@@ -442,3 +442,13 @@ def test_threads_may_match_at_once_while_the_first_merge_is_pending() -> None:
         found = list(pool.map(index.match, pages))
     assert [[m.source_url for m in f] for f in found] == expected
     assert len(index._postings) == sum(int(n) for n in index._effective)
+
+
+def test_the_directory_search_for_big_indexes_finds_the_same(
+    index: SourceIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = [HEAD + a.text + TAIL for a in ALL] + [HEAD + _prose(300, 9) + TAIL]
+    expected = [index.match(page) for page in pages]
+    monkeypatch.setattr("xpostcheck.match._DIRECT_SEARCH", 0)
+    assert [index.match(page) for page in pages] == expected
+    assert [len(e) for e in expected] == [1, 1, 1, 1, 1, 1, 0]

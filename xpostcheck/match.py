@@ -50,7 +50,10 @@ _PREAMBLE = struct.Struct("<8sIIQ")  # magic, format, reserved, header length
 _ALIGN = 64
 _HASH_CACHE_LIMIT = 1_000_000
 _PREPARED_LIMIT = 256  # sources whose tokens are kept between pages
-_MAX_REPEAT = 64  # a shingle repeated more often than this in one source anchors nothing
+_MAX_REPEAT = 64
+_DIRECT_SEARCH = (
+    1 << 21
+)  # below this many keys, np.searchsorted beats the directory  # a shingle repeated more often than this in one source anchors nothing
 
 
 class IndexFileError(XPostCheckError):
@@ -289,11 +292,10 @@ def align(source_text: str, page_text: str, config: MatchConfig | None = None) -
 
 def _sample(shingles: U64, config: MatchConfig) -> U64:
     """The distinct shingles a source keeps in the index (hash mod m == 0, m adaptive)."""
-    distinct = np.unique(shingles)
     m = config.modulus
-    while m > 1 and distinct.size // m < config.min_samples:
+    while m > 1 and shingles.size // m < config.min_samples:
         m //= 2
-    kept: U64 = distinct[(distinct & np.uint64(m - 1)) == 0]
+    kept: U64 = np.unique(shingles[(shingles & np.uint64(m - 1)) == 0])
     return kept
 
 
@@ -514,6 +516,10 @@ class SourceIndex:
     def _lookup(self, queries: U64) -> tuple[I64, I64]:
         """Index of each query among the keys (vectorised binary search), and whether found."""
         keys, n = self._keys, self._keys.size
+        if n < _DIRECT_SEARCH:  # small enough to stay in cache: one plain binary search
+            pos = np.minimum(np.searchsorted(keys, queries), n - 1)
+            found = np.flatnonzero(keys[pos] == queries)
+            return pos[found], found
         bucket = (queries >> np.uint64(self._dir_shift)).astype(np.int64)
         lo, hi = self._directory[bucket], self._directory[bucket + 1]
         for _ in range(self._dir_steps):
@@ -533,7 +539,9 @@ class SourceIndex:
         self.flush()
         if not self._keys.size or not shingles.size:
             return []
-        keys, _ = self._lookup(np.unique(shingles))
+        ordered = np.sort(shingles)
+        distinct = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+        keys, _ = self._lookup(distinct)
         start = self._offsets[keys]
         df = self._offsets[keys + 1] - start
         usable = df <= self._df_limit

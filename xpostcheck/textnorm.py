@@ -105,14 +105,16 @@ def normalize_text(text: str) -> str:
 class Tokens:
     """Normalised tokens of a text, with the span of each in the original text.
 
-    The spans are worked out on first use: most pages match nothing and never need them.
+    The spans are worked out on first use (by splitting the text again): most pages match
+    nothing and never need them.
     """
 
-    __slots__ = ("words", "_parts", "_spans")
+    __slots__ = ("words", "_text", "_pattern", "_spans")
 
-    def __init__(self, words: tuple[str, ...], parts: list[str]) -> None:
+    def __init__(self, words: tuple[str, ...], text: str, pattern: re.Pattern[str]) -> None:
         self.words = words
-        self._parts = parts  # separators and tokens alternately, as re.split returns them
+        self._text = text  # the original text, or its case folding when that kept every span
+        self._pattern = pattern
         self._spans: tuple[I64, I64] | None = None
 
     def __len__(self) -> int:
@@ -120,7 +122,7 @@ class Tokens:
 
     def _compute(self) -> tuple[I64, I64]:
         if self._spans is None:
-            parts = self._parts
+            parts = self._pattern.split(self._text)  # separators and tokens alternately
             lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
             before = np.cumsum(lengths) - lengths
             starts = before[1::2]
@@ -140,13 +142,18 @@ class Tokens:
 
 def tokenize(text: str) -> Tokens:
     """Split ``text`` into normalised tokens and keep their original character spans."""
-    parts = (TOKEN_RE if _NEEDS_FULL.search(text) else _PLAIN_RE).split(text)
-    raw = parts[1::2]
+    pattern = TOKEN_RE if _NEEDS_FULL.search(text) else _PLAIN_RE
+    folded = text.casefold()
+    if len(folded) == len(text) and unicodedata.is_normalized("NFKC", text):
+        # Usual case: NFKC changes nothing and folding maps each character to one character,
+        # so tokens of the folded text are the folded tokens, at the same offsets.
+        return Tokens(tuple(pattern.findall(folded)), folded, pattern)
+    raw = pattern.findall(text)
     if not raw:
-        return Tokens((), [text])
+        return Tokens((), text, pattern)
     # NFKC never produces U+0000 and never composes across it, so one call folds every token.
-    folded = unicodedata.normalize("NFKC", "\x00".join(raw)).casefold().split("\x00")
-    return Tokens(tuple(folded), parts)
+    words = unicodedata.normalize("NFKC", "\x00".join(raw)).casefold().split("\x00")
+    return Tokens(tuple(words), text, pattern)
 
 
 def stable_hash64(token: str) -> int:
