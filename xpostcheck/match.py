@@ -50,10 +50,8 @@ _PREAMBLE = struct.Struct("<8sIIQ")  # magic, format, reserved, header length
 _ALIGN = 64
 _HASH_CACHE_LIMIT = 1_000_000
 _PREPARED_LIMIT = 256  # sources whose tokens are kept between pages
-_MAX_REPEAT = 64
-_DIRECT_SEARCH = (
-    1 << 21
-)  # below this many keys, np.searchsorted beats the directory  # a shingle repeated more often than this in one source anchors nothing
+_MAX_REPEAT = 64  # a shingle repeated more often than this in one source anchors nothing
+_DIRECT_SEARCH = 1 << 21  # below this many keys, np.searchsorted beats the directory
 
 
 class IndexFileError(XPostCheckError):
