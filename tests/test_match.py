@@ -452,3 +452,12 @@ def test_the_directory_search_for_big_indexes_finds_the_same(
     monkeypatch.setattr("xpostcheck.match._DIRECT_SEARCH", 0)
     assert [index.match(page) for page in pages] == expected
     assert [len(e) for e in expected] == [1, 1, 1, 1, 1, 1, 0]
+
+
+def test_an_empty_index_saves_loads_and_matches_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "empty.index"
+    SourceIndex().save(path)
+    loaded = SourceIndex.load(path)
+    assert (len(loaded), list(loaded.articles()), loaded.match(HEAD + HARBOUR.text)) == (0, [], [])
+    assert loaded.add([HARBOUR]) == 1
+    assert [m.source_url for m in loaded.match(HEAD + HARBOUR.text)] == [HARBOUR.url]
