@@ -137,31 +137,11 @@ _LOG = logging.getLogger(__name__)
 
 
 def decode_html(data: bytes, declared: str | None = None) -> str:
-    """Decode saved HTML bytes: BOM, then `declared` (e.g. from Content-Type), then the meta
-    charset, then UTF-8, then windows-1252 (which decodes any byte)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    candidates: list[str] = []
-    if declared:
-        candidates.append(declared)
-    found = _META_CHARSET.search(data[:8192])
-    if found:
-        candidates.append(found.group(1).decode("ascii", errors="ignore"))
-    for name in candidates:
-        name = name.strip().lower()
-        # Browsers treat latin-1 labels as windows-1252 (WHATWG encoding standard).
-        if name in {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"}:
-            name = "cp1252"
-        try:
-            return data.decode(name)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    """Decode saved HTML bytes with the same policy as fetched pages (fetch.decode_body): BOM,
+    then `declared` (e.g. from Content-Type), then the meta charset, then a sniff."""
+    from .fetch import decode_body
+
+    return decode_body(data, f"text/html; charset={declared}" if declared else None)[0]
 
 
 def looks_binary(text: str) -> bool:

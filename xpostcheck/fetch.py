@@ -327,6 +327,8 @@ def detect_encoding(body: bytes, content_type: str | None = None) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(sample) - 3 and len(body) > _SNIFF:
             return "utf-8"  # only a character cut at the sample's end
+    if sum(b > 0x7F for b in sample) < 8:
+        return "cp1252"  # too few non-ASCII bytes to sniff: the web's default (WHATWG)
     best = charset_normalizer.from_bytes(sample).best()
     return _codec(best.encoding if best else None) or "cp1252"
 
