@@ -349,3 +349,33 @@ def test_the_publishers_own_page_is_not_a_copy(site: str, tmp_path: Path) -> Non
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["copies"] == []
+
+
+def test_explain_shows_every_check_with_its_evidence(site: str, sources: str) -> None:
+    run = CliRunner().invoke(
+        main, ["explain", site + "/no-link", "--rules", "globalresearch", "--sources", sources]
+    )
+    assert run.exit_code == 1, run.output
+    lines = run.stdout.splitlines()
+    assert lines[0] == site + "/no-link"
+    assert "  verdict   violation" in lines
+    checks = [
+        line.split("]")[0].strip()
+        for line in lines
+        if line.startswith("  PASS") or line.startswith("  FAIL")
+    ]
+    assert checks == [
+        "PASS error   gr-attribution [attribution",
+        "PASS error   gr-copyright [copyright_notice",
+        "FAIL error   gr-link [link_to_original",
+        "PASS warning gr-non-commercial [non_commercial",
+    ]
+    assert "       evidence: The original source of this article is Global Research" in lines
+
+
+def test_explain_of_an_unrelated_page(site: str, sources: str) -> None:
+    run = CliRunner().invoke(
+        main, ["explain", site + "/unrelated", "--rules", "globalresearch", "--sources", sources]
+    )
+    assert run.exit_code == 0, run.output
+    assert run.stdout == f"{site}/unrelated: no copy of any of the 5 source articles found.\n"
