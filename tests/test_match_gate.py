@@ -315,9 +315,21 @@ def test_pan_character_precision_and_recall(
                 detected += int(d.sum())
                 truth += int(t.sum())
         figures[kind] = (overlap / max(detected, 1), overlap / max(truth, 1))
+    summary = []
+    for kind in ("full", "reordered", "edited", "excerpt", "quote", "unrelated"):
+        cases = _of(results, kind)
+        hits = [o.hit for o in cases]
+        errors = [abs(h.coverage - o.case.coverage) for o, h in zip(cases, hits, strict=True) if h]
+        reported = sum(bool(o.matches) for o in cases)
+        if kind in ("quote", "unrelated"):
+            summary.append(f"{kind} n={len(cases)} reported={reported}")
+        else:
+            recall = sum(h is not None for h in hits) / len(cases)
+            summary.append(f"{kind} n={len(cases)} recall={recall:.3f} max|dcov|={max(errors):.3f}")
     with capsys.disabled():
+        print("\nmatch gate: " + "; ".join(summary))
         print(
-            "\nmatch gate, PAN char precision/recall: "
+            "match gate, PAN char precision/recall: "
             + ", ".join(f"{k} {p:.3f}/{r:.3f}" for k, (p, r) in figures.items())
         )
     low = {k: v for k, v in figures.items() if min(v) < PAN_FLOOR}
