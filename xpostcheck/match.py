@@ -130,10 +130,21 @@ class Alignment:
     passages: tuple[Passage, ...]  # in source order, character offsets
 
 
-@dataclass(frozen=True)
 class _Prepared:
-    tokens: Tokens
-    shingles: U64
+    """Tokens and shingle hashes of a text, with the shingles' sort order once asked for."""
+
+    __slots__ = ("tokens", "shingles", "_sorted")
+
+    def __init__(self, tokens: Tokens, shingles: U64) -> None:
+        self.tokens = tokens
+        self.shingles = shingles
+        self._sorted: tuple[I64, U64] | None = None
+
+    def sorted(self) -> tuple[I64, U64]:
+        if self._sorted is None:
+            order = np.argsort(self.shingles, kind="stable").astype(np.int64)
+            self._sorted = (order, self.shingles[order])
+        return self._sorted
 
 
 def _prepare(text: str, k: int, cache: dict[str, int]) -> _Prepared:
@@ -143,21 +154,21 @@ def _prepare(text: str, k: int, cache: dict[str, int]) -> _Prepared:
     return _Prepared(tokens, shingle_hashes(token_hashes(tokens.words, cache), k))
 
 
-def _runs(src: U64, page: U64, k: int) -> list[tuple[int, int, int]]:
+def _runs(src: _Prepared, page: _Prepared, k: int) -> list[tuple[int, int, int]]:
     """Maximal runs of equal shingles on one diagonal: (source token, page token, tokens)."""
-    if not src.size or not page.size:
+    if not src.shingles.size or not page.shingles.size:
         return []
-    order = np.argsort(src, kind="stable")
-    ordered = src[order]
-    lo = np.searchsorted(ordered, page, "left")
-    count = np.searchsorted(ordered, page, "right") - lo
+    s_order, s_sorted = src.sorted()
+    p_order, p_sorted = page.sorted()  # sorted once per page, whatever the candidates
+    lo = np.searchsorted(p_sorted, s_sorted, "left")
+    count = np.searchsorted(p_sorted, s_sorted, "right") - lo
     count[count > _MAX_REPEAT] = 0
     total = int(count.sum())
     if total == 0:
         return []
-    j = np.repeat(np.arange(page.size, dtype=np.int64), count)
+    i = np.repeat(s_order, count)
     first = np.repeat(lo - (np.cumsum(count) - count), count)
-    i = order[first + np.arange(total, dtype=np.int64)].astype(np.int64)
+    j = p_order[first + np.arange(total, dtype=np.int64)]
     diagonal = j - i
     o = np.lexsort((i, diagonal))
     i, j, diagonal = i[o], j[o], diagonal[o]
@@ -224,7 +235,7 @@ def _align(src: _Prepared, page: _Prepared, config: MatchConfig) -> list[list[in
     """Passages as token spans [source start, source end, page start, page end), source order."""
     k = config.shingle
     n_src, n_page = len(src.tokens), len(page.tokens)
-    runs = _runs(src.shingles, page.shingles, k)
+    runs = _runs(src, page, k)
     runs.sort(key=lambda r: (-r[2], r[0], r[1]))
     src_used = np.zeros(n_src, dtype=bool)
     page_used = np.zeros(n_page, dtype=bool)
