@@ -100,3 +100,16 @@ def test_shingle_hashes_depend_on_the_window_and_its_order() -> None:
     swapped = shingle_hashes(token_hashes(("two", "one", "three", "four", "five")), 5)
     assert swapped[0] != shingles[0]
     assert shingle_hashes(token_hashes(("too", "short")), 5).tolist() == []
+
+
+def test_the_fast_and_the_full_path_give_the_same_tokens() -> None:
+    plain = "Café Über naïve ΣΟΦΙΑ 東京"  # folding keeps every offset: the fast path
+    forcing = plain + " ﬁ Straße"  # a ligature and ß change lengths: the full path
+    fast, full = tokenize(plain), tokenize(forcing)
+    assert fast.words == ("café", "über", "naïve", "σοφια", "東", "京")
+    assert full.words == (*fast.words, "fi", "strasse")
+    assert full.starts[:6].tolist() == fast.starts.tolist() == [0, 5, 10, 16, 22, 23]
+    assert [forcing[a:b] for a, b in zip(full.starts, full.ends, strict=True)][-2:] == [
+        "ﬁ",
+        "Straße",
+    ]
