@@ -75,11 +75,11 @@ def a_report(started: str, *copies: Copy) -> Report:
 def test_new_database_is_wal_and_migrated(tmp_path: Path) -> None:
     store = open_store(tmp_path / "x.db")
     assert isinstance(store, SqliteStore)
-    assert store.schema_version == len(MIGRATIONS) == 3
+    assert store.schema_version == len(MIGRATIONS) == 4
     store.close()
     db = sqlite3.connect(tmp_path / "x.db")
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert db.execute("PRAGMA user_version").fetchone() == (3,)
+    assert db.execute("PRAGMA user_version").fetchone() == (4,)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
     assert tables == {
@@ -155,7 +155,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as err:
         open_store(path)
     assert str(err.value) == (
-        f"{path}: the database has schema version 99, newer than this xpostcheck knows (3); "
+        f"{path}: the database has schema version 99, newer than this xpostcheck knows (4); "
         "upgrade xpostcheck"
     )
 
@@ -299,7 +299,7 @@ def test_a_version_2_database_gains_page_links(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 3
+    assert isinstance(store, SqliteStore) and store.schema_version == 4
     # Pages from before the migration have no links: the crawler fetches them in full once.
     assert store.page_state(URL) == PageState(URL, '"old"', None, None, "t1", links=())
     store.close()
@@ -342,7 +342,7 @@ def test_every_call_on_the_connection_holds_the_lock(tmp_path: Path) -> None:
             return call
 
     store._db = Guarded()  # type: ignore[assignment]
-    assert store.schema_version == 3
+    assert store.schema_version == 4
     s1 = store.begin_scan("k", "t1")
     store.record_page(s1, replace(fetched(), links=(URL + "/a",)), is_copy=True)
     store.finish_scan(s1, a_report("t1", a_copy()))
@@ -408,25 +408,25 @@ def test_migrations_run_in_order_and_roll_back_on_failure(
     import xpostcheck.store as store_module
 
     path = tmp_path / "x.db"
-    open_store(path).close()  # the current version, 3
+    open_store(path).close()  # the current version, 4
     broken = "ALTER TABLE scans ADD COLUMN operator TEXT; INSERT INTO no_such_table VALUES (1)"
     monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, broken))
     with pytest.raises(StoreError) as err:
         open_store(path)
     assert str(err.value) == (
-        f"{path}: schema migration 4 failed (no such table: no_such_table); "
-        "the database was left at version 3"
+        f"{path}: schema migration 5 failed (no such table: no_such_table); "
+        "the database was left at version 4"
     )
     db = sqlite3.connect(path)
     columns = [r[1] for r in db.execute("PRAGMA table_info(scans)")]
-    assert db.execute("PRAGMA user_version").fetchone() == (3,)
+    assert db.execute("PRAGMA user_version").fetchone() == (4,)
     db.close()
     assert "operator" not in columns  # the half-run migration was rolled back
 
     fixed = "ALTER TABLE scans ADD COLUMN operator TEXT NOT NULL DEFAULT ''"
     monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, fixed))
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 4
+    assert isinstance(store, SqliteStore) and store.schema_version == 5
     store.close()
     db = sqlite3.connect(path)
     assert "operator" in [r[1] for r in db.execute("PRAGMA table_info(scans)")]
@@ -453,7 +453,7 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 3
+    assert isinstance(store, SqliteStore) and store.schema_version == 4
     assert store.triage(URL, "notified", note="e-mailed the editor on 2024-05-07") == 1
     r2 = store.finish_scan(store.begin_scan("k", "t2"), a_report("t2", a_copy()))
     store.close()
@@ -464,3 +464,34 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
         "notified",
         "e-mailed the editor on 2024-05-07",
     )
+
+
+def test_page_state_keeps_caching_headers_and_the_scans_fingerprint(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    store = open_store(tmp_path / "x.db")
+    first = store.begin_scan("k", "t1", fingerprint="fp-1")
+    page = fetched()
+    page = replace(
+        page,
+        headers=(*page.headers, ("Cache-Control", "max-age=600"), ("Expires", "Mon, 06 May 2024")),
+    )
+    store.record_page(first, page, is_copy=False)
+    assert store.page_state(URL) is None  # the scan has not finished
+    store.finish_scan(first, a_report("t1"))
+    state = store.page_state(URL)
+    assert state is not None
+    assert (state.cache_control, state.expires, state.fingerprint) == (
+        "max-age=600",
+        "Mon, 06 May 2024",
+        "fp-1",
+    )
+    # A 304 answer without the headers keeps those of the full answer; the fingerprint is the
+    # newer scan's.
+    second = store.begin_scan("k", "t2", fingerprint="fp-2")
+    store.record_page(second, fetched(status=304), is_copy=False)
+    store.finish_scan(second, a_report("t2"))
+    state = store.page_state(URL)
+    assert state is not None
+    assert (state.cache_control, state.fingerprint) == ("max-age=600", "fp-2")
+    store.close()

@@ -72,6 +72,9 @@ class PageState:
     content_hash: str | None = None
     fetched_at: str | None = None
     links: tuple[str, ...] = ()  # Fetched.links of the last full fetch: a 304 keeps discovery
+    cache_control: str | None = None  # the response's Cache-Control and Expires headers
+    expires: str | None = None
+    fingerprint: str = ""  # of the scan that saw it: what its verdicts depended on
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ class ScanSummary:
 class Store(Protocol):
     def page_state(self, url: str) -> PageState | None: ...
     def previous_copies(self, url: str) -> list[Copy]: ...
-    def begin_scan(self, key: str, started: str) -> int: ...
+    def begin_scan(self, key: str, started: str, fingerprint: str = "") -> int: ...
     def record_page(self, scan_id: int, fetched: Fetched, *, is_copy: bool) -> None: ...
     def finish_scan(self, scan_id: int, report: Report) -> Report: ...
     def triage(
@@ -198,6 +198,15 @@ MIGRATIONS: tuple[str, ...] = (
     # still leads the crawler on without fetching the page in full.
     """
     ALTER TABLE pages ADD COLUMN links TEXT NOT NULL DEFAULT '[]'
+    """,
+    # 4: what a page's verdicts depended on, and how long its server said it stays fresh.
+    # scans.fingerprint digests the rules (with options and severities), the match settings,
+    # the source set and the version: a page is carried over only into a scan with the same
+    # one. pages.cache_control and pages.expires are the response's caching headers.
+    """
+    ALTER TABLE scans ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+    ALTER TABLE pages ADD COLUMN cache_control TEXT;
+    ALTER TABLE pages ADD COLUMN expires TEXT
     """,
 )
 
@@ -337,7 +346,7 @@ class SqliteStore:
         """What the latest finished scan saw at `url`, for a conditional request."""
         row = self._db.execute(
             """SELECT p.final_url, p.etag, p.last_modified, p.content_hash, p.fetched_at,
-                      p.links
+                      p.links, p.cache_control, p.expires, s.fingerprint
                FROM pages p JOIN scans s ON s.id = p.scan_id
                WHERE (p.url = ? OR p.final_url = ?) AND s.finished IS NOT NULL
                  AND (p.status BETWEEN 200 AND 299 OR p.status = 304)
@@ -353,6 +362,9 @@ class SqliteStore:
             content_hash=row[3],
             fetched_at=row[4],
             links=_links_from_json(row[5]),
+            cache_control=row[6],
+            expires=row[7],
+            fingerprint=row[8],
         )
 
     @_locked
@@ -361,6 +373,8 @@ class SqliteStore:
         last_modified = fetched.header("Last-Modified")
         content_hash = fetched.content_hash or None
         links = fetched.links
+        cache_control = fetched.header("Cache-Control")
+        expires = fetched.header("Expires")
         if fetched.unchanged:  # a 304 keeps what the earlier full response said
             before = self.page_state(fetched.url) or self.page_state(fetched.final_url)
             if before is not None:
@@ -368,11 +382,14 @@ class SqliteStore:
                 last_modified = last_modified or before.last_modified
                 content_hash = before.content_hash
                 links = links or before.links
+                cache_control = cache_control or before.cache_control
+                expires = expires or before.expires
         with self._lock:
             self._db.execute(
                 """INSERT INTO pages (scan_id, url, final_url, url_key, fetched_at, status,
-                       etag, last_modified, content_hash, is_copy, links)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       etag, last_modified, content_hash, is_copy, links, cache_control,
+                       expires)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     scan_id,
                     fetched.url,
@@ -385,6 +402,8 @@ class SqliteStore:
                     content_hash,
                     int(is_copy),
                     json.dumps(list(links)),
+                    cache_control,
+                    expires,
                 ),
             )
             if is_copy and not fetched.unchanged:
@@ -423,9 +442,12 @@ class SqliteStore:
     # -- scans ----------------------------------------------------------------------------
 
     @_locked
-    def begin_scan(self, key: str, started: str) -> int:
+    def begin_scan(self, key: str, started: str, fingerprint: str = "") -> int:
         with self._lock:
-            cur = self._db.execute("INSERT INTO scans (key, started) VALUES (?, ?)", (key, started))
+            cur = self._db.execute(
+                "INSERT INTO scans (key, started, fingerprint) VALUES (?, ?, ?)",
+                (key, started, fingerprint),
+            )
             return int(cur.lastrowid or 0)
 
     def _latest_copy_scan(self, url: str) -> int | None:
