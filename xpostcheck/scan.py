@@ -5,7 +5,9 @@ This module holds no click and prints nothing: `cli.py` drives it, and so can an
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import multiprocessing
 import os
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import __version__
 from .checks import run_checks
 from .config import Settings
 from .crawl import CrawlConfig, Crawler
@@ -76,6 +79,7 @@ class _State:
     pending: list[_Pending] = field(default_factory=list)
     carried: list[Copy] = field(default_factory=list)
     profiles: dict[str, SiteProfile] = field(default_factory=dict)
+    known: dict[str, PageState] = field(default_factory=dict)  # page states the crawl used
     fetched: int = 0
     unchanged: int = 0
 
@@ -87,8 +91,8 @@ class _State:
 _WORKER_INDEX: list[SourceIndex] = []
 
 
-def _init_worker(index_path: str) -> None:
-    _WORKER_INDEX.append(SourceIndex.load(index_path))
+def _init_worker(index_path: str, config: MatchConfig) -> None:
+    _WORKER_INDEX.append(SourceIndex.load(index_path, config=config))
 
 
 def _analyse_in_worker(fetched: Fetched) -> tuple[Page, list[Match]]:
@@ -99,6 +103,51 @@ def analyse(fetched: Fetched, index: SourceIndex) -> tuple[Page, list[Match]]:
     """Extract a fetched page and match it against the index."""
     page = extract_page(fetched)
     return page, index.match(page.full_text) if page.full_text else []
+
+
+def match_config(min_coverage: float) -> MatchConfig:
+    """The matcher's settings for a scan's --min-coverage: a floor above the default partial
+    (or full) threshold raises that threshold with it, so every copy still has a kind."""
+    return MatchConfig(
+        min_coverage=min_coverage,
+        partial_coverage=max(MatchConfig.partial_coverage, min_coverage),
+        full_coverage=max(MatchConfig.full_coverage, min_coverage),
+    )
+
+
+def fingerprint(ruleset: RuleSet, config: MatchConfig) -> str:
+    """What a page's verdicts depend on besides the page and its sources: the version, every
+    rule (kind, severity, options) and the match settings. Findings are carried over from an
+    earlier scan only into a scan with the same fingerprint."""
+    rules = [
+        {"id": r.id, "kind": r.kind, "severity": r.severity, "options": r.options}
+        for r in ruleset.rules
+    ]
+    parts = {
+        "version": __version__,
+        "publisher": ruleset.publisher,
+        "aliases": list(ruleset.aliases),
+        "rules": rules,
+        "match": dataclasses.asdict(config),
+    }
+    text = json.dumps(parts, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# A page skipped for one of these reasons was not reached at all; the rest (robots.txt rules,
+# not HTML, too big, ...) were reached and judged not worth scanning.
+_UNREACHABLE = (
+    "connection refused",
+    "connection failed",
+    "connection timed out",
+    "read timed out",
+    "TLS error",
+    "deadline of",
+)
+
+
+def _unreachable(reason: str) -> bool:
+    return reason.startswith(_UNREACHABLE) or "host not crawled" in reason
 
 
 def scan_key(settings: Settings, ruleset: RuleSet) -> str:
@@ -132,7 +181,9 @@ class Scanner:
             threads=settings.threads,
             delay=settings.delay,
         )
-        self.match_config = MatchConfig(min_coverage=settings.min_coverage)
+        self.match_config = match_config(settings.min_coverage)
+        self.fingerprint = fingerprint(ruleset, self.match_config)
+        self.modified: set[str] = set()  # sources whose text changed since the saved index
         # The index is kept beside the database so that a scheduled scan does not rebuild it.
         self.index_path = settings.index or ("" if "://" in settings.db else f"{settings.db}.index")
 
@@ -149,9 +200,11 @@ class Scanner:
             )
         path = self.index_path
         if path and Path(path).exists():
-            index = SourceIndex.load(path)
+            index = SourceIndex.load(path, config=self.match_config)
         else:
             index = SourceIndex(self.match_config)
+        # A copy judged against an older text of its source is judged again.
+        self.modified = {a.url for a in articles if a.url in index and index.get(a.url) != a}
         changed = index.add(articles)
         if path and (changed or not Path(path).exists()):
             index.save(path)
@@ -198,7 +251,7 @@ class Scanner:
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(index_path,),
+                initargs=(index_path, self.match_config),
             ) as pool:
                 inflight: deque[tuple[Fetched, Future[tuple[Page, list[Match]]]]] = deque()
                 broken = False
@@ -238,23 +291,28 @@ class Scanner:
             index, source_skips = self._load_index()
             state = _State(skipped=list(source_skips))
             key = scan_key(settings, self.ruleset)
-            scan_id = store.begin_scan(key, started)
-            known = self._known(store)
+            scan_id = store.begin_scan(key, started, self.fingerprint)
+            known = self._known(store, state)
 
             def unchanged(fetched: Fetched) -> bool:
                 if fetched.unchanged:
                     return True
-                last = known(fetched.url)
+                last = state.known.get(fetched.url)
                 return last is not None and last.content_hash == fetched.content_hash
 
             crawler = Crawler(self.fetcher, self.crawl_config, known=known)
             events = crawler.crawl(list(settings.sites), list(settings.urls))
             for item in self._analysed(events, index, unchanged):
                 self._take(item, store, scan_id, state)
-            copies = self._judge(state, index) + state.carried
+            # A source dropped from the index (--rebuild-index) takes its carried copies along.
+            carried = [c for c in state.carried if c.source_url in index]
+            copies = self._judge(state, index) + carried
             copies.sort(key=lambda c: (c.site, c.url, c.source_url))
-            if state.fetched == 0:
-                reasons = "; ".join(f"{s.url}: {s.reason}" for s in state.skipped[:5])
+            crawl_skips = state.skipped[len(source_skips) :]
+            if state.fetched == 0 and all(_unreachable(s.reason) for s in crawl_skips):
+                # Every site unreachable: the scan failed. Pages that were reached but not worth
+                # scanning (robots.txt, not HTML, ...) make an empty report instead.
+                reasons = "; ".join(f"{s.url}: {s.reason}" for s in crawl_skips[:5])
                 raise ScanFailed(f"no page could be fetched ({reasons or 'nothing to fetch'})")
             info = ScanInfo(
                 started=started,
@@ -277,18 +335,20 @@ class Scanner:
             store.close()
             self.fetcher.close()
 
-    def _known(self, store: Store) -> Callable[[str], PageState | None]:
-        """What the crawler may treat as unchanged: a page whose last findings were judged
-        with the same rule ids (a changed rule pack forces a fresh look)."""
-        rule_ids = {r.id for r in self.ruleset.rules}
+    def _known(self, store: Store, scan: _State) -> Callable[[str], PageState | None]:
+        """What the crawler may treat as unchanged: a page last seen by a scan with this scan's
+        fingerprint (same version, rules and match settings), none of whose copies is of a
+        source whose text has changed since. Remembered for the page's record."""
 
         def known(url: str) -> PageState | None:
             state = store.page_state(url)
-            if state is None:
+            if state is None or state.fingerprint != self.fingerprint:
                 return None
-            for copy in store.previous_copies(url):
-                if {f.rule for f in copy.checks} != rule_ids:
-                    return None
+            if self.modified and any(
+                c.source_url in self.modified for c in store.previous_copies(url)
+            ):
+                return None
+            scan.known[url] = state
             return state
 
         return known
@@ -307,7 +367,7 @@ class Scanner:
         if isinstance(item, Fetched):  # unchanged since the last scan: its findings carry over
             state.fetched += 1
             state.unchanged += 1
-            store.record_page(scan_id, item, is_copy=False)
+            store.record_page(scan_id, item, is_copy=False, before=state.known.get(item.url))
             state.carried.extend(store.previous_copies(item.final_url))
             self.progress("fetched", item.final_url)
             return

@@ -65,7 +65,9 @@ class Store(Protocol):
     def page_state(self, url: str) -> PageState | None: ...
     def previous_copies(self, url: str) -> list[Copy]: ...
     def begin_scan(self, key: str, started: str, fingerprint: str = "") -> int: ...
-    def record_page(self, scan_id: int, fetched: Fetched, *, is_copy: bool) -> None: ...
+    def record_page(
+        self, scan_id: int, fetched: Fetched, *, is_copy: bool, before: PageState | None = None
+    ) -> None: ...
     def finish_scan(self, scan_id: int, report: Report) -> Report: ...
     def triage(
         self,
@@ -368,7 +370,11 @@ class SqliteStore:
         )
 
     @_locked
-    def record_page(self, scan_id: int, fetched: Fetched, *, is_copy: bool) -> None:
+    def record_page(
+        self, scan_id: int, fetched: Fetched, *, is_copy: bool, before: PageState | None = None
+    ) -> None:
+        """Record a fetched page. For a 304, `before` is its state from page_state() when the
+        caller has it already (else it is looked up again)."""
         etag = fetched.header("ETag")
         last_modified = fetched.header("Last-Modified")
         content_hash = fetched.content_hash or None
@@ -376,7 +382,8 @@ class SqliteStore:
         cache_control = fetched.header("Cache-Control")
         expires = fetched.header("Expires")
         if fetched.unchanged:  # a 304 keeps what the earlier full response said
-            before = self.page_state(fetched.url) or self.page_state(fetched.final_url)
+            if before is None:
+                before = self.page_state(fetched.url) or self.page_state(fetched.final_url)
             if before is not None:
                 etag = etag or before.etag
                 last_modified = last_modified or before.last_modified
@@ -590,10 +597,20 @@ class SqliteStore:
             copies.append(replace(copy, checks=annotated, verdict=verdict_for(annotated)))
 
         skipped_keys = {_key(s.url) for s in report.skipped}
+        # A finding is resolved only where this scan looked again: a page it fetched (when it
+        # recorded its pages) and did not skip. A page of an unreachable site, or one the crawl
+        # did not reach this time, keeps its findings open.
+        seen = {
+            r[0]
+            for r in self._db.execute("SELECT url_key FROM pages WHERE scan_id = ?", (scan_id,))
+        }
         resolved = tuple(
             Resolved(url=url, source_url=ident[1], rule=ident[2], kind=kind)
             for ident, (url, kind, _first) in previous.items()
-            if ident not in failing and ident[0] not in skipped_keys
+            if ident not in failing
+            and ident[0] not in skipped_keys
+            # (a report built without record_page: any page but the skipped ones)
+            and (ident[0] in seen if seen else report.scan.pages_fetched > 0)
         )
         scan = replace(report.scan, scan_id=scan_id)
         out = replace(report, scan=scan, copies=tuple(copies), resolved=resolved)

@@ -1,0 +1,213 @@
+"""Re-scans: what carries over from the last scan, and what must be judged again.
+
+A page unchanged since the last scan keeps its findings only when nothing else its verdicts
+depend on has changed: the rules with their options and severities, the match settings, and
+the text of the source it copies. These tests run real scans against a loopback site with a
+real SQLite file, through the library (cli.py only adds flags on top).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xpostcheck.config import Settings
+from xpostcheck.demo.web import load_corpus
+from xpostcheck.errors import ScanFailed
+from xpostcheck.scan import ScanResult, match_config, run_scan
+from xpostcheck.store import open_store
+
+GR = "https://www.globalresearch.ca"
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title></head><body>"
+        '<nav><a href="/">Home</a></nav>'
+        f"<main><article><h1>{title}</h1>{body}</article></main></body></html>"
+    )
+
+
+def _paras(text: str) -> str:
+    return "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
+
+
+@pytest.fixture()
+def corpus() -> list[dict[str, Any]]:
+    return [
+        {**record, "url": f"{GR}/{slug}/5{i}1234"}
+        for i, (slug, record) in enumerate(load_corpus().items())
+    ]
+
+
+class Site:
+    """A loopback site whose pages a test may change, remove or disallow between scans."""
+
+    def __init__(self, pages: dict[str, str]) -> None:
+        self.pages = pages
+        self.robots = ""
+        self.requests: list[str] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                site.requests.append(self.path)
+                body = site.robots if self.path == "/robots.txt" else site.pages.get(self.path)
+                kind = "text/plain" if self.path == "/robots.txt" else "text/html; charset=utf-8"
+                data = (body or "not found").encode()
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def site(corpus: list[dict[str, Any]]) -> Iterator[Site]:
+    ferry, library = corpus[0], corpus[1]
+    pages = {
+        # Credited and linked, but no copyright line: one failed check.
+        "/ferry": _page(
+            ferry["title"],
+            _paras(ferry["text"])
+            + "<p>The original source of this article is Global Research</p>"
+            + f'<p><a href="{ferry["url"]}">Original</a></p>',
+        ),
+        "/library": _page(library["title"], _paras(library["text"])),  # a bare copy
+    }
+    pages["/"] = _page("Home", '<a href="/ferry">Ferry</a> <a href="/library">Library</a>')
+    served = Site(pages)
+    yield served
+    served.stop()
+
+
+def _settings(tmp_path: Path, site: Site, corpus: list[dict[str, Any]], **kw: Any) -> Settings:
+    sources = tmp_path / "sources.jsonl"
+    if not sources.exists():
+        sources.write_text("".join(json.dumps(r) + "\n" for r in corpus), encoding="utf-8")
+    base = Settings(
+        sources=(str(sources),),
+        rules="globalresearch",
+        sites=(site.url,),
+        db=str(tmp_path / "x.db"),
+        delay=0.0,
+        workers=1,
+        timeout=5.0,
+    )
+    return replace(base, **kw)
+
+
+def _verdicts(result: ScanResult) -> dict[str, dict[str, tuple[bool, str]]]:
+    return {
+        c.url.rsplit("/", 1)[-1]: {f.rule: (f.passed, f.severity) for f in c.checks}
+        for c in result.report.copies
+    }
+
+
+def test_an_unchanged_rescan_carries_every_page_over(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    first = run_scan(_settings(tmp_path, site, corpus))
+    second = run_scan(_settings(tmp_path, site, corpus))
+    assert first.report.scan.pages_fetched == 3 and first.report.scan.pages_unchanged == 0
+    assert second.report.scan.pages_unchanged == 3
+    assert _verdicts(second) == _verdicts(first)
+    assert _verdicts(first)["ferry"]["gr-copyright"] == (False, "error")
+
+
+def test_a_changed_severity_judges_unchanged_pages_again(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    run_scan(_settings(tmp_path, site, corpus))
+    softer = {"gr-copyright": {"severity": "warning"}}
+    second = run_scan(_settings(tmp_path, site, corpus, rule_overrides=softer))
+    assert second.report.scan.pages_unchanged == 0
+    assert _verdicts(second)["ferry"]["gr-copyright"] == (False, "warning")
+    # The same settings once more: now the pages carry over, with the new severity.
+    third = run_scan(_settings(tmp_path, site, corpus, rule_overrides=softer))
+    assert third.report.scan.pages_unchanged == 3
+    assert _verdicts(third)["ferry"]["gr-copyright"] == (False, "warning")
+
+
+def test_a_higher_min_coverage_matches_again_and_keeps_kinds(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    run_scan(_settings(tmp_path, site, corpus))
+    # Above the default partial threshold (0.5): accepted, and the saved index is reused.
+    second = run_scan(_settings(tmp_path, site, corpus, min_coverage=0.95))
+    assert second.report.scan.pages_unchanged == 0
+    assert {c.kind for c in second.report.copies} == {"full"}
+    assert match_config(0.95).partial_coverage == match_config(0.95).full_coverage == 0.95
+    assert match_config(0.6).partial_coverage == 0.6 and match_config(0.6).full_coverage == 0.9
+
+
+def test_an_edited_source_judges_its_copies_again(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    run_scan(_settings(tmp_path, site, corpus))
+    edited = [dict(r) for r in corpus]
+    edited[1]["text"] += "\n\nA correction was added to this article after publication."
+    (tmp_path / "sources.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in edited), encoding="utf-8"
+    )
+    second = run_scan(_settings(tmp_path, site, corpus))
+    # The library page copies the edited source: judged again; the others carry over.
+    assert second.report.scan.pages_unchanged == 2
+    library = next(c for c in second.report.copies if c.url.endswith("/library"))
+    assert library.coverage < 1.0
+
+
+def test_a_site_unreachable_on_rescan_resolves_nothing(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    other = Site({"/": _page("Home", "<p>Nothing copied here.</p>")})
+    try:
+        first = run_scan(_settings(tmp_path, site, corpus, sites=(site.url, other.url)))
+        assert first.report.violations
+        site.stop()
+        second = run_scan(_settings(tmp_path, site, corpus, sites=(site.url, other.url)))
+    finally:
+        other.stop()
+    assert second.report.copies == ()
+    assert second.report.resolved == ()  # the copies were not looked at, not removed
+    assert any(s.url == site.url for s in second.report.skipped)
+
+
+def test_every_site_unreachable_fails_the_scan(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    site.stop()
+    with pytest.raises(ScanFailed, match="no page could be fetched"):
+        run_scan(_settings(tmp_path, site, corpus))
+
+
+def test_pages_reached_but_not_scanned_make_an_empty_report(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    site.robots = "User-agent: *\nDisallow: /\n"
+    result = run_scan(_settings(tmp_path, site, corpus))
+    assert result.report.scan.pages_fetched == 0
+    assert result.report.exit_code("any") == 0
+    assert {s.reason for s in result.report.skipped} == {"disallowed by robots.txt"}
+    assert site.url in {s.url for s in result.report.skipped}
+    assert "/ferry" not in site.requests
+    with open_store(tmp_path / "x.db") as store:
+        assert store.history()[0].pages == 0  # the scan was recorded as finished
