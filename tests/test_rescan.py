@@ -211,3 +211,15 @@ def test_pages_reached_but_not_scanned_make_an_empty_report(
     assert "/ferry" not in site.requests
     with open_store(tmp_path / "x.db") as store:
         assert store.history()[0].pages == 0  # the scan was recorded as finished
+
+
+def test_the_html_report_of_a_rescan_still_shows_carried_pages_text(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    run_scan(_settings(tmp_path, site, corpus))
+    as_json = run_scan(_settings(tmp_path, site, corpus))
+    as_html = run_scan(_settings(tmp_path, site, corpus, format="html"))
+    assert as_html.report.scan.pages_unchanged == 3
+    assert as_json.context.pages == {}  # nothing shows it: not extracted again
+    ferry = next(c.url for c in as_html.report.copies if c.url.endswith("/ferry"))
+    assert corpus[0]["text"].split("\n\n")[0] in as_html.context.pages[ferry]

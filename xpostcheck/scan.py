@@ -326,7 +326,9 @@ class Scanner:
             report = Report(scan=info, copies=tuple(copies), skipped=tuple(state.skipped))
             report = store.finish_scan(scan_id, report)
             pages = {p.page.url: p.page.full_text for p in state.pending}
-            for copy in state.carried:  # unchanged pages: their text comes from the evidence
+            # Only the HTML report shows page passages: for it, the text of an unchanged page
+            # comes from its evidence (extracting it again costs about as much as a new page).
+            for copy in carried if settings.format == "html" else ():
                 if copy.url not in pages and (html := archived_html(store, copy.url)):
                     pages[copy.url] = extract_html(copy.url, html).full_text
             sources = {c.source_url: a for c in copies if (a := index.get(c.source_url))}
