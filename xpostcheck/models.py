@@ -19,6 +19,15 @@ Region = Literal["article", "near", "chrome"]
 SCHEMA_VERSION = 1
 
 
+def header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    """The first value of an HTTP header, its name matched without regard to case."""
+    low = name.lower()
+    for key, value in headers:
+        if key.lower() == low:
+            return value
+    return None
+
+
 @dataclass(frozen=True)
 class SourceArticle:
     """One of the publisher's own articles."""
@@ -51,11 +60,7 @@ class Fetched:
     links: tuple[str, ...] = ()  # in-site links the crawler followed from it (store for re-scans)
 
     def header(self, name: str) -> str | None:
-        low = name.lower()
-        for key, value in self.headers:
-            if key.lower() == low:
-                return value
-        return None
+        return header(self.headers, name)
 
     @property
     def unchanged(self) -> bool:
@@ -120,11 +125,7 @@ class Page:
     html: str = ""  # the decoded HTML, for checks that need markup
 
     def header(self, name: str) -> str | None:
-        low = name.lower()
-        for key, value in self.headers:
-            if key.lower() == low:
-                return value
-        return None
+        return header(self.headers, name)
 
 
 @dataclass(frozen=True)
