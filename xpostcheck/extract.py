@@ -734,6 +734,8 @@ def _trafilatura(tree: Any, url: str) -> tuple[str, str, str | None, str | None]
             # No extensive search: it guesses dates from copyright years and "today".
             date_extraction_params={"original_date": True, "extensive_search": False},
         )
+    except ImportError:  # a broken install, not a bad page: say so (seen with lxml 6.1)
+        raise
     except Exception:  # a third-party extractor must not stop a scan
         _LOG.debug("trafilatura failed on %s", url, exc_info=True)
         return "", "", None, None
