@@ -223,3 +223,30 @@ def test_the_html_report_of_a_rescan_still_shows_carried_pages_text(
     assert as_json.context.pages == {}  # nothing shows it: not extracted again
     ferry = next(c.url for c in as_html.report.copies if c.url.endswith("/ferry"))
     assert corpus[0]["text"].split("\n\n")[0] in as_html.context.pages[ferry]
+
+
+def _write_sources(tmp_path: Path, records: list[dict[str, Any]]) -> None:
+    (tmp_path / "sources.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
+    )
+
+
+def test_a_source_added_later_is_found_in_an_unchanged_page(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    without_library = [corpus[0], *corpus[2:]]
+    _write_sources(tmp_path, without_library)
+    first = run_scan(_settings(tmp_path, site, corpus))
+    assert [c.url.rsplit("/", 1)[-1] for c in first.report.copies] == ["ferry"]
+    # The library article joins the sources; the page copying it has not changed.
+    _write_sources(tmp_path, corpus)
+    second = run_scan(_settings(tmp_path, site, corpus))
+    assert sorted(c.url.rsplit("/", 1)[-1] for c in second.report.copies) == ["ferry", "library"]
+    assert second.report.scan.pages_unchanged == 2  # home and ferry; library analysed again
+    # A source that no page copies changes nothing: every page carries over.
+    extra = {**corpus[0], "url": f"{GR}/unrelated/999", "title": "Unrelated"}
+    extra["text"] = " ".join(f"word{i} filler{i % 7} item{i % 11}" for i in range(300))
+    _write_sources(tmp_path, [*corpus, extra])
+    third = run_scan(_settings(tmp_path, site, corpus))
+    assert third.report.scan.pages_unchanged == 3
+    assert _verdicts(third) == _verdicts(second)

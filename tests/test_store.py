@@ -91,6 +91,8 @@ def test_new_database_is_wal_and_migrated(tmp_path: Path) -> None:
         "skipped",
         "resolved",
         "evidence",
+        "sources",
+        "page_texts",
     }
     open_store(tmp_path / "x.db").close()  # reopening migrates nothing and keeps the data
 
@@ -176,6 +178,7 @@ def test_page_state_comes_from_finished_scans_and_survives_304(tmp_path: Path) -
         last_modified="Mon, 06 May 2024 05:00:00 GMT",
         content_hash=hashlib.sha256(b"<p>harbor</p>").hexdigest(),
         fetched_at="2024-05-06T06:00:01+00:00",
+        scan_id=s1,
     )
     assert store.page_state(URL) == first
     # A 304 without validators keeps what the full response said, with the new fetch time.
@@ -190,6 +193,7 @@ def test_page_state_comes_from_finished_scans_and_survives_304(tmp_path: Path) -
         last_modified="Mon, 06 May 2024 05:00:00 GMT",
         content_hash=first.content_hash,
         fetched_at="2024-05-13T06:00:01+00:00",
+        scan_id=s2,
     )
     store.close()
 
@@ -301,7 +305,7 @@ def test_a_version_2_database_gains_page_links(tmp_path: Path) -> None:
     store = open_store(path)
     assert isinstance(store, SqliteStore) and store.schema_version == 4
     # Pages from before the migration have no links: the crawler fetches them in full once.
-    assert store.page_state(URL) == PageState(URL, '"old"', None, None, "t1", links=())
+    assert store.page_state(URL) == PageState(URL, '"old"', None, None, "t1", links=(), scan_id=1)
     store.close()
 
 
@@ -494,4 +498,35 @@ def test_page_state_keeps_caching_headers_and_the_scans_fingerprint(tmp_path: Pa
     state = store.page_state(URL)
     assert state is not None
     assert (state.cache_control, state.fingerprint) == ("max-age=600", "fp-2")
+    store.close()
+
+
+def test_sources_are_stamped_with_the_scan_their_text_arrived_in(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    s1 = store.begin_scan("k", "t1")
+    new = {"https://pub.example/a": "h1", "https://pub.example/b": "h2"}
+    assert store.note_sources(s1, new) == set()  # new articles are not "changed"
+    assert store.sources_since(0) == ["https://pub.example/a", "https://pub.example/b"]
+    s2 = store.begin_scan("k", "t2")
+    # b unchanged, a edited, c new: only the edited one is "changed"; a and c are newer.
+    changed = store.note_sources(
+        s2,
+        {
+            "https://pub.example/a": "h1b",
+            "https://pub.example/b": "h2",
+            "https://pub.example/c": "h3",
+        },
+    )
+    assert changed == {"https://pub.example/a"}
+    assert store.sources_since(s1) == ["https://pub.example/a", "https://pub.example/c"]
+    assert store.sources_since(s2) == []
+    store.close()
+
+
+def test_page_texts_round_trip_by_canonical_url(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    assert store.page_text(URL) is None
+    store.save_page_text(1, URL, "Harbor dredging — « déjà vu » 🚢")
+    store.save_page_text(2, URL + "?utm_source=x", "Second text")  # the same page: replaced
+    assert store.page_text(URL) == "Second text"
     store.close()

@@ -80,6 +80,7 @@ class PageState:
     cache_control: str | None = None  # the response's Cache-Control and Expires headers
     expires: str | None = None
     fingerprint: str = ""  # of the scan that saw it: what its verdicts depended on
+    scan_id: int = 0  # the scan that saw it
 
 
 @dataclass(frozen=True)

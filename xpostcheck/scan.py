@@ -38,6 +38,7 @@ from .models import (
     RuleSet,
     ScanInfo,
     Skipped,
+    SourceArticle,
     verdict_for,
 )
 from .report import RenderContext
@@ -146,6 +147,12 @@ _UNREACHABLE = (
 )
 
 
+def _digest(article: SourceArticle) -> str:
+    """Of everything the checks may read from a source article."""
+    text = json.dumps(dataclasses.asdict(article), sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _unreachable(reason: str) -> bool:
     return reason.startswith(_UNREACHABLE) or "host not crawled" in reason
 
@@ -183,13 +190,14 @@ class Scanner:
         )
         self.match_config = match_config(settings.min_coverage)
         self.fingerprint = fingerprint(ruleset, self.match_config)
-        self.modified: set[str] = set()  # sources whose text changed since the saved index
+        self.modified: set[str] = set()  # sources whose article changed since the last scan
+        self._since: dict[int, SourceIndex | None] = {}  # scan id -> sources that came after
         # The index is kept beside the database so that a scheduled scan does not rebuild it.
         self.index_path = settings.index or ("" if "://" in settings.db else f"{settings.db}.index")
 
     # -- stages ---------------------------------------------------------------------------
 
-    def _load_index(self) -> tuple[SourceIndex, list[Skipped]]:
+    def _load_index(self, store: Store, scan_id: int) -> tuple[SourceIndex, list[Skipped]]:
         articles, skipped = load_sources_report(
             list(self.settings.sources), fetch=self.fetcher.fetch, publisher=self.ruleset.publisher
         )
@@ -203,8 +211,10 @@ class Scanner:
             index = SourceIndex.load(path, config=self.match_config)
         else:
             index = SourceIndex(self.match_config)
-        # A copy judged against an older text of its source is judged again.
-        self.modified = {a.url for a in articles if a.url in index and index.get(a.url) != a}
+        # The store notes which scan each article (in its current form) arrived in: an
+        # unchanged page is matched against the ones that came after it was last analysed,
+        # and a copy judged against an older form of its source is judged again.
+        self.modified = store.note_sources(scan_id, {a.url: _digest(a) for a in articles})
         changed = index.add(articles)
         if path and (changed or not Path(path).exists()):
             index.save(path)
@@ -288,11 +298,10 @@ class Scanner:
         started = now_iso()
         store = open_store(settings.db)
         try:
-            index, source_skips = self._load_index()
+            scan_id = store.begin_scan(scan_key(settings, self.ruleset), started, self.fingerprint)
+            index, source_skips = self._load_index(store, scan_id)
             state = _State(skipped=list(source_skips))
-            key = scan_key(settings, self.ruleset)
-            scan_id = store.begin_scan(key, started, self.fingerprint)
-            known = self._known(store, state)
+            known = self._known(store, state, index)
 
             def unchanged(fetched: Fetched) -> bool:
                 if fetched.unchanged:
@@ -337,10 +346,13 @@ class Scanner:
             store.close()
             self.fetcher.close()
 
-    def _known(self, store: Store, scan: _State) -> Callable[[str], PageState | None]:
+    def _known(
+        self, store: Store, scan: _State, index: SourceIndex
+    ) -> Callable[[str], PageState | None]:
         """What the crawler may treat as unchanged: a page last seen by a scan with this scan's
         fingerprint (same version, rules and match settings), none of whose copies is of a
-        source whose text has changed since. Remembered for the page's record."""
+        source that has changed since, and whose text (as last analysed) copies none of the
+        sources that arrived since. Remembered for the page's record."""
 
         def known(url: str) -> PageState | None:
             state = store.page_state(url)
@@ -350,10 +362,27 @@ class Scanner:
                 c.source_url in self.modified for c in store.previous_copies(url)
             ):
                 return None
+            newer = self._sources_since(store, index, state.scan_id)
+            if newer is not None:
+                text = store.page_text(url)
+                if text is None or newer.match(text, limit=1):
+                    return None
             scan.known[url] = state
             return state
 
         return known
+
+    def _sources_since(self, store: Store, index: SourceIndex, scan_id: int) -> SourceIndex | None:
+        """An index of the sources that arrived after scan `scan_id`, or None if none did."""
+        if scan_id not in self._since:
+            urls = store.sources_since(scan_id)
+            articles = [a for u in urls if (a := index.get(u)) is not None]
+            small = None
+            if articles:
+                small = SourceIndex(self.match_config)
+                small.add(articles)
+            self._since[scan_id] = small
+        return self._since[scan_id]
 
     def _take(
         self,
@@ -380,6 +409,7 @@ class Scanner:
         site = host_of(page.url)
         state.profiles.setdefault(site, SiteProfile()).add(page, is_copy=bool(matches))
         store.record_page(scan_id, fetched, is_copy=bool(matches))
+        store.save_page_text(scan_id, fetched.url, page.full_text)
         if matches:
             state.pending.append(_Pending(page, matches))
             self.progress("copy", page.url)

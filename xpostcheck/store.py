@@ -20,7 +20,8 @@ import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,6 +70,10 @@ class Store(Protocol):
         self, scan_id: int, fetched: Fetched, *, is_copy: bool, before: PageState | None = None
     ) -> None: ...
     def finish_scan(self, scan_id: int, report: Report) -> Report: ...
+    def note_sources(self, scan_id: int, hashes: Mapping[str, str]) -> set[str]: ...
+    def sources_since(self, scan_id: int) -> list[str]: ...
+    def save_page_text(self, scan_id: int, url: str, text: str) -> None: ...
+    def page_text(self, url: str) -> str | None: ...
     def triage(
         self,
         url: str,
@@ -202,13 +207,28 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE pages ADD COLUMN links TEXT NOT NULL DEFAULT '[]'
     """,
     # 4: what a page's verdicts depended on, and how long its server said it stays fresh.
-    # scans.fingerprint digests the rules (with options and severities), the match settings,
-    # the source set and the version: a page is carried over only into a scan with the same
-    # one. pages.cache_control and pages.expires are the response's caching headers.
+    # - scans.fingerprint digests the version, the rules (with options and severities) and
+    #   the match settings: a page is carried over only into a scan with the same one.
+    # - sources: each source article's text hash and the scan in which that text arrived, so
+    #   that a later scan knows which sources an unchanged page was never matched against.
+    # - page_texts: the latest full text of each page, compressed, to match an unchanged page
+    #   against sources that arrived since, without fetching it again.
+    # - pages.cache_control and pages.expires: the response's caching headers.
     """
     ALTER TABLE scans ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
     ALTER TABLE pages ADD COLUMN cache_control TEXT;
-    ALTER TABLE pages ADD COLUMN expires TEXT
+    ALTER TABLE pages ADD COLUMN expires TEXT;
+    CREATE TABLE sources (
+        url TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        scan_id INTEGER NOT NULL
+    );
+    CREATE INDEX sources_scan ON sources(scan_id);
+    CREATE TABLE page_texts (
+        url_key TEXT PRIMARY KEY,
+        scan_id INTEGER NOT NULL,
+        text BLOB NOT NULL
+    )
     """,
 )
 
@@ -348,7 +368,7 @@ class SqliteStore:
         """What the latest finished scan saw at `url`, for a conditional request."""
         row = self._db.execute(
             """SELECT p.final_url, p.etag, p.last_modified, p.content_hash, p.fetched_at,
-                      p.links, p.cache_control, p.expires, s.fingerprint
+                      p.links, p.cache_control, p.expires, s.fingerprint, p.scan_id
                FROM pages p JOIN scans s ON s.id = p.scan_id
                WHERE (p.url = ? OR p.final_url = ?) AND s.finished IS NOT NULL
                  AND (p.status BETWEEN 200 AND 299 OR p.status = 304)
@@ -367,6 +387,7 @@ class SqliteStore:
             cache_control=row[6],
             expires=row[7],
             fingerprint=row[8],
+            scan_id=row[9],
         )
 
     @_locked
@@ -433,6 +454,56 @@ class SqliteStore:
                         rec.record_id,
                     ),
                 )
+
+    # -- sources and page texts: what an unchanged page was matched against ---------------
+
+    @_locked
+    def note_sources(self, scan_id: int, hashes: Mapping[str, str]) -> set[str]:
+        """Record the scan's source articles ({url: sha256 of the text}). A new article, or a
+        new text of a known one, is stamped with this scan. Returns the urls whose text
+        changed (not the new ones)."""
+        known = dict(self._db.execute("SELECT url, sha256 FROM sources").fetchall())
+        fresh = [(u, h) for u, h in hashes.items() if known.get(u) != h]
+        if fresh:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO sources (url, sha256, scan_id) VALUES (?, ?, ?)",
+                    [(u, h, scan_id) for u, h in fresh],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return {u for u, _h in fresh if u in known}
+
+    @_locked
+    def sources_since(self, scan_id: int) -> list[str]:
+        """Sources whose current text arrived after scan `scan_id`."""
+        rows = self._db.execute(
+            "SELECT url FROM sources WHERE scan_id > ? ORDER BY url", (scan_id,)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    @_locked
+    def save_page_text(self, scan_id: int, url: str, text: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO page_texts (url_key, scan_id, text) VALUES (?, ?, ?)",
+            (_key(url), scan_id, zlib.compress(text.encode("utf-8"), 6)),
+        )
+
+    @_locked
+    def page_text(self, url: str) -> str | None:
+        """The full text of the page at `url` when it was last analysed, if kept."""
+        row = self._db.execute(
+            "SELECT text FROM page_texts WHERE url_key = ?", (_key(url),)
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            return zlib.decompress(row[0]).decode("utf-8")
+        except (zlib.error, UnicodeDecodeError):
+            return None
 
     @_locked
     def evidence(self, url: str) -> bytes | None:
