@@ -130,10 +130,30 @@ def is_home_page(url: str) -> bool:
     return _INDEX_PAGE.sub("/", path).strip("/") == ""
 
 
+def _site_of(url: str) -> tuple[str, str]:
+    """(host without `www.`, explicit port or ''): what same_site compares."""
+    host = host_of(url)
+    if host.startswith("www."):
+        host = host[4:]
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return host, ""
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range: compare it as written
+        return host, parts.netloc.rpartition(":")[2].lower()
+    # 80 and 443 count as no port whatever the scheme, as in article_key: two URLs with the
+    # same article key are always on the same site.
+    if port is None or port in (80, 443):
+        return host, ""
+    return host, str(port)
+
+
 def same_site(a: str, b: str) -> bool:
-    """Hosts equal once `www.` is ignored."""
+    """Same host once `www.` is ignored, and the same port.
 
-    def bare(h: str) -> str:
-        return h[4:] if h.startswith("www.") else h
-
-    return bare(host_of(a)) == bare(host_of(b))
+    http and https count as one site, and a default port (80, 443) equals no port; but the
+    same host on two other ports is two sites (two servers, two publishers).
+    """
+    return _site_of(a) == _site_of(b)
