@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import gzip
-import http.server
-import socket
-import threading
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from loopback import Server, refused_port
 
 from xpostcheck.errors import SourceError
 from xpostcheck.fetch import FetchConfig, Fetcher
 from xpostcheck.models import Fetched, Skipped, SourceArticle
-from xpostcheck.sources import load_sources, load_sources_report
+from xpostcheck.sources import describe_skipped, load_sources, load_sources_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract" / "sources"
 SITE = FIXTURES / "site"
@@ -41,41 +40,35 @@ FERRY = [
 ]
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        self.server.requests.append(self.path)
-        path = SITE / (self.path.lstrip("/") or "index.html")
-        if not path.is_file():
-            self.send_error(404)
-            return
-        body = path.read_text(encoding="utf-8").replace("{{BASE}}", self.server.base).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", TYPES[path.suffix])
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    base = ""
-    requests: list[str]
+# A small PDF carrying a sentence of the seagrass story. Indexed as an article, its "text" was
+# the raw PDF syntax.
+PDF = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+    b"3 0 obj << /Type /Page /Parent 2 0 R /Contents 4 0 R >> endobj\n"
+    b"4 0 obj << /Length 60 >> stream\nBT /F1 12 Tf 72 712 Td ("
+    + SEAGRASS[1].encode()
+    + b") Tj ET\nendstream endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+)
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02" + b"\x00" * 64
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[_Server]:
-    srv = _Server(("127.0.0.1", 0), _Handler)
-    srv.base = f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.requests = []
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+def server() -> Iterator[Server]:
+    """The fixture site, {{BASE}} replaced by the server's own URL, plus some pages that are
+    not HTML."""
+    with Server({}) as srv:
+        for path in SITE.iterdir():
+            body = path.read_text(encoding="utf-8").replace("{{BASE}}", srv.base).encode()
+            srv.routes[f"/{path.name}"] = (200, {"Content-Type": TYPES[path.suffix]}, body)
+        srv.routes["/"] = srv.routes["/index.html"]
+        srv.routes["/report.pdf"] = (200, {"Content-Type": "application/pdf"}, PDF)
+        srv.routes["/photo"] = (200, {"Content-Type": "image/png"}, PNG)
+        srv.routes["/download"] = (200, {"Content-Type": "application/octet-stream"}, PDF)
+        srv.routes["/pdf-as-html"] = (200, {"Content-Type": "text/html"}, PDF)
+        srv.routes["/untyped-pdf"] = (200, {}, PDF)
+        srv.routes["/untyped-png"] = (200, {}, PNG)
+        yield srv
 
 
 @pytest.fixture()
@@ -169,6 +162,74 @@ def test_jsonl_errors_name_file_and_line(tmp_path: Path, content: str, message: 
     assert str(err.value) == message.format(p=src)
 
 
+def test_jsonl_records_without_a_body_are_skipped_naming_file_and_line(tmp_path: Path) -> None:
+    src = tmp_path / "sources.jsonl"
+    records = [
+        {"url": "https://hl.example/a", "text": "Body of A."},
+        {"url": "https://hl.example/blank", "text": "  \n\t "},
+        {"url": "https://hl.example/empty", "text": ""},
+        {"url": "https://hl.example/both", "text": " ", "html": ""},
+        {"url": "https://hl.example/chrome", "html": "<html><body><nav> </nav></body></html>"},
+        {"url": "https://hl.example/html", "text": "", "html": "<p>Body of the html one.</p>"},
+    ]
+    src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    articles, skipped = load_sources_report([str(src)])
+    assert [(a.url, a.text) for a in articles] == [
+        ("https://hl.example/a", "Body of A."),
+        ("https://hl.example/html", "Body of the html one."),
+    ]
+    assert skipped == [
+        Skipped("https://hl.example/blank", f"no article text: 'text' is empty ({src}:2)"),
+        Skipped("https://hl.example/empty", f"no article text: 'text' is empty ({src}:3)"),
+        Skipped(
+            "https://hl.example/both", f"no article text: 'text' and 'html' are empty ({src}:4)"
+        ),
+        Skipped("https://hl.example/chrome", f"no article text found in 'html' ({src}:5)"),
+    ]
+
+
+def test_describe_skipped_gives_the_first_reasons() -> None:
+    skipped = [
+        Skipped("a.jsonl", "no article text: 'text' is empty (a.jsonl:3)"),
+        Skipped("https://x.example/feed", "HTTP 404 Not Found"),
+        Skipped("https://x.example/r.pdf", "not an HTML page: application/pdf"),
+        Skipped("https://x.example/b", "connection refused"),
+        Skipped("https://x.example/c", "connection refused"),
+    ]
+    assert describe_skipped(skipped) == (
+        "a.jsonl: no article text: 'text' is empty (a.jsonl:3); "
+        "https://x.example/feed: HTTP 404 Not Found; "
+        "https://x.example/r.pdf: not an HTML page: application/pdf (and 2 more)"
+    )
+    assert describe_skipped(skipped[:2], limit=2) == (
+        "a.jsonl: no article text: 'text' is empty (a.jsonl:3); "
+        "https://x.example/feed: HTTP 404 Not Found"
+    )
+    assert describe_skipped([]) == ""
+    long = describe_skipped([Skipped("u", "cannot fetch (" + "x " * 300 + ")")], limit=1)
+    assert long.startswith("u: cannot fetch (x x ")
+    assert long.endswith("…")
+    assert len(long) == len("u: ") + 200
+
+
+def test_no_article_read_leaves_reasons_to_show(tmp_path: Path) -> None:
+    """Every source unreadable: nothing raised, and the reasons say why, per file and line."""
+    src = tmp_path / "a.jsonl"
+    src.write_text('{"url": "https://hl.example/a", "text": " "}\n', encoding="utf-8")
+    urls = tmp_path / "urls.txt"
+    urls.write_text("https://hl.example/feed\n", encoding="utf-8")
+
+    def fetch(url: str) -> Fetched:
+        return Fetched(url, url, 404, (), b"", "", "utf-8", "")
+
+    articles, skipped = load_sources_report([str(src), str(urls)], fetch=fetch)
+    assert articles == []
+    assert describe_skipped(skipped) == (
+        f"https://hl.example/a: no article text: 'text' is empty ({src}:1); "
+        "https://hl.example/feed: HTTP 404"
+    )
+
+
 def test_not_utf8_names_the_line(tmp_path: Path) -> None:
     src = tmp_path / "sources.jsonl"
     src.write_bytes(b'{"url": "u", "text": "ok"}\n{"url": "u2", "text": "caf\xe9"}\n')
@@ -192,7 +253,7 @@ def test_missing_file_says_what_to_give(tmp_path: Path) -> None:
 
 
 def test_url_list_fetches_each_and_keeps_failures(
-    tmp_path: Path, server: _Server, fetcher: Fetcher
+    tmp_path: Path, server: Server, fetcher: Fetcher
 ) -> None:
     base = server.base
     src = tmp_path / "urls.txt"
@@ -244,10 +305,9 @@ def test_url_list_without_fetcher_is_an_error(tmp_path: Path) -> None:
 
 
 def test_unreachable_url_is_skipped_not_raised(fetcher: Fetcher) -> None:
-    with socket.socket() as sock:  # a port that was free a moment ago: connection refused
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/feed.xml"
-    articles, skipped = load_sources_report([url], fetch=fetcher.fetch)
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}/feed.xml"
+        articles, skipped = load_sources_report([url], fetch=fetcher.fetch)
     assert articles == []
     assert skipped == [Skipped(url, "connection refused")]
 
@@ -269,10 +329,73 @@ def test_fetch_function_errors_and_statuses_are_skipped(tmp_path: Path) -> None:
     ]
 
 
+def test_pages_that_are_not_html_are_skipped(server: Server, fetcher: Fetcher) -> None:
+    """Given as source URLs (fetched whatever their type, since a feed or sitemap may hide
+    behind any URL), a PDF, an image or a download is refused, not indexed as an article."""
+    base = server.base
+    urls = [
+        f"{base}/report.pdf",
+        f"{base}/photo",
+        f"{base}/download",
+        f"{base}/pdf-as-html",
+        f"{base}/untyped-pdf",
+        f"{base}/untyped-png",
+        f"{base}/ferry.html",
+    ]
+    articles, skipped = load_sources_report(urls, fetch=fetcher.fetch)
+    assert [a.url for a in articles] == [f"{base}/ferry.html"]
+    assert skipped == [
+        Skipped(f"{base}/report.pdf", "not an HTML page: application/pdf"),
+        Skipped(f"{base}/photo", "not an HTML page: image/png"),
+        Skipped(f"{base}/download", "not an HTML page: application/octet-stream"),
+        Skipped(f"{base}/pdf-as-html", "not an HTML page: a PDF file served as text/html"),
+        Skipped(f"{base}/untyped-pdf", "not an HTML page: a PDF file"),
+        Skipped(f"{base}/untyped-png", "not an HTML page: a binary body"),
+    ]
+
+
+def test_url_list_of_pdfs_through_any_fetch_function(tmp_path: Path) -> None:
+    """A fetch function other than ours does not refuse non-HTML bodies itself."""
+    src = tmp_path / "urls.txt"
+    src.write_text(
+        "https://hl.example/report\nhttps://hl.example/annual.pdf\nhttps://hl.example/a\n",
+        encoding="utf-8",
+    )
+    page = (SITE / "ferry.html").read_bytes()
+    bodies = {
+        "https://hl.example/report": ((("Content-Type", "application/pdf"),), PDF),
+        "https://hl.example/annual.pdf": ((), PDF),
+        "https://hl.example/a": ((("Content-Type", "text/html; charset=utf-8"),), page),
+    }
+
+    def fetch(url: str) -> Fetched:
+        headers, body = bodies[url]
+        return Fetched(url, url, 200, headers, body, body.decode("latin-1"), "latin-1", "")
+
+    articles, skipped = load_sources_report([str(src)], fetch=fetch)
+    assert [(a.url, lines(a.text)) for a in articles] == [("https://hl.example/a", FERRY)]
+    assert skipped == [
+        Skipped("https://hl.example/report", "not an HTML page: application/pdf"),
+        Skipped("https://hl.example/annual.pdf", "not an HTML page: a PDF file"),
+    ]
+
+
+def test_utf16_html_is_not_mistaken_for_binary() -> None:
+    html = "<html><body><article><p>" + " ".join(FERRY[1:]) + "</p></article></body></html>"
+    body = html.encode("utf-16")
+
+    def fetch(url: str) -> Fetched:
+        return Fetched(url, url, 200, (("Content-Type", "text/html"),), body, html, "utf-16", "")
+
+    articles, skipped = load_sources_report(["https://hl.example/ferry"], fetch=fetch)
+    assert skipped == []
+    assert [a.url for a in articles] == ["https://hl.example/ferry"]
+
+
 # -- feeds ------------------------------------------------------------------------------------
 
 
-def test_feed_url_full_content_and_fetched_summaries(server: _Server, fetcher: Fetcher) -> None:
+def test_feed_url_full_content_and_fetched_summaries(server: Server, fetcher: Fetcher) -> None:
     base = server.base
     articles, skipped = load_sources_report([f"{base}/feed.xml"], fetch=fetcher.fetch)
     wells, ferry = articles
@@ -312,7 +435,7 @@ def test_feed_file_without_fetcher_keeps_summaries_it_can(tmp_path: Path) -> Non
     assert skipped == []
 
 
-def test_home_page_url_reads_the_feed_it_names(server: _Server, fetcher: Fetcher) -> None:
+def test_home_page_url_reads_the_feed_it_names(server: Server, fetcher: Fetcher) -> None:
     base = server.base
     articles, skipped = load_sources_report([f"{base}/"], fetch=fetcher.fetch)
     assert [a.url for a in articles] == [
@@ -342,7 +465,7 @@ def test_home_page_without_feed_is_skipped() -> None:
 # -- sitemaps ---------------------------------------------------------------------------------
 
 
-def test_sitemap_index_url(server: _Server, fetcher: Fetcher) -> None:
+def test_sitemap_index_url(server: Server, fetcher: Fetcher) -> None:
     base = server.base
     articles, skipped = load_sources_report([f"{base}/sitemap_index.xml"], fetch=fetcher.fetch)
     assert [a.url for a in articles] == [f"{base}/seagrass.html", f"{base}/ferry.html"]
@@ -353,7 +476,7 @@ def test_sitemap_index_url(server: _Server, fetcher: Fetcher) -> None:
     ]
 
 
-def test_gzip_sitemap_file(tmp_path: Path, server: _Server, fetcher: Fetcher) -> None:
+def test_gzip_sitemap_file(tmp_path: Path, server: Server, fetcher: Fetcher) -> None:
     xml = (SITE / "sitemap-news.xml").read_text(encoding="utf-8").replace("{{BASE}}", server.base)
     path = tmp_path / "sitemap.xml.gz"
     path.write_bytes(gzip.compress(xml.encode()))
@@ -364,7 +487,7 @@ def test_gzip_sitemap_file(tmp_path: Path, server: _Server, fetcher: Fetcher) ->
     ]
 
 
-def test_article_page_url(server: _Server, fetcher: Fetcher) -> None:
+def test_article_page_url(server: Server, fetcher: Fetcher) -> None:
     articles = load_sources([f"{server.base}/ferry.html"], fetch=fetcher.fetch)
     assert [(a.url, lines(a.text)) for a in articles] == [(f"{server.base}/ferry.html", FERRY)]
 

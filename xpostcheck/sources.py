@@ -7,12 +7,16 @@ A spec (one `--sources` value) is one of:
   page, a JSON Lines file ({url, title, author, published, text|html} per line) or a text file
   of article URLs (one a line; blank lines and `#` comments are ignored).
 
-Bad files raise SourceError naming the file (and line). A URL that cannot be fetched is not an
-error: `load_sources_report` returns it in its skipped list with the reason.
+Bad files raise SourceError naming the file (and line). A source that can be reached but not
+read as an article is not an error: `load_sources_report` returns it in its skipped list with
+the reason. That covers a URL that cannot be fetched, a page that is not HTML (a PDF, an image),
+a page or saved file without article text, and a JSON Lines record whose body is empty.
+`describe_skipped` puts the first few reasons on one line, for an error message.
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import inspect
 import json
@@ -39,6 +43,7 @@ __all__ = [
     "FULL_CONTENT_WORDS",
     "MAX_SITEMAP_DEPTH",
     "MAX_SITEMAPS",
+    "describe_skipped",
     "load_sources",
     "load_sources_report",
 ]
@@ -55,6 +60,8 @@ _TEASER_END = re.compile(
     r"(\.\.\.|…|\[…\]|\[\.\.\.\]|read more|continue reading|more\s*»|»)\s*$", re.I
 )
 _WORD = re.compile(r"\w+")
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_REASON_CHARS = 200  # describe_skipped cuts longer reasons
 _HOW = (
     "give a JSON Lines file, an RSS/Atom feed, a sitemap, a text file of article URLs, "
     "a folder of saved HTML pages, or an http(s) URL"
@@ -81,6 +88,26 @@ def load_sources_report(
     for spec in specs:
         loader.load(spec)
     return list(loader.articles.values()), list(loader.skipped.values())
+
+
+def describe_skipped(skipped: Sequence[Skipped], *, limit: int = 3) -> str:
+    """The first `limit` skipped sources and why, on one line ('' when there are none).
+
+    For example: "https://x.example/feed: HTTP 404 Not Found; https://x.example/a.pdf: not an
+    HTML page: application/pdf (and 2 more)". Meant for the error raised when no article at
+    all could be read, so that it says why.
+    """
+    parts = []
+    for item in skipped[: max(limit, 0)]:
+        reason = " ".join(item.reason.split())
+        if len(reason) > _REASON_CHARS:
+            reason = reason[: _REASON_CHARS - 1].rstrip() + "…"
+        parts.append(f"{item.url}: {reason}")
+    text = "; ".join(parts)
+    more = len(skipped) - len(parts)
+    if more > 0:
+        text += f" (and {more} more)" if parts else f"{more} skipped"
+    return text
 
 
 class _Loader:
@@ -163,6 +190,8 @@ class _Loader:
             self.load_feed(data, base)
         elif looks_like_sitemap(data):
             self.load_sitemap(data, base, depth=0)
+        elif (why := _not_html(fetched)) is not None:
+            self.skip(url, why)
         elif is_home_page(base) and not feed_spec:
             # A site's home page is not an article: read the feed it names instead.
             feeds = feed_links(fetched.text, base)
@@ -210,7 +239,10 @@ class _Loader:
                     f"not valid JSON ({getattr(exc, 'msg', exc)}); write one JSON object a line",
                     where=where,
                 ) from exc
-            self.add(_article_from_json(obj, where, self.publisher))
+            try:
+                self.add(_article_from_json(obj, where, self.publisher))
+            except _NoText as exc:
+                self.skip(exc.url, f"{exc.reason} ({where})")
             found = True
         if not found:
             raise SourceError(
@@ -278,6 +310,10 @@ class _Loader:
         self.add(article)
 
     def add_page(self, url: str, fetched: Fetched, entry: Any = None) -> None:
+        why = _not_html(fetched)
+        if why is not None:
+            self.skip(url, why)
+            return
         article = article_from_html(fetched.final_url, fetched.text, publisher=self.publisher)
         if not article.text.strip():
             self.skip(url, "no article text found on the page")
@@ -349,6 +385,34 @@ class _Loader:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+class _NoText(Exception):
+    """A well-formed JSON Lines record whose article body is empty: skipped, not fatal."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(reason)
+        self.url = url
+        self.reason = reason
+
+
+def _not_html(fetched: Fetched) -> str | None:
+    """Why a fetched body cannot be read as an article page, or None when it is HTML.
+
+    A declared content type other than HTML is refused; so is a body that is plainly not text
+    (a PDF, NUL bytes), whatever type it was served as. No content type at all gives the body
+    the benefit of the doubt.
+    """
+    ctype = (fetched.header("Content-Type") or "").split(";", 1)[0].strip().lower()
+    if ctype and ctype not in _HTML_TYPES:
+        return f"not an HTML page: {ctype}"
+    head = fetched.body[:1024]
+    served = f" served as {ctype}" if ctype else ""
+    if head.lstrip().startswith(b"%PDF-"):
+        return f"not an HTML page: a PDF file{served}"
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return f"not an HTML page: a binary body{served}"
+    return None
 
 
 def _any_type_fetch(fetch: FetchFn) -> FetchFn:
@@ -446,7 +510,7 @@ def _article_from_json(obj: Any, where: str, publisher: str) -> SourceArticle:
     if html and html.strip():
         article = article_from_html(url, html, publisher=publisher)
         if not article.text.strip():
-            raise SourceError("no article text found in 'html'", where=where)
+            raise _NoText(url, "no article text found in 'html'")
         return replace(
             article,
             title=title or article.title,
@@ -454,4 +518,8 @@ def _article_from_json(obj: Any, where: str, publisher: str) -> SourceArticle:
             published=published or article.published,
             images=images or article.images,
         )
-    raise SourceError("missing 'text' or 'html' (the article's body)", where=where)
+    if text is None and html is None:
+        raise SourceError("missing 'text' or 'html' (the article's body)", where=where)
+    if text is not None and html is not None:
+        raise _NoText(url, "no article text: 'text' and 'html' are empty")
+    raise _NoText(url, f"no article text: '{'text' if text is not None else 'html'}' is empty")
