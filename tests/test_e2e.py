@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from loopback import Server, html, refused_port
 
 from xpostcheck.cli import main
 from xpostcheck.demo.web import load_corpus
@@ -78,25 +77,8 @@ def site(corpus: list[dict[str, Any]]) -> Iterator[str]:
     }
     index = "".join(f'<a href="{p}">{p}</a> ' for p in pages)
     pages["/"] = _page("Home", index)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = pages.get(self.path)
-            data = (body or "not found").encode()
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with Server({path: html(body) for path, body in pages.items()}) as server:
+        yield server.base
 
 
 @pytest.fixture()
@@ -234,21 +216,17 @@ def test_invalid_rule_file_exits_2_naming_file_and_line(
 
 
 def test_no_site_reachable_exits_3(sources: str, tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as s:  # a port with nobody listening
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    result = _scan(
-        f"http://127.0.0.1:{port}/",
-        "--sources",
-        sources,
-        "--rules",
-        "globalresearch",
-        "--db",
-        str(tmp_path / "x.db"),
-        "--quiet",
-    )
+    with refused_port() as port:
+        result = _scan(
+            f"http://127.0.0.1:{port}/",
+            "--sources",
+            sources,
+            "--rules",
+            "globalresearch",
+            "--db",
+            str(tmp_path / "x.db"),
+            "--quiet",
+        )
     assert result.exit_code == 3
     assert f"127.0.0.1:{port}" in _one_error_line(result)
 
@@ -349,6 +327,52 @@ def test_the_publishers_own_page_is_not_a_copy(site: str, tmp_path: Path) -> Non
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["copies"] == []
+
+
+def test_a_publisher_on_another_port_of_the_same_host_is_another_site(
+    site: str, tmp_path: Path
+) -> None:
+    """One IP address, two servers: the page on the scanned port copies the article of the
+    publisher on the other port, so it is a copy (and it links to neither)."""
+    ferry = load_corpus()["ferry-schedule-winter"]
+    with Server({}) as publisher:
+        original = publisher.base + "/2026/ferry-schedule-winter"
+        publisher.routes["/2026/ferry-schedule-winter"] = html(
+            _page(ferry["title"], _paras(ferry["text"]))
+        )
+        own = tmp_path / "own.jsonl"
+        own.write_text(json.dumps({**ferry, "url": original}) + "\n")
+        result = _scan(
+            "--url",
+            site + "/compliant",
+            "--sources",
+            str(own),
+            "--rules",
+            "globalresearch",
+            "--db",
+            str(tmp_path / "x.db"),
+            "--quiet",
+            "-f",
+            "json",
+        )
+    assert result.exit_code == 1, result.output
+    copies = json.loads(result.stdout)["copies"]
+    assert [(c["url"], c["source_url"], c["kind"]) for c in copies] == [
+        (site + "/compliant", original, "full")
+    ]
+    failed = [k["kind"] for k in copies[0]["checks"] if not k["passed"]]
+    assert failed == ["link_to_original"]
+
+
+def test_the_default_database_lands_in_the_working_folder(
+    site: str, sources: str, tmp_path: Path
+) -> None:
+    """Without --db the scan writes xpostcheck.db where it runs; conftest.py makes that the
+    test's own folder, never the repository."""
+    result = _scan("--url", site + "/no-link", "--sources", sources, "--rules", "globalresearch")
+    assert result.exit_code == 1, result.output
+    assert Path.cwd() == tmp_path
+    assert (tmp_path / "xpostcheck.db").is_file()
 
 
 def test_explain_shows_every_check_with_its_evidence(site: str, sources: str) -> None:
