@@ -250,3 +250,15 @@ def test_a_source_added_later_is_found_in_an_unchanged_page(
     third = run_scan(_settings(tmp_path, site, corpus))
     assert third.report.scan.pages_unchanged == 3
     assert _verdicts(third) == _verdicts(second)
+
+
+def test_no_readable_source_says_why(tmp_path: Path, site: Site) -> None:
+    from xpostcheck.errors import SourceError
+
+    sources = tmp_path / "empty.jsonl"
+    sources.write_text(json.dumps({"url": f"{GR}/a/1", "title": "A", "text": "  "}) + "\n")
+    settings = replace(_settings(tmp_path, site, []), sources=(str(sources),))
+    with pytest.raises(SourceError) as err:
+        run_scan(settings)
+    assert "no articles could be read from the sources" in str(err.value)
+    assert f"{sources}:1" in str(err.value)  # the record at fault, by file and line

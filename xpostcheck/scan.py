@@ -45,7 +45,7 @@ from .report import RenderContext
 from .review import archived_html
 from .rules import apply_overrides, load_ruleset
 from .siteprofile import SiteProfile
-from .sources import load_sources_report
+from .sources import describe_skipped, load_sources_report
 from .store import Store, open_store
 from .urls import host_of, same_site
 
@@ -202,8 +202,10 @@ class Scanner:
             list(self.settings.sources), fetch=self.fetcher.fetch, publisher=self.ruleset.publisher
         )
         if not articles:
+            why = describe_skipped(skipped)
             raise SourceError(
-                "no articles could be read from the sources; check the files or URLs given",
+                "no articles could be read from the sources"
+                + (f" ({why})" if why else "; check the files or URLs given"),
                 where=", ".join(self.settings.sources),
             )
         path = self.index_path
