@@ -7,7 +7,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
-from test_fetch import Server
+from loopback import Server
 
 from xpostcheck.crawl import CrawlConfig, Crawler
 from xpostcheck.fetch import FetchConfig, Fetcher

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from test_fetch import Server, html
+from loopback import Server, html
 
 from xpostcheck.crawl import CrawlConfig, Crawler
 from xpostcheck.fetch import FetchConfig, Fetcher
