@@ -1,91 +1,33 @@
 """Fetcher against real loopback servers: redirects, the address policy, conditional requests,
-encodings, retries. The misbehaving servers are in test_hostile.py.
-
-`Server` here is the loopback HTTP server the crawl tests share (imported by name)."""
+encodings, retries, freshness. The misbehaving servers are in test_hostile.py."""
 
 from __future__ import annotations
 
 import gzip
 import ssl
 import threading
-import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import brotli
 import pytest
 import trustme
+from loopback import Server, html
 
 from xpostcheck.errors import FetchError
-from xpostcheck.fetch import FetchConfig, Fetcher, HTTPStatusError, decode_body, parse_retry_after
+from xpostcheck.fetch import (
+    FetchConfig,
+    Fetcher,
+    HTTPStatusError,
+    cache_directives,
+    decode_body,
+    freshness_lifetime,
+    is_fresh,
+    parse_retry_after,
+)
 from xpostcheck.netpolicy import AddressPolicy
-
-Handler = Callable[[BaseHTTPRequestHandler], None]
-Route = tuple[int, dict[str, str], bytes] | Handler
-
-
-class Server:
-    """A ThreadingHTTPServer on a loopback address and port 0, serving `routes`.
-
-    A route is (status, headers, body) or a function that writes the answer itself. Every
-    request is logged on arrival as (monotonic time, path, headers).
-    """
-
-    def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1") -> None:
-        self.routes = routes
-        self.log: list[tuple[float, str, dict[str, str]]] = []
-        self.lock = threading.Lock()
-        server = self
-
-        class H(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                with server.lock:
-                    server.log.append((time.monotonic(), self.path, dict(self.headers)))
-                route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
-                if route is None:
-                    self._send(404, {"Content-Type": "text/html"}, b"<p>not found</p>")
-                elif callable(route):
-                    route(self)
-                else:
-                    self._send(*route)
-
-            def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                if "Content-Length" not in headers:
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer((host, 0), H)
-        self.httpd.daemon_threads = True
-        self.host = host
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def base(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def paths(self) -> list[str]:
-        with self.lock:
-            return [entry[1] for entry in self.log]
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def html(body: str, *, charset: str = "utf-8") -> tuple[int, dict[str, str], bytes]:
-    return 200, {"Content-Type": f"text/html; charset={charset}"}, body.encode(charset)
 
 
 @pytest.fixture
@@ -296,6 +238,134 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+    assert parse_retry_after("\u00b2") is None  # a digit to str.isdigit(), not to float()
+
+
+def test_a_content_length_of_unicode_digits_is_ignored(server: Server) -> None:
+    def route(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html")
+        h.send_header("Content-Length", "\u00b2")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.wfile.write(b"<p>ok</p>")
+        h.close_connection = True
+
+    server.routes["/odd-length"] = route
+    got = fetcher_for(server).fetch(server.base + "/odd-length")
+    assert got.text == "<p>ok</p>"
+
+
+FETCHED = datetime(2024, 5, 6, 6, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "expires", "last_modified", "lifetime"),
+    [
+        # Cache-Control first: no-store, no-cache (bare or with fields) and max-age=0 say 0,
+        # whatever else is there.
+        ("no-store, max-age=600", None, None, 0.0),
+        ("max-age=600, No-Cache", "Mon, 06 May 2024 07:00:00 GMT", None, 0.0),
+        ('no-cache="Set-Cookie, X-Id", max-age=600', None, None, 0.0),
+        ("max-age=0", "Mon, 06 May 2024 07:00:00 GMT", "Mon, 01 Jan 2024 00:00:00 GMT", 0.0),
+        # max-age wins over Expires and Last-Modified; quotes, spaces, case and other
+        # directives do not matter; s-maxage is for shared caches and is ignored.
+        ("max-age=600", "Mon, 06 May 2024 07:00:00 GMT", None, 600.0),
+        ('public, max-age="600", must-revalidate', None, None, 600.0),
+        ("Private , MAX-AGE = 600", None, None, 600.0),
+        ("s-maxage=9999, max-age=60", None, None, 60.0),
+        ("s-maxage=9999", None, None, 0.0),
+        ("max-age=99999999999999", None, None, 2.0**31),
+        # A max-age that is not a number, or two that disagree: stale.
+        ("max-age=-1", None, "Mon, 01 Jan 2024 00:00:00 GMT", 0.0),
+        ("max-age=ten", None, None, 0.0),
+        ("max-age", None, None, 0.0),
+        ("max-age=60, max-age=600", None, None, 0.0),
+        ("max-age=60, max-age=60", None, None, 60.0),
+        # Expires minus the fetch time; in the past, invalid or "0": already expired, and no
+        # heuristic then (Expires is an explicit answer).
+        (None, "Mon, 06 May 2024 07:00:00 GMT", "Mon, 01 Jan 2024 00:00:00 GMT", 3600.0),
+        ("public", "Mon, 06 May 2024 05:00:00 GMT", "Mon, 01 Jan 2024 00:00:00 GMT", 0.0),
+        (None, "0", "Mon, 01 Jan 2024 00:00:00 GMT", 0.0),
+        (None, "-1", None, 0.0),
+        (None, "Mon, 06 May 2024", None, 0.0),
+        (None, "", None, 0.0),
+        (None, "Monday, 06-May-24 06:10:00 GMT", None, 600.0),  # the obsolete RFC 850 form
+        (None, "Mon May  6 06:10:00 2024", None, 600.0),  # and asctime, taken as UTC
+        # The heuristic: 10% of the time since Last-Modified, at the fetch.
+        (None, None, "Mon, 06 May 2024 05:00:00 GMT", 360.0),
+        ("public", None, "Tue, 06 Feb 2024 06:00:00 GMT", 90 * 86400 / 10),
+        (None, None, "Mon, 06 May 2024 07:00:00 GMT", 0.0),  # in the future: 0, not negative
+        (None, None, "yesterday", 0.0),
+        (None, None, "Mon, 06 May 99999 05:00:00 GMT", 0.0),
+        (None, None, None, 0.0),
+        ("", "", "", 0.0),
+    ],
+)
+def test_freshness_lifetime(
+    cache_control: str | None, expires: str | None, last_modified: str | None, lifetime: float
+) -> None:
+    assert freshness_lifetime(cache_control, expires, last_modified, FETCHED) == lifetime
+
+
+def test_cache_directives_keep_commas_inside_quotes() -> None:
+    assert cache_directives('no-cache="Set-Cookie, X", max-age="6\\"0", public') == {
+        "no-cache": ["Set-Cookie, X"],
+        "max-age": ['6"0'],
+        "public": [None],
+    }
+    assert cache_directives(None) == {} and cache_directives(" , ,") == {}
+
+
+@pytest.mark.parametrize(
+    ("fetched_at", "age_s", "cap", "fresh"),
+    [
+        ("2024-05-06T06:00:00+00:00", 0, 43200, True),
+        ("2024-05-06T06:00:00+00:00", 599, 43200, True),
+        ("2024-05-06T06:00:00+00:00", 600, 43200, False),  # age == lifetime: stale
+        ("2024-05-06T06:00:00+00:00", 100, 60, False),  # the cap wins over max-age
+        ("2024-05-06T06:00:00+00:00", 10, 0, False),  # recheck_after=0: nothing is fresh
+        ("2024-05-06T06:00:00Z", 10, 43200, True),
+        ("2024-05-06T06:00:00", 10, 43200, True),  # no zone: UTC
+        ("2024-05-06T06:00:00+00:00", -1, 43200, False),  # fetched in the future: stale
+        ("not a time", 10, 43200, False),
+        ("", 10, 43200, False),
+        (None, 10, 43200, False),
+    ],
+)
+def test_is_fresh(fetched_at: str | None, age_s: float, cap: float, fresh: bool) -> None:
+    now = FETCHED + timedelta(seconds=age_s)
+    assert (
+        is_fresh(
+            fetched_at=fetched_at,
+            cache_control="max-age=600",
+            expires=None,
+            last_modified=None,
+            now=now,
+            cap=cap,
+        )
+        is fresh
+    )
+
+
+def test_is_fresh_measures_expires_and_last_modified_from_the_fetch() -> None:
+    def fresh(age_s: float, **headers: str) -> bool:
+        return is_fresh(
+            fetched_at="2024-05-06T06:00:00+00:00",
+            cache_control=headers.get("cache_control"),
+            expires=headers.get("expires"),
+            last_modified=headers.get("last_modified"),
+            now=FETCHED + timedelta(seconds=age_s),
+            cap=43200,
+        )
+
+    assert fresh(3599, expires="Mon, 06 May 2024 07:00:00 GMT")
+    assert not fresh(3600, expires="Mon, 06 May 2024 07:00:00 GMT")
+    assert fresh(359, last_modified="Mon, 06 May 2024 05:00:00 GMT")
+    assert not fresh(360, last_modified="Mon, 06 May 2024 05:00:00 GMT")
+    # Modified a year before the fetch: 36 days by the heuristic, held to the 12 h cap.
+    assert fresh(43199, last_modified="Sat, 06 May 2023 06:00:00 GMT")
+    assert not fresh(43200, last_modified="Sat, 06 May 2023 06:00:00 GMT")
 
 
 RU = "Съешь же ещё этих мягких французских булок, да выпей чаю. Это проверка кодировки страницы."

@@ -373,6 +373,11 @@ class _Exchange:
     location: str | None
 
 
+def _is_digits(value: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes '²' and other digits int() refuses."""
+    return value.isascii() and value.isdigit()
+
+
 def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
     low = name.lower()
     for key, value in headers:
@@ -386,7 +391,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _is_digits(value):
         return float(value)
     try:
         when = parsedate_to_datetime(value)
@@ -396,6 +401,100 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         when = when.replace(tzinfo=timezone.utc)
     now = time.time() if now is None else now
     return max(0.0, when.timestamp() - now)
+
+
+# --- freshness (RFC 9111 section 4.2, as a private client that stores no Age or Date) --------
+
+_DIRECTIVE = re.compile(r'\s*([^\s=,"]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,]*))?\s*(?:,|$)')
+_MAX_DELTA = 2**31  # RFC 9111 1.2.2: a larger delta-seconds counts as this
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP date (any of the three RFC 9110 forms) as an aware datetime, or None."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:  # Python 3.10 may return None instead of raising
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def cache_directives(value: str | None) -> dict[str, list[str | None]]:
+    """Cache-Control directives, names lowercased, each with its values in order (None for a
+    bare directive, quotes removed from a quoted one). Commas inside quotes do not split."""
+    found: dict[str, list[str | None]] = {}
+    for m in _DIRECTIVE.finditer(value or ""):
+        name, arg = m.group(1).lower(), m.group(2)
+        if arg is not None:
+            arg = arg.strip()
+            if len(arg) >= 2 and arg[0] == arg[-1] == '"':
+                arg = re.sub(r"\\(.)", r"\1", arg[1:-1])
+        found.setdefault(name, []).append(arg)
+    return found
+
+
+def freshness_lifetime(
+    cache_control: str | None,
+    expires: str | None,
+    last_modified: str | None,
+    fetched_at: datetime,
+) -> float:
+    """Seconds a response fetched at `fetched_at` stays fresh, by its own headers:
+    - Cache-Control no-store, no-cache or max-age=0: 0;
+    - else max-age (s-maxage is for shared caches; this is a private client). A max-age that is
+      not a number, or two different max-ages, make the response stale (0);
+    - else Expires minus the fetch time (an invalid Expires, "0" included, is in the past: 0);
+    - else the heuristic: 10% of the time between Last-Modified and the fetch;
+    - else 0.
+    Never negative."""
+    directives = cache_directives(cache_control)
+    if "no-store" in directives or "no-cache" in directives:
+        return 0.0
+    if "max-age" in directives:
+        values = set(directives["max-age"])
+        value = values.pop() if len(values) == 1 else None
+        if value is None or not _is_digits(value):
+            return 0.0
+        return float(min(int(value), _MAX_DELTA))
+    if expires is not None:
+        when = _http_date(expires)
+        if when is None:
+            return 0.0
+        return max(0.0, (when - fetched_at).total_seconds())
+    modified = _http_date(last_modified)
+    if modified is None:
+        return 0.0
+    return max(0.0, (fetched_at - modified).total_seconds() / 10)
+
+
+def is_fresh(
+    *,
+    fetched_at: str | None,
+    cache_control: str | None,
+    expires: str | None,
+    last_modified: str | None,
+    now: datetime,
+    cap: float,
+) -> bool:
+    """Whether a response fetched at `fetched_at` (ISO 8601) is still fresh at `now`: its age is
+    under its freshness lifetime, capped at `cap` seconds. An unreadable fetch time, or one in
+    the future (a clock that went back), is never fresh."""
+    if cap <= 0 or not fetched_at:
+        return False
+    try:
+        when = datetime.fromisoformat(fetched_at.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    age = (now - when).total_seconds()
+    if age < 0:
+        return False
+    lifetime = min(cap, freshness_lifetime(cache_control, expires, last_modified, when))
+    return age < lifetime
 
 
 def _now_iso() -> str:
@@ -530,7 +629,12 @@ class Fetcher:
         encoding = _header(items, "Content-Encoding") or ""
         decoder = _Decoder(encoding, self.config.max_bytes, url)
         length = _header(items, "Content-Length")
-        if not decoder.kind and length and length.isdigit() and int(length) > self.config.max_bytes:
+        if (
+            not decoder.kind
+            and length
+            and _is_digits(length)
+            and int(length) > self.config.max_bytes
+        ):
             raise FetchError(url, f"body larger than {self.config.max_bytes} bytes")
         parts: list[bytes] = []
         stream: Iterator[bytes] = resp.raw.stream(_CHUNK, decode_content=False)
