@@ -3,9 +3,12 @@ sitemaps and feeds, caps, and incremental re-scans."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from loopback import Server, html
 from xpostcheck.crawl import CrawlConfig, Crawler, extract_links
 from xpostcheck.fetch import FetchConfig, Fetcher
 from xpostcheck.models import Fetched, PageState, Report, ScanInfo, Skipped
-from xpostcheck.store import open_store
+from xpostcheck.store import Store, open_store
 
 FAST = CrawlConfig(delay=0.0, threads=4)
 
@@ -469,3 +472,154 @@ def test_rescan_of_a_site_without_sitemap_is_all_304_through_a_real_store(
     assert state is not None and state.links == (b + "/c", b + "/a")
     assert len(scan("2024-05-20T06:00:00+00:00")) == len(everything)
     store.close()
+
+
+def cached(body: str, **headers: str):  # type: ignore[no-untyped-def]
+    """A route that answers with an ETag and the given caching headers (Cache_Control for
+    Cache-Control), and 304 to a request that names its ETag."""
+    data = f"<html><body>{body}</body></html>".encode()
+    tag = f'"{hashlib.sha256(data).hexdigest()[:12]}"'
+    extra = {name.replace("_", "-"): value for name, value in headers.items()}
+
+    def answer(h) -> None:  # type: ignore[no-untyped-def]
+        if h.headers.get("If-None-Match") == tag:
+            h.send_response(304)
+            h.send_header("ETag", tag)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
+        h.send_response(200)
+        for key, value in {"Content-Type": "text/html", "ETag": tag, **extra}.items():
+            h.send_header(key, value)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    return answer
+
+
+def http_date(when: datetime) -> str:
+    return format_datetime(when.astimezone(timezone.utc), usegmt=True)
+
+
+def record_scan(store: Store, site: Server, config: CrawlConfig, started: str) -> list[Fetched]:
+    """One crawl of the site, recorded in `store` as a finished scan; `known` is the store's."""
+    fetcher = Fetcher(FetchConfig(allowed_hosts=frozenset({site.host}), retries=0))
+    crawler = Crawler(fetcher, config, known=store.page_state)
+    scan_id = store.begin_scan("site", started)
+    pages = []
+    for event in crawler.crawl([site.base + "/"]):
+        if isinstance(event, Fetched):
+            store.record_page(scan_id, event, is_copy=False)
+            pages.append(event)
+    info = ScanInfo(started, started, 0, len(pages), sites=(site.base + "/",))
+    store.finish_scan(scan_id, Report(scan=info, copies=()))
+    fetcher.close()
+    return pages
+
+
+def freshness_site(site: Server) -> list[str]:
+    """A hub that is always stale, pages fresh by each caching header, and pages stale by
+    them. Every page links back to the hub, so the store keeps links for each."""
+    now = datetime.now(timezone.utc)
+    back = '<a href="/">home</a>'
+    pages = {
+        "/fresh-max-age": cached(back, Cache_Control="public, max-age=3600"),
+        "/fresh-expires": cached(back, Expires=http_date(now + timedelta(days=1))),
+        "/fresh-heuristic": cached(back, Last_Modified=http_date(now - timedelta(days=60))),
+        "/stale-no-cache": cached(back, Cache_Control="no-cache, max-age=3600"),
+        "/stale-expires": cached(
+            back, Expires="0", Last_Modified=http_date(now - timedelta(days=60))
+        ),
+        "/stale-none": cached(back),
+    }
+    links = "".join(f'<a href="{path}">{path}</a>' for path in pages)
+    site.routes.update({"/": cached(links, Cache_Control="max-age=0"), **pages})
+    return ["/", *sorted(pages)]
+
+
+def test_a_rescan_skips_fresh_pages_and_asks_stale_ones_again(site: Server, tmp_path: Path) -> None:
+    b = site.base
+    everything = freshness_site(site)
+    store = open_store(tmp_path / "scans.db")
+    first = record_scan(store, site, FAST, "2024-05-06T06:00:00+00:00")
+    assert sorted((f.final_url.removeprefix(b), f.status) for f in first) == [
+        (p, 200) for p in everything
+    ]
+    site.log.clear()
+    second = record_scan(store, site, FAST, "2024-05-07T06:00:00+00:00")
+    # Every page is there, unchanged; only the stale ones (and robots.txt and the guessed
+    # sitemap) were asked for, conditionally.
+    assert sorted((f.final_url.removeprefix(b), f.status) for f in second) == [
+        (p, 304) for p in everything
+    ]
+    asked = sorted((path, "If-None-Match" in headers) for _, path, headers in site.log)
+    assert asked == [
+        ("/", True),
+        ("/robots.txt", False),
+        ("/sitemap.xml", False),
+        ("/stale-expires", True),
+        ("/stale-no-cache", True),
+        ("/stale-none", True),
+    ]
+    # A page taken as fresh keeps the time of its last real fetch (so that freshness does
+    # not renew itself), its hash and its links; an asked one is dated now.
+    before = {f.url: f for f in first}
+    for f in second:
+        path = f.url.removeprefix(b)
+        if path.startswith("/fresh"):
+            assert f.fetched_at == before[f.url].fetched_at
+        assert (f.content_hash, f.links) == (before[f.url].content_hash, before[f.url].links)
+    # The store kept the caching headers through the 304s: a third scan skips the same pages.
+    site.log.clear()
+    record_scan(store, site, FAST, "2024-05-08T06:00:00+00:00")
+    assert sorted(site.paths()) == [
+        "/",
+        "/robots.txt",
+        "/sitemap.xml",
+        "/stale-expires",
+        "/stale-no-cache",
+        "/stale-none",
+    ]
+    # recheck_after=0: every page is asked again.
+    site.log.clear()
+    every = record_scan(store, site, dataclasses.replace(FAST, recheck_after=0), "2024-05-09")
+    assert len(every) == len(everything)
+    assert sorted(site.paths()) == sorted([*everything, "/robots.txt", "/sitemap.xml"])
+    store.close()
+
+
+def test_freshness_is_capped_and_needs_the_links_and_a_crawled_site(site: Server) -> None:
+    b = site.base
+    site.routes.update({"/": page("/a", "/b"), "/a": page("/"), "/b": page("/")})
+    hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(timespec="seconds")
+    home = PageState(
+        b + "/",
+        content_hash="h",
+        fetched_at=hour_ago,
+        links=(b + "/a", b + "/b"),
+        cache_control="max-age=86400",
+    )
+    known = {
+        b + "/": home,
+        b + "/a": dataclasses.replace(home, url=b + "/a", links=(b + "/",)),
+        # Fresh, but the store kept no links and no sitemap lists the site: asked, so that
+        # the links it has are found.
+        b + "/b": dataclasses.replace(home, url=b + "/b", links=()),
+    }
+    # Fresh for a day by their header, but an hour old is past a recheck_after of 30 min.
+    run(site, [b + "/"], config=dataclasses.replace(FAST, recheck_after=1800), known=known)
+    assert sorted(site.paths()) == ["/", "/a", "/b", "/robots.txt", "/sitemap.xml"]
+    site.log.clear()
+    fetched, _ = run(site, [b + "/"], known=known)  # the default cap, 12 h
+    assert sorted(site.paths()) == ["/b", "/robots.txt", "/sitemap.xml"]
+    assert {f.url.removeprefix(b): (f.status, f.fetched_at == hour_ago) for f in fetched} == {
+        "/": (304, True),
+        "/a": (304, True),
+        "/b": (200, False),
+    }
+    # A single page (--url) is always asked, however fresh.
+    site.log.clear()
+    fetched, _ = run(site, [], [b + "/"], known=known)
+    assert site.paths() == ["/robots.txt", "/"]
+    assert [f.status for f in fetched] == [200]

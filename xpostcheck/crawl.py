@@ -10,6 +10,10 @@ Shape of one crawl:
 - At most one request is in flight per host. A host's next request is due at the *end* of its
   previous one plus the largest of: the configured delay, the robots.txt Crawl-delay (capped),
   and any Retry-After (a longer Retry-After than the cap parks the host for this crawl).
+- With `known` (the store's page states), a page of a crawled site is yielded as unchanged
+  (a 304 with its stored hash and links) without a request when its sitemap lastmod is older
+  than our last fetch, or when its last response is still fresh by its own caching headers
+  (`fetch.is_fresh`, capped at `recheck_after`); else it is asked conditionally.
 - Pages and skips go out through a bounded queue, which `crawl()` yields from in the caller's
   thread; a slow consumer slows the crawl instead of filling memory.
 
@@ -36,7 +40,7 @@ from lxml import etree
 
 from .discover import SitemapEntry, parse_feed, parse_sitemap_entries
 from .errors import FetchError, XPostCheckError
-from .fetch import Fetcher, HTTPStatusError
+from .fetch import Fetcher, HTTPStatusError, is_fresh
 from .models import Fetched, PageState, Skipped
 from .robots import RobotsPolicy, fetch_robots, robots_url
 from .urls import canonicalize
@@ -132,6 +136,9 @@ class CrawlConfig:
     robots_retries: int = 1  # robots.txt 5xx/unreachable: try again this many times
     robots_retry_delay: float = 10.0
     trust_sitemap_lastmod: bool = True  # lastmod before our last fetch: unchanged, no request
+    # A crawled page whose last response is still fresh by its own caching headers (capped at
+    # this many seconds) is taken as unchanged without a request; 0 asks every page again.
+    recheck_after: float = 43200.0
     queue_size: int = 64  # pages waiting for the consumer before the crawl pauses
 
 
@@ -536,6 +543,11 @@ class _Run:
                     task, state=self.crawler.known(task.url), lastmod=lastmod
                 )
                 if self._unchanged_by_lastmod(task):
+                    self._carry(task, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                    continue
+                fresh_since = self._fresh_since(task)
+                if fresh_since:  # dated by the last real fetch, so freshness does not renew
+                    self._carry(task, fresh_since)
                     continue
             host.busy = True
             self.inflight += 1
@@ -546,7 +558,7 @@ class _Run:
             return
 
     def _unchanged_by_lastmod(self, task: _Task) -> bool:
-        """A sitemap lastmod older than our last fetch: yield it unchanged without a request."""
+        """Whether a sitemap lastmod older than our last fetch says the page is unchanged."""
         state = task.state
         if not (self.cfg.trust_sitemap_lastmod and task.lastmod and state):
             return False
@@ -554,9 +566,38 @@ class _Run:
         if lastmod is not None and len(task.lastmod or "") <= 10:
             lastmod += timedelta(days=1)  # a bare date may mean any time that day
         fetched_at = _parse_iso(state.fetched_at if state else None)
-        if state is None or lastmod is None or fetched_at is None or lastmod > fetched_at:
-            return False
-        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        return not (state is None or lastmod is None or fetched_at is None or lastmod > fetched_at)
+
+    def _fresh_since(self, task: _Task) -> str | None:
+        """The time of a crawled page's last real fetch when that response is still fresh by
+        its own caching headers (capped at `recheck_after`), so that it need not be asked
+        again; else None.
+
+        Only pages of crawled sites (a page named with --url is always asked), and only when
+        carrying the page over keeps discovery: its links are stored, links are not followed
+        from it, or a sitemap lists the site's pages (the same test as for a conditional
+        request, whose 304 carries no links either)."""
+        state, site = task.state, task.site
+        if state is None or site is None or not site.crawl or self.cfg.recheck_after <= 0:
+            return None
+        follow = task.depth < self.cfg.max_depth
+        if follow and not state.links and not site.sitemap_read:
+            return None
+        fresh = is_fresh(
+            fetched_at=state.fetched_at,
+            cache_control=state.cache_control,
+            expires=state.expires,
+            last_modified=state.last_modified,
+            now=datetime.now(timezone.utc),
+            cap=self.cfg.recheck_after,
+        )
+        return state.fetched_at if fresh else None
+
+    def _carry(self, task: _Task, fetched_at: str) -> None:
+        """Yield a page known to be unchanged without asking for it: a 304 with the stored
+        hash and links, dated `fetched_at`; its stored links are followed as a fetch's would be."""
+        state = task.state
+        assert state is not None
         self.scanned.add(canonicalize(task.url))
         site = task.site
         follow = site is not None and site.crawl and task.depth < self.cfg.max_depth
@@ -569,7 +610,7 @@ class _Run:
                 body=b"",
                 text="",
                 encoding="",
-                fetched_at=stamp,
+                fetched_at=fetched_at,
                 content_hash=state.content_hash or "",
                 links=state.links if follow else (),
             )
@@ -578,7 +619,6 @@ class _Run:
             for url in state.links:
                 if site.contains(url):
                     self._admit(url, task.depth + 1, site)
-        return True
 
     def _worker(self, index: int) -> None:
         """A fetch thread: runs the jobs of its inbox and reports each on the done queue."""
