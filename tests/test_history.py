@@ -451,3 +451,58 @@ def _warc_bodies(blob: bytes) -> list[bytes]:
     from warcio.archiveiterator import ArchiveIterator
 
     return [r.raw_stream.read() for r in ArchiveIterator(io.BytesIO(blob))]
+
+
+def test_a_page_skipped_for_a_while_keeps_its_history(tmp_path: Path) -> None:
+    """A timeout for two scans is not a fix: when the page is back, its finding is not new."""
+    link = check("link", "link_to_original", False)
+    with open_store(tmp_path / "h.db") as store:  # type: ignore[attr-defined]
+        run(store, "k", report(T1, copy(A, link), copy(B, link)))
+        r2 = run(store, "k", report(T2, copy(B, link), skipped=(Skipped(A, "read timed out"),)))
+        r3 = run(store, "k", report(T3, copy(B, link), skipped=(Skipped(A, "read timed out"),)))
+        r4 = run(store, "k", report("2024-05-27T06:00:00+00:00", copy(A, link), copy(B, link)))
+    assert r2.resolved == () and r3.resolved == ()
+    assert states(r4)[(A, "link")] == (False, T1, None)  # first seen in the first scan
+    assert r4.new_violations == ()
+
+
+def test_a_page_gone_resolves_its_findings(tmp_path: Path) -> None:
+    link = check("link", "link_to_original", False)
+    with open_store(tmp_path / "h.db") as store:  # type: ignore[attr-defined]
+        run(store, "k", report(T1, copy(A, link)))
+        r2 = run(store, "k", report(T2, skipped=(Skipped(A, "HTTP 404 Not Found"),)))
+        r3 = run(store, "k", report(T3, copy(A, link)))
+    assert [(r.url, r.rule) for r in r2.resolved] == [(A, "link")]
+    assert states(r3)[(A, "link")] == (True, T3, None)  # it came back: a new violation
+
+
+def test_open_findings_of_an_older_database_carry_into_its_first_upgraded_scan(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from xpostcheck.store import MIGRATIONS, _key
+
+    path = tmp_path / "h.db"
+    db = sqlite3.connect(path)
+    db.executescript(";".join(MIGRATIONS[:3]) + "; PRAGMA user_version=3;")
+    db.execute("INSERT INTO scans (id, key, started, finished) VALUES (1, 'k', ?, ?)", (T1, T1))
+    db.execute(
+        "INSERT INTO copies (id, scan_id, url, url_key, site, source_url, coverage, kind,"
+        " verdict, passages) VALUES (1, 1, ?, ?, 'blog.example', ?, 0.97, 'full', 'violation',"
+        " '[]')",
+        (A, _key(A), SRC),
+    )
+    db.execute(
+        "INSERT INTO findings (copy_id, scan_id, position, url, url_key, source_url, rule, kind,"
+        " passed, severity, message, first_seen) VALUES (1, 1, 0, ?, ?, ?, 'link',"
+        " 'link_to_original', 0, 'error', 'missing', ?)",
+        (A, _key(A), SRC, T1),
+    )
+    db.commit()
+    db.close()
+    with open_store(path) as store:  # type: ignore[attr-defined]
+        key = store._db.execute("SELECT url_key FROM open_findings").fetchone()[0]
+        r2 = run(store, "k", report(T2, copy(A, check("link", "link_to_original", False))))
+    assert key == _key(A)
+    assert states(r2)[(A, "link")][:2] == (False, T1)

@@ -93,6 +93,7 @@ def test_new_database_is_wal_and_migrated(tmp_path: Path) -> None:
         "evidence",
         "sources",
         "page_texts",
+        "open_findings",
     }
     open_store(tmp_path / "x.db").close()  # reopening migrates nothing and keeps the data
 

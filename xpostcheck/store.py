@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sqlite3
 import threading
 import zlib
@@ -214,6 +215,9 @@ MIGRATIONS: tuple[str, ...] = (
     # - page_texts: the latest full text of each page, compressed, to match an unchanged page
     #   against sources that arrived since, without fetching it again.
     # - pages.cache_control and pages.expires: the response's caching headers.
+    # - open_findings: per scan key, each failed check not yet resolved, with its first
+    #   sighting, so that a page skipped for a while (a timeout, an unreachable site) keeps
+    #   its findings' history instead of coming back "new". Filled from each key's latest scan.
     """
     ALTER TABLE scans ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
     ALTER TABLE pages ADD COLUMN cache_control TEXT;
@@ -227,8 +231,24 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE page_texts (
         url_key TEXT PRIMARY KEY,
         scan_id INTEGER NOT NULL,
-        text BLOB NOT NULL
-    )
+        text BLOB NOT NULL,
+        links BLOB
+    );
+    CREATE TABLE open_findings (
+        key TEXT NOT NULL,
+        url_key TEXT NOT NULL,
+        source_url TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        url TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        first_seen TEXT,
+        PRIMARY KEY (key, url_key, source_url, rule)
+    );
+    INSERT OR IGNORE INTO open_findings
+        SELECT s.key, f.url_key, f.source_url, f.rule, f.url, f.kind, f.first_seen
+        FROM findings f JOIN scans s ON s.id = f.scan_id
+        WHERE f.passed = 0 AND f.scan_id = (
+            SELECT max(s2.id) FROM scans s2 WHERE s2.key = s.key AND s2.finished IS NOT NULL)
     """,
 )
 
@@ -256,6 +276,9 @@ def _redact(url: str) -> str:
         return url
     user = creds.split(":", 1)[0]
     return f"{scheme}{sep}{user}:***@{host}" if ":" in creds else url
+
+
+_GONE = re.compile(r"HTTP (404|410)\b")
 
 
 def _now() -> str:
@@ -608,14 +631,6 @@ class SqliteStore:
             )
         return out
 
-    def _previous_scan(self, scan_id: int) -> int | None:
-        row = self._db.execute(
-            """SELECT max(id) FROM scans WHERE id < ? AND finished IS NOT NULL
-                 AND key = (SELECT key FROM scans WHERE id = ?)""",
-            (scan_id, scan_id),
-        ).fetchone()
-        return None if row is None or row[0] is None else int(row[0])
-
     def _triage_marks(self) -> dict[tuple[str, str, str], tuple[str, str]]:
         return {
             (r[0], r[1], r[2]): (r[3], r[4])
@@ -632,15 +647,14 @@ class SqliteStore:
         if exists[0] is not None:
             raise StoreError(f"scan #{scan_id} is already finished", where=str(self.path))
         started = report.scan.started
+        scan_key = self._db.execute("SELECT key FROM scans WHERE id = ?", (scan_id,)).fetchone()[0]
         previous: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
-        prev_id = self._previous_scan(scan_id)
-        if prev_id is not None:
-            for url, url_key, source_url, rule, kind, first_seen in self._db.execute(
-                """SELECT url, url_key, source_url, rule, kind, first_seen FROM findings
-                   WHERE scan_id = ? AND passed = 0 ORDER BY id""",
-                (prev_id,),
-            ):
-                previous[(url_key, source_url, rule)] = (url, kind, first_seen)
+        for url, url_key, source_url, rule, kind, first_seen in self._db.execute(
+            """SELECT url, url_key, source_url, rule, kind, first_seen FROM open_findings
+               WHERE key = ? ORDER BY rowid""",
+            (scan_key,),
+        ):
+            previous[(url_key, source_url, rule)] = (url, kind, first_seen)
         marks = self._triage_marks()
 
         keys = {c.url: _key(c.url) for c in report.copies}  # canonicalize once per page
@@ -667,10 +681,12 @@ class SqliteStore:
             annotated = tuple(checks)
             copies.append(replace(copy, checks=annotated, verdict=verdict_for(annotated)))
 
-        skipped_keys = {_key(s.url) for s in report.skipped}
-        # A finding is resolved only where this scan looked again: a page it fetched (when it
-        # recorded its pages) and did not skip. A page of an unreachable site, or one the crawl
-        # did not reach this time, keeps its findings open.
+        # A page that answered 404 or 410 is gone, and its findings with it.
+        gone = {_key(s.url) for s in report.skipped if _GONE.match(s.reason)}
+        skipped_keys = {_key(s.url) for s in report.skipped} - gone
+        # Otherwise a finding is resolved only where this scan looked again: a page it fetched
+        # (when it recorded its pages) and did not skip. A page of an unreachable site, or one
+        # the crawl did not reach this time, keeps its findings open.
         seen = {
             r[0]
             for r in self._db.execute("SELECT url_key FROM pages WHERE scan_id = ?", (scan_id,))
@@ -679,16 +695,26 @@ class SqliteStore:
             Resolved(url=url, source_url=ident[1], rule=ident[2], kind=kind)
             for ident, (url, kind, _first) in previous.items()
             if ident not in failing
-            and ident[0] not in skipped_keys
-            # (a report built without record_page: any page but the skipped ones)
-            and (ident[0] in seen if seen else report.scan.pages_fetched > 0)
+            and (
+                ident[0] in gone
+                or ident[0] not in skipped_keys
+                # (a report built without record_page: any page but the skipped ones)
+                and (ident[0] in seen if seen else report.scan.pages_fetched > 0)
+            )
         )
         scan = replace(report.scan, scan_id=scan_id)
         out = replace(report, scan=scan, copies=tuple(copies), resolved=resolved)
-        self._persist(scan_id, out, keys)
+        self._persist(scan_id, out, keys, scan_key, previous)
         return out
 
-    def _persist(self, scan_id: int, report: Report, keys: dict[str, str]) -> None:
+    def _persist(
+        self,
+        scan_id: int,
+        report: Report,
+        keys: dict[str, str],
+        scan_key: str,
+        previous: dict[tuple[str, str, str], tuple[str, str, str | None]],
+    ) -> None:
         s = report.scan
         info = {
             "sources": s.sources,
@@ -756,6 +782,32 @@ class SqliteStore:
                     """INSERT INTO resolved (scan_id, url, source_url, rule, kind)
                        VALUES (?, ?, ?, ?, ?)""",
                     [(scan_id, r.url, r.source_url, r.rule, r.kind) for r in report.resolved],
+                )
+                # What stays open for the next scan of this key: what failed now, and what
+                # was open before and neither failed nor was resolved (not looked at).
+                db.executemany(
+                    "DELETE FROM open_findings WHERE key = ? AND url_key = ? AND source_url = ?"
+                    " AND rule = ?",
+                    [(scan_key, _key(r.url), r.source_url, r.rule) for r in report.resolved],
+                )
+                db.executemany(
+                    """INSERT OR REPLACE INTO open_findings
+                           (key, url_key, source_url, rule, url, kind, first_seen)
+                       VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    [
+                        (
+                            scan_key,
+                            keys[c.url],
+                            c.source_url,
+                            f.rule,
+                            c.url,
+                            f.kind,
+                            f.first_seen,
+                        )
+                        for c in report.copies
+                        for f in c.checks
+                        if not f.passed
+                    ],
                 )
                 db.execute(
                     """UPDATE scans SET finished = ?, rules = ?, info = ?, pages = ?, copies = ?,
