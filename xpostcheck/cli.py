@@ -98,15 +98,34 @@ def _emit(text: str, output: str | None) -> None:
 @main.command()
 @click.argument("site", nargs=-1)
 @click.option(
-    "--sources", "-s", multiple=True, help="JSON Lines, feed, sitemap, URL list or folder."
+    "--sources",
+    "-s",
+    multiple=True,
+    help="JSON Lines, feed, sitemap, URL list or folder (repeat for more).",
 )
 @click.option(
     "--rules", "-r", help="A pack in rules/ (see 'xpostcheck rules list') or a TOML file."
 )
-@click.option("--site", "sites", multiple=True, help="A site to crawl (same as a SITE argument).")
+@click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    help=(
+        "A site to crawl (same as a SITE argument; repeat for more): a site is its whole host; "
+        "the path is where the crawl starts."
+    ),
+)
 @click.option("--sites-file", type=click.Path(dir_okay=False), help="One site URL per line.")
-@click.option("--url", "urls", multiple=True, help="Fetch this page only, without crawling.")
-@click.option("--db", help="SQLite file (default ./xpostcheck.db) or postgresql://...")
+@click.option(
+    "--url", "urls", multiple=True, help="Fetch this page only, without crawling (repeat for more)."
+)
+@click.option(
+    "--db",
+    help=(
+        "The scan database: a SQLite file (default ./xpostcheck.db); only SQLite file paths are "
+        "supported for now."
+    ),
+)
 @click.option("--index", help="Source index file (default: beside the database).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv", "html"]))
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
@@ -118,13 +137,26 @@ def _emit(text: str, output: str | None) -> None:
 @click.option("--workers", type=int, help="Extraction processes (default: automatic).")
 @click.option("--max-pages", type=int, help="Pages per site (default 500).")
 @click.option("--max-depth", type=int, help="Link depth from the site's start page (default 10).")
+@click.option("--timeout", type=float, help="Seconds one page may take to fetch (default 30).")
+@click.option(
+    "--recheck-after",
+    metavar="DURATION",
+    help=(
+        "Seconds, or a number with s, m, h or d (default 12h): pages of crawled sites fetched "
+        "less than this long ago, and still fresh by their own HTTP caching headers, are not "
+        "requested again and their findings carry over; 0 asks again for every page. Pages "
+        "given with --url are always fetched."
+    ),
+)
 @click.option("--contact", help="Contact URL or e-mail put in the User-Agent.")
-@click.option("--min-coverage", type=float, help="Share of a source that makes a copy (0.15).")
+@click.option(
+    "--min-coverage", type=float, help="Share of a source that makes a copy, 0 to 1 (0.15)."
+)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config TOML.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
 def scan(site: tuple[str, ...], config_path: str | None, quiet: bool, **flags: Any) -> None:
     """Crawl SITE... (and --url pages), find copies of the sources, check them against the
-    rules, and report.
+    rules, and report. A site is its whole host; the path of SITE is where the crawl starts.
 
     \b
     Exit codes: 0 no violations, 1 violations found, 2 usage/config/rule error,
@@ -279,7 +311,7 @@ def rules_validate(path: str) -> None:
 # --- review: history, evidence, triage, notice -----------------------------------------------
 
 _db_option = click.option(
-    "--db", default="xpostcheck.db", show_default=True, help="The scan database."
+    "--db", default="xpostcheck.db", show_default=True, help="The scan database (a SQLite file)."
 )
 
 

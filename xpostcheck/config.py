@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from .errors import ConfigError
 
@@ -18,6 +21,8 @@ else:  # pragma: no cover - Python 3.10
 DEFAULT_CONFIG = "xpostcheck.toml"
 DEFAULT_DB = "xpostcheck.db"
 FORMATS = ("table", "json", "csv", "html")
+FAIL_ON = ("any", "new")
+DEFAULT_RECHECK_AFTER = 12 * 3600.0
 
 # key -> expected type(s); lists are lists of strings
 _KEYS: dict[str, type | tuple[type, ...]] = {
@@ -39,7 +44,11 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "contact": str,
     "min_coverage": (int, float),
     "timeout": (int, float),
+    "recheck_after": (int, float, str),  # seconds, or a duration such as "12h"
 }
+
+# Flags named by the settings they set, where the flag is not "--" + the key with dashes.
+_FLAG_NAMES = {"sites": "--site", "urls": "--url", "fmt": "--format"}
 
 
 @dataclass(frozen=True)
@@ -63,11 +72,16 @@ class Settings:
     contact: str | None = None
     min_coverage: float = 0.15
     timeout: float = 30.0
+    recheck_after: float = DEFAULT_RECHECK_AFTER  # seconds; 0 asks again for every page
     rule_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def read_config(path: str | Path | None) -> dict[str, Any]:
-    """Read a config file. `None` reads ./xpostcheck.toml when it exists, else nothing."""
+    """Read a config file. `None` reads ./xpostcheck.toml when it exists, else nothing.
+
+    Settings live in a `[scan]` table or at the top level. Values are checked here, so that an
+    error names the file and the key; relative paths are relative to the file's folder.
+    """
     explicit = path is not None
     p = Path(path) if path is not None else Path(DEFAULT_CONFIG)
     if not p.exists():
@@ -75,7 +89,8 @@ def read_config(path: str | Path | None) -> dict[str, Any]:
             raise ConfigError("config file not found; check the --config path", where=str(p))
         return {}
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        # utf-8-sig: editors on Windows start the file with a byte order mark.
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         where = f"{p}:{line}" if line else str(p)
@@ -90,7 +105,7 @@ def read_config(path: str | Path | None) -> dict[str, Any]:
         if key in ("rules_override", "overrides"):
             continue
         norm = key.replace("-", "_")
-        if norm not in _KEYS:
+        if norm not in _KEYS or (norm == "rules" and isinstance(value, dict)):
             if isinstance(value, dict):
                 continue  # other tables ([rules.overrides] and friends)
             known = ", ".join(sorted(_KEYS))
@@ -102,20 +117,30 @@ def read_config(path: str | Path | None) -> dict[str, Any]:
             raise ConfigError(f"setting {key!r} has the wrong type", where=str(p))
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"setting {key!r} must be a list of strings", where=str(p))
-        out[norm] = value
-    overrides = data.get("overrides") or (data.get("rules") or {}).get("overrides") or {}
+        try:
+            out[norm] = check_value(norm, value)
+        except ValueError as exc:
+            raise ConfigError(f"setting {key!r}{exc}", where=str(p)) from None
+    rules_table = data.get("rules")
+    overrides = data.get("overrides") or (
+        rules_table.get("overrides") if isinstance(rules_table, dict) else None
+    )
+    overrides = overrides or {}
     if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
         raise ConfigError('[overrides."rule-id"] tables must map rule ids to tables', where=str(p))
     if overrides:
         out["rule_overrides"] = overrides
-    if "rules" in out and not isinstance(out["rules"], str):
-        del out["rules"]
     base = p.parent
     for key in ("sites_file", "db", "index", "output"):
         if key in out and not _is_url(out[key]):
             out[key] = str(base / out[key])
     if "sources" in out:
         out["sources"] = [s if _is_url(s) else str(base / s) for s in out["sources"]]
+    if "rules" in out and _names_a_file(out["rules"]):
+        rules = Path(out["rules"]).expanduser()
+        # A bare "x.toml" may name a shipped pack: only a file beside the config takes its place.
+        if not rules.is_absolute() and (rules.name != out["rules"] or (base / rules).exists()):
+            out["rules"] = str(base / rules)
     return out
 
 
@@ -123,10 +148,137 @@ def _is_url(value: str) -> bool:
     return value.startswith(("http://", "https://", "postgresql://", "postgres://"))
 
 
+def _names_a_file(rules: str) -> bool:
+    """A rules setting names a file, not a shipped pack (the test `rules.load_ruleset` makes)."""
+    return rules.endswith(".toml") or "/" in rules or "\\" in rules
+
+
+# --- values ------------------------------------------------------------------------------------
+# Each check returns the value to use, or raises ValueError with the rest of a sentence that
+# starts with the flag or setting's name (" must be >= 0, not -1", or ": not a duration ...").
+
+
+def site_url(url: str) -> str:
+    """`url` as a site or page to fetch, with its scheme and host lower-cased; ValueError (a
+    problem that follows the URL in a message) when it is not an http(s) URL with a host."""
+    text = url.strip()
+    if not text:
+        raise ValueError("no URL given")
+    if any(c.isspace() for c in text):
+        raise ValueError("contains white space; give one URL each")
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # an unclosed IPv6 bracket, for one
+        raise ValueError(f"not a valid URL ({exc})") from None
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValueError("bad port") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        if ":" not in text:  # "example.org/blog": the scheme was left out
+            hint = f"https://{text}" if "/" in text else f"https://{text}/"
+            raise ValueError(f"not an http(s) URL (write it as {hint})")
+        raise ValueError("not an http(s) URL")
+    if not parts.hostname:
+        raise ValueError("no host name in this URL")
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}{at}{hostport.lower()}"
+    return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+_DURATION = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([smhd]?)")
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from "90", "1.5", "45s", "30m", "12h" or "2d"; ValueError when it is none."""
+    found = _DURATION.fullmatch(text.strip().lower())
+    if not found:
+        raise ValueError(
+            f"not a duration: {text!r} (give seconds, or a number with s, m, h or d, such as 12h)"
+        )
+    return float(found.group(1)) * _UNITS[found.group(2)]
+
+
+def _at_least(low: float, *, strict: bool = False) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(" must be a finite number")
+        if value < low or (strict and value == low):
+            raise ValueError(f" must be {'>' if strict else '>='} {low:g}, not {value}")
+        return value
+
+    return check
+
+
+def _share(value: Any) -> Any:
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        raise ValueError(f" must be between 0 and 1, not {value}")
+    return value
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value not in choices:
+            raise ValueError(f" must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    return check
+
+
+def _urls(values: Any) -> Any:
+    out = []
+    for url in values:
+        try:
+            out.append(site_url(url))
+        except ValueError as exc:
+            raise ValueError(f" {url!r}: {exc}") from None
+    return out
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value = parse_duration(value)
+        except ValueError as exc:
+            raise ValueError(f": {exc}") from None
+    seconds = float(value)
+    if not math.isfinite(seconds):
+        raise ValueError(" must be a finite number")
+    if seconds < 0:
+        raise ValueError(f" must be >= 0, not {seconds:g}")  # -1, as written, not -1.0
+    return seconds
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "sites": _urls,
+    "urls": _urls,
+    "format": _one_of(FORMATS),
+    "fail_on": _one_of(FAIL_ON),
+    "delay": _at_least(0),
+    "threads": _at_least(1),
+    "workers": _at_least(0),
+    "max_pages": _at_least(1),
+    "max_depth": _at_least(0),
+    "min_coverage": _share,
+    "timeout": _at_least(0, strict=True),
+    "recheck_after": _duration,
+}
+
+
+def check_value(key: str, value: Any) -> Any:
+    """The value of setting `key` to use (a duration in seconds, a site URL normalised);
+    ValueError with the rest of a message that starts with the setting's or flag's name."""
+    check = _CHECKS.get(key)
+    return check(value) if check else value
+
+
 def read_sites_file(path: str) -> list[str]:
     """One site URL per line; blank lines and `#` comments ignored."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        # utf-8-sig: a byte order mark (Windows editors) is not part of the first URL.
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
         raise ConfigError("sites file not found; check --sites-file", where=path) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -136,31 +288,31 @@ def read_sites_file(path: str) -> list[str]:
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        if not line.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"not an http(s) URL: {line!r} (write one site URL per line)",
-                where=f"{path}:{number}",
-            )
-        sites.append(line)
+        try:
+            sites.append(site_url(line))
+        except ValueError as exc:
+            raise ConfigError(f"{line!r}: {exc}", where=f"{path}:{number}") from None
     return sites
 
 
 def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Settings:
-    """Merge: defaults < config file < flags (a flag given as None or () does not override)."""
+    """Merge: defaults < config file < flags (a flag given as None or () does not override).
+
+    `config` comes from `read_config`, which has checked its values; flag values are checked
+    here and an error names the flag.
+    """
     merged: dict[str, Any] = dict(config)
     for key, value in flags.items():
         if value is None or value == ():
             continue
-        merged[key] = value
+        try:
+            merged[key] = check_value(key, value)
+        except ValueError as exc:
+            flag = _FLAG_NAMES.get(key, "--" + key.replace("_", "-"))
+            raise ConfigError(f"{flag}{exc}") from None
     sites = list(merged.get("sites") or [])
     if merged.get("sites_file"):
         sites.extend(read_sites_file(str(merged["sites_file"])))
-    fmt = str(merged.get("format", "table"))
-    if fmt not in FORMATS:
-        raise ConfigError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    fail_on = str(merged.get("fail_on", "any"))
-    if fail_on not in ("any", "new"):
-        raise ConfigError(f"--fail-on must be 'any' or 'new', not {fail_on!r}")
     settings = Settings(
         sources=tuple(merged.get("sources") or ()),
         rules=str(merged.get("rules") or ""),
@@ -168,9 +320,9 @@ def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Setti
         urls=tuple(dict.fromkeys(merged.get("urls") or ())),
         db=str(merged.get("db") or DEFAULT_DB),
         index=merged.get("index"),
-        format=fmt,
+        format=str(merged.get("format", "table")),
         output=merged.get("output"),
-        fail_on=fail_on,
+        fail_on=str(merged.get("fail_on", "any")),
         delay=float(merged.get("delay", 1.0)),
         threads=int(merged.get("threads", 16)),
         workers=int(merged.get("workers", 0)),
@@ -179,6 +331,7 @@ def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Setti
         contact=merged.get("contact"),
         min_coverage=float(merged.get("min_coverage", 0.15)),
         timeout=float(merged.get("timeout", 30.0)),
+        recheck_after=float(merged.get("recheck_after", DEFAULT_RECHECK_AFTER)),
         rule_overrides=merged.get("rule_overrides") or {},
     )
     if not settings.sources:
@@ -187,9 +340,4 @@ def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Setti
         raise ConfigError("no rules: give --rules PACK|FILE (see 'xpostcheck rules list')")
     if not settings.sites and not settings.urls:
         raise ConfigError("nothing to scan: give a site URL, --sites-file or --url")
-    for url in settings.sites + settings.urls:
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"not an http(s) URL: {url!r}")
-    if settings.delay < 0 or settings.threads < 1 or settings.max_pages < 1:
-        raise ConfigError("--delay must be >= 0, --threads and --max-pages >= 1")
     return settings
