@@ -262,3 +262,33 @@ def test_no_readable_source_says_why(tmp_path: Path, site: Site) -> None:
         run_scan(settings)
     assert "no articles could be read from the sources" in str(err.value)
     assert f"{sources}:1" in str(err.value)  # the record at fault, by file and line
+
+
+def test_site_chrome_is_told_from_unchanged_pages_too(corpus: list[dict[str, Any]]) -> None:
+    """A credit box on every page of a site (home and about pages included) is chrome, not
+    attribution. When one copy changes and the rest answer unchanged, the changed copy must
+    still be judged against the whole site, not against itself alone."""
+    box = (
+        '<div class="box"><h3>About us</h3><p>We republish stories. The original source of '
+        "this article is Global Research</p><p>Copyright © Global Research, 2026</p></div>"
+    )
+    pages = {f"/c{i}": _page(r["title"], _paras(r["text"]) + box) for i, r in enumerate(corpus[:4])}
+    pages["/about"] = _page("About", "<p>A community news blog.</p>" + box)
+    pages["/"] = _page("Home", " ".join(f'<a href="{p}">{p}</a>' for p in pages) + box)
+    chrome = Site(pages)
+    tmp = Path.cwd()
+    try:
+        first = run_scan(_settings(tmp, chrome, corpus))
+        failed_first = {
+            u: sorted(r for r, (ok, _sev) in checks.items() if not ok)
+            for u, checks in _verdicts(first).items()
+        }
+        pages["/c0"] = pages["/c0"].replace("</article>", "<p>Updated at noon.</p></article>")
+        second = run_scan(_settings(tmp, chrome, corpus))
+    finally:
+        chrome.stop()
+    assert failed_first["c0"] == ["gr-attribution", "gr-copyright", "gr-link"]
+    assert second.report.scan.pages_unchanged == 5  # all but /c0
+    c0 = _verdicts(second)["c0"]
+    assert c0["gr-attribution"][0] is False and c0["gr-copyright"][0] is False
+    assert not [r for r in second.report.resolved if r.url.endswith("/c0")]

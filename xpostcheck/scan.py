@@ -401,7 +401,13 @@ class Scanner:
             state.fetched += 1
             state.unchanged += 1
             store.record_page(scan_id, item, is_copy=False, before=state.known.get(item.url))
-            state.carried.extend(store.previous_copies(item.final_url))
+            previous = store.previous_copies(item.final_url)
+            state.carried.extend(previous)
+            # The site's chrome is told from all its pages, the unchanged ones included.
+            if (snapshot := store.page_snapshot(item.url)) is not None:
+                text, hrefs = snapshot
+                profile = state.profiles.setdefault(host_of(item.url), SiteProfile())
+                profile.add_parts(item.url, text, hrefs, is_copy=bool(previous))
             self.progress("fetched", item.final_url)
             return
         fetched, page, matches = item
@@ -411,7 +417,9 @@ class Scanner:
         site = host_of(page.url)
         state.profiles.setdefault(site, SiteProfile()).add(page, is_copy=bool(matches))
         store.record_page(scan_id, fetched, is_copy=bool(matches))
-        store.save_page_text(scan_id, fetched.url, page.full_text)
+        store.save_page_text(
+            scan_id, fetched.url, page.full_text, [link.href for link in page.links]
+        )
         if matches:
             state.pending.append(_Pending(page, matches))
             self.progress("copy", page.url)

@@ -11,6 +11,7 @@ page of the site).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from .models import Page
 from .urls import article_key
@@ -45,17 +46,24 @@ class SiteProfile:
 
     def add(self, page: Page, *, is_copy: bool | None = None) -> None:
         """Count one page. `is_copy`: whether it holds a copy of a source (None: unknown)."""
-        if page.url in self._seen:
-            return
-        self._seen.add(page.url)
-        self.pages += 1
-        if is_copy is not None:
-            self.copy_aware = True
         text = page.full_text or "\n".join(
             t for t in (page.near_text, page.chrome_text, page.text) if t
         )
+        self.add_parts(page.url, text, [link.href for link in page.links], is_copy=is_copy)
+
+    def add_parts(
+        self, url: str, text: str, hrefs: Iterable[str], *, is_copy: bool | None = None
+    ) -> None:
+        """Count one page from its full text and link hrefs (a page kept from an earlier scan
+        and not fetched again counts as much as a fresh one)."""
+        if url in self._seen:
+            return
+        self._seen.add(url)
+        self.pages += 1
+        if is_copy is not None:
+            self.copy_aware = True
         lines = {k for ln in text.splitlines() if (k := _line_key(ln)) is not None}
-        links = {hash(article_key(link.href)) for link in page.links if link.href}
+        links = {hash(article_key(href)) for href in hrefs if href}
         self._lines.update(lines)
         self._links.update(links)
         if not is_copy:

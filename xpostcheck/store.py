@@ -22,7 +22,7 @@ import re
 import sqlite3
 import threading
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -73,8 +73,11 @@ class Store(Protocol):
     def finish_scan(self, scan_id: int, report: Report) -> Report: ...
     def note_sources(self, scan_id: int, hashes: Mapping[str, str]) -> set[str]: ...
     def sources_since(self, scan_id: int) -> list[str]: ...
-    def save_page_text(self, scan_id: int, url: str, text: str) -> None: ...
+    def save_page_text(
+        self, scan_id: int, url: str, text: str, links: Sequence[str] = ()
+    ) -> None: ...
     def page_text(self, url: str) -> str | None: ...
+    def page_snapshot(self, url: str) -> tuple[str, tuple[str, ...]] | None: ...
     def triage(
         self,
         url: str,
@@ -509,24 +512,37 @@ class SqliteStore:
         return [r[0] for r in rows]
 
     @_locked
-    def save_page_text(self, scan_id: int, url: str, text: str) -> None:
+    def save_page_text(self, scan_id: int, url: str, text: str, links: Sequence[str] = ()) -> None:
+        """Keep the page's full text and the hrefs of all its links, as last analysed."""
         self._db.execute(
-            "INSERT OR REPLACE INTO page_texts (url_key, scan_id, text) VALUES (?, ?, ?)",
-            (_key(url), scan_id, zlib.compress(text.encode("utf-8"), 6)),
+            "INSERT OR REPLACE INTO page_texts (url_key, scan_id, text, links) VALUES (?, ?, ?, ?)",
+            (
+                _key(url),
+                scan_id,
+                zlib.compress(text.encode("utf-8"), 6),
+                zlib.compress(json.dumps(list(links)).encode("utf-8"), 6),
+            ),
         )
 
     @_locked
-    def page_text(self, url: str) -> str | None:
-        """The full text of the page at `url` when it was last analysed, if kept."""
+    def page_snapshot(self, url: str) -> tuple[str, tuple[str, ...]] | None:
+        """(full text, link hrefs) of the page at `url` when it was last analysed, if kept."""
         row = self._db.execute(
-            "SELECT text FROM page_texts WHERE url_key = ?", (_key(url),)
+            "SELECT text, links FROM page_texts WHERE url_key = ?", (_key(url),)
         ).fetchone()
         if row is None:
             return None
         try:
-            return zlib.decompress(row[0]).decode("utf-8")
-        except (zlib.error, UnicodeDecodeError):
+            text = zlib.decompress(row[0]).decode("utf-8")
+            links = json.loads(zlib.decompress(row[1])) if row[1] else []
+        except (zlib.error, UnicodeDecodeError, ValueError):
             return None
+        return text, tuple(str(h) for h in links if isinstance(h, str))
+
+    def page_text(self, url: str) -> str | None:
+        """The full text of the page at `url` when it was last analysed, if kept."""
+        snapshot = self.page_snapshot(url)
+        return None if snapshot is None else snapshot[0]
 
     @_locked
     def evidence(self, url: str) -> bytes | None:
