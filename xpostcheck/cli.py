@@ -6,8 +6,12 @@ Exit codes: 0 scanned, no violations; 1 violations found; 2 usage, config or rul
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,14 +20,20 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import XPostCheckError
+from .errors import ScanFailed, XPostCheckError
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
 log = logging.getLogger("xpostcheck")
+
+# Libraries that log about single pages (a page they cannot parse, a date they cannot read);
+# the report already lists what became of every page.
+_LIBRARY_LOGGERS = ("trafilatura", "htmldate", "courlan", "charset_normalizer")
 
 
 class _Group(click.Group):
-    """Turns every XPostCheckError into one line on stderr and its exit code."""
+    """Turns every XPostCheckError into one line on stderr and its exit code, and any other
+    exception into one line and exit 3 (the traceback only with --debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -33,19 +43,49 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("xpostcheck: interrupted", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own: usage errors and exits
+        except Exception as exc:
+            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+                raise  # stdout closed early (| head): click's main() ends quietly
+            if ctx.params.get("debug"):
+                click.echo(traceback.format_exc().rstrip("\n"), err=True)
+            what = " ".join(f"{type(exc).__name__}: {exc}".split())
+            click.echo(
+                f"xpostcheck: internal error: {what} (please report; --debug shows the traceback)",
+                err=True,
+            )
+            ctx.exit(EXIT_FAILED)
+
+
+def _configure_logging(verbose: int, *, quiet: bool = False) -> None:
+    """Our own warnings unless quiet; the libraries' warnings (never their chatter), none when
+    quiet."""
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(verbose, 2),
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    ours = logging.ERROR if quiet else logging.WARNING - 10 * min(verbose, 2)
+    logging.getLogger("xpostcheck").setLevel(ours)
+    for name in _LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1 if quiet else logging.WARNING)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xpostcheck")
 @click.option("-v", "--verbose", count=True, help="Log more on stderr (-vv for debug).")
-def main(verbose: int) -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="XPOSTCHECK_DEBUG",
+    help="Show the traceback of an internal error (or set XPOSTCHECK_DEBUG=1).",
+)
+def main(verbose: int, debug: bool) -> None:
     """Find republished copies of a publisher's articles and check them against its
     cross-post rules."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    _configure_logging(verbose)
 
 
 # --- scan --------------------------------------------------------------------------------
@@ -85,17 +125,122 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, str], None] | None]:
         yield update
 
 
+def _check_writable(path: str, what: str) -> None:
+    """Fail now, before any work, when `path` cannot be written (XPostCheckError, exit 2)."""
+    target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(path))
+    folder = target.parent
+
+    def cannot(why: str) -> XPostCheckError:
+        return XPostCheckError(f"cannot write the {what} here: {why}", where=path)
+
+    if not folder.exists():
+        raise cannot(f"the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise cannot(f"{folder} is not a folder")
+    if target.is_dir():
+        raise cannot("it is a folder")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise cannot("the file is read-only")
+    try:  # the same kind of file the write itself will make, to be sure
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise cannot(exc.strerror or str(exc)) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_atomic(path: str, data: str | bytes) -> None:
+    """Write a temporary file in the target's folder, then rename it over the target: readers
+    see the old file or the new one, never part of one, and a failure leaves no trace.
+    Keeps an existing file's permissions. Raises OSError (and encoding errors) as they come."""
+    target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(path))  # write through the link, not over it
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        if isinstance(data, bytes):
+            with open(fd, "wb") as binary:
+                binary.write(data)
+                binary.flush()
+                os.fsync(binary.fileno())
+        else:
+            with open(fd, "w", encoding="utf-8") as text:
+                text.write(data)
+                text.flush()
+                os.fsync(text.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _emit(text: str, output: str | None) -> None:
+    """Print the report, or write it to `output` whole (checked by `_check_writable` before the
+    scan; a failure now is exit 3, since the scan ran)."""
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            _write_atomic(output, text)
         except OSError as exc:
-            raise XPostCheckError(f"cannot write the report: {exc}", where=output) from None
+            raise ScanFailed(
+                f"cannot write the report: {exc.strerror or exc}", where=output
+            ) from None
     else:
         click.echo(text, nl=not text.endswith("\n"))
 
 
-@main.command()
+# Options that take one value each time they are given: a bare argument right after their value
+# is almost always a second value given the wrong way, and would otherwise become a SITE.
+_REPEATABLE = {"--url": "--url", "--sources": "--sources", "-s": "--sources"}
+
+
+def _refuse_stray_values(ctx: click.Context, args: list[str]) -> None:
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            return
+        opt, value, after = "", "", i + 1
+        name, eq, rest = token.partition("=")
+        if token in _REPEATABLE and i + 1 < len(args):
+            opt, value, after = token, args[i + 1], i + 2
+        elif eq and name in _REPEATABLE and name.startswith("--"):
+            opt, value = name, rest
+        elif token.startswith("-s") and not token.startswith("--") and len(token) > 2:
+            opt, value = "-s", token[2:]
+        if opt and after < len(args) and not args[after].startswith("-"):
+            stray = args[after]
+            message = (
+                f"unexpected argument {stray!r} after {opt} {value}: each {_REPEATABLE[opt]} "
+                f"takes one value; repeat the option ({opt} {value} {opt} {stray})"
+            )
+            if stray.lower().startswith(("http://", "https://")):
+                message += f", or write --site {stray} to crawl that site"
+            raise click.UsageError(message, ctx=ctx)
+        i = after if opt else i + 1
+
+
+class _ScanCommand(click.Command):
+    """`scan`, refusing `--url A B` (B would be crawled as a site) and `--sources a b`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        _refuse_stray_values(ctx, args)
+        return super().parse_args(ctx, args)
+
+
+@main.command(cls=_ScanCommand)
 @click.argument("site", nargs=-1)
 @click.option(
     "--sources",
@@ -153,7 +298,9 @@ def _emit(text: str, output: str | None) -> None:
     "--min-coverage", type=float, help="Share of a source that makes a copy, 0 to 1 (0.15)."
 )
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config TOML.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No progress, no summary line, no warnings; errors only."
+)
 def scan(site: tuple[str, ...], config_path: str | None, quiet: bool, **flags: Any) -> None:
     """Crawl SITE... (and --url pages), find copies of the sources, check them against the
     rules, and report. A site is its whole host; the path of SITE is where the crawl starts.
@@ -164,9 +311,13 @@ def scan(site: tuple[str, ...], config_path: str | None, quiet: bool, **flags: A
     """
     from .config import build_settings, read_config
 
+    if quiet:
+        _configure_logging(0, quiet=True)
     flags["sites"] = tuple(site) + tuple(flags.get("sites") or ())
     flags["format"] = flags.pop("fmt")
     settings = build_settings(read_config(config_path), flags)
+    if settings.output:
+        _check_writable(settings.output, "report")
     code = _run_scan(settings, quiet=quiet)
     sys.exit(code)
 
@@ -206,6 +357,7 @@ def demo(output: str, keep_serving: bool) -> None:
     from .report import FORMATS
     from .scan import run_scan
 
+    _check_writable(output, "report")
     with demo_web() as web:
         click.echo(f"Demo web serving {len(web.sites)} republisher sites on loopback:", err=True)
         for url in web.sites:
@@ -352,8 +504,10 @@ def evidence(url: str, db: str, output: str | None) -> None:
     """Export the WARC evidence recorded for URL: the exact response as it was seen."""
     from .urls import host_of
 
+    target = output or f"{host_of(url) or 'evidence'}.warc.gz"
     store = _open_existing(db)
     try:
+        _check_writable(target, "evidence")
         data = store.evidence(url)
     finally:
         store.close()
@@ -361,8 +515,12 @@ def evidence(url: str, db: str, output: str | None) -> None:
         raise XPostCheckError(
             "no evidence recorded for this URL (only pages holding copies are archived)", where=url
         )
-    target = Path(output or f"{host_of(url) or 'evidence'}.warc.gz")
-    target.write_bytes(data)
+    try:
+        _write_atomic(target, data)
+    except OSError as exc:
+        raise XPostCheckError(
+            f"cannot write the evidence: {exc.strerror or exc}", where=target
+        ) from None
     click.echo(f"wrote {len(data)} bytes of WARC evidence to {target}")
 
 
