@@ -53,6 +53,7 @@ class Site:
     def __init__(self, pages: dict[str, str]) -> None:
         self.pages = pages
         self.robots = ""
+        self.cache_control = ""  # sent with every page when set
         self.requests: list[str] = []
         site = self
 
@@ -65,6 +66,8 @@ class Site:
                 self.send_response(200 if body else 404)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
+                if site.cache_control:
+                    self.send_header("Cache-Control", site.cache_control)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -292,3 +295,21 @@ def test_site_chrome_is_told_from_unchanged_pages_too(corpus: list[dict[str, Any
     c0 = _verdicts(second)["c0"]
     assert c0["gr-attribution"][0] is False and c0["gr-copyright"][0] is False
     assert not [r for r in second.report.resolved if r.url.endswith("/c0")]
+
+
+def test_pages_fresh_by_their_headers_are_not_asked_again(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    site.cache_control = "max-age=3600"
+    first = run_scan(_settings(tmp_path, site, corpus))
+    pages = {"/", "/ferry", "/library"}
+    assert pages <= set(site.requests)
+    site.requests.clear()
+    second = run_scan(_settings(tmp_path, site, corpus))
+    assert not pages & set(site.requests)  # fresh: carried over without a request
+    assert second.report.scan.pages_unchanged == 3
+    assert _verdicts(second) == _verdicts(first)
+    # --recheck-after 0 asks for every page again.
+    third = run_scan(_settings(tmp_path, site, corpus, recheck_after=0.0))
+    assert pages <= set(site.requests)
+    assert third.report.scan.pages_unchanged == 3  # (same bodies)

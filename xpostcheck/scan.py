@@ -187,6 +187,7 @@ class Scanner:
             max_depth=settings.max_depth,
             threads=settings.threads,
             delay=settings.delay,
+            recheck_after=settings.recheck_after,
         )
         self.match_config = match_config(settings.min_coverage)
         self.fingerprint = fingerprint(ruleset, self.match_config)
