@@ -313,3 +313,18 @@ def test_pages_fresh_by_their_headers_are_not_asked_again(
     third = run_scan(_settings(tmp_path, site, corpus, recheck_after=0.0))
     assert pages <= set(site.requests)
     assert third.report.scan.pages_unchanged == 3  # (same bodies)
+
+
+def test_notice_uses_the_pack_the_scan_used(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    from click.testing import CliRunner
+
+    from xpostcheck.cli import main
+
+    run_scan(_settings(tmp_path, site, corpus))
+    ferry = site.url + "ferry"
+    result = CliRunner().invoke(main, ["notice", ferry, "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 0, result.output
+    assert "Global Research" in result.stdout
+    assert corpus[0]["url"] in result.stdout  # the original it copies

@@ -66,6 +66,10 @@ def test_history_triage_evidence_and_notice(web: DemoWeb, tmp_path: Path) -> Non
     assert "Lakeside library adds Sunday hours" in notice.stdout
     assert "https://lakesideledger.example/2026/10/library-hours" in notice.stdout
     assert "editors@riverbend.example" in notice.stdout
+    # Another publisher's pack would cite the wrong policy: refused, naming the scan's.
+    wrong = _run("notice", library, "--db", str(db), "--rules", "propublica")
+    assert wrong.exit_code == 2
+    assert "was checked against 'lakeside-ledger-demo', not 'propublica'" in wrong.output
 
     # evidence: the exact response as a WARC record.
     out = tmp_path / "library.warc.gz"
@@ -95,6 +99,10 @@ def test_history_triage_evidence_and_notice(web: DemoWeb, tmp_path: Path) -> Non
     assert copy["verdict"] == "compliant"
     assert [k.get("triage") for k in copy["checks"] if not k["passed"]] == ["licensed"]
     assert len([c for c in second["copies"] if c["verdict"] == "violation"]) == 2
+    # Nothing left to ask for, and the notice says why.
+    triaged = _run("notice", library, "--db", str(db), "--rules", str(RULES))
+    assert triaged.exit_code == 2
+    assert "every violation recorded for this URL is triaged" in triaged.output
 
     # history: both scans, newest first, with their counts.
     history = _run("history", "--db", str(db))

@@ -556,14 +556,18 @@ def triage(
 @main.command()
 @click.argument("url")
 @_db_option
-@click.option("--rules", "-r", required=True, help="The pack the copy was checked against.")
+@click.option(
+    "--rules",
+    "-r",
+    help="The pack or rule file the copy was checked against (default: the scan's own pack).",
+)
 @click.option(
     "--template",
     type=click.Path(exists=True, dir_okay=False),
     help="Your own notice template (jinja2).",
 )
 @click.option("--index", help="Source index file (default: beside the database).")
-def notice(url: str, db: str, rules: str, template: str | None, index: str | None) -> None:
+def notice(url: str, db: str, rules: str | None, template: str | None, index: str | None) -> None:
     """Draft a polite, specific compliance request for the copy at URL."""
     from .review import notice_for
 

@@ -66,6 +66,7 @@ class ScanSummary:
 class Store(Protocol):
     def page_state(self, url: str) -> PageState | None: ...
     def previous_copies(self, url: str) -> list[Copy]: ...
+    def rules_of_latest(self, url: str) -> str | None: ...
     def begin_scan(self, key: str, started: str, fingerprint: str = "") -> int: ...
     def record_page(
         self, scan_id: int, fetched: Fetched, *, is_copy: bool, before: PageState | None = None
@@ -582,6 +583,15 @@ class SqliteStore:
                 (_key(url),),
             ).fetchone()
         return None if row is None or row[0] is None else int(row[0])
+
+    @_locked
+    def rules_of_latest(self, url: str) -> str | None:
+        """The rule set's name of the latest finished scan that fetched `url`."""
+        scan_id = self._latest_copy_scan(url)
+        if scan_id is None:
+            return None
+        row = self._db.execute("SELECT rules FROM scans WHERE id = ?", (scan_id,)).fetchone()
+        return str(row[0]) if row and row[0] else None
 
     @_locked
     def previous_copies(self, url: str) -> list[Copy]:
