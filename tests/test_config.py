@@ -323,3 +323,26 @@ def test_every_scan_flag_is_in_the_readme() -> None:
     assert [f for f in flags if f"`{f}" not in readme] == []
     for key in ("recheck_after", "timeout", "max_depth"):
         assert key in readme
+
+
+def test_a_bad_override_names_the_config_file_line_and_option(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from xpostcheck.cli import main
+
+    cfg = tmp_path / "xpostcheck.toml"
+    cfg.write_text(
+        '[scan]\nrules = "globalresearch"\n\n# softer link rule\n'
+        '[overrides."gr-link"]\nallow_home_page = "x"\n',
+        encoding="utf-8",
+    )
+    sources = tmp_path / "s.jsonl"
+    sources.write_text('{"url": "https://a.example/1", "title": "t", "text": "x y z"}\n')
+    result = CliRunner().invoke(
+        main,
+        ["scan", "--config", str(cfg), "--url", "http://127.0.0.1:9/", "-s", str(sources)],
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith(f"xpostcheck: error: {cfg}:5: override for 'gr-link': ")
+    assert "option 'allow_home_page'" in result.output
+    assert len(result.output.splitlines()) == 1

@@ -184,19 +184,19 @@ def test_apply_overrides() -> None:
     with pytest.raises(RuleError) as err:
         apply_overrides(rs, {"gr-credit": {"severity": "info"}})
     assert str(err.value) == (
-        "override names unknown rule 'gr-credit'; rules in globalresearch: gr-attribution, "
+        "override for 'gr-credit': no such rule in globalresearch; its rules: gr-attribution, "
         "gr-copyright, gr-link, gr-non-commercial"
     )
     with pytest.raises(RuleError) as err:
         apply_overrides(rs, {"gr-link": {"severity": "fatal"}})
     assert str(err.value) == (
-        "override for 'gr-link': severity must be one of error, warning, info"
+        "override for 'gr-link': severity must be one of error, warning, info, not 'fatal'"
     )
     with pytest.raises(RuleError) as err:
-        apply_overrides(rs, {"gr-link": {"colour": "red"}})
+        apply_overrides(rs, {"gr-link": {"colour": "red"}}, where={"gr-link": "xpostcheck.toml:7"})
     assert str(err.value) == (
-        f"override for 'gr-link': unknown option 'colour' for kind 'link_to_original' "
-        f"(pack {rs.path})"
+        "xpostcheck.toml:7: override for 'gr-link': option 'colour': unknown option 'colour' "
+        f"for kind 'link_to_original' (pack {rs.path})"
     )
 
 

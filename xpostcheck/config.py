@@ -74,6 +74,23 @@ class Settings:
     timeout: float = 30.0
     recheck_after: float = DEFAULT_RECHECK_AFTER  # seconds; 0 asks again for every page
     rule_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    overrides_where: Mapping[str, str] = field(default_factory=dict)  # rule id -> "file:line"
+
+
+def _override_lines(path: Path, rule_ids: list[str]) -> dict[str, str]:
+    """Where each override table starts ("file:line"), for errors found once the pack is known."""
+    where = {rule_id: str(path) for rule_id in rule_ids}
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return where
+    for number, line in enumerate(lines, 1):
+        head = re.match(r"\s*\[\s*(?:rules\s*\.\s*)?overrides\s*\.\s*(.+?)\s*\]\s*(#.*)?$", line)
+        if head:
+            rule_id = head.group(1).strip().strip("\"'")
+            if rule_id in where:
+                where[rule_id] = f"{path}:{number}"
+    return where
 
 
 def read_config(path: str | Path | None) -> dict[str, Any]:
@@ -130,6 +147,7 @@ def read_config(path: str | Path | None) -> dict[str, Any]:
         raise ConfigError('[overrides."rule-id"] tables must map rule ids to tables', where=str(p))
     if overrides:
         out["rule_overrides"] = overrides
+        out["overrides_where"] = _override_lines(p, list(overrides))
     base = p.parent
     for key in ("sites_file", "db", "index", "output"):
         if key in out and not _is_url(out[key]):
@@ -333,6 +351,7 @@ def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Setti
         timeout=float(merged.get("timeout", 30.0)),
         recheck_after=float(merged.get("recheck_after", DEFAULT_RECHECK_AFTER)),
         rule_overrides=merged.get("rule_overrides") or {},
+        overrides_where=merged.get("overrides_where") or {},
     )
     if not settings.sources:
         raise ConfigError("no sources: give --sources FILE|URL (or 'sources' in xpostcheck.toml)")

@@ -482,32 +482,39 @@ def _extra_check(kind: str, key: str, value: Any) -> str | None:
 # --- user overrides ------------------------------------------------------------------------
 
 
-def apply_overrides(ruleset: RuleSet, overrides: Mapping[str, Mapping[str, Any]]) -> RuleSet:
+def apply_overrides(
+    ruleset: RuleSet,
+    overrides: Mapping[str, Mapping[str, Any]],
+    *,
+    where: Mapping[str, str] | None = None,
+) -> RuleSet:
     """A user's config on top of a pack: {"rule-id": {"severity": "warning"} | {"enabled": false}
-    | {option: value}}. Unknown rule ids or options raise RuleError."""
-    where = ruleset.path or ruleset.name
+    | {option: value}}. Unknown rule ids or options raise RuleError, placed at `where[rule_id]`
+    (the config file and line of the override) when given."""
+    pack = ruleset.path or ruleset.name
     by_id = {r.id: r for r in ruleset.rules}
     rules = list(ruleset.rules)
     for rule_id, change in overrides.items():
+        at = (where or {}).get(rule_id)
+
+        def fail(message: str, rule_id: str = rule_id, at: str | None = at) -> RuleError:
+            return RuleError(f"override for {rule_id!r}: {message}", path=at)
+
         rule = by_id.get(rule_id)
         if rule is None:
             known = ", ".join(by_id) or "none"
-            raise RuleError(
-                f"override names unknown rule {rule_id!r}; rules in {ruleset.name}: {known}"
-            )
+            raise fail(f"no such rule in {ruleset.name}; its rules: {known}")
         if not isinstance(change, Mapping):
-            raise RuleError(f"override for {rule_id!r} must be a table")
+            raise fail("must be a table")
         enabled = change.get("enabled", True)
         if not isinstance(enabled, bool):
-            raise RuleError(f"override for {rule_id!r}: 'enabled' must be true or false")
+            raise fail("'enabled' must be true or false")
         if not enabled:
             rules = [r for r in rules if r.id != rule_id]
             continue
         severity = change.get("severity", rule.severity)
         if severity not in SEVERITIES:
-            raise RuleError(
-                f"override for {rule_id!r}: severity must be one of {', '.join(SEVERITIES)}"
-            )
+            raise fail(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
         spec = KINDS[rule.kind]
         options = dict(rule.options)
         for key, value in change.items():
@@ -520,7 +527,7 @@ def apply_overrides(ruleset: RuleSet, overrides: Mapping[str, Mapping[str, Any]]
                 else option.check(value) or _extra_check(rule.kind, key, value)
             )
             if problem:
-                raise RuleError(f"override for {rule_id!r}: {problem} (pack {where})")
+                raise fail(f"option {key!r}: {problem} (pack {pack})")
             options[key] = value
         new = replace(rule, severity=severity, options=options)
         rules = [new if r.id == rule_id else r for r in rules]

@@ -171,7 +171,9 @@ class Scanner:
         self.progress: ProgressFn = progress or (lambda _event, _detail: None)
         ruleset = load_ruleset(settings.rules)
         if settings.rule_overrides:
-            ruleset = apply_overrides(ruleset, settings.rule_overrides)
+            ruleset = apply_overrides(
+                ruleset, settings.rule_overrides, where=settings.overrides_where
+            )
         self.ruleset = ruleset
         named = {host_of(u) for u in settings.sites + settings.urls}
         named |= {host_of(s) for s in settings.sources if s.startswith(("http://", "https://"))}
