@@ -328,3 +328,20 @@ def test_notice_uses_the_pack_the_scan_used(
     assert result.exit_code == 0, result.output
     assert "Global Research" in result.stdout
     assert corpus[0]["url"] in result.stdout  # the original it copies
+
+
+def test_rebuild_index_drops_sources_no_longer_given(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    from xpostcheck.config import build_settings
+
+    first = run_scan(_settings(tmp_path, site, corpus))
+    assert sorted(c.url.rsplit("/", 1)[-1] for c in first.report.copies) == ["ferry", "library"]
+    _write_sources(tmp_path, [corpus[0]])  # the library article is withdrawn
+    kept = run_scan(_settings(tmp_path, site, corpus))
+    assert len(kept.report.copies) == 2  # the saved index only grows: still matched
+    rebuilt = run_scan(_settings(tmp_path, site, corpus, rebuild_index=True))
+    assert [c.url.rsplit("/", 1)[-1] for c in rebuilt.report.copies] == ["ferry"]
+    assert rebuilt.report.scan.sources == 1
+    flags = {"rebuild_index": True, "sources": ("s.jsonl",), "rules": "globalresearch"}
+    assert build_settings({}, {**flags, "urls": ("https://a.example/",)}).rebuild_index

@@ -272,6 +272,13 @@ class _ScanCommand(click.Command):
     ),
 )
 @click.option("--index", help="Source index file (default: beside the database).")
+@click.option(
+    "--rebuild-index",
+    is_flag=True,
+    default=None,
+    help="Build the source index anew from these sources, dropping articles no longer given "
+    "(the saved index otherwise only grows).",
+)
 @click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv", "html"]))
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
 @click.option(

@@ -75,6 +75,7 @@ class Settings:
     recheck_after: float = DEFAULT_RECHECK_AFTER  # seconds; 0 asks again for every page
     rule_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     overrides_where: Mapping[str, str] = field(default_factory=dict)  # rule id -> "file:line"
+    rebuild_index: bool = False  # build the saved index anew from this scan's sources
 
 
 def _override_lines(path: Path, rule_ids: list[str]) -> dict[str, str]:
@@ -352,6 +353,7 @@ def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Setti
         recheck_after=float(merged.get("recheck_after", DEFAULT_RECHECK_AFTER)),
         rule_overrides=merged.get("rule_overrides") or {},
         overrides_where=merged.get("overrides_where") or {},
+        rebuild_index=bool(merged.get("rebuild_index", False)),
     )
     if not settings.sources:
         raise ConfigError("no sources: give --sources FILE|URL (or 'sources' in xpostcheck.toml)")

@@ -212,7 +212,7 @@ class Scanner:
                 where=", ".join(self.settings.sources),
             )
         path = self.index_path
-        if path and Path(path).exists():
+        if path and Path(path).exists() and not self.settings.rebuild_index:
             index = SourceIndex.load(path, config=self.match_config)
         else:
             index = SourceIndex(self.match_config)
@@ -221,7 +221,7 @@ class Scanner:
         # and a copy judged against an older form of its source is judged again.
         self.modified = store.note_sources(scan_id, {a.url: _digest(a) for a in articles})
         changed = index.add(articles)
-        if path and (changed or not Path(path).exists()):
+        if path and (changed or self.settings.rebuild_index or not Path(path).exists()):
             index.save(path)
         self.progress("sources", str(len(index)))
         return index, skipped
