@@ -137,3 +137,24 @@ def test_redirect_into_a_disallowed_path_is_not_followed(server: Server) -> None
         (server.base + "/go", f"redirects to {server.base}/private/x, disallowed by robots.txt")
     ]
     assert "/private/x" not in server.paths()
+
+
+def test_a_refused_connection_is_not_asked_again() -> None:
+    from loopback import refused_port
+
+    asked: list[str] = []
+
+    class Counting(Fetcher):
+        def fetch(self, url: str, **kw):  # type: ignore[no-untyped-def,override]
+            asked.append(url)
+            return super().fetch(url, **kw)
+
+    with refused_port() as port:
+        base = f"http://127.0.0.1:{port}"
+        fetcher = Counting(FetchConfig(allowed_hosts=frozenset({"127.0.0.1"}), retries=0))
+        config = CrawlConfig(delay=0, robots_retries=3, robots_retry_delay=0.05)
+        events = list(Crawler(fetcher, config).crawl([base + "/"]))
+    assert asked == [base + "/robots.txt"]
+    assert [(e.url, e.reason) for e in events if isinstance(e, Skipped)] == [
+        (base + "/", "robots.txt unavailable (connection refused); host not crawled (RFC 9309)")
+    ]

@@ -756,7 +756,10 @@ class _Run:
         assert policy is not None
         host.robots_attempts += 1
         if policy.state == "unavailable":
-            if host.robots_attempts <= self.cfg.robots_retries:
+            # A refused connection means no server listens there: asking again in a few
+            # seconds only makes a scan of a dead site wait. Errors and timeouts are retried.
+            refused = "connection refused" in policy.note
+            if host.robots_attempts <= self.cfg.robots_retries and not refused:
                 host.queue.appendleft(task)  # RFC 9309: disallow for now, try again later
                 host.next_at = result.end + max(host.gap, self.cfg.robots_retry_delay)
                 return
