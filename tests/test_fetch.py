@@ -514,3 +514,17 @@ def test_connected_address_is_checked_again(monkeypatch: pytest.MonkeyPatch) -> 
         assert other.paths() == []
     finally:
         other.close()
+
+
+def test_an_unknown_host_name_is_said_plainly() -> None:
+    import requests
+
+    from xpostcheck.fetch import _describe
+
+    raw = (
+        "HTTPConnectionPool(host='nowhere.invalid', port=80): Max retries exceeded with url: / "
+        '(Caused by NameResolutionError("<urllib3.connection.HTTPConnection object>: Failed to '
+        "resolve 'nowhere.invalid' ([Errno -2] Name or service not known)\"))"
+    )
+    reason = _describe(requests.exceptions.ConnectionError(raw))
+    assert reason == "connection failed: cannot resolve the host name 'nowhere.invalid'"

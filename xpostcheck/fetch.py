@@ -797,6 +797,10 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.ConnectionError):
         if "refused" in text.lower():
             return "connection refused"
+        unknown = re.search(r"Failed to resolve '([^']+)'", text)
+        if unknown or "NameResolutionError" in text:
+            name = f" {unknown.group(1)!r}" if unknown else ""
+            return f"connection failed: cannot resolve the host name{name}"
         return "connection failed: " + text[:200]
     if isinstance(exc, requests.exceptions.TooManyRedirects):
         return "too many redirects"
