@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import unicodedata
@@ -10,6 +11,8 @@ import unicodedata
 import numpy as np
 
 from xpostcheck.textnorm import (
+    TOKEN_RE,
+    fast_token_hashes,
     normalize_text,
     shingle_hashes,
     stable_hash64,
@@ -113,3 +116,85 @@ def test_the_fast_and_the_full_path_give_the_same_tokens() -> None:
         "ﬁ",
         "Straße",
     ]
+
+
+def _reference_tokens(text: str) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
+    """Tokens by the definition: TOKEN_RE over the folded text (or over the original text,
+    folding the tokens afterwards, when NFKC or folding would move offsets)."""
+    folded = text.casefold()
+    if len(folded) == len(text) and unicodedata.is_normalized("NFKC", text):
+        found = list(TOKEN_RE.finditer(folded))
+        return tuple(m.group() for m in found), [m.span() for m in found]
+    found = list(TOKEN_RE.finditer(text))
+    if not found:
+        return (), []
+    joined = "\x00".join(m.group() for m in found)
+    words = unicodedata.normalize("NFKC", joined).casefold().split("\x00")
+    return tuple(words), [m.span() for m in found]
+
+
+def test_the_vectorised_tokeniser_follows_the_token_pattern() -> None:
+    cases = [
+        "The Mayor\u2019s \u201cPLAN\u201d \u2014 costs \u20ac4.5m",
+        "\u0301\u0301abc \u0301",  # marks that follow no letter are a token of their own
+        "e\u0301te\u0301 na\u0303o",  # decomposed accents: NFKC composes them
+        "\u1f00\u0345 \u0345x",  # U+0345 folds to a letter; NFKC reorders it
+        "\u03a3\u039f\u03a6\u0399\u0391\u03a3 \u1e9e \ufb01 \u0130",  # lengths change
+        "\u6771\u4eac\u306e\u56f3\u66f8\u9928abc\u0e43\u0e19\u0e40\u0e21\u0e37\u0e2d\u0e07",
+        "\uff76\uff9e\uff80\uff76\uff85 snake_case \u2460 \u00bd \u00b2",
+        "\U0001f600emoji\U0001f600 \U00020001\U00020002 \U0001d400\U0001d401 \U00010400",
+        "\ufc5e \u00a0nbsp\u00a0 tab\tnew\nline \x00nul \ud800x\udc00",
+        "\u0915\u094d\u0937\u093f \u0939\u093f\u0928\u094d\u0926\u0940",
+        "",
+        "   ",
+    ]
+    alphabet = [chr(c) for c in range(0x20, 0x250)]
+    alphabet += [chr(c) for c in range(0x300, 0x370)]  # combining marks
+    alphabet += [chr(c) for c in range(0x900, 0x980)]  # Devanagari
+    alphabet += [chr(c) for c in range(0xE00, 0xE60)]  # Thai
+    alphabet += [chr(c) for c in range(0x3000, 0x3100)]  # CJK punctuation, kana
+    alphabet += [chr(c) for c in range(0xFF00, 0xFFA0)]  # full and half width forms
+    alphabet += list("\U0001f600\U00020001\U0001d7ce\ufb01\u00df\u0130\u0345\u2160\ud800")
+    alphabet += list(" \n\t.,") * 30
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        cases += [text, unicodedata.normalize("NFD", text)]
+    for text in cases:
+        tokens = tokenize(text)
+        words, spans = _reference_tokens(text)
+        assert tokens.words == words, text
+        assert list(zip(tokens.starts.tolist(), tokens.ends.tolist(), strict=True)) == spans, text
+
+
+def test_fast_token_hashes_are_pinned_equal_for_equal_tokens_and_the_same_elsewhere() -> None:
+    text = "Copy copy COPY copied \u00e9t\u00e9 e\u0301te\u0301 " + "x" * 70 + " " + "x" * 71
+    tokens = tokenize(text)
+    hashes = fast_token_hashes(tokens).tolist()
+    assert len(hashes) == len(tokens) == 8
+    assert hashes[0] == hashes[1] == hashes[2] == 0x65D6460A44E9C9A7
+    assert hashes[4] == hashes[5]  # NFKC makes the decomposed word the composed one
+    assert len({hashes[0], hashes[3], hashes[4], hashes[6], hashes[7]}) == 5
+    code = (
+        "from xpostcheck.textnorm import fast_token_hashes, tokenize;"
+        "print(fast_token_hashes(tokenize('copy'))[0])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    )
+    assert int(out.stdout) == 0x65D6460A44E9C9A7
+    assert fast_token_hashes(tokenize("")).tolist() == []
+
+
+def test_fast_token_hashes_differ_for_every_distinct_word_of_a_corpus() -> None:
+    rng = random.Random(3)
+    letters = "abcdefghijklmnopqrstuvwxyz\u00e9\u00e3\uac00\uac01\u6771"
+    words = {"".join(rng.choices(letters, k=rng.randint(1, 12))) for _ in range(50_000)}
+    words |= {w * 9 for w in list(words)[:500]}  # longer than the table of multipliers
+    tokens = tokenize(" ".join(sorted(words)))
+    assert len(tokens) >= len(words)
+    assert len(set(fast_token_hashes(tokens).tolist())) == len(set(tokens.words))

@@ -9,8 +9,13 @@ A page and a source article are compared as sequences of *tokens*:
 
 Each token keeps its character offsets in the *original* text, so aligned passages can be
 shown to a person exactly as they were written. Token strings are compared after Unicode
-NFKC and case folding. Hashes are 64-bit blake2b digests, identical in every process and on
-every machine (Python's ``hash()`` is salted per process and cannot be stored).
+NFKC and case folding. The tokens of a text are found with numpy, from tables of character
+classes and case foldings, in a few dozen array operations whatever the text's length.
+
+Token hashes are 64 bits and identical in every process and on every machine (Python's
+``hash()`` is salted per process and cannot be stored): ``fast_token_hashes`` computes them
+for all tokens at once with numpy; ``token_hashes`` (blake2b of each distinct word) is what
+index files of format 1 were built with.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 U64 = npt.NDArray[np.uint64]
+U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
 
 # Scripts written without spaces between words: one character per token.
@@ -82,15 +89,67 @@ def _mark_ranges() -> list[tuple[int, int]]:
 
 _SPACELESS_CLASS = _class_ranges(list(SPACELESS_RANGES))
 _MARK_CLASS = _class_ranges(_mark_ranges())
-# One capturing group, so that re.split returns separators and tokens alternately. The plain
-# pattern is twice as fast; it gives the same tokens whenever the text has neither combining
-# marks nor spaceless scripts, which _NEEDS_FULL detects (underscore counts as a letter in both).
-_PLAIN_RE = re.compile(r"(\w+)")
+# The definition of a token, as a regular expression: a letter or digit (\w, outside the
+# spaceless scripts) followed by letters, digits and marks; one character of a spaceless
+# script; or a run of marks that follows no letter. tokenize() gives the same tokens from a
+# table of character classes, without a regex pass (tests hold it to this pattern).
 TOKEN_RE = re.compile(
     f"([^\\W{_SPACELESS_CLASS}]+(?:[{_MARK_CLASS}]+[^\\W{_SPACELESS_CLASS}]*)*"
     f"|[{_SPACELESS_CLASS}]|[{_MARK_CLASS}]+)",
 )
-_NEEDS_FULL = re.compile(f"[{_SPACELESS_CLASS}{_MARK_CLASS}]")
+_WORD_CHARS = re.compile(f"[^\\W{_SPACELESS_CLASS}]+")
+_MARK_CHARS = re.compile(f"[{_MARK_CLASS}]+")
+_SPACELESS_CHARS = re.compile(f"[{_SPACELESS_CLASS}]+")
+
+# Character classes: a token is made of WORD and MARK characters, or is one SPACELESS one.
+OTHER, WORD, MARK, SPACELESS = 0, 1, 2, 3
+
+
+def _class_of(chars: str) -> npt.NDArray[np.uint8]:
+    """The class of every character of ``chars``, by the patterns above."""
+    out = np.zeros(len(chars), dtype=np.uint8)
+    for pattern, value in ((_MARK_CHARS, MARK), (_WORD_CHARS, WORD), (_SPACELESS_CHARS, SPACELESS)):
+        for found in pattern.finditer(chars):
+            out[found.start() : found.end()] = value
+    return out
+
+
+_MANY = 0xFFFFFFFF  # in a fold table: the character folds to more than one character
+
+
+def _fold_of(chars: str) -> npt.NDArray[np.uint32]:
+    """The case folding of every character of ``chars``, or _MANY."""
+    return np.fromiter(
+        (ord(f) if len(f := c.casefold()) == 1 else _MANY for c in chars),
+        dtype=np.uint32,
+        count=len(chars),
+    )
+
+
+# Tables of the Basic Multilingual Plane, built once (about 30 ms) and never changed;
+# characters beyond it (emoji, rare ideographs) are looked up when a text holds them.
+_BMP = "".join(map(chr, range(0x10000)))
+_BMP_CLASS = _class_of(_BMP)
+_BMP_FOLD = _fold_of(_BMP)
+_BMP_CLASS.setflags(write=False)
+_BMP_FOLD.setflags(write=False)
+del _BMP
+
+
+def _table_lookup(
+    codes: npt.NDArray[np.uint32],
+    bmp: npt.NDArray[Any],
+    beyond: Callable[[str], npt.NDArray[Any]],
+) -> npt.NDArray[Any]:
+    """``bmp[codes]``, with the characters beyond the BMP worked out by ``beyond``."""
+    if not codes.size or codes.max() <= 0xFFFF:
+        return bmp[codes.astype(np.intp)]
+    high = codes > 0xFFFF
+    out = bmp[np.where(high, 0, codes).astype(np.intp)]
+    distinct = np.unique(codes[high])
+    table = beyond("".join(map(chr, distinct.tolist())))
+    out[high] = table[np.searchsorted(distinct, codes[high])]
+    return out
 
 
 def normalize_text(text: str) -> str:
@@ -105,55 +164,118 @@ def normalize_text(text: str) -> str:
 class Tokens:
     """Normalised tokens of a text, with the span of each in the original text.
 
-    The spans are worked out on first use (by splitting the text again): most pages match
-    nothing and never need them.
+    The tokens are held as their characters end to end (code points, NFKC and case folded)
+    and the length of each; ``words`` makes strings of them on first use.
     """
 
-    __slots__ = ("words", "_text", "_pattern", "_spans")
+    __slots__ = ("starts", "ends", "_chars", "_lengths", "_words")
 
-    def __init__(self, words: tuple[str, ...], text: str, pattern: re.Pattern[str]) -> None:
-        self.words = words
-        self._text = text  # the original text, or its case folding when that kept every span
-        self._pattern = pattern
-        self._spans: tuple[I64, I64] | None = None
+    def __init__(
+        self, starts: I64, ends: I64, chars: U32, lengths: I64, words: tuple[str, ...] | None
+    ) -> None:
+        self.starts = starts  # character offset of each token in the original text
+        self.ends = ends  # character offset just after each token
+        self._chars = chars
+        self._lengths = lengths
+        self._words = words
 
     def __len__(self) -> int:
-        return len(self.words)
-
-    def _compute(self) -> tuple[I64, I64]:
-        if self._spans is None:
-            parts = self._pattern.split(self._text)  # separators and tokens alternately
-            lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-            before = np.cumsum(lengths) - lengths
-            starts = before[1::2]
-            self._spans = (starts, starts + lengths[1::2])
-        return self._spans
+        return int(self.starts.size)
 
     @property
-    def starts(self) -> I64:
-        """Character offset of each token in the original text."""
-        return self._compute()[0]
+    def words(self) -> tuple[str, ...]:
+        """The tokens as strings."""
+        if self._words is None:
+            n = self._lengths.size
+            if n == 0:
+                self._words = ()
+            else:
+                number = np.repeat(np.arange(n), self._lengths)
+                spaced = np.zeros(self._chars.size + n - 1, dtype=np.uint32)  # U+0000 between
+                spaced[np.arange(self._chars.size) + number] = self._chars
+                flat = spaced.tobytes().decode("utf-32-le", "surrogatepass")
+                self._words = tuple(flat.split("\x00"))
+        return self._words
 
-    @property
-    def ends(self) -> I64:
-        """Character offset just after each token."""
-        return self._compute()[1]
+    def hashes(self) -> U64:
+        """:func:`fast_token_hashes` of the tokens."""
+        return _linear_hashes(self._chars, self._lengths)
+
+
+def _no_tokens() -> Tokens:
+    empty = np.zeros(0, dtype=np.int64)
+    return Tokens(empty, empty, np.zeros(0, dtype=np.uint32), empty, ())
+
+
+def _codes(text: str) -> npt.NDArray[np.uint32]:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def tokenize(text: str) -> Tokens:
-    """Split ``text`` into normalised tokens and keep their original character spans."""
-    pattern = TOKEN_RE if _NEEDS_FULL.search(text) else _PLAIN_RE
-    folded = text.casefold()
-    if len(folded) == len(text) and unicodedata.is_normalized("NFKC", text):
-        # Usual case: NFKC changes nothing and folding maps each character to one character,
-        # so tokens of the folded text are the folded tokens, at the same offsets.
-        return Tokens(tuple(pattern.findall(folded)), folded, pattern)
-    raw = pattern.findall(text)
-    if not raw:
-        return Tokens((), text, pattern)
-    # NFKC never produces U+0000 and never composes across it, so one call folds every token.
-    words = unicodedata.normalize("NFKC", "\x00".join(raw)).casefold().split("\x00")
-    return Tokens(tuple(words), text, pattern)
+    """Split ``text`` into normalised tokens and keep their original character spans.
+
+    The tokens are those of ``TOKEN_RE``, found with numpy on tables of character classes
+    and case foldings, so the cost per token stays small.
+    """
+    codes = _codes(text)
+    folded = _table_lookup(codes, _BMP_FOLD, _fold_of)
+    # Usual case: NFKC changes nothing and folding maps each character to one character, so
+    # tokens of the folded text are the folded tokens, at the same offsets.
+    simple = not (folded == _MANY).any() and unicodedata.is_normalized("NFKC", text)
+    kind = _table_lookup(folded if simple else codes, _BMP_CLASS, _class_of)
+    inside = kind != OTHER
+    n = kind.size
+    if n == 0 or not inside.any():
+        return _no_tokens()
+    before = np.empty(n, dtype=np.uint8)
+    before[0] = OTHER
+    before[1:] = kind[:-1]
+    start = inside & (before == OTHER)  # a token starts after a separator ...
+    spaceless = kind == SPACELESS
+    marks = kind == MARK
+    touching = bool(spaceless.any() or marks.any())  # ... and two tokens may touch:
+    if touching:
+        # at and after each spaceless character;
+        start |= spaceless | (inside & (before == SPACELESS))
+    if marks.any():
+        # and marks that follow no letter are a token of their own: the first letter after
+        # them starts the next one (after a letter, marks are part of its word).
+        is_word = kind == WORD
+        run_start = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+        words_so_far = np.cumsum(is_word)
+        words_before_run = words_so_far[run_start] - is_word[run_start]
+        first_word = is_word & (words_so_far - words_before_run == 1)
+        start |= first_word & (kind[run_start] == MARK)
+    after_end = np.empty(n, dtype=bool)
+    after_end[:-1] = ~inside[1:] | start[1:]
+    after_end[-1] = True
+    starts = np.flatnonzero(start)
+    ends = np.flatnonzero(inside & after_end) + 1
+    if not simple:
+        original = codes[inside]
+        if (folded[inside] == _MANY).any() or not unicodedata.is_normalized(
+            "NFKC", _joined(original, ends - starts)
+        ):
+            return _normalized(original, starts, ends)
+        # else NFKC changes none of the tokens, and folding keeps their lengths
+    return Tokens(starts, ends, folded[inside], ends - starts, None)
+
+
+def _joined(chars: U32, lengths: I64) -> str:
+    """Tokens with U+0000 between them, which NFKC never produces nor composes across."""
+    n = lengths.size
+    spaced = np.zeros(chars.size + n - 1, dtype=np.uint32)
+    spaced[np.arange(chars.size) + np.repeat(np.arange(n), lengths)] = chars
+    return spaced.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def _normalized(original: U32, starts: I64, ends: I64) -> Tokens:
+    """Tokens whose NFKC or case folding changes their length: one call for all of them."""
+    words = tuple(
+        unicodedata.normalize("NFKC", _joined(original, ends - starts)).casefold().split("\x00")
+    )
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    return Tokens(starts, ends, _codes("".join(words)), lengths, words)
 
 
 def stable_hash64(token: str) -> int:
@@ -180,14 +302,13 @@ _PRIME = np.uint64(0x100000001B3)
 
 def mix64(values: U64) -> U64:
     """The splitmix64 finaliser: spreads every input bit over all 64 output bits."""
-    with np.errstate(over="ignore"):
-        z = values ^ (values >> np.uint64(30))
-        z = z * _M1
-        z ^= z >> np.uint64(27)
-        z = z * _M2
-        z ^= z >> np.uint64(31)
-    mixed: U64 = z
-    return mixed
+    # Whole-array integer arithmetic wraps around silently (only numpy scalars warn).
+    z: U64 = values ^ (values >> np.uint64(30))
+    z *= _M1
+    z ^= z >> np.uint64(27)
+    z *= _M2
+    z ^= z >> np.uint64(31)
+    return z
 
 
 def shingle_hashes(hashes: U64, k: int) -> U64:
@@ -196,8 +317,46 @@ def shingle_hashes(hashes: U64, k: int) -> U64:
     if n <= 0:
         return np.zeros(0, dtype=np.uint64)
     acc = hashes[:n].copy()
-    with np.errstate(over="ignore"):
-        for offset in range(1, k):
-            acc = (acc * _PRIME) ^ hashes[offset : offset + n]
-    mixed: U64 = mix64(acc)
-    return mixed
+    for offset in range(1, k):
+        acc *= _PRIME
+        acc ^= hashes[offset : offset + n]
+    return mix64(acc)
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_SEED = np.uint64(0x2545F4914F6CDD1D)
+
+
+def _multipliers(count: int) -> U64:
+    """Odd pseudo-random 64-bit multipliers, one per position in a token."""
+    odd: U64 = mix64(np.arange(count, dtype=np.uint64) * _GOLDEN + _SEED) | np.uint64(1)
+    return odd
+
+
+_MULTIPLIERS = _multipliers(64)
+_MULTIPLIERS.setflags(write=False)
+
+
+def _linear_hashes(chars: U32, lengths: I64) -> U64:
+    """Per token: the sum of code point x the multiplier of its position, plus length x a
+    constant, modulo 2**64, then mixed. Two tokens of one length that differ in one
+    character never collide (the multipliers are odd); other pairs only by rare chance."""
+    n = lengths.size
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    first = np.cumsum(lengths) - lengths  # where each token starts in ``chars``
+    position = np.arange(chars.size) - np.repeat(first, lengths)  # of a character in its token
+    longest = int(lengths.max())
+    multipliers = _MULTIPLIERS if longest <= _MULTIPLIERS.size else _multipliers(longest)
+    terms = chars.astype(np.uint64) * multipliers[position]
+    sums = np.add.reduceat(terms, first)
+    sums += lengths.astype(np.uint64) * _GOLDEN
+    return mix64(sums)
+
+
+def fast_token_hashes(tokens: Tokens) -> U64:
+    """Stable 64-bit hashes of tokens, computed for all of them at once with numpy.
+
+    The same in every process and on every machine. Not the values of :func:`token_hashes`.
+    """
+    return tokens.hashes()
