@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 import pickle
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from xpostcheck.errors import ConfigError, XPostCheckError
@@ -328,7 +332,9 @@ def test_bad_index_files_raise_one_clear_error(index: SourceIndex, tmp_path: Pat
         SourceIndex.load(truncated)
     future = tmp_path / "future.index"
     future.write_bytes(data[:8] + (99).to_bytes(4, "little") + data[12:])
-    with pytest.raises(IndexFileError, match="index format 99 is not the supported format 1"):
+    with pytest.raises(
+        IndexFileError, match="index format 99 is not one of the supported formats 1, 2"
+    ):
         SourceIndex.load(future)
     header = tmp_path / "header.index"
     header.write_bytes(data[:24] + b"{not json" + data[33:])
@@ -444,14 +450,126 @@ def test_threads_may_match_at_once_while_the_first_merge_is_pending() -> None:
     assert len(index._postings) == sum(int(n) for n in index._effective)
 
 
-def test_the_directory_search_for_big_indexes_finds_the_same(
-    index: SourceIndex, monkeypatch: pytest.MonkeyPatch
+def test_the_presence_bitmap_passes_every_key_and_lookup_finds_exactly_the_keys(
+    index: SourceIndex,
 ) -> None:
-    pages = [HEAD + a.text + TAIL for a in ALL] + [HEAD + _prose(300, 9) + TAIL]
-    expected = [index.match(page) for page in pages]
-    monkeypatch.setattr("xpostcheck.match._DIRECT_SEARCH", 0)
-    assert [index.match(page) for page in pages] == expected
-    assert [len(e) for e in expected] == [1, 1, 1, 1, 1, 1, 0]
+    index.flush()
+    keys = np.asarray(index._keys)
+    rng = np.random.default_rng(5)
+    queries = np.unique(np.concatenate([keys, rng.integers(0, 2**64, 20_000, dtype=np.uint64)]))
+    positions, found = index._lookup(queries)
+    assert np.array_equal(queries[found], np.intersect1d(queries, keys))
+    assert np.array_equal(keys[positions], queries[found])
+    # A hash in no source gets past the bitmap rarely (at least 16 slots per key).
+    strangers = np.setdiff1d(queries, keys)
+    slot = (strangers >> np.uint64(index._bitmap_shift)).astype(np.intp)
+    passed = (index._bitmap[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1
+    assert 0 < passed.mean() < 0.07
+
+
+def test_short_sources_need_a_larger_estimate_to_be_aligned() -> None:
+    config = MatchConfig()
+    index = SourceIndex(config)
+    index.add(
+        [
+            SourceArticle(url=f"https://x.example/{n}", title="", text=_prose(n, n))
+            for n in (40, 100, 200, 400, 2000)
+        ]
+    )
+    index.flush()
+    least = index._least_estimate().tolist()
+    # A source of n tokens needs max(0.15, min(50 / n, 0.9)) of it copied: min_estimate
+    # (0.05, for 0.15) grows in the same proportion.
+    assert least == pytest.approx(
+        [0.05 * 0.9 / 0.15, 0.05 * 0.5 / 0.15, 0.05 * 0.25 / 0.15, 0.05, 0.05]
+    )
+    lax = SourceIndex(MatchConfig(min_coverage=0.0, partial_coverage=0.0))
+    lax.add([SourceArticle(url="https://x.example/1", title="", text=_prose(40, 1))])
+    lax.flush()
+    assert lax._least_estimate().tolist() == [0.05]
+
+
+# An index file written by the previous release (format 1: blake2b token hashes), holding
+# ORCHARD only: gzip, then base64.
+FORMAT_1_INDEX = (
+    "H4sIAAAAAAACA+WWbWwURRiAK6V8FiwfFSgWhiu0WOq1d+1dW+QrFkOKYBokFxC0zu3O3o63t7OZnevdWdpEJfqD"
+    "H4JURCWa+EPAGKMokhAk0CBBEkEbojYQiQYIEhRFTNUI8Z29KZQTTAQTf7h/nsz7Pe+8dzMrWpqaH1r4wIo78rLf"
+    "2UFZtvsMxhNY+GajQBXyacw2aAwW7b4EtVs11kY4jhEQ1PgDITCQ0hTjuguiUA0IjKRlXW/XCFIHc0FxjkL6uya1"
+    "Y5Zce9GYnrSSMlaDiu3ihGMRKanzRDjdqhuwqg1eXbW6JubZiMGQksawMyAIcQWFPWVtaqSNhm2d6iCSkYM1HSBK"
+    "cksuVvlMIRx3dnW1TVKun6S9AvyMx6qDNcFwNeMapNN9j4IL5LZogspmyXJ0yqEWash1uKZfIIjjlQ9rzDnOuF43"
+    "4ySTzTYn2eCrQqvqaiFgfbhBhmWG4RKh1DSrrgNFIBAKSr3DYD92rN+/7qp/IFQblgbEMIgmaBsZGCIgDeqDXgZb"
+    "sDix3b+qG70E9rWuX69vCHnxYV8Qn/HMdQb10qIxWCMtBEkLT7kmGZDKULgRxMFAINivbb3BLqUyGG7wSkwQgQdG"
+    "CNR62vpsC6T2phEaoVsdHehvv81WasPJipMFzqXO1Ae90XGrfymeVqTfX7r70N7557q3+b7d1Ys2rR1b8cSQtsPL"
+    "jn0+M7rls3ePNbf6t/UceK+nYGioc9ue5l1fnwyduPTp6Y3p1Y0XI5XNhQ8PmtP9dvn7Wyb9OvfZyWdemLBoR1Pw"
+    "k+4Xz/BdTbvJ/CkdJU8uKnl9+/byfcMffGfuh/t++ua5JUeeX7R859L9y0bfO7Ro2JH9kaJRF+8rWxZYeWDW79NL"
+    "rGBr+jWjd/OFNZpzMbSysuesMbZsBp1XO5MtOH60o/RUrzizeHdqcPe0Z7pSO1/KWzBy3eanW/QZkZb1885H5qQn"
+    "rdsSWYjn9X035q0rP/Qt/rl9wkf81cKOrdWH9r6x5+XHas8eP7i+s7NIPHXucOTjR37bQfOPdo3YW0nOH+wZPLqF"
+    "bw3lfylOmfEurezEpcSKTQWvhE+fu/BjWZe58sL44qnBy4nH+xaWflG2cd0ffRMrrnwfefOry3n/8Ov//1F/P3n5"
+    "ioMVCxSHKA5VHKY4XHGE4kjFQsVRiqMV71QsUhyjOFZxnOJ4xWLFuxQnKE5UnKRYojhZ8W7FUsUpilMVkeI0RZ9i"
+    "meJ0xRmK5YoVijMV71GsVJyV9//4bnef+n+cP3f+83PmuzBnPotvMneTbzJnKGeeynPm5nbrX8o4QcLENnJpWmRQ"
+    "G7OStiCEu8h1iC1AR1CKELhmdMSJY2Fb3lmeWGOJRNKm4KUuU8RstJRaFlqCbVKFUiaB4BgZSTuGLaRTl2CXoDhY"
+    "EB0l4PZDzPAiMUtH2IGrCglOiIssDLoMwdyPloMabnDkYseSlyWitmYldbBMEauNIItpELsNc0oEBVfYi4CCufTC"
+    "3MqAgSuqUIxjQ0BWg7ME0pLCu3hRnDgCRTNQIwdvDnpBsAZlQxYkEcVaHMVga8T2oyaTWjondjaIrNvh8B7hGeRq"
+    "JmMWcjC1ZZIUY+AAu4gSy0XwEEMEnksZb3NVCJ4skDBKoBOEODIJZ8mYCa1OMWTCbQ+bYF54A3NoMrfBRjXKoMTS"
+    "s02JgZeDTOZk7U3ZQyogHeXQPI3q4OVw4rryuGA7woTsXlPdbA1UIAqtZiwuLWSVDmHyDFJUmFC8rsspSJkMwSsL"
+    "umE5CFoL5wwVCn/OHDUOurX5a/cJKrx3oy9ybfTUoN14ynzyBZYUJuPek8F7SSWjFnVNooPAhofrABGXoaULnFSM"
+    "XPUwRcJSxh3/xu9/7S36/Qmnn0n9wAsAAA=="
+)
+
+
+def test_an_index_file_of_format_1_loads_matches_the_same_and_stays_format_1(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.index"
+    path.write_bytes(gzip.decompress(base64.b64decode("".join(FORMAT_1_INDEX))))
+    assert path.read_bytes()[8:12] == (1).to_bytes(4, "little")
+    old = SourceIndex.load(path)
+    assert list(old.articles()) == [ORCHARD]
+    page = HEAD + ORCHARD.text.replace("sixty", "seventy") + TAIL
+    fresh = SourceIndex()
+    fresh.add([ORCHARD])
+
+    def found(index: SourceIndex, text: str) -> list[tuple[str, float, str, tuple[Passage, ...]]]:
+        # The score (share of samples found) differs: other hashes sample other shingles.
+        return [(m.source_url, m.coverage, m.kind, m.passages) for m in index.match(text)]
+
+    assert found(old, page) == found(fresh, page)
+    assert [(m.coverage, m.kind) for m in old.match(page)] == [(1.0, "full")]
+    # Grown and saved again, it keeps its hashes and its format (with what its readers need).
+    assert old.add([HARBOUR]) == 1
+    old.save(path)
+    data = path.read_bytes()
+    assert data[8:12] == (1).to_bytes(4, "little")
+    header = json.loads(data[24 : 24 + int.from_bytes(data[16:24], "little")])
+    assert {"directory", "bitmap"} <= set(header["arrays"]) and header["dir_steps"] >= 1
+    again = SourceIndex.load(path)
+    assert [m.source_url for m in again.match(HEAD + HARBOUR.text + TAIL)] == [HARBOUR.url]
+    assert found(again, page) == found(fresh, page)
+    # A new index is written in format 2, without the directory.
+    fresh.save(tmp_path / "new.index")
+    assert (tmp_path / "new.index").read_bytes()[8:12] == (2).to_bytes(4, "little")
+
+
+def test_load_applies_the_scans_thresholds_and_keeps_the_files_structure(
+    index: SourceIndex, tmp_path: Path
+) -> None:
+    path = tmp_path / "sources.index"
+    index.save(path)
+    for x in (0.15, 0.3, 0.95):
+        config = MatchConfig(
+            min_coverage=x, partial_coverage=max(0.5, x), full_coverage=max(0.9, x)
+        )
+        loaded = SourceIndex.load(path, config=config)
+        assert loaded.config == config
+        assert (loaded.config.shingle, loaded.config.modulus) == (5, 8)  # as in the file
+    half = HEAD + "\n".join(HARBOUR.text.split("\n")[2:]) + TAIL  # 0.47 of HARBOUR
+    lenient = SourceIndex.load(path, config=MatchConfig(min_coverage=0.3))
+    strict = SourceIndex.load(path, config=MatchConfig(min_coverage=0.5))
+    assert [m.kind for m in lenient.match(half)] == ["excerpt"]
+    assert strict.match(half) == []
+    for shaping in ({"shingle": 4}, {"modulus": 16}, {"min_samples": 32}):
+        with pytest.raises(IndexFileError, match="the index was built with"):
+            SourceIndex.load(path, config=MatchConfig(**shaping))  # type: ignore[arg-type]
 
 
 def test_an_empty_index_saves_loads_and_matches_nothing(tmp_path: Path) -> None:

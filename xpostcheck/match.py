@@ -3,9 +3,10 @@
 Two steps (see docs/matching.md):
 
 1. **Retrieval.** Every source keeps a sample of its word 5-gram shingles (hash mod a power of
-   two) in an inverted index held in compact sorted arrays. A page looks up *all* its shingles;
-   a source's estimated containment is the share of its samples found on the page. Shingles
-   held by many sources (stock phrases) are ignored.
+   two) in an inverted index held in compact sorted arrays, with a presence bitmap in front.
+   A page looks up *all* its shingles; a source's estimated containment is the share of its
+   samples found on the page. Shingles held by many sources (stock phrases) are ignored, and
+   sources whose estimate is too low for the coverage they need are not aligned.
 2. **Alignment.** Each candidate is tiled against the page with runs of at least ``shingle``
    identical tokens (greedy string tiling on shingle anchors, so reordered paragraphs count);
    neighbouring tiles with small gaps are bridged, so a changed word does not split a passage.
@@ -37,21 +38,21 @@ import numpy.typing as npt
 
 from .errors import ConfigError, XPostCheckError
 from .models import CopyKind, Match, Passage, SourceArticle
-from .textnorm import Tokens, shingle_hashes, token_hashes, tokenize
+from .textnorm import Tokens, fast_token_hashes, shingle_hashes, token_hashes, tokenize
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 U32 = npt.NDArray[np.uint32]
 F64 = npt.NDArray[np.float64]
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # written by new indexes; format 1 files (blake2b token hashes) still load
+_FORMATS = (1, 2)
 _MAGIC = b"XPCINDEX"
 _PREAMBLE = struct.Struct("<8sIIQ")  # magic, format, reserved, header length
 _ALIGN = 64
 _HASH_CACHE_LIMIT = 1_000_000
 _PREPARED_LIMIT = 256  # sources whose tokens are kept between pages
 _MAX_REPEAT = 64  # a shingle repeated more often than this in one source anchors nothing
-_DIRECT_SEARCH = 1 << 21  # below this many keys, np.searchsorted beats the directory
 
 
 class IndexFileError(XPostCheckError):
@@ -131,53 +132,83 @@ class Alignment:
 
 
 class _Prepared:
-    """Tokens and shingle hashes of a text, with the shingles' sort order once asked for."""
+    """Tokens, their hashes and shingle hashes of a text, with the shingles' sort order once
+    asked for."""
 
-    __slots__ = ("tokens", "shingles", "_sorted")
+    __slots__ = ("tokens", "hashes", "shingles", "_sorted", "_distinct")
 
-    def __init__(self, tokens: Tokens, shingles: U64) -> None:
+    def __init__(self, tokens: Tokens, hashes: U64, k: int) -> None:
         self.tokens = tokens
-        self.shingles = shingles
-        self._sorted: tuple[I64, U64] | None = None
+        self.hashes = hashes  # one per token: equal hashes, equal tokens
+        self.shingles = shingle_hashes(hashes, k)
+        self._sorted: tuple[I64, U64, I64] | None = None
+        self._distinct: U64 | None = None
 
-    def sorted(self) -> tuple[I64, U64]:
+    def sorted(self) -> tuple[I64, U64, I64]:
+        """Positions in hash order, the hashes in that order, and for each, where the run of
+        hashes equal to it ends."""
         if self._sorted is None:
-            order = np.argsort(self.shingles, kind="stable").astype(np.int64)
-            self._sorted = (order, self.shingles[order])
+            order = np.argsort(self.shingles, kind="stable")
+            ordered = self.shingles[order]
+            n = ordered.size
+            last = np.empty(n, dtype=bool)
+            last[:-1] = ordered[1:] != ordered[:-1]
+            last[-1:] = True
+            ends = np.flatnonzero(last) + 1
+            self._distinct = ordered[ends - 1]
+            run_end = np.repeat(ends, np.diff(ends, prepend=0))
+            self._sorted = (order, ordered, run_end)
         return self._sorted
 
+    def distinct(self) -> U64:
+        """The distinct shingle hashes, ascending."""
+        self.sorted()
+        assert self._distinct is not None
+        return self._distinct
 
-def _prepare(text: str, k: int, cache: dict[str, int]) -> _Prepared:
+
+def _prepare(text: str, k: int, cache: dict[str, int] | None) -> _Prepared:
+    """Tokens and shingles of a text: with the vectorised token hashes, or with the blake2b
+    ones of format 1 index files when given their cache."""
     tokens = tokenize(text)
+    if cache is None:
+        return _Prepared(tokens, fast_token_hashes(tokens), k)
     if len(cache) > _HASH_CACHE_LIMIT:
         cache.clear()
-    return _Prepared(tokens, shingle_hashes(token_hashes(tokens.words, cache), k))
+    return _Prepared(tokens, token_hashes(tokens.words, cache), k)
 
 
 def _runs(src: _Prepared, page: _Prepared, k: int) -> list[tuple[int, int, int]]:
     """Maximal runs of equal shingles on one diagonal: (source token, page token, tokens)."""
-    if not src.shingles.size or not page.shingles.size:
+    shingles = src.shingles
+    if not shingles.size or not page.shingles.size:
         return []
-    s_order, s_sorted = src.sorted()
-    p_order, p_sorted = page.sorted()  # sorted once per page, whatever the candidates
-    lo = np.searchsorted(p_sorted, s_sorted, "left")
-    count = np.searchsorted(p_sorted, s_sorted, "right") - lo
+    p_order, p_sorted, p_run_end = page.sorted()  # sorted once per page, whatever the candidates
+    lo = np.minimum(np.searchsorted(p_sorted, shingles), p_sorted.size - 1)
+    count = np.where(p_sorted[lo] == shingles, p_run_end[lo] - lo, 0)
     count[count > _MAX_REPEAT] = 0
     total = int(count.sum())
     if total == 0:
         return []
-    i = np.repeat(s_order, count)
+    # Every pair (i, j) of equal shingles, i ascending; then by diagonal, stable.
+    i = np.repeat(np.arange(shingles.size), count)
     first = np.repeat(lo - (np.cumsum(count) - count), count)
-    j = p_order[first + np.arange(total, dtype=np.int64)]
+    j = p_order[first + np.arange(total)]
     diagonal = j - i
-    o = np.lexsort((i, diagonal))
-    i, j, diagonal = i[o], j[o], diagonal[o]
+    o = np.argsort(diagonal, kind="stable")
+    i, diagonal = i[o], diagonal[o]
     cut = np.empty(total, dtype=bool)
     cut[0] = True
     cut[1:] = (diagonal[1:] != diagonal[:-1]) | (i[1:] != i[:-1] + 1)
     starts = np.flatnonzero(cut)
-    lengths = np.diff(np.append(starts, total)) + (k - 1)
-    return list(zip(i[starts].tolist(), j[starts].tolist(), lengths.tolist(), strict=True))
+    lengths = np.empty(starts.size, dtype=np.int64)
+    lengths[:-1] = starts[1:] - starts[:-1]
+    lengths[-1] = total - starts[-1]
+    lengths += k - 1
+    first_i = i[starts]
+    return list(
+        zip(first_i.tolist(), (first_i + diagonal[starts]).tolist(), lengths.tolist(), strict=True)
+    )
 
 
 def _free_runs(free: npt.NDArray[np.bool_], least: int) -> list[tuple[int, int]]:
@@ -188,8 +219,8 @@ def _free_runs(free: npt.NDArray[np.bool_], least: int) -> list[tuple[int, int]]
 
 
 def _reach(
-    sw: tuple[str, ...],
-    pw: tuple[str, ...],
+    sw: U64,
+    pw: U64,
     pairs: Iterator[tuple[int, int]],
     s_used: npt.NDArray[np.bool_],
     p_used: npt.NDArray[np.bool_],
@@ -212,8 +243,8 @@ def _reach(
 
 def _extend(
     tile: tuple[int, int, int],
-    sw: tuple[str, ...],
-    pw: tuple[str, ...],
+    sw: U64,
+    pw: U64,
     s_used: npt.NDArray[np.bool_],
     p_used: npt.NDArray[np.bool_],
     limit: int,
@@ -255,7 +286,7 @@ def _align(src: _Prepared, page: _Prepared, config: MatchConfig) -> list[list[in
             s_part[a:b] = True
             p_part[a:b] = True
     tiles = [
-        _extend(tile, src.tokens.words, page.tokens.words, src_used, page_used, config.max_gap)
+        _extend(tile, src.hashes, page.hashes, src_used, page_used, config.max_gap)
         for tile in sorted(tiles)
     ]
     spans: list[list[int]] = []  # [source start, source end, page start, page end) in tokens
@@ -288,9 +319,8 @@ def _passages(src: Tokens, page: Tokens, spans: list[list[int]]) -> tuple[Passag
 def align(source_text: str, page_text: str, config: MatchConfig | None = None) -> Alignment:
     """Align one source text with one page text, without any index."""
     cfg = config or MatchConfig()
-    cache: dict[str, int] = {}
-    src = _prepare(source_text, cfg.shingle, cache)
-    page = _prepare(page_text, cfg.shingle, cache)
+    src = _prepare(source_text, cfg.shingle, None)
+    page = _prepare(page_text, cfg.shingle, None)
     spans = _align(src, page, cfg)
     matched = sum(s1 - s0 for s0, s1, _, _ in spans)
     n = len(src.tokens)
@@ -306,6 +336,38 @@ def _sample(shingles: U64, config: MatchConfig) -> U64:
         m //= 2
     kept: U64 = np.unique(shingles[(shingles & np.uint64(m - 1)) == 0])
     return kept
+
+
+def _directory(keys: U64) -> tuple[I64, int, int]:
+    """Where each value of the top bits of a hash starts among the keys, with the shift
+    that gives those bits and the steps of a binary search inside one: the lookup
+    structure of format 1 files, written for the readers of that format."""
+    n = keys.size
+    bits = max(4, min(24, math.ceil(math.log2(max(n, 1) / 4 + 1))))
+    shift = 64 - bits
+    bounds = np.arange(1 << bits, dtype=np.uint64) << np.uint64(shift)
+    directory = np.append(np.searchsorted(keys, bounds), n).astype(np.int64)
+    widest = int(np.diff(directory).max()) if n else 0
+    return directory, shift, max(1, math.ceil(math.log2(widest + 1)) + 1)
+
+
+def _presence_bitmap(keys: U64) -> tuple[npt.NDArray[np.uint8], int]:
+    """One bit per slot of the top bits of a hash, set when some key falls in that slot.
+
+    At least 16 slots per key, so a hash that is in no source passes in about 6% of cases
+    or fewer.
+    Returns the bitmap and the shift that gives a hash's slot.
+    """
+    bits = max(6, math.ceil(math.log2(max(keys.size, 1) * 16)))
+    shift = 64 - bits
+    bitmap = np.zeros(1 << (bits - 3), dtype=np.uint8)
+    if keys.size:
+        slot = keys >> np.uint64(shift)  # ascending, as the keys are
+        byte = (slot >> np.uint64(3)).astype(np.intp)
+        bit = np.left_shift(1, (slot & np.uint64(7)).astype(np.uint8), dtype=np.uint8)
+        first = np.flatnonzero(np.diff(byte, prepend=-1))
+        bitmap[byte[first]] = np.bitwise_or.reduceat(bit, first)
+    return bitmap, shift
 
 
 def _meta(article: SourceArticle) -> dict[str, Any]:
@@ -382,11 +444,12 @@ class SourceIndex:
         self._ntokens: list[int] = []  # per doc: tokens in its text
         self._nsamples: list[int] = []  # per doc: sampled shingles, stock phrases included
         self._ntok: F64 = np.zeros(0, dtype=np.float64)  # per doc: tokens per sample
+        self._least: F64 | None = None  # per doc: least estimate worth aligning
         self._df_limit = 2
-        self._directory: I64 = np.zeros(2, dtype=np.int64)
-        self._dir_shift = 63
-        self._dir_steps = 1
-        self._hash_cache: dict[str, int] = {}
+        self._bitmap, self._bitmap_shift = _presence_bitmap(self._keys)
+        # Token hashes: vectorised (format 2), or blake2b per distinct word with this cache
+        # for an index read from a format 1 file (its saved shingles were made with those).
+        self._hash_cache: dict[str, int] | None = None
         self._prepared_cache: dict[int, _Prepared] = {}  # doc -> tokens, least recent first
         self._lock = threading.Lock()  # merging is done once even if threads call match()
 
@@ -504,7 +567,12 @@ class SourceIndex:
         self._derive()
 
     def _derive(self) -> None:
-        """Stock-phrase limit, effective samples per source, and the lookup directory."""
+        """Stock-phrase limit, effective samples per source, and the presence bitmap."""
+        self._derive_counts()
+        self._bitmap, self._bitmap_shift = _presence_bitmap(self._keys)
+
+    def _derive_counts(self) -> None:
+        """Stock-phrase limit and effective samples per source (they depend on the config)."""
         self._df_limit = self.config.df_limit(len(self._doc_of))
         self._ntok = np.asarray(self._ntokens, dtype=np.float64) / np.maximum(
             np.asarray(self._nsamples, dtype=np.float64), 1.0
@@ -514,62 +582,77 @@ class SourceIndex:
         self._effective = np.bincount(self._postings[counted], minlength=len(self._urls)).astype(
             np.int64
         )
-        n = self._keys.size
-        bits = max(4, min(24, math.ceil(math.log2(max(n, 1) / 4 + 1))))
-        self._dir_shift = 64 - bits
-        bounds = np.arange(1 << bits, dtype=np.uint64) << np.uint64(self._dir_shift)
-        self._directory = np.append(np.searchsorted(self._keys, bounds), n).astype(np.int64)
-        widest = int(np.diff(self._directory).max()) if n else 0
-        self._dir_steps = max(1, math.ceil(math.log2(widest + 1)) + 1)
 
     def _lookup(self, queries: U64) -> tuple[I64, I64]:
-        """Index of each query among the keys (vectorised binary search), and whether found."""
+        """Index of each query among the keys, for the queries found (and their positions).
+
+        Most of a page's shingles are in no source: one read of the presence bitmap turns
+        away all but a few percent of those, and a binary search finds the rest.
+        """
         keys, n = self._keys, self._keys.size
-        if n < _DIRECT_SEARCH:  # small enough to stay in cache: one plain binary search
-            pos = np.minimum(np.searchsorted(keys, queries), n - 1)
-            found = np.flatnonzero(keys[pos] == queries)
-            return pos[found], found
-        bucket = (queries >> np.uint64(self._dir_shift)).astype(np.int64)
-        lo, hi = self._directory[bucket], self._directory[bucket + 1]
-        for _ in range(self._dir_steps):
-            active = lo < hi
-            if not active.any():
-                break
-            mid = (lo + hi) >> 1
-            below = keys[np.minimum(mid, n - 1)] < queries
-            lo = np.where(active & below, mid + 1, lo)
-            hi = np.where(active & ~below, mid, hi)
-        pos = np.minimum(lo, n - 1)
+        slot = (queries >> np.uint64(self._bitmap_shift)).astype(np.intp)
+        where = np.flatnonzero((self._bitmap[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1)
+        queries = queries[where]
+        pos = np.minimum(np.searchsorted(keys, queries), n - 1)
         found = np.flatnonzero(keys[pos] == queries)
-        return pos[found], found
+        return pos[found], where[found]
 
     def candidates(self, shingles: U64) -> list[tuple[int, float]]:
         """Sources ranked by estimated containment in a page with these shingles."""
+        return self._candidates(np.unique(shingles))
+
+    def _candidates(self, distinct: U64) -> list[tuple[int, float]]:
+        """:meth:`candidates` for the page's distinct shingles, in ascending order."""
         self.flush()
-        if not self._keys.size or not shingles.size:
+        if not self._keys.size or not distinct.size:
             return []
-        ordered = np.sort(shingles)
-        distinct = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
         keys, _ = self._lookup(distinct)
-        start = self._offsets[keys]
-        df = self._offsets[keys + 1] - start
+        offsets = self._offsets
+        start = offsets[keys]
+        df = offsets[keys + 1] - start
         usable = df <= self._df_limit
         start, df = start[usable], df[usable]
         total = int(df.sum())
         if total == 0:
             return []
-        index = np.repeat(start - (np.cumsum(df) - df), df) + np.arange(total, dtype=np.int64)
-        docs, hits = np.unique(self._postings[index], return_counts=True)
+        held = self._postings[np.repeat(start - (np.cumsum(df) - df), df) + np.arange(total)]
+        held.sort()
+        edge = np.empty(total, dtype=bool)
+        edge[0] = True
+        np.not_equal(held[1:], held[:-1], out=edge[1:])
+        first = np.flatnonzero(edge)
+        docs = held[first]
+        hits = np.empty(first.size, dtype=np.int64)
+        hits[:-1] = first[1:] - first[:-1]
+        hits[-1] = total - first[-1]
         effective = self._effective[docs]
         estimate = hits / np.maximum(effective, 1)
-        ok = (estimate >= self.config.min_estimate) & (hits >= np.minimum(2, effective))
+        ok = (estimate >= self._least_estimate()[docs]) & (hits >= np.minimum(2, effective))
         docs, estimate = docs[ok], estimate[ok]
         # Most copied text first, as shown by distinctive shingles: a source made mostly of
         # stock phrases (or one of many near-duplicates) can reach a high estimate on a few
         # samples, and must not crowd out a long article copied in part.
         expected = hits[ok] * self._ntok[docs]
         order = np.lexsort((docs, -estimate, -expected))[: self.config.candidates]
-        return [(int(docs[o]), float(estimate[o])) for o in order]
+        return list(zip(docs[order].tolist(), estimate[order].tolist(), strict=True))
+
+    def _least_estimate(self) -> F64:
+        """Per source, the least estimated containment worth aligning.
+
+        ``min_estimate`` is set for a source that needs ``min_coverage`` to be a copy. A
+        short source needs more, since its copy must also hold ``min_words`` words (or be
+        full), and its least estimate grows in proportion: most short sources that share a
+        few common phrases with a page are then not aligned at all.
+        """
+        if self._least is None or self._least.size != len(self._ntokens):
+            cfg = self.config
+            ntokens = np.maximum(np.asarray(self._ntokens, dtype=np.float64), 1.0)
+            need = np.maximum(
+                cfg.min_coverage, np.minimum(cfg.min_words / ntokens, cfg.full_coverage)
+            )
+            scale = need / cfg.min_coverage if cfg.min_coverage > 0 else np.ones_like(need)
+            self._least = cfg.min_estimate * scale
+        return self._least
 
     def _prepared(self, doc: int) -> _Prepared:
         """Tokens of a source, kept for the most recently aligned sources."""
@@ -592,7 +675,7 @@ class SourceIndex:
             return []
         page = _prepare(text, cfg.shingle, self._hash_cache)
         found: list[Match] = []
-        for doc, estimate in self.candidates(page.shingles):
+        for doc, estimate in self._candidates(page.distinct()):
             src = self._prepared(doc)
             spans = _align(src, page, cfg)
             matched = sum(s1 - s0 for s0, s1, _, _ in spans)
@@ -628,21 +711,22 @@ class SourceIndex:
             "effective": self._effective[live] if live else np.zeros(0, dtype=np.int64),
             "ntokens": np.asarray(self._ntokens, dtype=np.int64)[live],
             "nsamples": np.asarray(self._nsamples, dtype=np.int64)[live],
-            "directory": self._directory,
+            "bitmap": self._bitmap,
             "text": text_blob,
             "text_offsets": text_blob.offsets,
             "meta": meta_blob,
             "meta_offsets": meta_blob.offsets,
         }
         header: dict[str, Any] = {
-            "format": INDEX_FORMAT,
+            "format": self._format(),
             "config": asdict(self.config),
             "urls": [self._urls[d] for d in live],
             "df_limit": self._df_limit,
-            "dir_shift": self._dir_shift,
-            "dir_steps": self._dir_steps,
+            "bitmap_shift": self._bitmap_shift,
             "arrays": {},
         }
+        if header["format"] == 1:  # what readers of format 1 search with
+            arrays["directory"], header["dir_shift"], header["dir_steps"] = _directory(self._keys)
         # Array offsets depend on the header length, which depends on the offsets: reserve room.
         layout: dict[str, list[Any]] = {}
         position = 0
@@ -660,7 +744,7 @@ class SourceIndex:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(_PREAMBLE.pack(_MAGIC, INDEX_FORMAT, 0, len(body)))
+                out.write(_PREAMBLE.pack(_MAGIC, self._format(), 0, len(body)))
                 out.write(body)
                 for array in arrays.values():
                     if isinstance(array, _Stream):
@@ -675,6 +759,10 @@ class SourceIndex:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _format(self) -> int:
+        """The file format that matches this index's token hashes."""
+        return 1 if self._hash_cache is not None else INDEX_FORMAT
 
     def _blob(self, live: list[int], *, text: bool) -> _Stream:
         """The texts (or other fields) of the live sources, written piece by piece."""
@@ -696,10 +784,12 @@ class SourceIndex:
 
     @classmethod
     def load(cls, path: str | Path, *, config: MatchConfig | None = None) -> SourceIndex:
-        """Read an index written by :meth:`save`.
+        """Read an index written by :meth:`save` (format 2, or format 1 of earlier releases).
 
-        ``config`` may change thresholds; settings that shape the arrays (shingle, modulus,
-        min_samples) must equal the saved ones, or the file has to be rebuilt.
+        ``config``, when given, replaces the saved settings: its thresholds (min_coverage,
+        min_words, kinds, stock phrases, retrieval) apply from then on. The settings that
+        shape the saved arrays (shingle, modulus, min_samples) must equal the file's: any
+        difference raises :class:`IndexFileError`, as the file has to be rebuilt for them.
         """
         where = str(path)
         rebuild = "delete the file so that the next scan rebuilds it"
@@ -713,10 +803,10 @@ class SourceIndex:
                 magic, version, _, header_len = _PREAMBLE.unpack(preamble)
                 if magic != _MAGIC:
                     raise IndexFileError(f"not an xpostcheck index; {rebuild}", where=where)
-                if version != INDEX_FORMAT:
+                if version not in _FORMATS:
                     raise IndexFileError(
-                        f"index format {version} is not the supported format {INDEX_FORMAT};"
-                        f" {rebuild}",
+                        f"index format {version} is not one of the supported formats"
+                        f" {', '.join(map(str, _FORMATS))}; {rebuild}",
                         where=where,
                     )
                 header = json.loads(handle.read(header_len).decode("utf-8"))
@@ -754,8 +844,15 @@ class SourceIndex:
             )
             if not ok:
                 raise ValueError("array sizes disagree")
-            df_limit, dir_shift = int(header["df_limit"]), int(header["dir_shift"])
-            dir_steps = int(header["dir_steps"])
+            df_limit = int(header["df_limit"])
+            bitmap: tuple[npt.NDArray[np.uint8], int] | None = None
+            if "bitmap" in arrays:
+                bitmap_shift = int(header["bitmap_shift"])
+                if not 0 < bitmap_shift <= 61 or arrays["bitmap"].size != 1 << (61 - bitmap_shift):
+                    raise ValueError("the bitmap does not fit its shift")
+                if arrays["bitmap"].dtype != np.uint8:
+                    raise ValueError("the bitmap is not of bytes")
+                bitmap = (arrays["bitmap"], bitmap_shift)
         except (KeyError, TypeError, ValueError, AssertionError, ConfigError) as exc:
             raise IndexFileError(f"the index is damaged ({exc}); {rebuild}", where=where) from None
         if config is not None:
@@ -767,6 +864,7 @@ class SourceIndex:
                         where=where,
                     )
         index = cls(config or saved)
+        index._hash_cache = {} if version == 1 else None
         index._urls = urls
         index._doc_of = {u: i for i, u in enumerate(urls)}
         if len(index._doc_of) != n:
@@ -781,11 +879,13 @@ class SourceIndex:
         index._ntokens = arrays["ntokens"].tolist()
         index._nsamples = arrays["nsamples"].tolist()
         index._ntok = arrays["ntokens"] / np.maximum(arrays["nsamples"], 1).astype(np.float64)
+        if bitmap is None:  # written before the bitmap was saved with the index
+            index._bitmap, index._bitmap_shift = _presence_bitmap(index._keys)
+        else:
+            index._bitmap, index._bitmap_shift = bitmap
         if config is None or config.df_limit(n) == df_limit:
             index._effective = arrays["effective"]
             index._df_limit = df_limit
-            index._directory = arrays["directory"]
-            index._dir_shift, index._dir_steps = dir_shift, dir_steps
         else:
-            index._derive()
+            index._derive_counts()
         return index
