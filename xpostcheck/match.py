@@ -148,7 +148,8 @@ class _Prepared:
         """Positions in hash order, the hashes in that order, and for each, where the run of
         hashes equal to it ends."""
         if self._sorted is None:
-            order = np.argsort(self.shingles, kind="stable")
+            # Not a stable sort: the order of equal hashes changes no pair of shingles.
+            order = np.argsort(self.shingles)
             ordered = self.shingles[order]
             n = ordered.size
             last = np.empty(n, dtype=bool)
@@ -156,8 +157,9 @@ class _Prepared:
             last[-1:] = True
             ends = np.flatnonzero(last) + 1
             self._distinct = ordered[ends - 1]
-            run_end = np.repeat(ends, np.diff(ends, prepend=0))
-            self._sorted = (order, ordered, run_end)
+            sizes = ends.copy()
+            sizes[1:] -= ends[:-1]
+            self._sorted = (order, ordered, np.repeat(ends, sizes))
         return self._sorted
 
     def distinct(self) -> U64:
@@ -190,13 +192,14 @@ def _runs(src: _Prepared, page: _Prepared, k: int) -> list[tuple[int, int, int]]
     total = int(count.sum())
     if total == 0:
         return []
-    # Every pair (i, j) of equal shingles, i ascending; then by diagonal, stable.
-    i = np.repeat(np.arange(shingles.size), count)
+    # Every pair (i, j) of equal shingles, sorted by diagonal j - i, then i: as one number.
+    n = shingles.size
+    i = np.repeat(np.arange(n), count)
     first = np.repeat(lo - (np.cumsum(count) - count), count)
-    j = p_order[first + np.arange(total)]
-    diagonal = j - i
-    o = np.argsort(diagonal, kind="stable")
-    i, diagonal = i[o], diagonal[o]
+    key = (p_order[first + np.arange(total)] - i + n) * n + i
+    key.sort()
+    diagonal, i = np.divmod(key, n)
+    diagonal -= n
     cut = np.empty(total, dtype=bool)
     cut[0] = True
     cut[1:] = (diagonal[1:] != diagonal[:-1]) | (i[1:] != i[:-1] + 1)
@@ -211,19 +214,29 @@ def _runs(src: _Prepared, page: _Prepared, k: int) -> list[tuple[int, int, int]]
     )
 
 
-def _free_runs(free: npt.NDArray[np.bool_], least: int) -> list[tuple[int, int]]:
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], free.view(np.int8), [0]))))
-    return [
-        (int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= least
-    ]
+def _free_runs(free: list[bool], least: int) -> list[tuple[int, int]]:
+    """Runs of at least ``least`` free positions, as [start, end)."""
+    out, start = [], -1
+    for at, is_free in enumerate([*free, False]):
+        if is_free and start < 0:
+            start = at
+        elif not is_free and start >= 0:
+            if at - start >= least:
+                out.append((start, at))
+            start = -1
+    return out
+
+
+def _mark(used: bytearray, start: int, end: int) -> None:
+    used[start:end] = b"\x01" * (end - start)
 
 
 def _reach(
     sw: U64,
     pw: U64,
     pairs: Iterator[tuple[int, int]],
-    s_used: npt.NDArray[np.bool_],
-    p_used: npt.NDArray[np.bool_],
+    s_used: bytearray,
+    p_used: bytearray,
 ) -> int:
     """How far a tile may grow: through single changed words, while matches outnumber misses."""
     best = hits = misses = streak = 0
@@ -245,46 +258,48 @@ def _extend(
     tile: tuple[int, int, int],
     sw: U64,
     pw: U64,
-    s_used: npt.NDArray[np.bool_],
-    p_used: npt.NDArray[np.bool_],
+    s_used: bytearray,
+    p_used: bytearray,
     limit: int,
 ) -> tuple[int, int, int]:
     """Grow a tile over the edge of an edit: "A B <changed> D E F G" gains A, B and the change."""
     si, pj, length = tile
     back = _reach(sw, pw, ((si - 1 - t, pj - 1 - t) for t in range(limit)), s_used, p_used)
-    s_used[si - back : si] = True
-    p_used[pj - back : pj] = True
+    _mark(s_used, si - back, si)
+    _mark(p_used, pj - back, pj)
     si, pj, length = si - back, pj - back, length + back
     end_s, end_p = si + length, pj + length
     ahead = _reach(sw, pw, ((end_s + t, end_p + t) for t in range(limit)), s_used, p_used)
-    s_used[end_s : end_s + ahead] = True
-    p_used[end_p : end_p + ahead] = True
+    _mark(s_used, end_s, end_s + ahead)
+    _mark(p_used, end_p, end_p + ahead)
     return si, pj, length + ahead
 
 
 def _align(src: _Prepared, page: _Prepared, config: MatchConfig) -> list[list[int]]:
     """Passages as token spans [source start, source end, page start, page end), source order."""
     k = config.shingle
-    n_src, n_page = len(src.tokens), len(page.tokens)
     runs = _runs(src, page, k)
     runs.sort(key=lambda r: (-r[2], r[0], r[1]))
-    src_used = np.zeros(n_src, dtype=bool)
-    page_used = np.zeros(n_page, dtype=bool)
+    src_used = bytearray(len(src.tokens))  # 1 where a tile holds the token
+    page_used = bytearray(len(page.tokens))
     tiles: list[tuple[int, int, int]] = []
     for si, pj, length in runs:
-        s_part, p_part = src_used[si : si + length], page_used[pj : pj + length]
-        free = ~(s_part | p_part)
-        taken = length - int(np.count_nonzero(free))
-        if taken == 0:
+        s_taken = src_used.count(1, si, si + length)
+        p_taken = page_used.count(1, pj, pj + length)
+        if s_taken == 0 and p_taken == 0:
             pieces = [(0, length)]
-        elif taken > length - k:
+        elif max(s_taken, p_taken) > length - k:
             continue  # too little left for a run of its own
         else:
+            s_part, p_part = src_used[si : si + length], page_used[pj : pj + length]
+            free = [not (a or b) for a, b in zip(s_part, p_part, strict=True)]
+            if length - sum(free) > length - k:
+                continue
             pieces = _free_runs(free, k)
         for a, b in pieces:
             tiles.append((si + a, pj + a, b - a))
-            s_part[a:b] = True
-            p_part[a:b] = True
+            _mark(src_used, si + a, si + b)
+            _mark(page_used, pj + a, pj + b)
     tiles = [
         _extend(tile, src.hashes, page.hashes, src_used, page_used, config.max_gap)
         for tile in sorted(tiles)

@@ -251,14 +251,16 @@ def tokenize(text: str) -> Tokens:
     after_end[-1] = True
     starts = np.flatnonzero(start)
     ends = np.flatnonzero(inside & after_end) + 1
+    chars = folded[inside]
     if not simple:
         original = codes[inside]
-        if (folded[inside] == _MANY).any() or not unicodedata.is_normalized(
-            "NFKC", _joined(original, ends - starts)
-        ):
+        if not unicodedata.is_normalized("NFKC", _joined(original, ends - starts)):
             return _normalized(original, starts, ends)
-        # else NFKC changes none of the tokens, and folding keeps their lengths
-    return Tokens(starts, ends, folded[inside], ends - starts, None)
+        # NFKC changes none of the tokens: they are only case folded.
+        many = chars == _MANY
+        if many.any():
+            return _unfolded(original, chars, many, starts, ends)
+    return Tokens(starts, ends, chars, ends - starts, None)
 
 
 def _joined(chars: U32, lengths: I64) -> str:
@@ -267,6 +269,28 @@ def _joined(chars: U32, lengths: I64) -> str:
     spaced = np.zeros(chars.size + n - 1, dtype=np.uint32)
     spaced[np.arange(chars.size) + np.repeat(np.arange(n), lengths)] = chars
     return spaced.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def _unfolded(
+    original: U32, chars: U32, many: npt.NDArray[np.bool_], starts: I64, ends: I64
+) -> Tokens:
+    """Tokens with characters that fold to several ("ß" to "ss"): each folded in its place."""
+    distinct = np.unique(original[many])
+    folds = [_codes(chr(c).casefold()) for c in distinct.tolist()]
+    widths = np.ones(chars.size, dtype=np.int64)
+    which = np.searchsorted(distinct, original[many])
+    widths[many] = np.array([f.size for f in folds], dtype=np.int64)[which]
+    at = np.cumsum(widths) - widths  # where each character's folding goes
+    out = np.empty(int(widths.sum()), dtype=np.uint32)
+    keep = ~many
+    out[at[keep]] = chars[keep]
+    many_at = at[many]
+    for number, fold in enumerate(folds):
+        places = many_at[which == number]
+        for offset, code in enumerate(fold.tolist()):
+            out[places + offset] = code
+    lengths = np.add.reduceat(widths, np.cumsum(ends - starts) - (ends - starts))
+    return Tokens(starts, ends, out, lengths, None)
 
 
 def _normalized(original: U32, starts: I64, ends: I64) -> Tokens:
