@@ -11,6 +11,7 @@ saved. Pages are the real articles wrapped in fresh generated chrome: full copie
 
 Each size runs in its own process so that peak memory (ru_maxrss) is that size's own.
 Side by side, in the same run and on the same shingles:
+- the index as older files hold it (format 1: blake2b token hashes) at sizes up to 10,000;
 - datasketch MinHash LSH (128 permutations, threshold 0.5) at sizes up to 10,000
   (building it for 100,000 sources would take most of the time budget);
 - brute force: rapidfuzz LCSseq containment of every source in the page, top-1, at 1,000
@@ -37,11 +38,12 @@ import numpy as np
 
 from xpostcheck.match import SourceIndex
 from xpostcheck.models import SourceArticle
-from xpostcheck.textnorm import shingle_hashes, token_hashes, tokenize
+from xpostcheck.textnorm import fast_token_hashes, shingle_hashes, tokenize
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "zyte-article-benchmark"
 SIZES = (1_000, 10_000, 100_000)
 LSH_MAX = 10_000
+FORMAT_1_MAX = 10_000
 BRUTE_SIZES = (1_000,)
 BRUTE_PAGES = 30
 
@@ -133,9 +135,9 @@ def _pages(
     return pages
 
 
-def _shingles(text: str, cache: dict[str, int]) -> np.ndarray:
-    tokens = tokenize(text)
-    return np.unique(shingle_hashes(token_hashes(tokens.words, cache), 5))
+def _shingles(text: str) -> np.ndarray:
+    """The distinct shingles of a text, hashed as the index hashes them."""
+    return np.unique(shingle_hashes(fast_token_hashes(tokenize(text)), 5))
 
 
 def _low32(value: int) -> int:
@@ -145,12 +147,11 @@ def _low32(value: int) -> int:
 def _lsh(sources: list[SourceArticle], pages: list[tuple[str, str | None, str]]) -> dict[str, Any]:
     from datasketch import MinHash, MinHashLSH
 
-    cache: dict[str, int] = {}
     started = time.perf_counter()
     lsh = MinHashLSH(threshold=0.5, num_perm=128)
     for article in sources:
         m = MinHash(num_perm=128, hashfunc=_low32)
-        m.update_batch(_shingles(article.text, cache).tolist())
+        m.update_batch(_shingles(article.text).tolist())
         lsh.insert(article.url, m)
     build = time.perf_counter() - started
     times, found = [], {"full": [0, 0], "excerpt30": [0, 0], "excerpt50": [0, 0]}
@@ -158,7 +159,7 @@ def _lsh(sources: list[SourceArticle], pages: list[tuple[str, str | None, str]])
     for kind, url, text in pages:
         t0 = time.perf_counter()
         m = MinHash(num_perm=128, hashfunc=_low32)
-        m.update_batch(_shingles(text, cache).tolist())
+        m.update_batch(_shingles(text).tolist())
         hits = lsh.query(m)
         times.append(time.perf_counter() - t0)
         if url is None:
@@ -179,13 +180,12 @@ def _brute(
 ) -> dict[str, Any]:
     from rapidfuzz.distance import LCSseq
 
-    cache: dict[str, int] = {}
-    ids = [token_hashes(tokenize(a.text).words, cache).tolist() for a in sources]
+    ids = [fast_token_hashes(tokenize(a.text)).tolist() for a in sources]
     sample = rng.sample([p for p in pages if p[1] is not None], BRUTE_PAGES)
     times, top1 = [], 0
     for _, url, text in sample:
         t0 = time.perf_counter()
-        page = token_hashes(tokenize(text).words, cache).tolist()
+        page = fast_token_hashes(tokenize(text)).tolist()
         scores = [LCSseq.similarity(src, page) / max(len(src), 1) for src in ids]
         best = int(np.argmax(scores))
         times.append(time.perf_counter() - t0)
@@ -194,6 +194,34 @@ def _brute(
         "pages": len(sample),
         "median_ms": round(statistics.median(times) * 1e3, 1),
         "top1_recall": round(top1 / len(sample), 3),
+    }
+
+
+def _format_1(
+    sources: list[SourceArticle],
+    pages: list[tuple[str, str | None, str]],
+    copies: list[list[tuple[str, float, str, Any]]],
+) -> dict[str, Any]:
+    """The same sources in an index as format 1 files hold them (blake2b token hashes, one
+    dictionary look-up per token), as a scan finds it when it loads an older index file."""
+    index = SourceIndex()
+    index._hash_cache = {}  # what SourceIndex.load sets for a format 1 file
+    started = time.perf_counter()
+    index.add(sources)
+    index.flush()
+    build = time.perf_counter() - started
+    times: list[float] = []
+    differ = 0
+    for (_, _, text), expected in zip(pages, copies, strict=True):
+        start = time.perf_counter()
+        matches = index.match(text)
+        times.append(time.perf_counter() - start)
+        differ += [(m.source_url, m.coverage, m.kind, m.passages) for m in matches] != expected
+    return {
+        "build_s": round(build, 2),
+        "median_ms": round(statistics.median(times) * 1e3, 3),
+        "p95_ms": round(float(np.percentile(times, 95)) * 1e3, 3),
+        "pages_with_other_copies": differ,
     }
 
 
@@ -216,7 +244,7 @@ def child(size: int) -> dict[str, Any]:
     index.flush()
     build = time.perf_counter() - t0
     array_bytes = sum(
-        a.nbytes for a in (index._keys, index._offsets, index._postings, index._directory)
+        a.nbytes for a in (index._keys, index._offsets, index._postings, index._bitmap)
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sources.index"
@@ -239,10 +267,12 @@ def child(size: int) -> dict[str, Any]:
         found: dict[str, list[int]] = {"full": [0, 0], "excerpt30": [0, 0], "excerpt50": [0, 0]}
         coverage_error: list[float] = []
         false = other = 0
+        copies: list[list[tuple[str, float, str, Any]]] = []
         for kind, url, text in pages:
             start = time.perf_counter()
             matches = index.match(text)
             times.append(time.perf_counter() - start)
+            copies.append([(m.source_url, m.coverage, m.kind, m.passages) for m in matches])
             if url is None:
                 false += len(matches)
                 continue
@@ -254,6 +284,8 @@ def child(size: int) -> dict[str, Any]:
             if hit is not None:
                 truth = 1.0 if kind == "full" else int(kind[7:]) / 100
                 coverage_error.append(abs(hit.coverage - truth))
+        # Outside the timing: how many sources each page had aligned.
+        aligned = [len(index.candidates(_shingles(text))) for _, _, text in pages]
         del index
     result: dict[str, Any] = {
         "sources": size,
@@ -273,7 +305,10 @@ def child(size: int) -> dict[str, Any]:
         "false_reports_on_unrelated": false,
         "other_sources_reported": other,
         "max_coverage_error": round(max(coverage_error, default=0.0), 3),
+        "aligned_per_page_mean": round(statistics.mean(aligned), 2),
     }
+    if size <= FORMAT_1_MAX:
+        result["format_1_index"] = _format_1(sources, pages, copies)
     if size <= LSH_MAX:
         result["minhash_lsh"] = _lsh(sources, pages)
     if size in BRUTE_SIZES:
