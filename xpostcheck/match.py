@@ -366,22 +366,31 @@ def _directory(keys: U64) -> tuple[I64, int, int]:
     return directory, shift, max(1, math.ceil(math.log2(widest + 1)) + 1)
 
 
+def _bitmap_shift(keys: int) -> int:
+    """The shift that gives a hash's slot in the presence bitmap for this many keys."""
+    return 64 - max(6, math.ceil(math.log2(max(keys, 1) * 16)))
+
+
+def _set_bits(bitmap: npt.NDArray[np.uint8], shift: int, keys: U64) -> None:
+    """Set the bits of these keys (ascending) in a presence bitmap."""
+    if not keys.size:
+        return
+    slot = keys >> np.uint64(shift)
+    byte = (slot >> np.uint64(3)).astype(np.intp)
+    bit = np.left_shift(1, (slot & np.uint64(7)).astype(np.uint8), dtype=np.uint8)
+    first = np.flatnonzero(np.diff(byte, prepend=-1))
+    bitmap[byte[first]] |= np.bitwise_or.reduceat(bit, first)
+
+
 def _presence_bitmap(keys: U64) -> tuple[npt.NDArray[np.uint8], int]:
     """One bit per slot of the top bits of a hash, set when some key falls in that slot.
 
     At least 16 slots per key, so a hash that is in no source passes in about 6% of cases
-    or fewer.
-    Returns the bitmap and the shift that gives a hash's slot.
+    or fewer. Returns the bitmap and the shift that gives a hash's slot.
     """
-    bits = max(6, math.ceil(math.log2(max(keys.size, 1) * 16)))
-    shift = 64 - bits
-    bitmap = np.zeros(1 << (bits - 3), dtype=np.uint8)
-    if keys.size:
-        slot = keys >> np.uint64(shift)  # ascending, as the keys are
-        byte = (slot >> np.uint64(3)).astype(np.intp)
-        bit = np.left_shift(1, (slot & np.uint64(7)).astype(np.uint8), dtype=np.uint8)
-        first = np.flatnonzero(np.diff(byte, prepend=-1))
-        bitmap[byte[first]] = np.bitwise_or.reduceat(bit, first)
+    shift = _bitmap_shift(keys.size)
+    bitmap = np.zeros(1 << (61 - shift), dtype=np.uint8)
+    _set_bits(bitmap, shift, keys)
     return bitmap, shift
 
 
@@ -553,6 +562,7 @@ class SourceIndex:
             keep = alive[docs]
             keys, docs = keys[keep], docs[keep]
         self._pending = [(h, d) for h, d in self._pending if self._alive[d]]
+        new_keys: U64 = np.zeros(0, dtype=np.uint64)
         if self._pending:
             new_keys = np.concatenate([h for h, _ in self._pending]).astype(np.uint64, copy=False)
             new_docs = np.concatenate(
@@ -565,11 +575,11 @@ class SourceIndex:
                 keys, docs = np.insert(keys, at, new_keys), np.insert(docs, at, new_docs)
             else:
                 keys, docs = new_keys, new_docs
-        self._set_arrays(keys, docs.astype(np.uint32, copy=False))
+        self._set_arrays(keys, docs.astype(np.uint32, copy=False), new_keys)
         self._pending.clear()
         self._dirty = False
 
-    def _set_arrays(self, sorted_keys: U64, docs: U32) -> None:
+    def _set_arrays(self, sorted_keys: U64, docs: U32, added: U64) -> None:
         total = sorted_keys.size
         cut = np.empty(total, dtype=bool)
         if total:
@@ -579,12 +589,15 @@ class SourceIndex:
         self._keys = sorted_keys[starts]
         self._offsets = np.append(starts, total).astype(np.int64)
         self._postings = docs
-        self._derive()
-
-    def _derive(self) -> None:
-        """Stock-phrase limit, effective samples per source, and the presence bitmap."""
         self._derive_counts()
-        self._bitmap, self._bitmap_shift = _presence_bitmap(self._keys)
+        if self._bitmap_shift == _bitmap_shift(self._keys.size):
+            # Only bits to add (those of dropped keys stay: a few more hashes get searched
+            # for, none is missed); a loaded bitmap is read-only, so it is copied first.
+            if not self._bitmap.flags.writeable:
+                self._bitmap = self._bitmap.copy()
+            _set_bits(self._bitmap, self._bitmap_shift, added)
+        else:
+            self._bitmap, self._bitmap_shift = _presence_bitmap(self._keys)
 
     def _derive_counts(self) -> None:
         """Stock-phrase limit and effective samples per source (they depend on the config)."""
