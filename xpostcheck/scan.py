@@ -194,7 +194,8 @@ class Scanner:
         self.match_config = match_config(settings.min_coverage)
         self.fingerprint = fingerprint(ruleset, self.match_config)
         self.modified: set[str] = set()  # sources whose article changed since the last scan
-        self._since: dict[int, SourceIndex | None] = {}  # scan id -> sources that came after
+        self._newer_urls: dict[int, list[str]] = {}  # scan id -> sources that came after
+        self._since: dict[int, SourceIndex] = {}  # ... and their index, built when needed
         # The index is kept beside the database so that a scheduled scan does not rebuild it.
         self.index_path = settings.index or ("" if "://" in settings.db else f"{settings.db}.index")
 
@@ -367,25 +368,31 @@ class Scanner:
                 c.source_url in self.modified for c in store.previous_copies(url)
             ):
                 return None
-            newer = self._sources_since(store, index, state.scan_id)
-            if newer is not None:
+            if self._newer(store, state.scan_id):
+                # Read the kept text first: a page kept from before texts were kept is fetched
+                # again in full, without building an index of the newer sources for it.
                 text = store.page_text(url)
-                if text is None or newer.match(text, limit=1):
+                if text is None or self._sources_since(store, index, state.scan_id).match(
+                    text, limit=1
+                ):
                     return None
             scan.known[url] = state
             return state
 
         return known
 
-    def _sources_since(self, store: Store, index: SourceIndex, scan_id: int) -> SourceIndex | None:
-        """An index of the sources that arrived after scan `scan_id`, or None if none did."""
+    def _newer(self, store: Store, scan_id: int) -> list[str]:
+        """The sources that arrived after scan `scan_id` (asked once per scan id)."""
+        if scan_id not in self._newer_urls:
+            self._newer_urls[scan_id] = store.sources_since(scan_id)
+        return self._newer_urls[scan_id]
+
+    def _sources_since(self, store: Store, index: SourceIndex, scan_id: int) -> SourceIndex:
+        """An index of the sources that arrived after scan `scan_id` (built once per scan id)."""
         if scan_id not in self._since:
-            urls = store.sources_since(scan_id)
-            articles = [a for u in urls if (a := index.get(u)) is not None]
-            small = None
-            if articles:
-                small = SourceIndex(self.match_config)
-                small.add(articles)
+            small = SourceIndex(self.match_config)
+            urls = self._newer(store, scan_id)
+            small.add(a for u in urls if (a := index.get(u)) is not None)
             self._since[scan_id] = small
         return self._since[scan_id]
 
@@ -403,9 +410,11 @@ class Scanner:
         if isinstance(item, Fetched):  # unchanged since the last scan: its findings carry over
             state.fetched += 1
             state.unchanged += 1
-            store.record_page(scan_id, item, is_copy=False, before=state.known.get(item.url))
             previous = store.previous_copies(item.final_url)
             state.carried.extend(previous)
+            store.record_page(
+                scan_id, item, is_copy=bool(previous), before=state.known.get(item.url)
+            )
             # The site's chrome is told from all its pages, the unchanged ones included.
             if (snapshot := store.page_snapshot(item.url)) is not None:
                 text, hrefs = snapshot
