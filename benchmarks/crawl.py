@@ -65,11 +65,11 @@ from typing import Any
 import brotli
 import requests
 
-from xpostcheck.crawl import CrawlConfig, Crawler
 from xpostcheck.errors import FetchError
-from xpostcheck.fetch import FetchConfig, Fetcher
 from xpostcheck.models import Fetched, PageState, Report, ScanInfo
-from xpostcheck.store import SqliteStore
+from xpostcheck.net.fetch import FetchConfig, Fetcher
+from xpostcheck.pages.crawl import CrawlConfig, Crawler
+from xpostcheck.store.sqlite import SqliteStore
 
 PARAGRAPH = (
     "<p>The council met on Tuesday to discuss the winter ferry timetable, the harbor dredging "

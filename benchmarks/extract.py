@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from xpostcheck.extract import decode_html, extract_html
+from xpostcheck.extract.page import decode_html, extract_html
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "zyte-article-benchmark"
 _TOKEN = re.compile(r"\w+")

@@ -37,9 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from xpostcheck.match import SourceIndex
+from xpostcheck.match.index import SourceIndex
 from xpostcheck.models import SourceArticle
-from xpostcheck.textnorm import fast_token_hashes, shingle_hashes, tokenize
+from xpostcheck.util.textnorm import fast_token_hashes, shingle_hashes, tokenize
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "zyte-article-benchmark"
 SIZES = (1_000, 10_000, 100_000)

@@ -51,10 +51,10 @@ from typing import Any
 
 from xpostcheck.config import Settings
 from xpostcheck.demo.web import ARTICLES, RULES
-from xpostcheck.extract import extract_html
-from xpostcheck.match import SourceIndex
-from xpostcheck.scan import run_scan
-from xpostcheck.sources import load_sources
+from xpostcheck.extract.page import extract_html
+from xpostcheck.match.index import SourceIndex
+from xpostcheck.pipeline.scan import run_scan
+from xpostcheck.sources.loader import load_sources
 
 PUBLISHER = "The Lakeside Ledger"
 PUBLISHER_SITE = "https://lakesideledger.example"

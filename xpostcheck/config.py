@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import ConfigError
+from xpostcheck.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings
+from xpostcheck.config import Settings
 
 HERE = Path(__file__).resolve().parent
 ARTICLES = HERE / "articles.jsonl"

@@ -1,0 +1,187 @@
+"""Servers that misbehave: each one must end in a Skipped (or a FetchError) with a clear reason,
+cut off by the deadline or the size cap (the server sees the client hang up mid-answer), without
+blowing up memory, and without stopping the rest of the crawl."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
+
+import brotli
+import pytest
+from loopback import Server, html
+
+from xpostcheck.errors import FetchError
+from xpostcheck.models import Fetched, Skipped
+from xpostcheck.net.fetch import FetchConfig, Fetcher
+from xpostcheck.pages.crawl import CrawlConfig, Crawler
+
+MB = 1024 * 1024
+ZEROS = b"<html><body>" + b"\0" * (64 * MB)
+GZIP_BOMB = gzip.compress(ZEROS, compresslevel=6)
+BROTLI_BOMB = brotli.compress(ZEROS, quality=5)
+
+
+class Endings:
+    """How each streamed answer ended, by request path (query included): True when the server
+    wrote all of it, False when the client hung up first."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.done: dict[str, bool] = {}
+
+    def route(self, write: Callable[[BaseHTTPRequestHandler], None]) -> Callable[..., None]:
+        def answer(h: BaseHTTPRequestHandler) -> None:
+            completed = True
+            try:
+                write(h)
+            except OSError:
+                completed = False
+            h.close_connection = True
+            with self.cond:
+                self.done[h.path] = completed
+                self.cond.notify_all()
+
+        return answer
+
+    def wait(self, path: str) -> bool | None:
+        """How the answer to `path` ended; None if it has not ended within a minute (longer
+        than any of these answers takes when the client reads to the end)."""
+        with self.cond:
+            self.cond.wait_for(lambda: path in self.done, timeout=60)
+            return self.done.get(path)
+
+
+ENDINGS = Endings()
+
+
+def drip_headers(h: BaseHTTPRequestHandler) -> None:
+    """Sends the status line one byte every 50 ms, 1000 bytes (50 s) in all."""
+    for _ in range(1000):
+        h.wfile.write(b"H")
+        h.wfile.flush()
+        time.sleep(0.05)
+
+
+def drip_body(h: BaseHTTPRequestHandler) -> None:
+    h.send_response(200)
+    h.send_header("Content-Type", "text/html")
+    h.send_header("Content-Length", "1000")
+    h.end_headers()
+    for _ in range(1000):
+        h.wfile.write(b"x")
+        h.wfile.flush()
+        time.sleep(0.05)
+
+
+def endless_chunked(h: BaseHTTPRequestHandler) -> None:
+    h.send_response(200)
+    h.send_header("Content-Type", "text/html")
+    h.send_header("Transfer-Encoding", "chunked")
+    h.end_headers()
+    chunk = b"<p>" + b"a" * 65_530 + b"</p>"
+    for _ in range(10_000):  # 650 MB if nobody stops reading
+        h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    h.wfile.write(b"0\r\n\r\n")
+
+
+STREAMED = {"/drip-headers": drip_headers, "/drip-body": drip_body, "/endless": endless_chunked}
+
+
+HOSTILE = {
+    **{path: ENDINGS.route(write) for path, write in STREAMED.items()},
+    "/gzip-bomb": (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, GZIP_BOMB),
+    "/brotli-bomb": (200, {"Content-Type": "text/html", "Content-Encoding": "br"}, BROTLI_BOMB),
+    "/huge": (200, {"Content-Type": "text/html"}, b"<p>" + b"a" * (3 * MB)),
+    "/binary": (200, {"Content-Type": "text/html"}, b"<html>\x00\x01\x02\xff\xfe" * 100),
+    "/octets": (200, {"Content-Type": "application/octet-stream"}, b"\x7fELF" + b"\0" * 100),
+    "/bad-gzip": (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, b"\x1f\x8bnope"),
+    "/zstd": (200, {"Content-Type": "text/html", "Content-Encoding": "zstd"}, b"(\xb5/\xfd"),
+    "/loop": (302, {"Location": "/loop2"}, b""),
+    "/loop2": (302, {"Location": "/loop"}, b""),
+    "/busy": (503, {"Retry-After": "3600"}, b""),
+    "/bad-utf8": (
+        200,
+        {"Content-Type": "text/html; charset=utf-8"},
+        b"<p>caf\xe9 \xff\xfe broken</p>",
+    ),
+    "/malformed": html("<p><b>unclosed <a href='/good'>good<table><td></tr></p></b></div>"),
+    "/good": html("<p>fine</p>"),
+}
+REASONS = {
+    "/drip-headers": "deadline of 1 s exceeded (server too slow)",
+    "/drip-body": "deadline of 1 s exceeded (server too slow)",
+    "/gzip-bomb": "body larger than 1048576 bytes once decompressed",
+    "/brotli-bomb": "body larger than 1048576 bytes once decompressed",
+    "/huge": "body larger than 1048576 bytes",
+    "/endless": "body larger than 1048576 bytes once decompressed",
+    "/binary": "binary body served as HTML",
+    "/octets": "not HTML (content type application/octet-stream)",
+    "/bad-gzip": "broken gzip body (cannot decompress it)",
+    "/zstd": "unsupported content encoding 'zstd'",
+    "/loop": "redirect loop (2 hops, back to {base}/loop)",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[Server]:
+    srv = Server(dict(HOSTILE))
+    yield srv
+    srv.close()
+
+
+def fetcher(srv: Server) -> Fetcher:
+    return Fetcher(
+        FetchConfig(
+            allowed_hosts=frozenset({srv.host}),
+            deadline=1.0,
+            read_timeout=5.0,
+            max_bytes=MB,
+            retries=0,
+        )
+    )
+
+
+def test_bombs_are_small_on_the_wire() -> None:
+    assert len(GZIP_BOMB) < 200_000 and len(BROTLI_BOMB) < 200_000
+
+
+@pytest.mark.parametrize("path", sorted(REASONS))
+def test_each_hostile_page_fails_with_its_reason(hostile: Server, path: str) -> None:
+    # A streamed answer is asked under a query of its own, to find how that answer ended.
+    asked = f"{path}?case={uuid.uuid4().hex}" if path in STREAMED else path
+    seen = len(hostile.paths())
+    with pytest.raises(FetchError) as err:
+        fetcher(hostile).fetch(hostile.base + asked)
+    assert err.value.reason == REASONS[path].format(base=hostile.base)
+    # One request each (no retries), both hops of the loop, and nothing after the failure.
+    assert hostile.paths()[seen:] == (["/loop", "/loop2"] if path == "/loop" else [asked])
+    if path in STREAMED:
+        # The deadline or the size cap cut the answer off: the server saw the client hang
+        # up before it had sent all of it (the drips take 50 s, /endless is 650 MB).
+        assert ENDINGS.wait(asked) is False
+
+
+def test_bad_bytes_in_a_declared_encoding_are_replaced(hostile: Server) -> None:
+    got = fetcher(hostile).fetch(hostile.base + "/bad-utf8")
+    assert got.text == "<p>caf\ufffd \ufffd\ufffd broken</p>"
+
+
+def test_a_hostile_site_is_crawled_to_the_end(hostile: Server) -> None:
+    # /busy is left out: its Retry-After parks the whole host (see test_politeness.py).
+    links = "".join(f"<a href='{p}'>{p}</a>" for p in sorted(HOSTILE) if p != "/busy")
+    hostile.routes["/"] = html(f"<html><body>{links}</body></html>")
+    config = CrawlConfig(delay=0.0, threads=8)
+    events = list(Crawler(fetcher(hostile), config).crawl([hostile.base + "/"]))
+    fetched = sorted(
+        e.final_url.removeprefix(hostile.base) for e in events if isinstance(e, Fetched)
+    )
+    skipped = {e.url.removeprefix(hostile.base): e.reason for e in events if isinstance(e, Skipped)}
+    assert fetched == ["/", "/bad-utf8", "/good", "/malformed"]
+    expected = {p: r.format(base=hostile.base) for p, r in REASONS.items()}
+    expected["/loop2"] = f"redirect loop (2 hops, back to {hostile.base}/loop2)"
+    assert skipped == expected

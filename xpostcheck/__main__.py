@@ -1,0 +1,5 @@
+"""`python -m xpostcheck` runs the command line."""
+
+from xpostcheck.cli.main import main
+
+main()

@@ -1,0 +1,523 @@
+"""Checks that read links and markup: link to the original, canonical, noindex, pixel,
+ad networks, reused images, partner eligibility."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from xpostcheck.checks.context import CheckContext, fuzzy_contains, quoted, shorten
+from xpostcheck.checks.text import position_ok
+from xpostcheck.models import Finding, Link
+from xpostcheck.util.urls import article_key, host_of, is_home_page, same_site
+
+_NOFOLLOW = {"nofollow", "ugc", "sponsored"}
+_MAX_HOPS = 3
+
+
+def _candidate_links(ctx: CheckContext, region: str) -> tuple[list[Link], list[Link]]:
+    """(links in the searched region, links outside it)."""
+    wanted = {"page": {"article", "near", "chrome"}, "article": {"article"}}.get(
+        region, {"article", "near"}
+    )
+    visible = [link for link in ctx.page.links if not link.hidden]
+    inside = [link for link in visible if link.region in wanted]
+    outside = [link for link in visible if link.region not in wanted]
+    return inside, outside
+
+
+def _follow(ctx: CheckContext, href: str, target: str) -> str | None:
+    """The redirect chain from `href` when it ends at the article `target`, else None."""
+    if ctx.resolve is None:
+        return None
+    chain = [href]
+    url = href
+    for _ in range(_MAX_HOPS):
+        try:
+            location = ctx.resolve(url)
+        except Exception:  # a dead shortener is just not a link to the original
+            return None
+        if not location:
+            return None
+        url = urljoin(url, location)
+        chain.append(url)
+        if article_key(url) == target:
+            return " -> ".join(chain)
+    return None
+
+
+SHORTENERS = frozenset(
+    {
+        "bit.ly",
+        "t.co",
+        "ow.ly",
+        "buff.ly",
+        "tinyurl.com",
+        "goo.gl",
+        "dlvr.it",
+        "trib.al",
+        "lnkd.in",
+        "fb.me",
+        "is.gd",
+        "rebrand.ly",
+        "shorturl.at",
+        "cutt.ly",
+        "tiny.cc",
+        "bl.ink",
+        "j.mp",
+        "wp.me",
+        "flip.it",
+        "ift.tt",
+        "s.id",
+        "rb.gy",
+        "t.ly",
+    }
+)
+
+
+def _shortlink_rank(href: str, page_url: str) -> int:
+    host = host_of(href)
+    if host in SHORTENERS:
+        return 0
+    short = len(urlsplit(href).path.strip("/")) <= 12
+    if not same_site(href, page_url):
+        return 1 if short else 2
+    return 3
+
+
+def check_link_to_original(ctx: CheckContext) -> Finding:
+    source = ctx.source
+    target = article_key(source.url)
+    region = str(ctx.opt("region"))
+    allow_home = bool(ctx.opt("allow_home_page"))
+    allow_nofollow = bool(ctx.opt("allow_nofollow"))
+    anchors = [t for tmpl in ctx.opt("anchor_text") for t in ctx.expand(tmpl)]
+    profile = ctx.profile
+    inside, outside = _candidate_links(ctx, region)
+
+    hits: list[tuple[Link, str]] = []  # (link, evidence)
+    home: list[Link] = []
+    other_articles: list[Link] = []
+    to_resolve: list[Link] = []
+    for link in inside:
+        href = link.href
+        if not href.lower().startswith(("http://", "https://")):
+            continue
+        if article_key(href) == target:
+            hits.append((link, href))
+        elif same_site(href, source.url):
+            if is_home_page(href):
+                if not (profile and profile.is_chrome_link(href)):
+                    home.append(link)
+            else:
+                other_articles.append(link)
+        elif not same_site(href, ctx.page.url) or len(urlsplit(href).path) <= 12:
+            to_resolve.append(link)
+    if not hits and ctx.opt("resolve_shortlinks") and ctx.resolve is not None:
+        # Known shorteners first, then short paths on other hosts, then the rest.
+        to_resolve.sort(key=lambda link: _shortlink_rank(link.href, ctx.page.url))
+        for link in to_resolve[: int(ctx.opt("max_resolve"))]:
+            chain = _follow(ctx, link.href, target)
+            if chain:
+                hits.append((link, chain))
+                break
+
+    def describe(link: Link, evidence: str) -> str:
+        rel = f" rel={' '.join(link.rel)}" if link.rel else ""
+        return f'<a href="{evidence}"{rel}>{shorten(link.text, 80)}</a>'
+
+    if hits:
+        followable = [h for h in hits if not (_NOFOLLOW & set(h[0].rel))]
+        if not followable and not allow_nofollow:
+            link, ev = hits[0]
+            return ctx.finding(
+                False,
+                "the link to the original is rel=nofollow, which the rule forbids",
+                describe(link, ev),
+            )
+        chosen = followable or hits
+        if anchors:
+            good = [h for h in chosen if any(fuzzy_contains(a, h[0].text, 85) for a in anchors)]
+            if not good:
+                link, ev = chosen[0]
+                return ctx.finding(
+                    False,
+                    f"link to the original found, but its anchor text is not {quoted(anchors)}",
+                    describe(link, ev),
+                )
+            chosen = good
+        where = str(ctx.opt("position"))
+        if where != "anywhere":
+            placed = [
+                h
+                for i, h in enumerate(chosen)
+                if position_ok(
+                    ctx,
+                    ctx.page.full_text.find(h[0].text) if h[0].text else -1,
+                    i,
+                    len(inside),
+                    where,
+                )
+            ]
+            if not placed:
+                link, ev = chosen[0]
+                return ctx.finding(
+                    False,
+                    f"link to the original found, but not at the {where}",
+                    describe(link, ev),
+                )
+            chosen = placed
+        link, ev = chosen[0]
+        message = "link to the original found"
+        if ev != link.href:
+            message += " (through a redirect)"
+        return ctx.finding(True, message, describe(link, ev))
+    if home and allow_home:
+        return ctx.finding(
+            True,
+            "link to the publisher's home page (the rule accepts it)",
+            describe(home[0], home[0].href),
+        )
+    outside_hits = [link for link in outside if article_key(link.href) == target]
+    if outside_hits:
+        return ctx.finding(
+            False,
+            f"a link to the original appears only outside the {region} region (site chrome)",
+            describe(outside_hits[0], outside_hits[0].href),
+        )
+    hidden = [link for link in ctx.page.links if link.hidden and article_key(link.href) == target]
+    if hidden:
+        return ctx.finding(
+            False,
+            "the link to the original is hidden from readers",
+            describe(hidden[0], hidden[0].href),
+        )
+    if home:
+        return ctx.finding(
+            False,
+            "links only to the publisher's home page, not to the original article",
+            describe(home[0], home[0].href),
+        )
+    if other_articles:
+        return ctx.finding(
+            False,
+            "links to another page of the publisher, not to the original article",
+            describe(other_articles[0], other_articles[0].href),
+        )
+    return ctx.finding(
+        False, "no link to the original article", f"looked for a link to {source.url}"
+    )
+
+
+# --- canonical and noindex -----------------------------------------------------------------
+
+_LINK_HEADER = re.compile(r'<([^>]+)>\s*;[^,]*rel="?canonical"?', re.IGNORECASE)
+
+
+def _canonicals(ctx: CheckContext) -> list[str]:
+    found = list(ctx.page.canonicals)
+    header = ctx.page.header("Link") or ""
+    for m in _LINK_HEADER.finditer(header):
+        url = urljoin(ctx.page.url, m.group(1).strip())
+        if url not in found:
+            found.append(url)
+    return found
+
+
+def _noindex(ctx: CheckContext, directives: list[str]) -> str | None:
+    """The directive that keeps the page out of the index, if any."""
+    values = list(ctx.page.meta_robots)
+    header = ctx.page.header("X-Robots-Tag")
+    if header:
+        values.append(header.lower())
+    wanted = {d.lower() for d in directives}
+    for value in values:
+        for part in re.split(r"[,\s]+", value):
+            # "googlebot: noindex" in X-Robots-Tag names a crawler first
+            if part.split(":")[-1] in wanted:
+                return value
+    return None
+
+
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or"})
+
+
+def site_root(host: str) -> str:
+    """The registrable part of a host, roughly: amp.example.com and www.example.com are both
+    example.com; news.example.co.uk is example.co.uk."""
+    labels = host.lower().strip(".").split(".")
+    keep = 3 if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2 else 2
+    return ".".join(labels[-keep:])
+
+
+def check_canonical(ctx: CheckContext) -> Finding:
+    target = article_key(ctx.source.url)
+    if ctx.opt("accept_noindex"):
+        robots = _noindex(ctx, ["noindex", "none"])
+        if robots:
+            return ctx.finding(True, "the copy is kept out of search (noindex) instead", robots)
+    canonicals = _canonicals(ctx)
+    if not canonicals:
+        return ctx.finding(
+            False, "no rel=canonical", f"looked for one pointing to {ctx.source.url}"
+        )
+    keys = list(dict.fromkeys(article_key(c) for c in canonicals))
+    listed = ", ".join(canonicals)
+    if len(keys) > 1:
+        return ctx.finding(
+            False,
+            f"{len(canonicals)} rel=canonical tags disagree; search engines ignore them all",
+            listed,
+        )
+    if keys[0] == target:
+        note = "" if len(canonicals) == 1 else f" ({len(canonicals)} identical tags)"
+        return ctx.finding(True, "rel=canonical points to the original" + note, canonicals[0])
+    if site_root(host_of(canonicals[0])) == site_root(host_of(ctx.page.url)):
+        return ctx.finding(False, "rel=canonical points to the copy's own site", listed)
+    return ctx.finding(False, "rel=canonical points elsewhere, not to the original", listed)
+
+
+def check_noindex(ctx: CheckContext) -> Finding:
+    directives = list(ctx.opt("directives"))
+    robots = _noindex(ctx, directives)
+    if robots:
+        return ctx.finding(True, "the copy is kept out of search", robots)
+    if ctx.opt("accept_canonical"):
+        target = article_key(ctx.source.url)
+        canonicals = _canonicals(ctx)
+        keys = {article_key(c) for c in canonicals}
+        if keys == {target}:
+            return ctx.finding(True, "rel=canonical points to the original instead", canonicals[0])
+    found = ", ".join(ctx.page.meta_robots) or "none"
+    return ctx.finding(
+        False,
+        f"no {' or '.join(directives)} in meta robots or X-Robots-Tag",
+        f"robots directives found: {found}",
+    )
+
+
+# --- tracking pixel ------------------------------------------------------------------------
+
+
+def check_tracking_pixel(ctx: CheckContext) -> Finding:
+    patterns = [re.compile(p, re.IGNORECASE) for p in ctx.opt("patterns")]
+    tags = {t.lower() for t in ctx.opt("tags")}
+    allow_hidden = bool(ctx.opt("allow_hidden"))
+    looked = f"looked for {', '.join(sorted(tags))} matching {quoted(ctx.opt('patterns'))}"
+    if not patterns:
+        return ctx.finding(False, "the rule names no pixel pattern", looked)
+    found = [
+        r
+        for r in ctx.page.resources
+        if r.tag.lower() in tags and any(p.search(r.url) for p in patterns)
+    ]
+    visible = [r for r in found if allow_hidden or not r.hidden]
+    if visible:
+        r = visible[0]
+        return ctx.finding(True, f"tracking pixel present ({r.tag})", r.url)
+    if found:
+        r = found[0]
+        return ctx.finding(False, f"tracking pixel present but hidden ({r.tag})", r.url)
+    for p in patterns:
+        m = p.search(ctx.page.html)
+        if m:
+            start = max(0, m.start() - 60)
+            return ctx.finding(
+                False,
+                "the pixel's URL is in the markup but nothing loads it (commented out?)",
+                shorten(ctx.page.html[start : m.end() + 60], 200),
+            )
+    return ctx.finding(False, "no tracking pixel", looked)
+
+
+# --- non-commercial ------------------------------------------------------------------------
+
+_AD_NETWORKS = (
+    "googlesyndication.com",
+    "adsbygoogle",
+    "doubleclick.net",
+    "googletagservices.com",
+    "amazon-adsystem.com",
+    "taboola.com",
+    "outbrain.com",
+    "mgid.com",
+    "revcontent.com",
+    "media.net",
+    "adnxs.com",
+    "criteo.com",
+    "criteo.net",
+    "pubmatic.com",
+    "rubiconproject.com",
+    "openx.net",
+    "ezoic.net",
+    "ezojs.com",
+    "propellerads.com",
+    "adsterra.com",
+    "popads.net",
+    "carbonads.net",
+    "infolinks.com",
+    "adthrive.com",
+    "mediavine.com",
+    "lijit.com",
+)
+_NOT_IN_NAME = r"(?<![a-z0-9-])"
+DEFAULT_AD_PATTERNS = tuple(_NOT_IN_NAME + re.escape(name) for name in _AD_NETWORKS)
+DEFAULT_PAYWALL_PATTERNS = (
+    r'"isAccessibleForFree"\s*:\s*"?false',
+    _NOT_IN_NAME + r"tinypass\.com",
+    _NOT_IN_NAME + r"piano\.io",
+    _NOT_IN_NAME + r"memberful\.com",
+    _NOT_IN_NAME + r"laterpay\.net",
+    r'class="[^"]*\bpaywall',
+    r'id="[^"]*\bpaywall',
+)
+# A lower-case string each default pattern's match contains: a page without it cannot match,
+# and `in` on the page is far cheaper than running the regular expression.
+_HINTS = {
+    **dict(zip(DEFAULT_AD_PATTERNS, _AD_NETWORKS, strict=True)),
+    **dict(
+        zip(
+            DEFAULT_PAYWALL_PATTERNS,
+            (
+                "isaccessibleforfree",
+                "tinypass.com",
+                "piano.io",
+                "memberful.com",
+                "laterpay.net",
+                "paywall",
+                "paywall",
+            ),
+            strict=True,
+        )
+    ),
+}
+
+
+def _in_markup(html: str, low: str, pos: int) -> bool:
+    """Whether `pos` lies inside a tag or a script, not in the page's visible text."""
+    if html.rfind("<", 0, pos) > html.rfind(">", 0, pos):
+        return True
+    return low.rfind("<script", 0, pos) > low.rfind("</script", 0, pos)
+
+
+def check_non_commercial(ctx: CheckContext) -> Finding:
+    # Tags and scripts only: an article that mentions an ad network in its text is no ad.
+    html = ctx.page.html
+    low = ctx.page_facts.markup_lower
+    urls = "\n".join(r.url for r in ctx.page.resources)
+    urls_low = urls.lower()
+    hits: list[str] = []
+    groups = [("ad network", list(ctx.opt("ad_patterns")))]
+    if ctx.opt("check_paywall"):
+        groups.append(("paywall", list(ctx.opt("paywall_patterns"))))
+    for label, patterns in groups:
+        for pattern in patterns:
+            hint = _HINTS.get(pattern)
+            if hint is not None and hint not in low and hint not in urls_low:
+                continue
+            rx = re.compile(pattern, re.IGNORECASE)
+            m = next((m for m in rx.finditer(html) if _in_markup(html, low, m.start())), None)
+            m = m or rx.search(urls)
+            if m:
+                hits.append(f"{label}: {m.group(0)}")
+    if hits:
+        return ctx.finding(
+            False,
+            "commercial use: the page carries ads or a paywall; commercial sites must ask first",
+            "; ".join(dict.fromkeys(hits)),
+        )
+    return ctx.finding(True, "no ad network or paywall markup", None)
+
+
+# --- media ---------------------------------------------------------------------------------
+
+_SIZE_SUFFIX = re.compile(r"-\d{2,5}x\d{2,5}(?=\.[a-z0-9]+$)", re.IGNORECASE)
+
+
+def _image_keys(url: str) -> tuple[str, str]:
+    """(the URL's article key without a WordPress-style size suffix, a distinctive file name
+    or ''). A re-uploaded copy keeps the file name; short names like photo.jpg are too common
+    to tell anything."""
+    key = article_key(_SIZE_SUFFIX.sub("", url.split("?")[0]))
+    name = _SIZE_SUFFIX.sub("", urlsplit(url).path.rsplit("/", 1)[-1].lower())
+    stem = name.rsplit(".", 1)[0]
+    return key, name if len(stem) >= _MIN_NAME else ""
+
+
+_MIN_NAME = 10
+
+
+def check_media(ctx: CheckContext) -> Finding:
+    mode = str(ctx.opt("reuse"))
+    images = ctx.source.images
+    if not images:
+        return ctx.finding(True, "the original lists no images", None)
+    original = [_image_keys(u) for u in images]
+    keys = {k for k, _ in original}
+    names = {n for _, n in original if n}
+    reused = []
+    for r in ctx.page.resources:
+        if r.tag.lower() not in ("img", "amp-img", "source", "picture", "image"):
+            continue
+        key, name = _image_keys(r.url)
+        if key in keys or (name and name in names):
+            reused.append(r.url)
+    reused = list(dict.fromkeys(reused))
+    evidence = ", ".join(reused[:5]) or None
+    if mode == "forbid":
+        if reused:
+            return ctx.finding(
+                False,
+                f"reuses {len(reused)} of the original's {len(images)} images, "
+                "which the licence does not cover",
+                evidence,
+            )
+        return ctx.finding(True, "none of the original's images are reused", None)
+    if mode == "require" and not reused:
+        return ctx.finding(
+            False, "the original's images are missing", f"looked for {quoted(images)}"
+        )
+    return ctx.finding(
+        True, f"{len(reused)} of the original's {len(images)} images reused", evidence
+    )
+
+
+# --- eligibility ---------------------------------------------------------------------------
+
+
+def domain_in(host: str, domains: list[str]) -> str | None:
+    """The entry of `domains` that `host` is, or is a subdomain of (www-insensitive)."""
+    host = host[4:] if host.startswith("www.") else host
+    for domain in domains:
+        d = domain.lower().strip().lstrip(".")
+        d = d[4:] if d.startswith("www.") else d
+        if d and (host == d or host.endswith("." + d)):
+            return domain
+    return None
+
+
+def check_eligibility(ctx: CheckContext) -> Finding:
+    host = host_of(ctx.page.url)
+    licensed = domain_in(host, list(ctx.opt("licensed")))
+    if licensed:
+        return ctx.finding(
+            True,
+            "licensed partner: exempt from the republishing conditions",
+            f"{host} matches {licensed}",
+        )
+    denied = domain_in(host, list(ctx.opt("deny")))
+    if denied:
+        return ctx.finding(
+            False, "this site is on the publisher's deny list", f"{host} matches {denied}"
+        )
+    allow = list(ctx.opt("allow"))
+    if allow:
+        allowed = domain_in(host, allow)
+        if not allowed:
+            return ctx.finding(
+                False,
+                "this site is not one of the allowed partners",
+                f"{host} is not in {quoted(allow)}",
+            )
+        return ctx.finding(True, "allowed partner", f"{host} matches {allowed}")
+    return ctx.finding(True, "any site may republish", host)

@@ -1,0 +1,90 @@
+"""Tell a site's chrome (sidebars, blogrolls, footers) apart by comparing its pages.
+
+A line of text or a link that a site shows on many of its pages is chrome: a blogroll link to
+the publisher's home page or a sidebar "we republish Global Research" is not attribution for
+one particular copy. A credit line that a republisher puts under every copied article is not
+chrome, though it repeats too; so when the caller says which pages hold copies, a repeated line
+counts as chrome only if it also shows on a page that holds no copy (the home, about or contact
+page of the site).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from xpostcheck.models import Page
+from xpostcheck.util.urls import article_key
+
+
+def _line_key(line: str) -> int | None:
+    """A compact key for a line: the hash of its normalised text (None for near-empty lines).
+    Hashes, not strings, keep a profile of thousands of pages small."""
+    from xpostcheck.checks.context import norm
+
+    text = norm(line)
+    return hash(text) if len(text) >= 3 else None
+
+
+class SiteProfile:
+    """Counts, per site, on how many pages each line and each link appears.
+
+    Lines are kept as hashes, which Python salts per process: query a profile in the process
+    that built it (the scanner does)."""
+
+    min_pages = 2  # a line must be seen on at least this many pages
+    share = 0.5  # ... and on at least this share of the site's pages
+
+    def __init__(self) -> None:
+        self.pages = 0
+        self.copy_aware = False
+        self._lines: Counter[int] = Counter()
+        self._links: Counter[int] = Counter()
+        self._lines_off_copies: Counter[int] = Counter()
+        self._links_off_copies: Counter[int] = Counter()
+        self._seen: set[str] = set()
+
+    def add(self, page: Page, *, is_copy: bool | None = None) -> None:
+        """Count one page. `is_copy`: whether it holds a copy of a source (None: unknown)."""
+        text = page.full_text or "\n".join(
+            t for t in (page.near_text, page.chrome_text, page.text) if t
+        )
+        self.add_parts(page.url, text, [link.href for link in page.links], is_copy=is_copy)
+
+    def add_parts(
+        self, url: str, text: str, hrefs: Iterable[str], *, is_copy: bool | None = None
+    ) -> None:
+        """Count one page from its full text and link hrefs (a page kept from an earlier scan
+        and not fetched again counts as much as a fresh one)."""
+        if url in self._seen:
+            return
+        self._seen.add(url)
+        self.pages += 1
+        if is_copy is not None:
+            self.copy_aware = True
+        lines = {k for ln in text.splitlines() if (k := _line_key(ln)) is not None}
+        links = {hash(article_key(href)) for href in hrefs if href}
+        self._lines.update(lines)
+        self._links.update(links)
+        if not is_copy:
+            self._lines_off_copies.update(lines)
+            self._links_off_copies.update(links)
+
+    def _repeated(self, count: int, off_copies: int) -> bool:
+        if self.pages < self.min_pages or count < self.min_pages:
+            return False
+        if count < self.share * self.pages:
+            return False
+        return off_copies > 0 if self.copy_aware else True
+
+    def is_chrome_text(self, line: str) -> bool:
+        """A line that appears on many pages of the site (>= 2 pages and >= half of them)."""
+        key = _line_key(line)
+        if key is None:
+            return False
+        return self._repeated(self._lines[key], self._lines_off_copies[key])
+
+    def is_chrome_link(self, href: str) -> bool:
+        """A link (compared by article key) that appears on many pages of the site."""
+        key = hash(article_key(href))
+        return self._repeated(self._links[key], self._links_off_copies[key])

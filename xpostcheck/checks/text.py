@@ -1,0 +1,348 @@
+"""Checks that read the words around the article: attribution, byline, copyright, licence."""
+
+from __future__ import annotations
+
+import re
+
+from xpostcheck.checks.context import (
+    CheckContext,
+    best_line,
+    excerpt,
+    frame_words,
+    fuzzy_contains,
+    quoted,
+    shorten,
+)
+from xpostcheck.models import Finding
+from xpostcheck.util.urls import article_key
+
+# --- attribution ---------------------------------------------------------------------------
+
+DEFAULT_PHRASES = (
+    "The original source of this article is {publisher}",
+    "originally published by {publisher}",
+    "originally published on {publisher}",
+    "originally published at {publisher}",
+    "originally published in {publisher}",
+    "originally appeared on {publisher}",
+    "first published by {publisher}",
+    "first published on {publisher}",
+    "republished from {publisher}",
+    "Source: {publisher}",
+)
+
+
+def _best_line(
+    ctx: CheckContext,
+    lines: list[str],
+    texts: list[str],
+    threshold: float,
+    frames: dict[str, tuple[str, ...]] | None = None,
+) -> tuple[int, str, str] | None:
+    """(index, line, phrase) of the line that best contains one of `texts`."""
+    found = best_line(texts, lines, threshold, ctx.page_facts.norm, frames)
+    return None if found is None else (found[0], found[1], found[2])
+
+
+def position_ok(ctx: CheckContext, offset: int, index: int, count: int, where: str) -> bool:
+    """Whether text at `offset` in page.full_text (-1: unknown), the index-th of count
+    candidate lines, sits at the top (before the copied passages) or the bottom (after them)."""
+    if where == "anywhere":
+        return True
+    passages = ctx.match.passages
+    if passages and offset >= 0:
+        start = min(p.page_start for p in passages)
+        end = max(p.page_end for p in passages)
+        slack = max(200, (end - start) // 10)
+        return offset <= start + slack if where == "top" else offset >= end - slack
+    third = max(1, count // 3)
+    return index < third if where == "top" else index >= count - third
+
+
+def _placed(ctx: CheckContext, lines: list[str], where: str) -> list[str]:
+    """The lines that sit where the rule wants them (all of them for 'anywhere')."""
+    if where == "anywhere":
+        return lines
+    full = ctx.page.full_text
+    cursor = 0
+    placed = []
+    for i, line in enumerate(lines):
+        offset = full.find(line, cursor)  # lines come in page order: the next occurrence
+        if offset < 0:
+            offset = full.find(line)
+        else:
+            cursor = offset + len(line)
+        if position_ok(ctx, offset, i, len(lines), where):
+            placed.append(line)
+    return placed
+
+
+def check_attribution(ctx: CheckContext) -> Finding:
+    templates: list[str] = list(ctx.opt("phrases"))
+    frames = {t: frame_words(tmpl) for tmpl in templates for t in ctx.expand(tmpl)}
+    texts = list(frames)
+    if not texts:
+        return ctx.finding(
+            True,
+            "nothing to look for: the phrases need an author or title the original lacks",
+            None,
+        )
+    threshold = float(ctx.opt("threshold"))
+    facts = ctx.page_facts
+    lines = facts.lines(str(ctx.opt("region")))
+    in_text = [ln for ln in lines if not facts.in_caption(ln)]
+    where = str(ctx.opt("position"))
+    placed = _placed(ctx, in_text, where)
+    found = _best_line(ctx, placed, texts, threshold, frames)
+    if found:
+        return ctx.finding(True, "credit line found", excerpt(found[1], found[2]))
+    elsewhere = _best_line(ctx, in_text, texts, threshold, frames) if placed != in_text else None
+    if elsewhere:
+        return ctx.finding(
+            False,
+            f"credit line found, but not at the {where}",
+            excerpt(elsewhere[1], elsewhere[2]),
+        )
+    looked = f"looked for {quoted(texts)}"
+    captioned = _best_line(
+        ctx, [ln for ln in lines if facts.in_caption(ln)], texts, threshold, frames
+    )
+    if captioned:
+        return ctx.finding(
+            False,
+            "credit appears only in an image caption, which credits the picture, not the article",
+            excerpt(captioned[1], captioned[2]),
+        )
+    chrome = _best_line(ctx, facts.chrome_lines, texts, threshold, frames)
+    if chrome:
+        return ctx.finding(
+            False,
+            "credit appears only in the site's chrome (shown on every page), not with this article",
+            excerpt(chrome[1], chrome[2]),
+        )
+    return ctx.finding(False, "no credit line naming the original", looked)
+
+
+# --- byline --------------------------------------------------------------------------------
+
+
+def check_byline(ctx: CheckContext) -> Finding:
+    authors = ctx.source.authors
+    if not authors:
+        return ctx.finding(True, "the original names no author", None)
+    fmt = str(ctx.opt("format"))
+    threshold = float(ctx.opt("threshold"))
+    facts = ctx.page_facts
+    lines = facts.lines(str(ctx.opt("region")))
+    found: list[str] = []
+    missing: list[str] = []
+    misplaced: list[str] = []
+    where = str(ctx.opt("position"))
+    placed = _placed(ctx, lines, where)
+    for author in authors:
+        texts = ctx.expand(fmt.replace("{author}", author)) or [author]
+        hit = _best_line(ctx, placed, texts, threshold)
+        if hit is not None:
+            found.append(excerpt(hit[1], hit[2], 120))
+            continue
+        if fmt.strip() == "{author}" and where == "anywhere":
+            meta = [a for a in ctx.page.authors if fuzzy_contains(author, a, threshold)]
+            if meta:
+                found.append(f"author metadata: {meta[0]}")
+                continue
+        elsewhere = _best_line(ctx, lines, texts, threshold) if placed != lines else None
+        if elsewhere is not None:
+            misplaced.append(excerpt(elsewhere[1], elsewhere[2], 120))
+        else:
+            missing.append(texts[0])
+    need_all = ctx.opt("require") == "all"
+    if misplaced and (need_all or not found):
+        return ctx.finding(False, f"byline found, but not at the {where}", "; ".join(misplaced))
+    if missing and (need_all or not found):
+        return ctx.finding(
+            False,
+            f"byline missing: looked for {quoted(missing)}",
+            "; ".join(found) or None,
+        )
+    return ctx.finding(True, "byline found", "; ".join(found))
+
+
+# --- copyright -----------------------------------------------------------------------------
+
+_MARK = re.compile(r"©|&copy;|\(c\)|\bcopyright\b", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+
+
+def _source_year(ctx: CheckContext) -> str | None:
+    published = ctx.source.published or ""
+    m = re.match(r"\s*(\d{4})", published)
+    return m.group(1) if m else None
+
+
+def check_copyright_notice(ctx: CheckContext) -> Finding:
+    threshold = float(ctx.opt("threshold"))
+    names_mode = str(ctx.opt("names"))
+    year_mode = str(ctx.opt("year"))
+    authors = ctx.names("author")
+    publishers = ctx.names("publisher")
+
+    def names_ok(line: str) -> bool:
+        has_author = any(fuzzy_contains(a, line, threshold) for a in authors)
+        has_pub = any(fuzzy_contains(p, line, threshold) for p in publishers)
+        if names_mode == "author":
+            return has_author or not authors
+        if names_mode == "publisher":
+            return has_pub
+        if names_mode == "author_and_publisher":
+            return has_pub and (has_author or not authors)
+        return has_author or has_pub
+
+    facts = ctx.page_facts
+    want_year = _source_year(ctx) if year_mode == "original" else None
+
+    def scan(lines: list[str]) -> tuple[str | None, str | None, str | None]:
+        """(a good notice, one with the wrong year, one with no year), each a window of its
+        line around the copyright mark"""
+        good = wrong = noyear = None
+        for line in lines:
+            for mark in _MARK.finditer(line):
+                notice = line[max(0, mark.start() - 60) : mark.end() + 100]
+                years = _YEAR.findall(notice)
+                if mark.group(0).lower() == "copyright" and not years:
+                    continue  # the word in a sentence ("the source and copyright are ...")
+                if not names_ok(notice):
+                    continue
+                if not years:
+                    noyear = noyear or notice
+                elif want_year and want_year not in years:
+                    wrong = wrong or notice
+                else:
+                    good = good or notice
+        return good, wrong, noyear
+
+    good, wrong, noyear = scan(facts.lines(str(ctx.opt("region"))))
+    if good:
+        return ctx.finding(True, "copyright line found", shorten(good))
+    if wrong:
+        years = ", ".join(_YEAR.findall(wrong))
+        return ctx.finding(
+            False,
+            f"copyright year {years} differs from the original's {want_year}",
+            shorten(wrong),
+        )
+    if noyear:
+        return ctx.finding(False, "copyright line has no year", shorten(noyear))
+    chrome_good, chrome_wrong, _ = scan(facts.chrome_lines)
+    if chrome_good or chrome_wrong:
+        return ctx.finding(
+            False,
+            "copyright line appears only in the site's chrome, not with this article",
+            shorten(chrome_good or chrome_wrong or ""),
+        )
+    who = {
+        "author": "the author",
+        "publisher": "the publisher",
+        "author_and_publisher": "the author and the publisher",
+    }.get(names_mode, "the author or the publisher")
+    names = quoted(list(authors) + list(publishers))
+    return ctx.finding(
+        False,
+        f"no copyright line (©, 'Copyright' or '(c)' with {who} and a year)",
+        f"looked for a copyright line naming {names}"
+        + (f" with the year {want_year}" if want_year else ""),
+    )
+
+
+# --- licence -------------------------------------------------------------------------------
+
+_LICENCE_URL = re.compile(r"creativecommons\.org/licenses/([a-z-]+)/(\d\.\d)", re.IGNORECASE)
+_SHORT_NAME = re.compile(r"\bCC[\s-]+(BY(?:[\s-]+(?:NC|SA|ND))*)(?:[\s-]+(\d\.\d))?", re.IGNORECASE)
+_LONG_NAME = re.compile(
+    r"Creative\s+Commons\s+(Attribution(?:[\s-]+(?:NonCommercial|ShareAlike|NoDerivatives|"
+    r"NoDerivs))*)(?:[\s-]+(\d\.\d))?",
+    re.IGNORECASE,
+)
+_LONG_PARTS = {"noncommercial": "nc", "sharealike": "sa", "noderivatives": "nd", "noderivs": "nd"}
+
+
+def licence_label(code: str, version: str) -> str:
+    return f"CC {code.upper()}" + ("" if version == "any" else f" {version}")
+
+
+def _short_code(words: str) -> str:
+    return "-".join(w.lower() for w in re.split(r"[\s-]+", words) if w)
+
+
+def _long_code(words: str) -> str:
+    parts = [w.lower() for w in re.split(r"[\s-]+", words) if w]
+    return "-".join(["by"] + [_LONG_PARTS[p] for p in parts[1:] if p in _LONG_PARTS])
+
+
+def _mentions(line: str) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for m in _SHORT_NAME.finditer(line):
+        out.append((_short_code(m.group(1)), m.group(2)))
+    for m in _LONG_NAME.finditer(line):
+        out.append((_long_code(m.group(1)), m.group(2)))
+    return out
+
+
+def check_license_notice(ctx: CheckContext) -> Finding:
+    code = str(ctx.opt("license")).lower()
+    version = str(ctx.opt("version"))
+    label = licence_label(code, version)
+    facts = ctx.page_facts
+    profile = ctx.profile
+    region = str(ctx.opt("region"))
+    page_wide = region == "page"
+    allowed = {"article"} if region == "article" else {"article", "near"}
+    links = ctx.page.links
+    # rel=license in the site's footer is the site's own licence, not this copy's
+    chrome_only = {x.href for x in links if x.region == "chrome"} - {
+        x.href for x in links if x.region != "chrome"
+    }
+
+    def usable(href: str) -> bool:
+        return not (profile and profile.is_chrome_link(href))
+
+    hrefs = [x.href for x in links if (page_wide or x.region in allowed) and usable(x.href)]
+    hrefs += [u for u in ctx.page.license_urls if usable(u) and (page_wide or u not in chrome_only)]
+    good_link = wrong_link = None
+    for href in dict.fromkeys(hrefs):
+        m = _LICENCE_URL.search(href)
+        if not m:
+            continue
+        if m.group(1).lower() == code and version in ("any", m.group(2)):
+            good_link = good_link or href
+        else:
+            wrong_link = wrong_link or href
+    named = wrong_name = None
+    for line in facts.lines(region):
+        for found_code, found_version in _mentions(line):
+            if found_code == code and (version == "any" or found_version in (None, version)):
+                named = named or line
+            else:
+                wrong_name = wrong_name or line
+    if good_link:
+        evidence = good_link + (f" ({shorten(named, 100)})" if named else "")
+        return ctx.finding(True, f"{label} licence linked", evidence)
+    if named and not ctx.opt("require_link"):
+        return ctx.finding(True, f"{label} licence named", shorten(named))
+    if wrong_link or wrong_name:
+        return ctx.finding(
+            False,
+            f"names a different licence; expected {label}",
+            wrong_link or shorten(wrong_name or ""),
+        )
+    if named:
+        return ctx.finding(
+            False,
+            f"{label} is named but not linked to its deed",
+            shorten(named),
+        )
+    url = f"https://creativecommons.org/licenses/{code}/{'4.0' if version == 'any' else version}/"
+    return ctx.finding(
+        False,
+        f"no {label} licence notice",
+        f"looked for a link to {url} or rel=license, key {article_key(url)}",
+    )

@@ -1,0 +1,3 @@
+"""The publisher's articles, read from every input format.
+
+In: file paths and URLs. Out: SourceArticle records and the inputs skipped, with reasons."""
