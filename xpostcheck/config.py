@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from xpostcheck import options
 from xpostcheck.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -18,11 +19,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-DEFAULT_CONFIG = "xpostcheck.toml"
-DEFAULT_DB = "xpostcheck.db"
+DEFAULT_CONFIG = options.CONFIG_FILE
+DEFAULT_DB = options.DB
 FORMATS = ("table", "json", "csv", "html")
 FAIL_ON = ("any", "new")
-DEFAULT_RECHECK_AFTER = 12 * 3600.0
+DEFAULT_RECHECK_AFTER = options.RECHECK_AFTER
 
 # key -> expected type(s); lists are lists of strings
 _KEYS: dict[str, type | tuple[type, ...]] = {
@@ -61,17 +62,17 @@ class Settings:
     urls: tuple[str, ...] = ()
     db: str = DEFAULT_DB
     index: str | None = None
-    format: str = "table"
+    format: str = options.FORMAT
     output: str | None = None
-    fail_on: str = "any"
-    delay: float = 1.0
-    threads: int = 16
-    workers: int = 0  # 0: automatic
-    max_pages: int = 500
-    max_depth: int = 10
+    fail_on: str = options.FAIL_ON
+    delay: float = options.DELAY
+    threads: int = options.THREADS
+    workers: int = options.WORKERS  # 0: automatic
+    max_pages: int = options.MAX_PAGES
+    max_depth: int = options.MAX_DEPTH
     contact: str | None = None
-    min_coverage: float = 0.15
-    timeout: float = 30.0
+    min_coverage: float = options.MIN_COVERAGE
+    timeout: float = options.TIMEOUT
     recheck_after: float = DEFAULT_RECHECK_AFTER  # seconds; 0 asks again for every page
     rule_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     overrides_where: Mapping[str, str] = field(default_factory=dict)  # rule id -> "file:line"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xpostcheck.models import SkipCode
+
 
 class XPostCheckError(Exception):
     """Base of every error xpostcheck raises on purpose. The CLI prints it in one line."""
@@ -38,9 +40,10 @@ class FetchError(XPostCheckError):
 
     exit_code = 3
 
-    def __init__(self, url: str, reason: str) -> None:
+    def __init__(self, url: str, reason: str, code: SkipCode = SkipCode.OTHER) -> None:
         self.url = url
         self.reason = reason
+        self.code = code  # what a crawl's Skipped record carries for this failure
         super().__init__(reason, where=url)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -210,10 +211,36 @@ class Copy:
     fetched_at: str = ""
 
 
+class SkipCode(str, Enum):
+    """Why a URL was skipped, for code to act on; `Skipped.reason` is the words for people.
+
+    Nothing parses a reason's text: code that needs to know asks the code. The value goes into
+    the JSON report as `skipped[].code` (documented in docs/reports.md)."""
+
+    UNREACHABLE = "unreachable"  # no answer: refused, DNS, connect/read timeout, TLS, deadline
+    GONE = "gone"  # HTTP 404 or 410: the page is not there (its findings are resolved)
+    HTTP_ERROR = "http_error"  # any other HTTP error status (403, 429, 5xx, ...)
+    ROBOTS = "robots"  # robots.txt disallows it, or robots.txt could not be read
+    ADDRESS_POLICY = "address_policy"  # a private, loopback or link-local address not named
+    NOT_HTML = "not_html"  # not an HTML page (or not a feed/sitemap where one was expected)
+    TOO_LARGE = "too_large"  # over a size cap
+    LIMIT = "limit"  # a crawl cap or trap rule (pages, depth, URL shape, off site)
+    DUPLICATE = "duplicate"  # redirects to a page already scanned
+    EXTRACTION_FAILED = "extraction_failed"  # fetched, but the page could not be analysed
+    SOURCE = "source"  # a source input (record, file, URL) could not be read
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class Skipped:
     url: str
     reason: str
+    code: SkipCode = SkipCode.OTHER
+
+    @property
+    def unreachable(self) -> bool:
+        """The URL was not reached at all (as against reached and judged not worth scanning)."""
+        return self.code is SkipCode.UNREACHABLE
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Report formats: the registry, the JSON contract, CSV and HTML against golden files.
 
 Golden files live in tests/golden/. After an intended change to a format, regenerate them on
-purpose with `UPDATE_GOLDEN=1 pytest tests/test_report.py` and review the diff before
+purpose with `UPDATE_GOLDEN=1 pytest tests/report/test_report.py` and review the diff before
 committing.
 """
 
@@ -24,6 +24,7 @@ from xpostcheck.models import (
     Report,
     Resolved,
     ScanInfo,
+    SkipCode,
     Skipped,
     SourceArticle,
 )
@@ -240,7 +241,13 @@ def sample_report() -> Report:
             scan_id=7,
         ),
         copies=(c1, c2, c3),
-        skipped=(Skipped("https://quay-times.example/private/", "disallowed by robots.txt"),),
+        skipped=(
+            Skipped(
+                "https://quay-times.example/private/",
+                "disallowed by robots.txt",
+                SkipCode.ROBOTS,
+            ),
+        ),
         resolved=(
             Resolved(
                 "https://quay-times.example/ferry", SOURCE_A.url, "gr-link", "link_to_original"

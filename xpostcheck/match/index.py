@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from xpostcheck import options
 from xpostcheck.errors import ConfigError, XPostCheckError
 from xpostcheck.models import CopyKind, Match, Passage, SourceArticle
 from xpostcheck.util.textnorm import (
@@ -73,7 +74,8 @@ class MatchConfig:
     ``excerpt`` below that (but at or above min_coverage).
     """
 
-    min_coverage: float = 0.15  # below this share of the source it is a quotation, not a copy
+    # below this share of the source it is a quotation, not a copy
+    min_coverage: float = options.MIN_COVERAGE
     min_words: int = 50  # fewer matched source words than this is not a copy
     full_coverage: float = 0.9
     partial_coverage: float = 0.5

@@ -41,9 +41,9 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from xpostcheck import PROJECT_URL, __version__
+from xpostcheck import PROJECT_URL, __version__, options
 from xpostcheck.errors import FetchError
-from xpostcheck.models import Fetched
+from xpostcheck.models import Fetched, SkipCode
 from xpostcheck.net.policy import AddressPolicy
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -58,7 +58,8 @@ class FetchConfig:
     contact: str | None = None  # appended to the User-Agent, e.g. an e-mail address
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
-    deadline: float = 30.0  # wall clock per fetch (all hops and retries), against drip-feeding
+    # wall clock per fetch (all hops and retries), against drip-feeding
+    deadline: float = options.TIMEOUT
     max_bytes: int = 10_000_000  # after decompression
     max_redirects: int = 5
     retries: int = 2  # on 429/5xx, honouring Retry-After (capped)
@@ -83,7 +84,8 @@ class HTTPStatusError(FetchError):
     def __init__(self, url: str, reason: str, status: int, retry_after: float | None = None):
         self.status = status
         self.retry_after = retry_after
-        super().__init__(url, reason)
+        code = SkipCode.GONE if status in (404, 410) else SkipCode.HTTP_ERROR
+        super().__init__(url, reason, code)
 
 
 class _Blocked(Exception):

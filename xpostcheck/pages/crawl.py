@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
+from xpostcheck import options
 from xpostcheck.errors import FetchError, XPostCheckError
 from xpostcheck.models import Fetched, PageState, Skipped
 from xpostcheck.net.fetch import Fetcher, HTTPStatusError, is_fresh
@@ -120,10 +121,10 @@ MAX_LINKS_PER_PAGE = 5000
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    max_pages_per_site: int = 500
-    max_depth: int = 10  # links followed from the start page
-    threads: int = 16
-    delay: float = 1.0  # per host, from the END of the previous fetch
+    max_pages_per_site: int = options.MAX_PAGES
+    max_depth: int = options.MAX_DEPTH  # links followed from the start page
+    threads: int = options.THREADS
+    delay: float = options.DELAY  # per host, from the END of the previous fetch
     max_crawl_delay: float = 30.0  # cap on robots.txt Crawl-delay and on Retry-After waits
     max_url_length: int = 2000
     max_path_repeats: int = 2  # a path segment seen more often than this: a crawler trap
@@ -138,7 +139,7 @@ class CrawlConfig:
     trust_sitemap_lastmod: bool = True  # lastmod before our last fetch: unchanged, no request
     # A crawled page whose last response is still fresh by its own caching headers (capped at
     # this many seconds) is taken as unchanged without a request; 0 asks every page again.
-    recheck_after: float = 43200.0
+    recheck_after: float = options.RECHECK_AFTER
     queue_size: int = 64  # pages waiting for the consumer before the crawl pauses
 
 

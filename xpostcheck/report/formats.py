@@ -27,6 +27,7 @@ from xpostcheck.models import (
     Report,
     Resolved,
     ScanInfo,
+    SkipCode,
     Skipped,
     SourceArticle,
 )
@@ -135,7 +136,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "resolved": len(report.resolved),
         },
         "copies": [_copy_to_dict(c) for c in report.copies],
-        "skipped": [{"url": k.url, "reason": k.reason} for k in report.skipped],
+        "skipped": [
+            {"url": k.url, "reason": k.reason, "code": k.code.value} for k in report.skipped
+        ],
         "resolved": [
             {"url": r.url, "source_url": r.source_url, "rule": r.rule, "kind": r.kind}
             for r in report.resolved
@@ -271,7 +274,10 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
     skipped = []
     for i, k in enumerate(top.get_list("skipped", [])):
         kr = _Reader(k, f"$.skipped[{i}]")
-        skipped.append(Skipped(kr.get_str("url"), kr.get_str("reason")))
+        code = kr.get_str("code", SkipCode.OTHER.value)
+        if code not in {c.value for c in SkipCode}:
+            code = SkipCode.OTHER.value  # a newer code than this version knows
+        skipped.append(Skipped(kr.get_str("url"), kr.get_str("reason"), SkipCode(code)))
     resolved = []
     for i, x in enumerate(top.get_list("resolved", [])):
         xr = _Reader(x, f"$.resolved[{i}]")

@@ -1,0 +1,19 @@
+"""One home for every default a user can set: the config file, the flags and their help, and
+the stages' own config classes all read them from here, so a default changes in one place."""
+
+from __future__ import annotations
+
+CONFIG_FILE = "xpostcheck.toml"  # read from the current folder when --config is not given
+DB = "xpostcheck.db"  # --db
+FORMAT = "table"  # --format
+FAIL_ON = "any"  # --fail-on
+DELAY = 1.0  # --delay: seconds between two requests to one host, from the end of the first
+THREADS = 16  # --threads: fetching threads
+WORKERS = 0  # --workers: extraction processes; 0 chooses by the machine and the scan
+MAX_PAGES = 500  # --max-pages per site
+MAX_DEPTH = 10  # --max-depth: links followed from the start page
+MIN_COVERAGE = 0.15  # --min-coverage: least share of a source on a page for it to be a copy
+TIMEOUT = 30.0  # --timeout: wall-clock seconds per page, every redirect and retry included
+RECHECK_AFTER = 12 * 3600.0  # --recheck-after: seconds a fresh page of a crawled site is trusted
+HISTORY_LIMIT = 20  # history --limit
+DEMO_OUTPUT = "xpostcheck-demo-report.json"  # demo --output
