@@ -217,7 +217,8 @@ class SkipCode(str, Enum):
     Nothing parses a reason's text: code that needs to know asks the code. The value goes into
     the JSON report as `skipped[].code` (documented in docs/reports.md)."""
 
-    UNREACHABLE = "unreachable"  # no answer: refused, DNS, connect/read timeout, TLS, deadline
+    UNREACHABLE = "unreachable"  # no answer: DNS, connect/read timeout, TLS, deadline
+    REFUSED = "refused"  # the connection was refused: no server listens there
     GONE = "gone"  # HTTP 404 or 410: the page is not there (its findings are resolved)
     HTTP_ERROR = "http_error"  # any other HTTP error status (403, 429, 5xx, ...)
     ROBOTS = "robots"  # robots.txt disallows it, or robots.txt could not be read
@@ -240,7 +241,7 @@ class Skipped:
     @property
     def unreachable(self) -> bool:
         """The URL was not reached at all (as against reached and judged not worth scanning)."""
-        return self.code is SkipCode.UNREACHABLE
+        return self.code in (SkipCode.UNREACHABLE, SkipCode.REFUSED)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import trustme
 from loopback import Server, html
 
 from xpostcheck.errors import FetchError
+from xpostcheck.models import SkipCode
 from xpostcheck.net.fetch import (
     FetchConfig,
     Fetcher,
@@ -526,5 +527,6 @@ def test_an_unknown_host_name_is_said_plainly() -> None:
         '(Caused by NameResolutionError("<urllib3.connection.HTTPConnection object>: Failed to '
         "resolve 'nowhere.invalid' ([Errno -2] Name or service not known)\"))"
     )
-    reason = _describe(requests.exceptions.ConnectionError(raw))
+    reason, code = _describe(requests.exceptions.ConnectionError(raw))
     assert reason == "connection failed: cannot resolve the host name 'nowhere.invalid'"
+    assert code is SkipCode.UNREACHABLE

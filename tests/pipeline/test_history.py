@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from xpostcheck.models import Copy, Finding, Report, Resolved, ScanInfo, Skipped
+from xpostcheck.models import Copy, Finding, Report, Resolved, ScanInfo, SkipCode, Skipped
 from xpostcheck.store.sqlite import ScanSummary, open_store
 
 SRC = "https://pub.example/2024/harbor"
@@ -470,7 +470,7 @@ def test_a_page_gone_resolves_its_findings(tmp_path: Path) -> None:
     link = check("link", "link_to_original", False)
     with open_store(tmp_path / "h.db") as store:  # type: ignore[attr-defined]
         run(store, "k", report(T1, copy(A, link)))
-        r2 = run(store, "k", report(T2, skipped=(Skipped(A, "HTTP 404 Not Found"),)))
+        r2 = run(store, "k", report(T2, skipped=(Skipped(A, "HTTP 404 Not Found", SkipCode.GONE),)))
         r3 = run(store, "k", report(T3, copy(A, link)))
     assert [(r.url, r.rule) for r in r2.resolved] == [(A, "link")]
     assert states(r3)[(A, "link")] == (True, T3, None)  # it came back: a new violation

@@ -11,7 +11,7 @@ import pytest
 from loopback import Server, refused_port
 
 from xpostcheck.errors import SourceError
-from xpostcheck.models import Fetched, Skipped, SourceArticle
+from xpostcheck.models import Fetched, SkipCode, Skipped, SourceArticle
 from xpostcheck.net.fetch import FetchConfig, Fetcher
 from xpostcheck.sources.loader import describe_skipped, load_sources, load_sources_report
 
@@ -38,6 +38,11 @@ FERRY = [
     "Island councillors have asked the county to pay for a water taxi in the meantime, and say "
     "they will hold a public meeting on the cut next week.",
 ]
+
+
+def _skip(url: str, reason: str) -> Skipped:
+    """A source input the loader skipped: every such record carries SkipCode.SOURCE."""
+    return Skipped(url, reason, SkipCode.SOURCE)
 
 
 # A small PDF carrying a sentence of the seagrass story. Indexed as an article, its "text" was
@@ -179,22 +184,20 @@ def test_jsonl_records_without_a_body_are_skipped_naming_file_and_line(tmp_path:
         ("https://hl.example/html", "Body of the html one."),
     ]
     assert skipped == [
-        Skipped("https://hl.example/blank", f"no article text: 'text' is empty ({src}:2)"),
-        Skipped("https://hl.example/empty", f"no article text: 'text' is empty ({src}:3)"),
-        Skipped(
-            "https://hl.example/both", f"no article text: 'text' and 'html' are empty ({src}:4)"
-        ),
-        Skipped("https://hl.example/chrome", f"no article text found in 'html' ({src}:5)"),
+        _skip("https://hl.example/blank", f"no article text: 'text' is empty ({src}:2)"),
+        _skip("https://hl.example/empty", f"no article text: 'text' is empty ({src}:3)"),
+        _skip("https://hl.example/both", f"no article text: 'text' and 'html' are empty ({src}:4)"),
+        _skip("https://hl.example/chrome", f"no article text found in 'html' ({src}:5)"),
     ]
 
 
 def test_describe_skipped_gives_the_first_reasons() -> None:
     skipped = [
-        Skipped("a.jsonl", "no article text: 'text' is empty (a.jsonl:3)"),
-        Skipped("https://x.example/feed", "HTTP 404 Not Found"),
-        Skipped("https://x.example/r.pdf", "not an HTML page: application/pdf"),
-        Skipped("https://x.example/b", "connection refused"),
-        Skipped("https://x.example/c", "connection refused"),
+        _skip("a.jsonl", "no article text: 'text' is empty (a.jsonl:3)"),
+        _skip("https://x.example/feed", "HTTP 404 Not Found"),
+        _skip("https://x.example/r.pdf", "not an HTML page: application/pdf"),
+        _skip("https://x.example/b", "connection refused"),
+        _skip("https://x.example/c", "connection refused"),
     ]
     assert describe_skipped(skipped) == (
         "a.jsonl: no article text: 'text' is empty (a.jsonl:3); "
@@ -206,7 +209,7 @@ def test_describe_skipped_gives_the_first_reasons() -> None:
         "https://x.example/feed: HTTP 404 Not Found"
     )
     assert describe_skipped([]) == ""
-    long = describe_skipped([Skipped("u", "cannot fetch (" + "x " * 300 + ")")], limit=1)
+    long = describe_skipped([_skip("u", "cannot fetch (" + "x " * 300 + ")")], limit=1)
     assert long.startswith("u: cannot fetch (x x ")
     assert long.endswith("…")
     assert len(long) == len("u: ") + 200
@@ -278,7 +281,7 @@ def test_url_list_fetches_each_and_keeps_failures(
         ("Tomas Reyes",),
         "2024-05-20",
     )
-    assert skipped == [Skipped(f"{base}/gone.html", "HTTP 404 Not Found")]
+    assert skipped == [_skip(f"{base}/gone.html", "HTTP 404 Not Found")]
 
 
 def test_url_list_bad_line(tmp_path: Path) -> None:
@@ -309,7 +312,7 @@ def test_unreachable_url_is_skipped_not_raised(fetcher: Fetcher) -> None:
         url = f"http://127.0.0.1:{port}/feed.xml"
         articles, skipped = load_sources_report([url], fetch=fetcher.fetch)
     assert articles == []
-    assert skipped == [Skipped(url, "connection refused")]
+    assert skipped == [_skip(url, "connection refused")]
 
 
 def test_fetch_function_errors_and_statuses_are_skipped(tmp_path: Path) -> None:
@@ -324,8 +327,8 @@ def test_fetch_function_errors_and_statuses_are_skipped(tmp_path: Path) -> None:
     articles, skipped = load_sources_report([str(src)], fetch=fetch)
     assert articles == []
     assert skipped == [
-        Skipped("https://a.example/x", "cannot fetch (connection reset)"),
-        Skipped("https://b.example/y", "HTTP 410"),
+        _skip("https://a.example/x", "cannot fetch (connection reset)"),
+        _skip("https://b.example/y", "HTTP 410"),
     ]
 
 
@@ -345,12 +348,12 @@ def test_pages_that_are_not_html_are_skipped(server: Server, fetcher: Fetcher) -
     articles, skipped = load_sources_report(urls, fetch=fetcher.fetch)
     assert [a.url for a in articles] == [f"{base}/ferry.html"]
     assert skipped == [
-        Skipped(f"{base}/report.pdf", "not an HTML page: application/pdf"),
-        Skipped(f"{base}/photo", "not an HTML page: image/png"),
-        Skipped(f"{base}/download", "not an HTML page: application/octet-stream"),
-        Skipped(f"{base}/pdf-as-html", "not an HTML page: a PDF file served as text/html"),
-        Skipped(f"{base}/untyped-pdf", "not an HTML page: a PDF file"),
-        Skipped(f"{base}/untyped-png", "not an HTML page: a binary body"),
+        _skip(f"{base}/report.pdf", "not an HTML page: application/pdf"),
+        _skip(f"{base}/photo", "not an HTML page: image/png"),
+        _skip(f"{base}/download", "not an HTML page: application/octet-stream"),
+        _skip(f"{base}/pdf-as-html", "not an HTML page: a PDF file served as text/html"),
+        _skip(f"{base}/untyped-pdf", "not an HTML page: a PDF file"),
+        _skip(f"{base}/untyped-png", "not an HTML page: a binary body"),
     ]
 
 
@@ -375,8 +378,8 @@ def test_url_list_of_pdfs_through_any_fetch_function(tmp_path: Path) -> None:
     articles, skipped = load_sources_report([str(src)], fetch=fetch)
     assert [(a.url, lines(a.text)) for a in articles] == [("https://hl.example/a", FERRY)]
     assert skipped == [
-        Skipped("https://hl.example/report", "not an HTML page: application/pdf"),
-        Skipped("https://hl.example/annual.pdf", "not an HTML page: a PDF file"),
+        _skip("https://hl.example/report", "not an HTML page: application/pdf"),
+        _skip("https://hl.example/annual.pdf", "not an HTML page: a PDF file"),
     ]
 
 
@@ -417,7 +420,7 @@ def test_feed_url_full_content_and_fetched_summaries(server: Server, fetcher: Fe
         "2024-05-20T07:30:00Z",
     )
     assert lines(ferry.text) == FERRY
-    assert skipped == [Skipped(f"{base}/gone.html", "HTTP 404 Not Found")]
+    assert skipped == [_skip(f"{base}/gone.html", "HTTP 404 Not Found")]
 
 
 def test_feed_file_without_fetcher_keeps_summaries_it_can(tmp_path: Path) -> None:
@@ -442,7 +445,7 @@ def test_home_page_url_reads_the_feed_it_names(server: Server, fetcher: Fetcher)
         "https://harborledger.example/2024/02/wells/",
         f"{base}/ferry.html",
     ]
-    assert skipped == [Skipped(f"{base}/gone.html", "HTTP 404 Not Found")]
+    assert skipped == [_skip(f"{base}/gone.html", "HTTP 404 Not Found")]
 
 
 def test_home_page_without_feed_is_skipped() -> None:
@@ -454,7 +457,7 @@ def test_home_page_without_feed_is_skipped() -> None:
     articles, skipped = load_sources_report(["https://nofeed.example/"], fetch=fetch)
     assert articles == []
     assert skipped == [
-        Skipped(
+        _skip(
             "https://nofeed.example/",
             "a home page, not an article, and it names no feed; "
             "give the site's feed or sitemap URL",
@@ -471,8 +474,8 @@ def test_sitemap_index_url(server: Server, fetcher: Fetcher) -> None:
     assert [a.url for a in articles] == [f"{base}/seagrass.html", f"{base}/ferry.html"]
     assert lines(articles[0].text) == SEAGRASS
     assert skipped == [
-        Skipped(f"{base}/gone.html", "HTTP 404 Not Found"),
-        Skipped(f"{base}/sitemap-missing.xml", "HTTP 404 Not Found"),
+        _skip(f"{base}/gone.html", "HTTP 404 Not Found"),
+        _skip(f"{base}/sitemap-missing.xml", "HTTP 404 Not Found"),
     ]
 
 
@@ -513,7 +516,7 @@ def test_folder_of_saved_pages() -> None:
     )
     assert lines(by_url[fees].text)[0] == "Harbour fees rise"
     assert skipped == [
-        Skipped(
+        _skip(
             str(SAVED / "nested" / "broken.html.gz"),
             "broken gzip file (Error -3 while decompressing data: invalid stored block lengths)",
         )

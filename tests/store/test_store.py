@@ -531,3 +531,26 @@ def test_page_texts_round_trip_by_canonical_url(tmp_path: Path) -> None:
     store.save_page_text(2, URL + "?utm_source=x", "Second text")  # the same page: replaced
     assert store.page_text(URL) == "Second text"
     store.close()
+
+
+def test_page_states_of_a_host_match_page_state(tmp_path: Path) -> None:
+    """page_states(host) gives, for every URL of the host, what page_state(url) gives."""
+    store = SqliteStore(tmp_path / "s.db")
+    scan = store.begin_scan("k", "2026-01-01T00:00:00+00:00")
+    for url, final in [
+        ("http://a.example/1", "http://a.example/1"),
+        ("http://a.example:8080/2", "http://a.example:8080/two"),
+        ("http://b.example/3", "http://b.example/3"),
+    ]:
+        store.record_page(scan, fetched(url, final_url=final), is_copy=False)
+    store.finish_scan(scan, a_report("2026-01-01T00:00:00+00:00"))
+    states = store.page_states("a.example")
+    assert sorted(states) == [
+        "http://a.example/1",
+        "http://a.example:8080/2",
+        "http://a.example:8080/two",
+    ]
+    for url, state in states.items():
+        assert state == store.page_state(url)
+    assert store.page_states("c.example") == {}
+    store.close()

@@ -221,7 +221,7 @@ class _Decoder:
         elif enc == "br":
             self.brotli = brotli.Decompressor()
         else:
-            raise FetchError(url, f"unsupported content encoding {encoding!r}")
+            raise FetchError(url, f"unsupported content encoding {encoding!r}", SkipCode.NOT_HTML)
 
     def _room(self) -> int:
         return self.limit - self.total + 1
@@ -229,7 +229,11 @@ class _Decoder:
     def _count(self, out: bytes) -> bytes:
         self.total += len(out)
         if self.total > self.limit:
-            raise FetchError(self.url, f"body larger than {self.limit} bytes once decompressed")
+            raise FetchError(
+                self.url,
+                f"body larger than {self.limit} bytes once decompressed",
+                SkipCode.TOO_LARGE,
+            )
         return out
 
     def feed(self, chunk: bytes) -> bytes:
@@ -553,15 +557,19 @@ class Fetcher:
             parts = urlsplit(url)
             port = parts.port
         except ValueError as exc:
-            raise FetchError(url, f"invalid URL ({exc})") from exc
+            raise FetchError(url, f"invalid URL ({exc})", SkipCode.LIMIT) from exc
         if parts.scheme not in ("http", "https"):
-            raise FetchError(url, f"unsupported URL scheme {parts.scheme!r} (only http and https)")
+            raise FetchError(
+                url,
+                f"unsupported URL scheme {parts.scheme!r} (only http and https)",
+                SkipCode.LIMIT,
+            )
         host = parts.hostname or ""
         if not host:
-            raise FetchError(url, "URL has no host")
+            raise FetchError(url, "URL has no host", SkipCode.LIMIT)
         problem = self.policy.check_host(host, port or (443 if parts.scheme == "https" else 80))
         if problem:
-            raise FetchError(url, problem)
+            raise FetchError(url, problem, SkipCode.ADDRESS_POLICY)
 
     def _exchange(
         self,
@@ -575,7 +583,9 @@ class Fetcher:
         self._check_url(url)
         remaining = deadline_at - time.monotonic()
         if remaining <= 0:
-            raise FetchError(url, f"deadline of {self.config.deadline:g} s exceeded")
+            raise FetchError(
+                url, f"deadline of {self.config.deadline:g} s exceeded", SkipCode.UNREACHABLE
+            )
         watch = _Watch()
         timer = threading.Timer(remaining, watch.expire)
         timer.daemon = True
@@ -605,15 +615,17 @@ class Fetcher:
                 body = self._read_body(url, resp, items, html_only)
             return _Exchange(status, resp.reason or "", items, block, body, location)
         except _Blocked as exc:
-            raise FetchError(url, str(exc)) from exc
+            raise FetchError(url, str(exc), SkipCode.ADDRESS_POLICY) from exc
         except FetchError:
             raise
         except Exception as exc:  # requests, urllib3, socket and http.client errors alike
             if watch.expired:
                 raise FetchError(
-                    url, f"deadline of {self.config.deadline:g} s exceeded (server too slow)"
+                    url,
+                    f"deadline of {self.config.deadline:g} s exceeded (server too slow)",
+                    SkipCode.UNREACHABLE,
                 ) from exc
-            raise FetchError(url, _describe(exc)) from exc
+            raise FetchError(url, *_describe(exc)) from exc
         finally:
             watch.finish()
             timer.cancel()
@@ -627,7 +639,7 @@ class Fetcher:
         content_type = _header(items, "Content-Type")
         if html_only and content_type and not _is_html_type(content_type):
             main = content_type.split(";", 1)[0].strip().lower()
-            raise FetchError(url, f"not HTML (content type {main})")
+            raise FetchError(url, f"not HTML (content type {main})", SkipCode.NOT_HTML)
         encoding = _header(items, "Content-Encoding") or ""
         decoder = _Decoder(encoding, self.config.max_bytes, url)
         length = _header(items, "Content-Length")
@@ -637,7 +649,9 @@ class Fetcher:
             and _is_digits(length)
             and int(length) > self.config.max_bytes
         ):
-            raise FetchError(url, f"body larger than {self.config.max_bytes} bytes")
+            raise FetchError(
+                url, f"body larger than {self.config.max_bytes} bytes", SkipCode.TOO_LARGE
+            )
         parts: list[bytes] = []
         stream: Iterator[bytes] = resp.raw.stream(_CHUNK, decode_content=False)
         for chunk in stream:
@@ -645,9 +659,13 @@ class Fetcher:
         body = b"".join(parts)
         if html_only:
             if not content_type and not _sniff_html(body):
-                raise FetchError(url, "not HTML (no content type, and the body is not HTML)")
+                raise FetchError(
+                    url,
+                    "not HTML (no content type, and the body is not HTML)",
+                    SkipCode.NOT_HTML,
+                )
             if _looks_binary(body):
-                raise FetchError(url, "binary body served as HTML")
+                raise FetchError(url, "binary body served as HTML", SkipCode.NOT_HTML)
         return body
 
     # -- public -----------------------------------------------------------------------------
@@ -694,7 +712,9 @@ class Fetcher:
                     raise FetchError(url, f"more than {cfg.max_redirects} redirects")
                 refusal = check_redirect(target) if check_redirect else None
                 if refusal:
-                    raise FetchError(url, f"redirects to {target}, {refusal}")
+                    raise FetchError(
+                        url, f"redirects to {target}, {refusal}", SkipCode.ADDRESS_POLICY
+                    )
                 seen.add(target)
                 current = target
                 continue
@@ -784,26 +804,27 @@ def _status_reason(ex: _Exchange) -> str:
     return f"HTTP {ex.status}" + (f" {ex.reason}" if ex.reason else "")
 
 
-def _describe(exc: BaseException) -> str:
-    """A short, readable reason for a network error."""
+def _describe(exc: BaseException) -> tuple[str, SkipCode]:
+    """A short, readable reason for a network error, and its code."""
     text = str(exc)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connection timed out"
+        return "connection timed out", SkipCode.UNREACHABLE
     if isinstance(exc, (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError)):
-        return "read timed out"
+        return "read timed out", SkipCode.UNREACHABLE
     if isinstance(exc, requests.exceptions.SSLError):
         detail = re.search(r"certificate verify failed: ([^'\")(]+)", text)
         if detail:
-            return f"TLS error: certificate verify failed ({detail.group(1).strip()})"
-        return "TLS error: " + text[:200]
+            reason = f"TLS error: certificate verify failed ({detail.group(1).strip()})"
+            return reason, SkipCode.UNREACHABLE
+        return "TLS error: " + text[:200], SkipCode.UNREACHABLE
     if isinstance(exc, requests.exceptions.ConnectionError):
         if "refused" in text.lower():
-            return "connection refused"
+            return "connection refused", SkipCode.REFUSED
         unknown = re.search(r"Failed to resolve '([^']+)'", text)
         if unknown or "NameResolutionError" in text:
             name = f" {unknown.group(1)!r}" if unknown else ""
-            return f"connection failed: cannot resolve the host name{name}"
-        return "connection failed: " + text[:200]
+            return f"connection failed: cannot resolve the host name{name}", SkipCode.UNREACHABLE
+        return "connection failed: " + text[:200], SkipCode.UNREACHABLE
     if isinstance(exc, requests.exceptions.TooManyRedirects):
-        return "too many redirects"
-    return f"{type(exc).__name__}: {text[:200]}"
+        return "too many redirects", SkipCode.OTHER
+    return f"{type(exc).__name__}: {text[:200]}", SkipCode.OTHER

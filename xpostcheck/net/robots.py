@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from protego import Protego
 
 from xpostcheck.errors import FetchError
+from xpostcheck.models import SkipCode
 from xpostcheck.net.fetch import Fetcher, HTTPStatusError
 
 PRODUCT_TOKEN = "xpostcheck"
@@ -37,6 +38,7 @@ class RobotsPolicy:
     crawl_delay: float | None = None
     sitemaps: tuple[str, ...] = ()
     parser: Any = field(default=None, compare=False, repr=False)  # Protego, when state == rules
+    failure: SkipCode | None = None  # when unavailable: the fetch failure's code
 
     def allowed(self, url: str) -> bool:
         if self.state == "allow_all":
@@ -66,8 +68,11 @@ def fetch_robots(fetcher: Fetcher, url: str) -> RobotsPolicy:
     except HTTPStatusError as exc:
         if 400 <= exc.status < 500 and exc.status != 429:
             return RobotsPolicy("allow_all", f"robots.txt answered HTTP {exc.status}")
-        return RobotsPolicy("unavailable", f"robots.txt unavailable ({exc.reason})")
+        return RobotsPolicy(
+            "unavailable", f"robots.txt unavailable ({exc.reason})", failure=SkipCode.UNREACHABLE
+        )
     except FetchError as exc:
-        return RobotsPolicy("unavailable", f"robots.txt unavailable ({exc.reason})")
+        code = exc.code if exc.code is SkipCode.REFUSED else SkipCode.UNREACHABLE
+        return RobotsPolicy("unavailable", f"robots.txt unavailable ({exc.reason})", failure=code)
     body = got.body[:MAX_ROBOTS_BYTES]
     return RobotsPolicy.parse(body.decode("utf-8", errors="replace"))

@@ -40,7 +40,7 @@ from lxml import etree
 
 from xpostcheck import options
 from xpostcheck.errors import FetchError, XPostCheckError
-from xpostcheck.models import Fetched, PageState, Skipped
+from xpostcheck.models import Fetched, PageState, SkipCode, Skipped
 from xpostcheck.net.fetch import Fetcher, HTTPStatusError, is_fresh
 from xpostcheck.net.robots import RobotsPolicy, fetch_robots, robots_url
 from xpostcheck.pages.feeds import SitemapEntry, parse_feed, parse_sitemap_entries
@@ -187,6 +187,7 @@ class _Host:
     robots: RobotsPolicy | None = None
     robots_attempts: int = 0
     blocked: str = ""  # reason every further URL of this host is skipped
+    blocked_code: SkipCode = SkipCode.OTHER
     busy: bool = False
     scheduled: bool = False
     next_at: float = 0.0
@@ -383,8 +384,8 @@ class _Run:
             except queue.Full:
                 continue
 
-    def _skip(self, url: str, reason: str) -> None:
-        self._emit(Skipped(url, reason))
+    def _skip(self, url: str, reason: str, code: SkipCode = SkipCode.LIMIT) -> None:
+        self._emit(Skipped(url, reason, code))
 
     def _main(self) -> None:
         try:
@@ -465,7 +466,7 @@ class _Run:
                 return
             ext = posixpath.splitext(urlsplit(canon).path)[1].lstrip(".").lower()
             if ext in NON_HTML_EXTENSIONS:
-                self._skip(url, f"not HTML (.{ext} link)")
+                self._skip(url, f"not HTML (.{ext} link)", SkipCode.NOT_HTML)
                 return
             if site.pages >= self.cfg.max_pages_per_site:
                 self._skip(url, f"page cap of {self.cfg.max_pages_per_site} per site reached")
@@ -531,10 +532,10 @@ class _Run:
             task = host.queue.popleft()
             if task.kind != "robots":
                 if host.blocked:
-                    self._skip(task.url, host.blocked)
+                    self._skip(task.url, host.blocked, host.blocked_code)
                     continue
                 if host.robots is not None and not host.robots.allowed(task.url):
-                    self._skip(task.url, "disallowed by robots.txt")
+                    self._skip(task.url, "disallowed by robots.txt", SkipCode.ROBOTS)
                     continue
             if task.kind == "page" and self.crawler.known is not None:
                 lastmod = task.lastmod
@@ -632,7 +633,9 @@ class _Run:
             try:
                 result = self._work(task)
             except Exception as exc:  # one bad page never stops the crawl
-                result = _Result(events=[Skipped(task.url, f"internal error: {exc!r}")])
+                result = _Result(
+                    events=[Skipped(task.url, f"internal error: {exc!r}", SkipCode.OTHER)]
+                )
             result.end = time.monotonic()
             self.done.put((host, task, result, index))
 
@@ -664,9 +667,11 @@ class _Run:
                 check_redirect=self._robots_refusal,
             )
         except HTTPStatusError as exc:
-            return _Result(events=[Skipped(task.url, exc.reason)], retry_after=exc.retry_after)
+            return _Result(
+                events=[Skipped(task.url, exc.reason, exc.code)], retry_after=exc.retry_after
+            )
         except FetchError as exc:
-            return _Result(events=[Skipped(task.url, exc.reason)])
+            return _Result(events=[Skipped(task.url, exc.reason, exc.code)])
         result = _Result(final_url=got.final_url)
         if got.unchanged:
             if state and state.content_hash:
@@ -700,11 +705,13 @@ class _Run:
         except FetchError as exc:
             if not task.declared:  # a guessed /sitemap.xml that is not there is no news
                 return _Result(requested=True)
-            return _Result(events=[Skipped(task.url, f"sitemap not read: {exc.reason}")])
+            return _Result(events=[Skipped(task.url, f"sitemap not read: {exc.reason}", exc.code)])
         except XPostCheckError as exc:
             if not task.declared:
                 return _Result()
-            return _Result(events=[Skipped(task.url, f"sitemap not read: {_message(exc)}")])
+            return _Result(
+                events=[Skipped(task.url, f"sitemap not read: {_message(exc)}", SkipCode.OTHER)]
+            )
         return _Result(sitemap_pages=pages, sitemap_children=children)
 
     def _work_feed(self, task: _Task) -> _Result:
@@ -712,9 +719,11 @@ class _Run:
             got = self.fetcher.fetch(task.url, html_only=False)
             entries = parse_feed(got.body, got.final_url)
         except FetchError as exc:
-            return _Result(events=[Skipped(task.url, f"feed not read: {exc.reason}")])
+            return _Result(events=[Skipped(task.url, f"feed not read: {exc.reason}", exc.code)])
         except XPostCheckError as exc:
-            return _Result(events=[Skipped(task.url, f"feed not read: {_message(exc)}")])
+            return _Result(
+                events=[Skipped(task.url, f"feed not read: {_message(exc)}", SkipCode.OTHER)]
+            )
         return _Result(links=[e.url for e in entries])
 
     # -- results (scheduler thread) ---------------------------------------------------------
@@ -724,6 +733,7 @@ class _Run:
         gap = host.gap
         if result.retry_after is not None:
             if result.retry_after > self.cfg.max_crawl_delay:
+                host.blocked_code = SkipCode.HTTP_ERROR
                 host.blocked = (
                     f"host asked to wait {result.retry_after:.0f} s (Retry-After), longer than "
                     f"the {self.cfg.max_crawl_delay:g} s cap; try again later"
@@ -744,7 +754,7 @@ class _Run:
             self._emit(event)
         if host.blocked:  # nothing more will be asked of this host: say so now
             while host.queue:
-                self._skip(host.queue.popleft().url, host.blocked)
+                self._skip(host.queue.popleft().url, host.blocked, host.blocked_code)
         self._schedule(host)
 
     def _set_robots(self, host: _Host, policy: RobotsPolicy) -> None:
@@ -759,12 +769,14 @@ class _Run:
         if policy.state == "unavailable":
             # A refused connection means no server listens there: asking again in a few
             # seconds only makes a scan of a dead site wait. Errors and timeouts are retried.
-            refused = "connection refused" in policy.note
+            refused = policy.failure is SkipCode.REFUSED
             if host.robots_attempts <= self.cfg.robots_retries and not refused:
                 host.queue.appendleft(task)  # RFC 9309: disallow for now, try again later
                 host.next_at = result.end + max(host.gap, self.cfg.robots_retry_delay)
                 return
             host.blocked = f"{policy.note}; host not crawled (RFC 9309)"
+            # The host was not crawled at all: as unreachable as a refused connection.
+            host.blocked_code = policy.failure or SkipCode.UNREACHABLE
             return
         self.crawler._robots[host.key] = policy
         self._set_robots(host, policy)
@@ -806,7 +818,11 @@ class _Run:
             final = canonicalize(result.final_url)
             if final in self.scanned and final != canonicalize(task.url):
                 result.events = [
-                    Skipped(task.url, f"redirects to {result.final_url}, already scanned")
+                    Skipped(
+                        task.url,
+                        f"redirects to {result.final_url}, already scanned",
+                        SkipCode.DUPLICATE,
+                    )
                 ]
                 return
             self.scanned.add(final)

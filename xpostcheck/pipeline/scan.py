@@ -36,6 +36,7 @@ from xpostcheck.models import (
     Report,
     RuleSet,
     ScanInfo,
+    SkipCode,
     Skipped,
     SourceArticle,
     verdict_for,
@@ -135,26 +136,10 @@ def fingerprint(ruleset: RuleSet, config: MatchConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-# A page skipped for one of these reasons was not reached at all; the rest (robots.txt rules,
-# not HTML, too big, ...) were reached and judged not worth scanning.
-_UNREACHABLE = (
-    "connection refused",
-    "connection failed",
-    "connection timed out",
-    "read timed out",
-    "TLS error",
-    "deadline of",
-)
-
-
 def _digest(article: SourceArticle) -> str:
     """Of everything the checks may read from a source article."""
     text = json.dumps(dataclasses.asdict(article), sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _unreachable(reason: str) -> bool:
-    return reason.startswith(_UNREACHABLE) or "host not crawled" in reason
 
 
 def scan_key(settings: Settings, ruleset: RuleSet) -> str:
@@ -249,7 +234,9 @@ class Scanner:
             try:
                 page, matches = analyse(fetched, index)
             except Exception as exc:  # one bad page never stops the scan
-                return Skipped(fetched.final_url, f"extraction failed: {exc}")
+                return Skipped(
+                    fetched.final_url, f"extraction failed: {exc}", SkipCode.EXTRACTION_FAILED
+                )
             return fetched, page, matches
 
         workers = self._workers()
@@ -285,7 +272,11 @@ class Scanner:
                             yield inline(fetched)  # a dead worker loses no page
                             continue
                         except Exception as exc:
-                            yield Skipped(fetched.final_url, f"extraction failed: {exc}")
+                            yield Skipped(
+                                fetched.final_url,
+                                f"extraction failed: {exc}",
+                                SkipCode.EXTRACTION_FAILED,
+                            )
                             continue
                         yield fetched, page, matches
 
@@ -324,7 +315,7 @@ class Scanner:
             copies = self._judge(state, index) + carried
             copies.sort(key=lambda c: (c.site, c.url, c.source_url))
             crawl_skips = state.skipped[len(source_skips) :]
-            if state.fetched == 0 and all(_unreachable(s.reason) for s in crawl_skips):
+            if state.fetched == 0 and all(s.unreachable for s in crawl_skips):
                 # Every site unreachable: the scan failed. Pages that were reached but not worth
                 # scanning (robots.txt, not HTML, ...) make an empty report instead.
                 reasons = "; ".join(f"{s.url}: {s.reason}" for s in crawl_skips[:5])

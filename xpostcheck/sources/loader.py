@@ -36,7 +36,7 @@ from xpostcheck.extract.page import (
     feed_links,
     fragment_content,
 )
-from xpostcheck.models import Fetched, Skipped, SourceArticle
+from xpostcheck.models import Fetched, SkipCode, Skipped, SourceArticle
 from xpostcheck.util.urls import article_key, is_home_page
 
 __all__ = [
@@ -129,9 +129,9 @@ class _Loader:
             self.articles[key] = article
         self.skipped.pop(article.url, None)
 
-    def skip(self, url: str, reason: str) -> None:
+    def skip(self, url: str, reason: str, code: SkipCode = SkipCode.SOURCE) -> None:
         if article_key(url) not in self.articles:
-            self.skipped.setdefault(url, Skipped(url, reason))
+            self.skipped.setdefault(url, Skipped(url, reason, code))
 
     def get(self, url: str, *, any_type: bool = False) -> Fetched | None:
         """Fetch `url`; None (and a skipped entry) when it cannot be fetched."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import sqlite3
 import threading
 import zlib
@@ -37,10 +36,11 @@ from xpostcheck.models import (
     Passage,
     Report,
     Resolved,
+    SkipCode,
     verdict_for,
 )
 from xpostcheck.store.evidence import EvidenceRecord, read_record, write_response
-from xpostcheck.util.urls import canonicalize
+from xpostcheck.util.urls import canonicalize, host_of
 
 __all__ = ["TRIAGE_STATUSES", "ScanSummary", "SqliteStore", "Store", "open_store"]
 
@@ -65,6 +65,7 @@ class ScanSummary:
 
 class Store(Protocol):
     def page_state(self, url: str) -> PageState | None: ...
+    def page_states(self, host: str) -> dict[str, PageState]: ...
     def previous_copies(self, url: str) -> list[Copy]: ...
     def rules_of_latest(self, url: str) -> str | None: ...
     def begin_scan(self, key: str, started: str, fingerprint: str = "") -> int: ...
@@ -282,9 +283,6 @@ def _redact(url: str) -> str:
     return f"{scheme}{sep}{user}:***@{host}" if ":" in creds else url
 
 
-_GONE = re.compile(r"HTTP (404|410)\b")
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
@@ -416,6 +414,37 @@ class SqliteStore:
             fingerprint=row[8],
             scan_id=row[9],
         )
+
+    @_locked
+    def page_states(self, host: str) -> dict[str, PageState]:
+        """`page_state` of every URL on `host` (any port, any scheme) at once, keyed by the URL
+        asked for and by its final URL: a crawl of one site loads them before it starts."""
+        rows = self._db.execute(
+            """SELECT p.url, p.final_url, p.etag, p.last_modified, p.content_hash, p.fetched_at,
+                      p.links, p.cache_control, p.expires, s.fingerprint, p.scan_id
+               FROM pages p JOIN scans s ON s.id = p.scan_id
+               WHERE s.finished IS NOT NULL
+                 AND (p.status BETWEEN 200 AND 299 OR p.status = 304)
+               ORDER BY p.id""",
+        )
+        out: dict[str, PageState] = {}
+        for row in rows:  # later rows win, as page_state's ORDER BY id DESC LIMIT 1 does
+            if host_of(row[0]) != host and host_of(row[1]) != host:
+                continue
+            for url in dict.fromkeys((row[0], row[1])):
+                out[url] = PageState(
+                    url=url,
+                    etag=row[2],
+                    last_modified=row[3],
+                    content_hash=row[4],
+                    fetched_at=row[5],
+                    links=_links_from_json(row[6]),
+                    cache_control=row[7],
+                    expires=row[8],
+                    fingerprint=row[9],
+                    scan_id=row[10],
+                )
+        return out
 
     @_locked
     def record_page(
@@ -708,7 +737,7 @@ class SqliteStore:
             copies.append(replace(copy, checks=annotated, verdict=verdict_for(annotated)))
 
         # A page that answered 404 or 410 is gone, and its findings with it.
-        gone = {_key(s.url) for s in report.skipped if _GONE.match(s.reason)}
+        gone = {_key(s.url) for s in report.skipped if s.code is SkipCode.GONE}
         skipped_keys = {_key(s.url) for s in report.skipped} - gone
         # Otherwise a finding is resolved only where this scan looked again: a page it fetched
         # (when it recorded its pages) and did not skip. A page of an unreachable site, or one
