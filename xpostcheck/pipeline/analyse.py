@@ -1,0 +1,177 @@
+"""Extraction and matching of fetched pages, in-process or in a pool of worker processes.
+
+In: the crawl's events (Fetched | Skipped) of one site unit, and a test that tells an
+unchanged page. Out: `Analysed` (fetched, page, matches) for each page extracted and matched,
+`Skipped` as they come (an extraction failure becomes one), and `Fetched` for unchanged pages,
+which are not analysed again. One `Analyser` serves every site unit of a scan: its process
+pool is shared, and each unit keeps its own pages in flight, so units run side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import tempfile
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import NamedTuple
+
+from xpostcheck.config import Settings
+from xpostcheck.extract.page import extract_page
+from xpostcheck.match.index import MatchConfig, SourceIndex
+from xpostcheck.models import Fetched, Match, Page, SkipCode, Skipped
+
+log = logging.getLogger(__name__)
+
+
+class Analysed(NamedTuple):
+    """A page fetched in full, extracted and matched against the index."""
+
+    fetched: Fetched
+    page: Page
+    matches: list[Match]
+
+
+AnalysisEvent = Analysed | Skipped | Fetched
+
+
+def analyse(fetched: Fetched, index: SourceIndex) -> tuple[Page, list[Match]]:
+    """Extract a fetched page and match it against the index."""
+    page = extract_page(fetched)
+    return page, index.match(page.full_text) if page.full_text else []
+
+
+# --- process-pool workers: one index per worker, loaded once -------------------------------
+
+# Filled by the pool initializer inside each worker process (spawned, so never shared with the
+# parent); the parent process never touches it.
+_WORKER_INDEX: list[SourceIndex] = []
+
+
+def _init_worker(index_path: str, config: MatchConfig) -> None:
+    _WORKER_INDEX.append(SourceIndex.load(index_path, config=config))
+
+
+def _analyse_in_worker(fetched: Fetched) -> tuple[Page, list[Match]]:
+    return analyse(fetched, _WORKER_INDEX[0])
+
+
+def workers_for(settings: Settings) -> int:
+    """Extraction processes: --workers, or by the machine when it is 0. Processes pay for
+    themselves only on real crawls; single pages stay in-process."""
+    if settings.workers > 0:
+        return settings.workers
+    return min(os.cpu_count() or 1, 4) if settings.sites else 1
+
+
+class Analyser:
+    """Extracts and matches pages for every site unit of one scan.
+
+    With one worker everything runs in the calling (site unit's) thread. With more, a pool of
+    spawned processes, each holding the index loaded from `index_path` (or from a temporary
+    copy when the scan keeps none), is started on the first page and shared by the units. A
+    dead worker loses no page: the rest of the scan goes on in-process.
+    """
+
+    def __init__(
+        self, index: SourceIndex, index_path: str, config: MatchConfig, workers: int
+    ) -> None:
+        self.index = index
+        self.index_path = index_path
+        self.config = config
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._broken = False
+        self._closed = False
+
+    def inline(self, fetched: Fetched) -> Analysed | Skipped:
+        try:
+            page, matches = analyse(fetched, self.index)
+        except Exception as exc:  # one bad page never stops the scan
+            return Skipped(
+                fetched.final_url, f"extraction failed: {exc}", SkipCode.EXTRACTION_FAILED
+            )
+        return Analysed(fetched, page, matches)
+
+    def pages(
+        self, events: Iterable[Fetched | Skipped], unchanged: Callable[[Fetched], bool]
+    ) -> Iterator[AnalysisEvent]:
+        """Every event of one unit, analysed where needed, in the order the events came."""
+        if self.workers <= 1:
+            for event in events:
+                yield (
+                    event if isinstance(event, Skipped) or unchanged(event) else self.inline(event)
+                )
+            return
+        inflight: deque[tuple[Fetched, Future[tuple[Page, list[Match]]]]] = deque()
+        for event in events:
+            if isinstance(event, Skipped) or unchanged(event):
+                yield event
+            elif self._broken:
+                yield self.inline(event)
+            else:
+                inflight.append((event, self._submit(event)))
+                yield from self._drain(inflight, self.workers * 4)
+        yield from self._drain(inflight, 0)
+
+    def _drain(
+        self, inflight: deque[tuple[Fetched, Future[tuple[Page, list[Match]]]]], limit: int
+    ) -> Iterator[Analysed | Skipped]:
+        while len(inflight) > limit:
+            fetched, future = inflight.popleft()
+            try:
+                page, matches = future.result()
+            except BrokenProcessPool as exc:
+                with self._lock:
+                    if not self._broken:
+                        log.warning("extraction worker died (%s); going on in-process", exc)
+                    self._broken = True
+                yield self.inline(fetched)  # a dead worker loses no page
+                continue
+            except Exception as exc:
+                yield Skipped(
+                    fetched.final_url, f"extraction failed: {exc}", SkipCode.EXTRACTION_FAILED
+                )
+                continue
+            yield Analysed(fetched, page, matches)
+
+    def _submit(self, fetched: Fetched) -> Future[tuple[Page, list[Match]]]:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the analyser is closed")
+            if self._pool is None:
+                self._pool = self._start()
+            pool = self._pool
+        return pool.submit(_analyse_in_worker, fetched)
+
+    def _start(self) -> ProcessPoolExecutor:
+        index_path = self.index_path
+        if not index_path or not Path(index_path).exists():
+            self._tmp = tempfile.TemporaryDirectory(prefix="xpostcheck-")
+            index_path = os.path.join(self._tmp.name, "index")
+            self.index.save(index_path)
+        # spawn, not fork: the crawlers' threads are already running in this process.
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(index_path, self.config),
+        )
+
+    def close(self) -> None:
+        """Stop the pool (after the pages in it) and remove the temporary index."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+            tmp, self._tmp = self._tmp, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if tmp is not None:
+            tmp.cleanup()

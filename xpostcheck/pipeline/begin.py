@@ -1,0 +1,258 @@
+"""The start of a scan: everything its site units share, made once.
+
+In: Settings and a progress callback. Out: a `Scan`: the rule set (overrides applied), the
+fingerprint of what verdicts depend on, the store and this scan's id in it, the source index
+(loaded, grown with this scan's sources, saved), the fetcher every crawl shares, the analyser,
+and what the store says changed since earlier scans (modified sources, newer sources). A site
+unit (`site.scan_site`) reads the Scan and never changes it; `scan.finish` ends it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from xpostcheck import __version__
+from xpostcheck.config import Settings
+from xpostcheck.errors import SourceError
+from xpostcheck.match.index import MatchConfig, SourceIndex
+from xpostcheck.models import Fetched, RuleSet, Skipped, SourceArticle
+from xpostcheck.net.fetch import FetchConfig, Fetcher
+from xpostcheck.pages.crawl import CrawlConfig
+from xpostcheck.pipeline.analyse import Analyser, workers_for
+from xpostcheck.pipeline.carry import NewerSources
+from xpostcheck.rules.loader import apply_overrides, load_ruleset
+from xpostcheck.sources.loader import describe_skipped, load_sources_report
+from xpostcheck.store.sqlite import Store, open_store
+from xpostcheck.util.urls import host_of
+
+# (event, detail): "sources" n | "fetched" url | "skipped" url | "copy" url
+ProgressFn = Callable[[str, str], None]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def match_config(min_coverage: float) -> MatchConfig:
+    """The matcher's settings for a scan's --min-coverage: a floor above the default partial
+    (or full) threshold raises that threshold with it, so every copy still has a kind."""
+    return MatchConfig(
+        min_coverage=min_coverage,
+        partial_coverage=max(MatchConfig.partial_coverage, min_coverage),
+        full_coverage=max(MatchConfig.full_coverage, min_coverage),
+    )
+
+
+def fingerprint(ruleset: RuleSet, config: MatchConfig) -> str:
+    """What a page's verdicts depend on besides the page and its sources: the version, every
+    rule (kind, severity, options) and the match settings. Findings are carried over from an
+    earlier scan only into a scan with the same fingerprint."""
+    rules = [
+        {"id": r.id, "kind": r.kind, "severity": r.severity, "options": r.options}
+        for r in ruleset.rules
+    ]
+    parts = {
+        "version": __version__,
+        "publisher": ruleset.publisher,
+        "aliases": list(ruleset.aliases),
+        "rules": rules,
+        "match": dataclasses.asdict(config),
+    }
+    text = json.dumps(parts, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def source_digest(article: SourceArticle) -> str:
+    """Of everything the checks may read from a source article."""
+    text = json.dumps(dataclasses.asdict(article), sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def scan_key(settings: Settings, ruleset: RuleSet) -> str:
+    """Scans with the same sites, single URLs and rules compare with each other in history."""
+    parts = sorted(settings.sites) + ["--url"] + sorted(settings.urls) + ["--rules", ruleset.name]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def index_path_for(settings: Settings) -> str:
+    """Where the source index is kept between scans: --index, else beside a SQLite database
+    (`<db>.index`) so that a scheduled scan does not rebuild it; '' (not kept) for a store
+    given by URL."""
+    return settings.index or ("" if "://" in settings.db else f"{settings.db}.index")
+
+
+class SharedFetcher(Fetcher):
+    """The one Fetcher of a scan, shared by the crawls of all its site units, with at most
+    `limit` requests in flight at once (--threads), as when one crawler fetched every site."""
+
+    def __init__(self, config: FetchConfig, limit: int) -> None:
+        super().__init__(config)
+        self._slots = threading.BoundedSemaphore(max(1, limit))
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        html_only: bool = True,
+        check_redirect: Callable[[str], str | None] | None = None,
+    ) -> Fetched:
+        with self._slots:
+            return super().fetch(
+                url,
+                etag=etag,
+                last_modified=last_modified,
+                html_only=html_only,
+                check_redirect=check_redirect,
+            )
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What every site unit of one scan shares. `stopping` is set when the scan is abandoned
+    (a unit failed, or the caller was interrupted): units stop at their next page."""
+
+    settings: Settings
+    ruleset: RuleSet
+    fingerprint: str
+    match_config: MatchConfig
+    crawl_config: CrawlConfig
+    started: str
+    store: Store
+    scan_id: int
+    index: SourceIndex
+    source_skips: tuple[Skipped, ...]
+    modified: frozenset[str]  # sources whose article changed since the last scan
+    newer: NewerSources
+    fetcher: Fetcher
+    analyser: Analyser
+    progress: ProgressFn
+    stopping: threading.Event
+
+    def close(self) -> None:
+        """Release the scan's resources: the analyser's pool, the store, the fetcher."""
+        try:
+            self.analyser.close()
+        finally:
+            try:
+                self.store.close()
+            finally:
+                self.fetcher.close()
+
+
+def _serialised(progress: ProgressFn | None) -> ProgressFn:
+    """The caller's progress callback, called by one site unit at a time."""
+    if progress is None:
+        return lambda _event, _detail: None
+    lock = threading.Lock()
+
+    def report(event: str, detail: str) -> None:
+        with lock:
+            progress(event, detail)
+
+    return report
+
+
+def _fetcher(settings: Settings) -> SharedFetcher:
+    named = {host_of(u) for u in settings.sites + settings.urls}
+    named |= {host_of(s) for s in settings.sources if s.startswith(("http://", "https://"))}
+    config = FetchConfig(
+        contact=settings.contact,
+        deadline=settings.timeout,
+        allowed_hosts=frozenset(h for h in named if h),
+    )
+    return SharedFetcher(config, settings.threads)
+
+
+def _load_index(
+    settings: Settings,
+    ruleset: RuleSet,
+    config: MatchConfig,
+    fetcher: Fetcher,
+    store: Store,
+    scan_id: int,
+) -> tuple[SourceIndex, list[Skipped], set[str]]:
+    """The index of the scan's sources, the sources skipped, and the sources whose article
+    changed since an earlier scan."""
+    articles, skipped = load_sources_report(
+        list(settings.sources), fetch=fetcher.fetch, publisher=ruleset.publisher
+    )
+    if not articles:
+        why = describe_skipped(skipped)
+        raise SourceError(
+            "no articles could be read from the sources"
+            + (f" ({why})" if why else "; check the files or URLs given"),
+            where=", ".join(settings.sources),
+        )
+    path = index_path_for(settings)
+    if path and Path(path).exists() and not settings.rebuild_index:
+        index = SourceIndex.load(path, config=config)
+    else:
+        index = SourceIndex(config)
+    # The store notes which scan each article (in its current form) arrived in: an unchanged
+    # page is matched against the ones that came after it was last analysed, and a copy
+    # judged against an older form of its source is judged again.
+    modified = store.note_sources(scan_id, {a.url: source_digest(a) for a in articles})
+    changed = index.add(articles)
+    if path and (changed or settings.rebuild_index or not Path(path).exists()):
+        index.save(path)
+    return index, skipped, modified
+
+
+def begin(settings: Settings, progress: ProgressFn | None = None) -> Scan:
+    """Load the rules, open the store and begin a scan in it, build the source index."""
+    ruleset = load_ruleset(settings.rules)
+    if settings.rule_overrides:
+        ruleset = apply_overrides(ruleset, settings.rule_overrides, where=settings.overrides_where)
+    config = match_config(settings.min_coverage)
+    scan_fingerprint = fingerprint(ruleset, config)
+    report = _serialised(progress)
+    fetcher = _fetcher(settings)
+    try:
+        store = open_store(settings.db)
+    except BaseException:
+        fetcher.close()
+        raise
+    try:
+        started = now_iso()
+        scan_id = store.begin_scan(scan_key(settings, ruleset), started, scan_fingerprint)
+        index, skipped, modified = _load_index(settings, ruleset, config, fetcher, store, scan_id)
+        report("sources", str(len(index)))
+    except BaseException:
+        try:
+            store.close()
+        finally:
+            fetcher.close()
+        raise
+    return Scan(
+        settings=settings,
+        ruleset=ruleset,
+        fingerprint=scan_fingerprint,
+        match_config=config,
+        crawl_config=CrawlConfig(
+            max_pages_per_site=settings.max_pages,
+            max_depth=settings.max_depth,
+            threads=settings.threads,
+            delay=settings.delay,
+            recheck_after=settings.recheck_after,
+        ),
+        started=started,
+        store=store,
+        scan_id=scan_id,
+        index=index,
+        source_skips=tuple(skipped),
+        modified=frozenset(modified),
+        newer=NewerSources(store, index, config),
+        fetcher=fetcher,
+        analyser=Analyser(index, index_path_for(settings), config, workers_for(settings)),
+        progress=report,
+        stopping=threading.Event(),
+    )
