@@ -9,14 +9,14 @@ real SQLite file, through the library (cli.py only adds flags on top).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback import Route, Server
 
 from xpostcheck.config import Settings
 from xpostcheck.demo.web import load_corpus
@@ -48,39 +48,34 @@ def corpus() -> list[dict[str, Any]]:
 
 
 class Site:
-    """A loopback site whose pages a test may change, remove or disallow between scans."""
+    """A loopback site (tests/loopback.py's Server) whose pages a test may change, remove or
+    disallow between scans: each path of `pages` (and robots.txt) is answered from `pages` as
+    it stands at the request."""
 
     def __init__(self, pages: dict[str, str]) -> None:
         self.pages = pages
         self.robots = ""
         self.cache_control = ""  # sent with every page when set
         self.requests: list[str] = []
-        site = self
+        routes: dict[str, Route] = {path: self._answer for path in [*pages, "/robots.txt"]}
+        self.server = Server(routes)
+        self.url = self.server.base + "/"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                site.requests.append(self.path)
-                body = site.robots if self.path == "/robots.txt" else site.pages.get(self.path)
-                kind = "text/plain" if self.path == "/robots.txt" else "text/html; charset=utf-8"
-                data = (body or "not found").encode()
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                if site.cache_control:
-                    self.send_header("Cache-Control", site.cache_control)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+    def _answer(self, h: BaseHTTPRequestHandler) -> None:
+        self.requests.append(h.path)
+        body = self.robots if h.path == "/robots.txt" else self.pages.get(h.path)
+        kind = "text/plain" if h.path == "/robots.txt" else "text/html; charset=utf-8"
+        data = (body or "not found").encode()
+        h.send_response(200 if body else 404)
+        h.send_header("Content-Type", kind)
+        h.send_header("Content-Length", str(len(data)))
+        if self.cache_control:
+            h.send_header("Cache-Control", self.cache_control)
+        h.end_headers()
+        h.wfile.write(data)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 @pytest.fixture()
