@@ -10,7 +10,7 @@ from typing import Any
 from xpostcheck.errors import XPostCheckError
 from xpostcheck.match.index import SourceIndex
 from xpostcheck.models import Copy
-from xpostcheck.net.fetch import decode_body
+from xpostcheck.net.decode import decode_body
 from xpostcheck.review.notice import draft_notice, find_contacts, load_template
 from xpostcheck.rules.loader import load_ruleset
 from xpostcheck.store.evidence import read_responses
