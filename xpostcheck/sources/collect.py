@@ -2,8 +2,9 @@
 
 In: articles and skips from the readers, URLs to fetch. Out: articles deduplicated by URL (the
 first one wins) and one Skipped per input that could not be read, with its reason and code:
-SkipCode.SOURCE. A fetched article page
-becomes an article here (`add_page`), whichever reader named it."""
+the FetchError's code when our fetcher could not fetch it (GONE, REFUSED, NOT_HTML, ...),
+SkipCode.SOURCE otherwise. A fetched article page becomes an article here (`add_page`),
+whichever reader named it."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ class Collector:
         try:
             fetched = fetch(url)
         except FetchError as exc:
-            self.skip(url, exc.reason)
+            self.skip(url, exc.reason, exc.code)
             return None
         except XPostCheckError as exc:
             self.skip(url, str(exc))
