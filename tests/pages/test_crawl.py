@@ -17,7 +17,7 @@ from loopback import Server, html
 from xpostcheck.models import Fetched, PageState, Report, ScanInfo, Skipped
 from xpostcheck.net.fetch import FetchConfig, Fetcher
 from xpostcheck.pages.crawl import CrawlConfig, Crawler, extract_links
-from xpostcheck.store.sqlite import Store, open_store
+from xpostcheck.store import Store, open_store
 
 FAST = CrawlConfig(delay=0.0, threads=4)
 

@@ -25,7 +25,7 @@ from xpostcheck.util.files import check_writable, write_atomic
 from xpostcheck.util.urls import host_of
 
 if TYPE_CHECKING:
-    from xpostcheck.store.sqlite import Store
+    from xpostcheck.store import Store
 
 __all__ = ["evidence", "explain", "history", "notice", "triage"]
 
@@ -36,7 +36,7 @@ _db_option = click.option(
 
 
 def _open_existing(db: str) -> Store:
-    from xpostcheck.store.sqlite import open_store
+    from xpostcheck.store import open_store
 
     if "://" not in db and not Path(db).exists():
         raise XPostCheckError(

@@ -47,7 +47,7 @@ from xpostcheck.report.base import RenderContext
 from xpostcheck.review.evidence import archived_html
 from xpostcheck.rules.loader import apply_overrides, load_ruleset
 from xpostcheck.sources.loader import describe_skipped, load_sources_report
-from xpostcheck.store.sqlite import Store, open_store
+from xpostcheck.store import Store, open_store
 from xpostcheck.util.urls import host_of, same_site
 
 log = logging.getLogger(__name__)

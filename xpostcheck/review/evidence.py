@@ -7,8 +7,8 @@ In: a Store and a URL. Out: the page's HTML as text, or None when nothing was ar
 from __future__ import annotations
 
 from xpostcheck.net.decode import decode_body
+from xpostcheck.store import Store
 from xpostcheck.store.evidence import read_responses
-from xpostcheck.store.sqlite import Store
 
 __all__ = ["archived_html"]
 

@@ -15,7 +15,7 @@ from xpostcheck.models import Copy
 from xpostcheck.review.evidence import archived_html
 from xpostcheck.review.notice import draft_notice, find_contacts, load_template
 from xpostcheck.rules.loader import load_ruleset
-from xpostcheck.store.sqlite import Store
+from xpostcheck.store import Store
 
 __all__ = ["notice_for"]
 
