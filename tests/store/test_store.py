@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -561,4 +562,37 @@ def test_page_states_of_a_host_match_page_state(tmp_path: Path) -> None:
     for url, state in states.items():
         assert state == store.page_state(url)
     assert store.page_states("c.example") == {}
+    store.close()
+
+
+def test_skip_codes_are_kept_and_unknown_ones_read_back_as_other(tmp_path: Path) -> None:
+    from xpostcheck.models import SkipCode, Skipped
+
+    path = tmp_path / "x.db"
+    db = sqlite3.connect(path)
+    db.executescript(";".join(MIGRATIONS[:4]) + "; PRAGMA user_version=4;")
+    db.execute("INSERT INTO scans (id, key, started, finished) VALUES (1, 'k', 't1', 't1')")
+    db.execute("INSERT INTO skipped (scan_id, url, reason) VALUES (1, ?, 'timed out')", (URL,))
+    db.commit()
+    db.close()
+    store = open_store(path)
+    old = store.report(1)
+    assert old is not None and old.skipped == (Skipped(URL, "timed out", SkipCode.OTHER),)
+    gone = Skipped(URL, "HTTP 404 Not Found", SkipCode.GONE)
+    s2 = store.begin_scan("k", "t2")
+    store.finish_scan(s2, replace(a_report("t2"), skipped=(gone,)))
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE skipped SET code = 'from-a-newer-version' WHERE scan_id = 1")
+    db.commit()
+    assert db.execute("SELECT code FROM skipped ORDER BY rowid").fetchall() == [
+        ("from-a-newer-version",),
+        ("gone",),
+    ]
+    db.close()
+    store = open_store(path)
+    assert [r.skipped for r in (store.report(1), store.report(s2)) if r is not None] == [
+        (Skipped(URL, "timed out", SkipCode.OTHER),),
+        (gone,),
+    ]
     store.close()
