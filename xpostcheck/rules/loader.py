@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from xpostcheck.checks.content import parse_offset
-from xpostcheck.checks.context import PLACEHOLDERS
 from xpostcheck.checks.registry import KINDS
+from xpostcheck.checks.textutil import PLACEHOLDERS
 from xpostcheck.errors import RuleError
 from xpostcheck.models import Rule, RuleSet
 
