@@ -8,10 +8,13 @@ counts as chrome only if it also shows on a page that holds no copy (the home, a
 page of the site).
 
 In: pages (or their text and link hrefs). Out: whether a line or link is the site's chrome.
+Keys are stable 64-bit digests, the same in every process, so a profile can be persisted or
+built by several workers.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 
@@ -20,23 +23,25 @@ from xpostcheck.models import Page
 from xpostcheck.util.urls import article_key
 
 
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
 def line_key(line: str) -> int | None:
-    """A compact key for a line: the hash of its normalised text (None for near-empty lines).
-    Hashes, not strings, keep a profile of thousands of pages small."""
+    """A compact, stable key for a line: a 64-bit digest of its normalised text (None for
+    near-empty lines). Digests, not strings, keep a profile of thousands of pages small."""
     text = norm(line)
-    return hash(text) if len(text) >= 3 else None
+    return _digest(text) if len(text) >= 3 else None
 
 
 def link_key(href: str) -> int:
-    """A compact key for a link: the hash of its article key."""
-    return hash(article_key(href))
+    """A compact, stable key for a link: a 64-bit digest of its article key."""
+    return _digest(article_key(href))
 
 
 class SiteProfile:
-    """Counts, per site, on how many pages each line and each link appears.
-
-    Lines are kept as hashes, which Python salts per process: query a profile in the process
-    that built it (the scanner does)."""
+    """Counts, per site, on how many pages each line and each link appears (by stable keys:
+    `line_key`, `link_key`)."""
 
     min_pages = 2  # a line must be seen on at least this many pages
     share = 0.5  # ... and on at least this share of the site's pages
