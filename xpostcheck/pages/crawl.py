@@ -41,7 +41,8 @@ from lxml import etree
 from xpostcheck import options
 from xpostcheck.errors import FetchError, XPostCheckError
 from xpostcheck.models import Fetched, PageState, SkipCode, Skipped
-from xpostcheck.net.fetch import Fetcher, HTTPStatusError, is_fresh
+from xpostcheck.net.cache import is_fresh
+from xpostcheck.net.fetch import Fetcher, HTTPStatusError
 from xpostcheck.net.robots import RobotsPolicy, fetch_robots, robots_url
 from xpostcheck.pages.feeds import SitemapEntry, parse_feed, parse_sitemap_entries
 from xpostcheck.util.urls import canonicalize

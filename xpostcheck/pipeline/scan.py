@@ -43,8 +43,8 @@ from xpostcheck.models import (
 )
 from xpostcheck.net.fetch import FetchConfig, Fetcher
 from xpostcheck.pages.crawl import CrawlConfig, Crawler
-from xpostcheck.report.formats import RenderContext
-from xpostcheck.review.actions import archived_html
+from xpostcheck.report.base import RenderContext
+from xpostcheck.review.evidence import archived_html
 from xpostcheck.rules.loader import apply_overrides, load_ruleset
 from xpostcheck.sources.loader import describe_skipped, load_sources_report
 from xpostcheck.store.sqlite import Store, open_store
