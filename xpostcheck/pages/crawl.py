@@ -44,7 +44,8 @@ from xpostcheck.models import Fetched, PageState, SkipCode, Skipped
 from xpostcheck.net.cache import is_fresh
 from xpostcheck.net.fetch import Fetcher, HTTPStatusError
 from xpostcheck.net.robots import RobotsPolicy, fetch_robots, robots_url
-from xpostcheck.pages.feeds import SitemapEntry, parse_feed, parse_sitemap_entries
+from xpostcheck.pages.feeds import parse_feed
+from xpostcheck.pages.sitemaps import SitemapEntry, parse_sitemap_entries
 from xpostcheck.util.urls import canonicalize
 
 # Links to these are not pages; they are listed as skipped without a request.
