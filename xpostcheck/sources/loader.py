@@ -29,7 +29,8 @@ from pathlib import Path
 from xpostcheck.errors import SourceError
 from xpostcheck.extract.page import feed_links
 from xpostcheck.models import Skipped, SourceArticle
-from xpostcheck.pages.feeds import looks_like_feed, looks_like_sitemap
+from xpostcheck.pages.feeds import looks_like_feed
+from xpostcheck.pages.sitemaps import looks_like_sitemap
 from xpostcheck.sources.collect import HOW, Collector, FetchFn, gunzip, not_html
 from xpostcheck.sources.feeds import FULL_CONTENT_WORDS, read_feed
 from xpostcheck.sources.folder import read_folder, read_saved

@@ -8,7 +8,7 @@ skipped, and the others are still read."""
 from __future__ import annotations
 
 from xpostcheck.errors import SourceError
-from xpostcheck.pages.feeds import parse_sitemap
+from xpostcheck.pages.sitemaps import parse_sitemap
 from xpostcheck.sources.collect import Collector
 
 MAX_SITEMAP_DEPTH = 3  # sitemap index -> sitemap -> sitemap
