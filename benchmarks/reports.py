@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from xpostcheck.models import Copy, Fetched, Finding, Passage, Report, ScanInfo, SourceArticle
-from xpostcheck.report.formats import FORMATS, RenderContext
+from xpostcheck.report.base import RenderContext
+from xpostcheck.report.formats import FORMATS
 from xpostcheck.store.sqlite import SqliteStore
 
 KINDS = ("attribution", "copyright_notice", "link_to_original", "canonical", "non_commercial")

@@ -1,4 +1,8 @@
-"""Scan settings from `xpostcheck.toml` (or `--config`), merged under command-line flags."""
+"""Scan settings from `xpostcheck.toml` (or `--config`), merged under command-line flags.
+
+In: a config file path and the flags' values. Out: a checked, frozen Settings (defaults from
+`xpostcheck.options`, the source index path resolved), or ConfigError naming file, line or flag.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +17,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from xpostcheck import options
 from xpostcheck.errors import ConfigError
+from xpostcheck.report.formats import FORMATS as _REPORT_FORMATS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-DEFAULT_CONFIG = options.CONFIG_FILE
-DEFAULT_DB = options.DB
-FORMATS = ("table", "json", "csv", "html")
+FORMATS = tuple(_REPORT_FORMATS)  # the report formats' names: table, json, csv, html
 FAIL_ON = ("any", "new")
-DEFAULT_RECHECK_AFTER = options.RECHECK_AFTER
 
 # key -> expected type(s); lists are lists of strings
 _KEYS: dict[str, type | tuple[type, ...]] = {
@@ -60,8 +62,8 @@ class Settings:
     rules: str = ""
     sites: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
-    db: str = DEFAULT_DB
-    index: str | None = None
+    db: str = options.DB
+    index: str | None = None  # build_settings: `<db>.index` when not given and db is a file
     format: str = options.FORMAT
     output: str | None = None
     fail_on: str = options.FAIL_ON
@@ -73,7 +75,7 @@ class Settings:
     contact: str | None = None
     min_coverage: float = options.MIN_COVERAGE
     timeout: float = options.TIMEOUT
-    recheck_after: float = DEFAULT_RECHECK_AFTER  # seconds; 0 asks again for every page
+    recheck_after: float = options.RECHECK_AFTER  # seconds; 0 asks again for every page
     rule_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     overrides_where: Mapping[str, str] = field(default_factory=dict)  # rule id -> "file:line"
     rebuild_index: bool = False  # build the saved index anew from this scan's sources
@@ -102,7 +104,7 @@ def read_config(path: str | Path | None) -> dict[str, Any]:
     error names the file and the key; relative paths are relative to the file's folder.
     """
     explicit = path is not None
-    p = Path(path) if path is not None else Path(DEFAULT_CONFIG)
+    p = Path(path) if path is not None else Path(options.CONFIG_FILE)
     if not p.exists():
         if explicit:
             raise ConfigError("config file not found; check the --config path", where=str(p))
@@ -221,6 +223,21 @@ def parse_duration(text: str) -> float:
     return float(found.group(1)) * _UNITS[found.group(2)]
 
 
+def format_duration(seconds: float) -> str:
+    """The shortest way `parse_duration` reads back: 43200 -> "12h", 90 -> "90s", 1.5 -> "1.5s"."""
+    for unit in ("d", "h", "m"):
+        count = seconds / _UNITS[unit]
+        if count >= 1 and count == int(count):
+            return f"{int(count)}{unit}"
+    return f"{seconds:g}s"
+
+
+def default_index(db: str) -> str | None:
+    """The source index file beside a database file (`<db>.index`); None for a database URL,
+    which has no folder beside it."""
+    return None if "://" in db else f"{db}.index"
+
+
 def _at_least(low: float, *, strict: bool = False) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
@@ -317,6 +334,7 @@ def read_sites_file(path: str) -> list[str]:
 
 def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Settings:
     """Merge: defaults < config file < flags (a flag given as None or () does not override).
+    The source index defaults to `<db>.index` beside a database file (`default_index`).
 
     `config` comes from `read_config`, which has checked its values; flag values are checked
     here and an error names the flag.
@@ -333,25 +351,26 @@ def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Setti
     sites = list(merged.get("sites") or [])
     if merged.get("sites_file"):
         sites.extend(read_sites_file(str(merged["sites_file"])))
+    db = str(merged.get("db") or options.DB)
     settings = Settings(
         sources=tuple(merged.get("sources") or ()),
         rules=str(merged.get("rules") or ""),
         sites=tuple(dict.fromkeys(sites)),
         urls=tuple(dict.fromkeys(merged.get("urls") or ())),
-        db=str(merged.get("db") or DEFAULT_DB),
-        index=merged.get("index"),
-        format=str(merged.get("format", "table")),
+        db=db,
+        index=merged.get("index") or default_index(db),
+        format=str(merged.get("format", options.FORMAT)),
         output=merged.get("output"),
-        fail_on=str(merged.get("fail_on", "any")),
-        delay=float(merged.get("delay", 1.0)),
-        threads=int(merged.get("threads", 16)),
-        workers=int(merged.get("workers", 0)),
-        max_pages=int(merged.get("max_pages", 500)),
-        max_depth=int(merged.get("max_depth", 10)),
+        fail_on=str(merged.get("fail_on", options.FAIL_ON)),
+        delay=float(merged.get("delay", options.DELAY)),
+        threads=int(merged.get("threads", options.THREADS)),
+        workers=int(merged.get("workers", options.WORKERS)),
+        max_pages=int(merged.get("max_pages", options.MAX_PAGES)),
+        max_depth=int(merged.get("max_depth", options.MAX_DEPTH)),
         contact=merged.get("contact"),
-        min_coverage=float(merged.get("min_coverage", 0.15)),
-        timeout=float(merged.get("timeout", 30.0)),
-        recheck_after=float(merged.get("recheck_after", DEFAULT_RECHECK_AFTER)),
+        min_coverage=float(merged.get("min_coverage", options.MIN_COVERAGE)),
+        timeout=float(merged.get("timeout", options.TIMEOUT)),
+        recheck_after=float(merged.get("recheck_after", options.RECHECK_AFTER)),
         rule_overrides=merged.get("rule_overrides") or {},
         overrides_where=merged.get("overrides_where") or {},
         rebuild_index=bool(merged.get("rebuild_index", False)),

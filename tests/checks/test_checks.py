@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from xpostcheck.checks.registry import CHECKS, KINDS, CheckContext, run_checks
+from xpostcheck.checks.context import CheckContext
+from xpostcheck.checks.registry import KINDS, run_checks
 from xpostcheck.checks.siteprofile import SiteProfile
 from xpostcheck.models import (
     Finding,
@@ -93,7 +94,7 @@ def judge(
 ) -> Finding:
     rule = Rule(id=f"r-{kind}", kind=kind, severity="error", options=options)
     ctx = CheckContext(rule, RULESET, page, source, match, profile=profile, resolve=resolve)
-    return CHECKS[kind](ctx)
+    return KINDS[kind](ctx)
 
 
 def verdict(f: Finding) -> tuple[bool, str, str | None]:
@@ -988,7 +989,7 @@ def test_odd_pages_never_raise() -> None:
 
 def test_registry_is_immutable() -> None:
     with pytest.raises(TypeError):
-        CHECKS["new"] = CHECKS["attribution"]  # type: ignore[index]
+        KINDS["new"] = KINDS["attribution"]  # type: ignore[index]
 
 
 def test_byline_and_link_position() -> None:
@@ -1065,10 +1066,10 @@ def test_the_publishers_name_alone_is_not_a_credit() -> None:
         aliases=("Centre for Research on Globalization",),
     )
     rule = Rule(id="a", kind="attribution")
-    f = CHECKS["attribution"](CheckContext(rule, ruleset, make_page(line), SOURCE, FULL))
+    f = KINDS["attribution"](CheckContext(rule, ruleset, make_page(line), SOURCE, FULL))
     assert (f.passed, f.message) == (False, "no credit line naming the original")
     credit = make_page("Source - Centre for Research on Globalisation")
-    f = CHECKS["attribution"](CheckContext(rule, ruleset, credit, SOURCE, FULL))
+    f = KINDS["attribution"](CheckContext(rule, ruleset, credit, SOURCE, FULL))
     assert verdict(f) == (
         True,
         "credit line found",

@@ -12,6 +12,7 @@ from xpostcheck.cli.main import main
 from xpostcheck.config import (
     Settings,
     build_settings,
+    format_duration,
     parse_duration,
     read_config,
     read_sites_file,
@@ -293,6 +294,25 @@ def test_recheck_after_defaults_to_twelve_hours_and_comes_from_the_config(tmp_pa
     assert build_settings(read_config(cfg), flags).recheck_after == 600.0
     # The flag wins over the file.
     assert build_settings(read_config(cfg), {**flags, "recheck_after": "0"}).recheck_after == 0.0
+
+
+def test_settings_carry_the_source_index_beside_a_database_file(tmp_path: Path) -> None:
+    flags = {"sources": ("a",), "rules": "r", "sites": ("https://a.example/",)}
+    assert build_settings({}, flags).index == "xpostcheck.db.index"
+    assert build_settings({}, {**flags, "db": "x/scans.db"}).index == "x/scans.db.index"
+    assert build_settings({}, {**flags, "index": "s.index"}).index == "s.index"
+    assert build_settings({}, {**flags, "db": "postgresql://h/db"}).index is None
+    cfg = tmp_path / "x.toml"
+    cfg.write_text('[scan]\ndb = "scans.db"\n')
+    assert build_settings(read_config(cfg), flags).index == f"{tmp_path / 'scans.db'}.index"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(43200.0, "12h"), (86400.0, "1d"), (90.0, "90s"), (1.5, "1.5s")]
+)
+def test_a_duration_is_written_as_parse_duration_reads_it(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+    assert parse_duration(text) == seconds
 
 
 # --- help and README ---------------------------------------------------------------------------

@@ -183,7 +183,7 @@ def test_demo_refuses_an_unwritable_report_path_before_serving(tmp_path: Path) -
 
 
 def test_a_report_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
-    from xpostcheck.cli.main import _emit
+    from xpostcheck.cli.output import emit as _emit
 
     report = tmp_path / "report.json"
     report.write_text("old report\n")

@@ -13,21 +13,16 @@ from typing import Any
 
 import brotli
 import pytest
+import requests
 import trustme
-from loopback import Server, html
+from loopback import Server, html, refused_port
 
 from xpostcheck.errors import FetchError
 from xpostcheck.models import SkipCode
-from xpostcheck.net.fetch import (
-    FetchConfig,
-    Fetcher,
-    HTTPStatusError,
-    cache_directives,
-    decode_body,
-    freshness_lifetime,
-    is_fresh,
-    parse_retry_after,
-)
+from xpostcheck.net.cache import cache_directives, conditional_headers, freshness_lifetime, is_fresh
+from xpostcheck.net.decode import decode_body
+from xpostcheck.net.fetch import FetchConfig, Fetcher, HTTPStatusError, _describe
+from xpostcheck.net.headers import parse_retry_after
 from xpostcheck.net.policy import AddressPolicy
 
 
@@ -150,9 +145,7 @@ def test_unsupported_scheme_and_refused_connection(server: Server) -> None:
     with pytest.raises(FetchError) as scheme:
         f.fetch("ftp://127.0.0.1/x")
     assert scheme.value.reason == "unsupported URL scheme 'ftp' (only http and https)"
-    port = server.port
-    server.close()
-    with pytest.raises(FetchError) as refused:
+    with refused_port() as port, pytest.raises(FetchError) as refused:
         f.fetch(f"http://127.0.0.1:{port}/")
     assert refused.value.reason == "connection refused"
 
@@ -518,10 +511,6 @@ def test_connected_address_is_checked_again(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_an_unknown_host_name_is_said_plainly() -> None:
-    import requests
-
-    from xpostcheck.net.fetch import _describe
-
     raw = (
         "HTTPConnectionPool(host='nowhere.invalid', port=80): Max retries exceeded with url: / "
         '(Caused by NameResolutionError("<urllib3.connection.HTTPConnection object>: Failed to '
@@ -530,3 +519,88 @@ def test_an_unknown_host_name_is_said_plainly() -> None:
     reason, code = _describe(requests.exceptions.ConnectionError(raw))
     assert reason == "connection failed: cannot resolve the host name 'nowhere.invalid'"
     assert code is SkipCode.UNREACHABLE
+
+
+def test_conditional_headers() -> None:
+    assert conditional_headers('"v1"', "Mon, 01 Jan 2024 00:00:00 GMT") == {
+        "If-None-Match": '"v1"',
+        "If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT",
+    }
+    assert conditional_headers(None, "") == {}
+
+
+# -- skip codes: every failure says what kind it is, for code that acts on it -----------------
+
+
+def _failure(fetcher: Fetcher, url: str) -> FetchError:
+    with pytest.raises(FetchError) as err:
+        fetcher.fetch(url)
+    return err.value
+
+
+def test_a_refused_port_gives_refused() -> None:
+    f = Fetcher(FetchConfig(allowed_hosts=frozenset({"127.0.0.1"})))
+    with refused_port() as port:
+        err = _failure(f, f"http://127.0.0.1:{port}/")
+    assert (err.reason, err.code) == ("connection refused", SkipCode.REFUSED)
+
+
+@pytest.mark.parametrize(
+    ("route", "reason", "code"),
+    [
+        ((404, {"Content-Type": "text/html"}, b"<p>no</p>"), "HTTP 404 Not Found", SkipCode.GONE),
+        ((410, {"Content-Type": "text/html"}, b"<p>no</p>"), "HTTP 410 Gone", SkipCode.GONE),
+        (
+            (500, {"Content-Type": "text/html"}, b"<p>oops</p>"),
+            "HTTP 500 Internal Server Error",
+            SkipCode.HTTP_ERROR,
+        ),
+        (
+            (200, {"Content-Type": "text/html"}, b"<p>" + b"x" * 2000 + b"</p>"),
+            "body larger than 1000 bytes",
+            SkipCode.TOO_LARGE,
+        ),
+        (
+            (
+                200,
+                {"Content-Type": "text/html", "Content-Encoding": "gzip"},
+                gzip.compress(b"x" * 5000),
+            ),
+            "body larger than 1000 bytes once decompressed",
+            SkipCode.TOO_LARGE,
+        ),
+        (
+            (200, {"Content-Type": "application/pdf"}, b"%PDF-1.4\n%%EOF\n"),
+            "not HTML (content type application/pdf)",
+            SkipCode.NOT_HTML,
+        ),
+        (
+            (200, {}, b"%PDF-1.4\n%%EOF\n"),
+            "not HTML (no content type, and the body is not HTML)",
+            SkipCode.NOT_HTML,
+        ),
+    ],
+    ids=["404", "410", "500", "too-large", "gzip-too-large", "pdf", "untyped-pdf"],
+)
+def test_failures_carry_their_skip_code(
+    server: Server, route: tuple[int, dict[str, str], bytes], reason: str, code: SkipCode
+) -> None:
+    server.routes["/x"] = route
+    err = _failure(fetcher_for(server, retries=0, max_bytes=1000), server.base + "/x")
+    assert (err.reason, err.code) == (reason, code)
+
+
+def test_a_blocked_private_address_gives_address_policy(server: Server) -> None:
+    server.routes["/"] = html("<p>internal</p>")
+    server.routes["/go"] = (302, {"Location": "http://127.0.0.2/"}, b"")
+    unnamed = _failure(Fetcher(), server.base + "/")
+    assert (unnamed.reason, unnamed.code) == (
+        "refused: 127.0.0.1 is a non-public address and was not named by the user",
+        SkipCode.ADDRESS_POLICY,
+    )
+    redirected = _failure(fetcher_for(server), server.base + "/go")
+    assert (redirected.reason, redirected.code) == (
+        "refused: 127.0.0.2 is a non-public address and was not named by the user",
+        SkipCode.ADDRESS_POLICY,
+    )
+    assert server.paths() == ["/go"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from loopback import Server, html
+from loopback import Server, html, refused_port
 
 from xpostcheck.models import Fetched, Skipped
 from xpostcheck.net.fetch import FetchConfig, Fetcher
@@ -140,8 +140,6 @@ def test_redirect_into_a_disallowed_path_is_not_followed(server: Server) -> None
 
 
 def test_a_refused_connection_is_not_asked_again() -> None:
-    from loopback import refused_port
-
     asked: list[str] = []
 
     class Counting(Fetcher):

@@ -12,12 +12,13 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from loopback import Server, html
+from loopback import Server, html, refused_port
 
-from xpostcheck.models import Fetched, PageState, Report, ScanInfo, Skipped
+from xpostcheck.models import Fetched, PageState, Report, ScanInfo, SkipCode, Skipped
 from xpostcheck.net.fetch import FetchConfig, Fetcher
+from xpostcheck.pages import PageSource
 from xpostcheck.pages.crawl import CrawlConfig, Crawler, extract_links
-from xpostcheck.store.sqlite import Store, open_store
+from xpostcheck.store import Store, open_store
 
 FAST = CrawlConfig(delay=0.0, threads=4)
 
@@ -313,6 +314,54 @@ def test_robots_is_cached_per_crawler(site: Server) -> None:
     assert site.paths().count("/robots.txt") == 1
     run(site, [], [b + "/"], crawler=Crawler(fetcher, FAST))
     assert site.paths().count("/robots.txt") == 2
+
+
+def codes(items: list[Skipped], base: str) -> list[tuple[str, SkipCode]]:
+    return sorted((s.url.removeprefix(base), s.code) for s in items)
+
+
+def test_skips_carry_a_code_for_robots_caps_and_duplicates(site: Server) -> None:
+    b = site.base
+    site.routes.update(
+        {
+            "/robots.txt": (200, {}, b"User-agent: *\nDisallow: /private/\n"),
+            "/": page("/private/x", "/a", "/old", "/file.pdf"),
+            "/a": page(),
+            "/old": (301, {"Location": "/a"}, b""),
+        }
+    )
+    _, skipped = run(site, [b + "/"], config=CrawlConfig(delay=0, threads=1))
+    assert codes(skipped, b) == [
+        ("/file.pdf", SkipCode.NOT_HTML),
+        ("/old", SkipCode.DUPLICATE),
+        ("/private/x", SkipCode.ROBOTS),
+    ]
+    _, skipped = run(site, [b + "/"], config=CrawlConfig(delay=0, max_pages_per_site=3))
+    assert codes(skipped, b) == [
+        ("/file.pdf", SkipCode.NOT_HTML),
+        ("/old", SkipCode.LIMIT),
+        ("/private/x", SkipCode.ROBOTS),
+    ]
+    assert [s.reason for s in skipped if s.code is SkipCode.LIMIT] == [
+        "page cap of 3 per site reached"
+    ]
+
+
+def test_a_refused_site_is_skipped_with_the_refused_code() -> None:
+    with refused_port() as port:
+        base = f"http://127.0.0.1:{port}"
+        fetcher = Fetcher(FetchConfig(allowed_hosts=frozenset({"127.0.0.1"}), retries=0))
+        events = list(Crawler(fetcher, FAST).crawl([base + "/"], [base + "/one"]))
+    assert [(e.url, e.code, e.unreachable) for e in events if isinstance(e, Skipped)] == [
+        (base + "/", SkipCode.REFUSED, True),
+        (base + "/one", SkipCode.REFUSED, True),
+    ]
+    assert not any(isinstance(e, Fetched) for e in events)
+
+
+def test_the_crawler_is_a_page_source() -> None:
+    crawler: PageSource = Crawler(Fetcher(FetchConfig()), FAST)
+    assert isinstance(crawler, PageSource)
 
 
 def test_invalid_inputs_are_skipped_not_raised(site: Server) -> None:

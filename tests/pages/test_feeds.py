@@ -7,12 +7,10 @@ import gzip
 import pytest
 
 from xpostcheck.errors import SourceError, XPostCheckError
-from xpostcheck.pages.feeds import (
-    FeedEntry,
+from xpostcheck.pages.feeds import FeedEntry, looks_like_feed, parse_feed
+from xpostcheck.pages.sitemaps import (
     SitemapEntry,
-    looks_like_feed,
     looks_like_sitemap,
-    parse_feed,
     parse_sitemap,
     parse_sitemap_entries,
 )

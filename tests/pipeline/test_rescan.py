@@ -22,7 +22,7 @@ from xpostcheck.config import Settings
 from xpostcheck.demo.web import load_corpus
 from xpostcheck.errors import ScanFailed
 from xpostcheck.pipeline.scan import ScanResult, match_config, run_scan
-from xpostcheck.store.sqlite import open_store
+from xpostcheck.store import open_store
 
 GR = "https://www.globalresearch.ca"
 

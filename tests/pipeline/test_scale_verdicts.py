@@ -11,7 +11,7 @@ from xpostcheck.demo.web import ARTICLES, demo_web, load_corpus
 from xpostcheck.match.index import SourceIndex
 from xpostcheck.models import SourceArticle
 from xpostcheck.pipeline.scan import run_scan
-from xpostcheck.report.formats import report_to_dict
+from xpostcheck.report.jsonfmt import report_to_dict
 
 FILLER = 20_000
 

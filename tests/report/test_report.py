@@ -28,17 +28,11 @@ from xpostcheck.models import (
     Skipped,
     SourceArticle,
 )
-from xpostcheck.report.formats import (
-    CSV_COLUMNS,
-    FORMATS,
-    RenderContext,
-    ReportError,
-    Segment,
-    highlight,
-    report_from_dict,
-    report_to_dict,
-    summary_line,
-)
+from xpostcheck.report.base import RenderContext, ReportError, summary_line
+from xpostcheck.report.csv import CSV_COLUMNS
+from xpostcheck.report.formats import FORMATS
+from xpostcheck.report.html import Segment, highlight
+from xpostcheck.report.jsonfmt import report_from_dict, report_to_dict
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 
@@ -576,7 +570,7 @@ def test_html_next_steps_only_for_violations() -> None:
 
 
 def test_long_unmatched_stretches_are_elided() -> None:
-    from xpostcheck.report.formats import elide
+    from xpostcheck.report.html import elide
 
     text = "n" * 5000 + "MATCH" + "t" * 100
     segments = elide(highlight(text, [(5000, 5005)]), keep=10, limit=200)

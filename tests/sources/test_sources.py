@@ -40,9 +40,10 @@ FERRY = [
 ]
 
 
-def _skip(url: str, reason: str) -> Skipped:
-    """A source input the loader skipped: every such record carries SkipCode.SOURCE."""
-    return Skipped(url, reason, SkipCode.SOURCE)
+def _skip(url: str, reason: str, code: SkipCode = SkipCode.SOURCE) -> Skipped:
+    """A source input the loader skipped: SkipCode.SOURCE, or the FetchError's code when our
+    fetcher could not fetch it."""
+    return Skipped(url, reason, code)
 
 
 # A small PDF carrying a sentence of the seagrass story. Indexed as an article, its "text" was
@@ -281,7 +282,7 @@ def test_url_list_fetches_each_and_keeps_failures(
         ("Tomas Reyes",),
         "2024-05-20",
     )
-    assert skipped == [_skip(f"{base}/gone.html", "HTTP 404 Not Found")]
+    assert skipped == [_skip(f"{base}/gone.html", "HTTP 404 Not Found", SkipCode.GONE)]
 
 
 def test_url_list_bad_line(tmp_path: Path) -> None:
@@ -312,7 +313,7 @@ def test_unreachable_url_is_skipped_not_raised(fetcher: Fetcher) -> None:
         url = f"http://127.0.0.1:{port}/feed.xml"
         articles, skipped = load_sources_report([url], fetch=fetcher.fetch)
     assert articles == []
-    assert skipped == [_skip(url, "connection refused")]
+    assert skipped == [_skip(url, "connection refused", SkipCode.REFUSED)]
 
 
 def test_fetch_function_errors_and_statuses_are_skipped(tmp_path: Path) -> None:
@@ -420,7 +421,7 @@ def test_feed_url_full_content_and_fetched_summaries(server: Server, fetcher: Fe
         "2024-05-20T07:30:00Z",
     )
     assert lines(ferry.text) == FERRY
-    assert skipped == [_skip(f"{base}/gone.html", "HTTP 404 Not Found")]
+    assert skipped == [_skip(f"{base}/gone.html", "HTTP 404 Not Found", SkipCode.GONE)]
 
 
 def test_feed_file_without_fetcher_keeps_summaries_it_can(tmp_path: Path) -> None:
@@ -445,7 +446,7 @@ def test_home_page_url_reads_the_feed_it_names(server: Server, fetcher: Fetcher)
         "https://harborledger.example/2024/02/wells/",
         f"{base}/ferry.html",
     ]
-    assert skipped == [_skip(f"{base}/gone.html", "HTTP 404 Not Found")]
+    assert skipped == [_skip(f"{base}/gone.html", "HTTP 404 Not Found", SkipCode.GONE)]
 
 
 def test_home_page_without_feed_is_skipped() -> None:
@@ -474,8 +475,8 @@ def test_sitemap_index_url(server: Server, fetcher: Fetcher) -> None:
     assert [a.url for a in articles] == [f"{base}/seagrass.html", f"{base}/ferry.html"]
     assert lines(articles[0].text) == SEAGRASS
     assert skipped == [
-        _skip(f"{base}/gone.html", "HTTP 404 Not Found"),
-        _skip(f"{base}/sitemap-missing.xml", "HTTP 404 Not Found"),
+        _skip(f"{base}/gone.html", "HTTP 404 Not Found", SkipCode.GONE),
+        _skip(f"{base}/sitemap-missing.xml", "HTTP 404 Not Found", SkipCode.GONE),
     ]
 
 

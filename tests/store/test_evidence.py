@@ -4,59 +4,54 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import io
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from loopback import Route, Server
 from warcio.archiveiterator import ArchiveIterator
 
 from xpostcheck.errors import StoreError
 from xpostcheck.models import Fetched
 from xpostcheck.net.fetch import FetchConfig, Fetcher
+from xpostcheck.store import open_store
 from xpostcheck.store.evidence import http_block
-from xpostcheck.store.sqlite import SqliteStore, open_store
+from xpostcheck.store.sqlite import SqliteStore
 
 PAGE = (
     "<!doctype html><html><head><title>Ferry cuts</title></head><body>"
     "<p>The ferry will run twice a day from March. \u00a9 2024 Harbor News</p></body></html>"
 ).encode()
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        if self.path == "/gz":
-            body = gzip.compress(PAGE, mtime=0)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("ETag", '"gz-1"')
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(PAGE)))
-        self.send_header("ETag", '"plain-1"')
-        self.send_header("X-Odd", "  spaced   value")
-        self.end_headers()
-        self.wfile.write(PAGE)
-
-    def log_message(self, *args: object) -> None:
-        pass
+GZIPPED = gzip.compress(PAGE, mtime=0)
 
 
 @pytest.fixture()
 def site() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    routes: dict[str, Route] = {
+        "/page": (
+            200,
+            {
+                "Content-Type": "text/html; charset=utf-8",
+                "Content-Length": str(len(PAGE)),
+                "ETag": '"plain-1"',
+                "X-Odd": "  spaced   value",
+            },
+            PAGE,
+        ),
+        "/gz": (
+            200,
+            {
+                "Content-Type": "text/html; charset=utf-8",
+                "Content-Encoding": "gzip",
+                "Content-Length": str(len(GZIPPED)),
+                "ETag": '"gz-1"',
+            },
+            GZIPPED,
+        ),
+    }
+    with Server(routes) as server:
+        yield server.base
 
 
 def _fetch(url: str) -> Fetched:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from xpostcheck.errors import StoreError
 from xpostcheck.models import Copy, Fetched, Finding, PageState, Passage, Report, ScanInfo
-from xpostcheck.store.sqlite import MIGRATIONS, SqliteStore, open_store
+from xpostcheck.store import open_store
+from xpostcheck.store.schema import MIGRATIONS
+from xpostcheck.store.sqlite import SqliteStore
 
 URL = "http://blog.example/posts/harbor.html"
 SRC = "https://pub.example/harbor"
@@ -75,11 +78,11 @@ def a_report(started: str, *copies: Copy) -> Report:
 def test_new_database_is_wal_and_migrated(tmp_path: Path) -> None:
     store = open_store(tmp_path / "x.db")
     assert isinstance(store, SqliteStore)
-    assert store.schema_version == len(MIGRATIONS) == 4
+    assert store.schema_version == len(MIGRATIONS) == 5
     store.close()
     db = sqlite3.connect(tmp_path / "x.db")
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert db.execute("PRAGMA user_version").fetchone() == (4,)
+    assert db.execute("PRAGMA user_version").fetchone() == (5,)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
     assert tables == {
@@ -158,7 +161,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as err:
         open_store(path)
     assert str(err.value) == (
-        f"{path}: the database has schema version 99, newer than this xpostcheck knows (4); "
+        f"{path}: the database has schema version 99, newer than this xpostcheck knows (5); "
         "upgrade xpostcheck"
     )
 
@@ -304,28 +307,30 @@ def test_a_version_2_database_gains_page_links(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 4
+    assert isinstance(store, SqliteStore) and store.schema_version == 5
     # Pages from before the migration have no links: the crawler fetches them in full once.
     assert store.page_state(URL) == PageState(URL, '"old"', None, None, "t1", links=(), scan_id=1)
     store.close()
 
 
 def test_every_call_on_the_connection_holds_the_lock(tmp_path: Path) -> None:
-    """Each statement runs while the store's lock is taken (probed from another thread)."""
+    """Each statement runs while the store's lock is taken (probed from another thread); the
+    connection is wrapped through the store's `connect` parameter."""
     import threading
     from dataclasses import replace
 
-    store = open_store(tmp_path / "x.db")
-    assert isinstance(store, SqliteStore)
-    real = store._db
+    from xpostcheck.store.sqlite import connect
+
     unlocked: list[str] = []
+    stores: list[SqliteStore] = []
 
     def held() -> bool:
         free: list[bool] = []
 
         def probe() -> None:
-            if store._lock.acquire(blocking=False):
-                store._lock.release()
+            lock = stores[0]._lock
+            if lock.acquire(blocking=False):
+                lock.release()
                 free.append(True)
 
         thread = threading.Thread(target=probe)
@@ -334,10 +339,13 @@ def test_every_call_on_the_connection_holds_the_lock(tmp_path: Path) -> None:
         return not free
 
     class Guarded:
+        def __init__(self, real: sqlite3.Connection) -> None:
+            self.real = real
+
         def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-            attr = getattr(real, name)
-            if name not in ("execute", "executemany", "close"):
-                return attr
+            attr = getattr(self.real, name)
+            if name not in ("execute", "executemany", "close") or not stores:
+                return attr  # (opening and migrating: the store is not shared yet)
 
             def call(*args, **kwargs):  # type: ignore[no-untyped-def]
                 if not held():
@@ -346,8 +354,9 @@ def test_every_call_on_the_connection_holds_the_lock(tmp_path: Path) -> None:
 
             return call
 
-    store._db = Guarded()  # type: ignore[assignment]
-    assert store.schema_version == 4
+    store = SqliteStore(tmp_path / "x.db", connect=lambda path: Guarded(connect(path)))  # type: ignore[arg-type,return-value]
+    stores.append(store)
+    assert store.schema_version == 5
     s1 = store.begin_scan("k", "t1")
     store.record_page(s1, replace(fetched(), links=(URL + "/a",)), is_copy=True)
     store.finish_scan(s1, a_report("t1", a_copy()))
@@ -410,28 +419,28 @@ def test_one_store_shared_by_threads(tmp_path: Path) -> None:
 def test_migrations_run_in_order_and_roll_back_on_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import xpostcheck.store.sqlite as store_module
+    import xpostcheck.store.schema as store_module
 
     path = tmp_path / "x.db"
-    open_store(path).close()  # the current version, 4
+    open_store(path).close()  # the current version, 5
     broken = "ALTER TABLE scans ADD COLUMN operator TEXT; INSERT INTO no_such_table VALUES (1)"
     monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, broken))
     with pytest.raises(StoreError) as err:
         open_store(path)
     assert str(err.value) == (
-        f"{path}: schema migration 5 failed (no such table: no_such_table); "
-        "the database was left at version 4"
+        f"{path}: schema migration 6 failed (no such table: no_such_table); "
+        "the database was left at version 5"
     )
     db = sqlite3.connect(path)
     columns = [r[1] for r in db.execute("PRAGMA table_info(scans)")]
-    assert db.execute("PRAGMA user_version").fetchone() == (4,)
+    assert db.execute("PRAGMA user_version").fetchone() == (5,)
     db.close()
     assert "operator" not in columns  # the half-run migration was rolled back
 
     fixed = "ALTER TABLE scans ADD COLUMN operator TEXT NOT NULL DEFAULT ''"
     monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, fixed))
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 5
+    assert isinstance(store, SqliteStore) and store.schema_version == 6
     store.close()
     db = sqlite3.connect(path)
     assert "operator" in [r[1] for r in db.execute("PRAGMA table_info(scans)")]
@@ -458,7 +467,7 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 4
+    assert isinstance(store, SqliteStore) and store.schema_version == 5
     assert store.triage(URL, "notified", note="e-mailed the editor on 2024-05-07") == 1
     r2 = store.finish_scan(store.begin_scan("k", "t2"), a_report("t2", a_copy()))
     store.close()
@@ -553,4 +562,37 @@ def test_page_states_of_a_host_match_page_state(tmp_path: Path) -> None:
     for url, state in states.items():
         assert state == store.page_state(url)
     assert store.page_states("c.example") == {}
+    store.close()
+
+
+def test_skip_codes_are_kept_and_unknown_ones_read_back_as_other(tmp_path: Path) -> None:
+    from xpostcheck.models import SkipCode, Skipped
+
+    path = tmp_path / "x.db"
+    db = sqlite3.connect(path)
+    db.executescript(";".join(MIGRATIONS[:4]) + "; PRAGMA user_version=4;")
+    db.execute("INSERT INTO scans (id, key, started, finished) VALUES (1, 'k', 't1', 't1')")
+    db.execute("INSERT INTO skipped (scan_id, url, reason) VALUES (1, ?, 'timed out')", (URL,))
+    db.commit()
+    db.close()
+    store = open_store(path)
+    old = store.report(1)
+    assert old is not None and old.skipped == (Skipped(URL, "timed out", SkipCode.OTHER),)
+    gone = Skipped(URL, "HTTP 404 Not Found", SkipCode.GONE)
+    s2 = store.begin_scan("k", "t2")
+    store.finish_scan(s2, replace(a_report("t2"), skipped=(gone,)))
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE skipped SET code = 'from-a-newer-version' WHERE scan_id = 1")
+    db.commit()
+    assert db.execute("SELECT code FROM skipped ORDER BY rowid").fetchall() == [
+        ("from-a-newer-version",),
+        ("gone",),
+    ]
+    db.close()
+    store = open_store(path)
+    assert [r.skipped for r in (store.report(1), store.report(s2)) if r is not None] == [
+        (Skipped(URL, "timed out", SkipCode.OTHER),),
+        (gone,),
+    ]
     store.close()

@@ -1,4 +1,8 @@
-"""Checks on the copied content itself: integrity (edits, excerpts) and embargo (timing)."""
+"""Checks on the copied content itself: integrity (edits, excerpts) and embargo (timing).
+
+In: a CheckContext (the match's passages and coverage, titles, publication times). Out: one
+Finding per rule.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from rapidfuzz import fuzz
 
-from xpostcheck.checks.context import CheckContext, norm, shorten
+from xpostcheck.checks.context import CheckContext
+from xpostcheck.checks.textutil import norm, shorten
 from xpostcheck.models import Finding
 from xpostcheck.util.urls import article_key
 

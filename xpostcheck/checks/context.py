@@ -1,25 +1,28 @@
-"""What every check kind shares: the context a check receives, option specs, and text helpers.
+"""What every check kind shares: the context a check receives, and the spec of a kind.
 
-A check is a pure function `CheckContext -> Finding`. Facts several checks need about one page
+A check is a pure function `CheckContext -> Finding`. A `KindSpec` holds all a kind's knowledge
+besides its function body: the options its rule tables accept (types, defaults, validation),
+its summary, and the fix a compliance notice asks for. Facts several checks need about one page
 (candidate lines outside the chrome, image captions, publication time in the markup) are worked
 out once per page by `PageFacts` and carried in the context.
+
+Imports only `textutil` and `siteprofile` among its siblings; every family module builds on it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import string
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
-
-from rapidfuzz import fuzz
+from typing import Any, get_args
 
 from xpostcheck.checks.siteprofile import SiteProfile
-from xpostcheck.models import Finding, Match, Page, Rule, RuleSet, SourceArticle
+from xpostcheck.checks.textutil import PLACEHOLDERS, lines_of, norm
+from xpostcheck.models import Finding, Match, Page, Rule, RuleSet, Severity, SourceArticle
+
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 
 # --- option specs --------------------------------------------------------------------------
 
@@ -28,7 +31,8 @@ OptionType = str  # "str" | "bool" | "int" | "float" | "list"
 
 @dataclass(frozen=True)
 class Option:
-    """One option a check kind accepts in a rule table."""
+    """One option a check kind accepts in a rule table. `validate` checks what the type alone
+    cannot (a regular expression compiles, a template's placeholders exist)."""
 
     type: OptionType
     default: Any
@@ -36,6 +40,7 @@ class Option:
     choices: tuple[str, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    validate: Callable[[Any], str | None] | None = field(default=None, compare=False)
 
     def check(self, value: Any) -> str | None:
         """None when `value` fits, else what is wrong with it."""
@@ -61,7 +66,84 @@ class Option:
             return f"must be at least {self.minimum}"
         if self.maximum is not None and value > self.maximum:
             return f"must be at most {self.maximum}"
-        return None
+        return self.validate(value) if self.validate is not None else None
+
+
+def valid_regexes(value: Any) -> str | None:
+    """Option validation: every entry of a list compiles as a regular expression."""
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            return f"has an invalid regular expression {pattern!r}: {exc}"
+    return None
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def valid_templates(value: Any) -> str | None:
+    """Option validation: a template (or list of them) uses only known placeholders."""
+    for template in value if isinstance(value, list) else [value]:
+        for placeholder in _PLACEHOLDER.findall(template):
+            if placeholder not in PLACEHOLDERS:
+                known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+                return f"uses unknown placeholder {{{placeholder}}}; known: {known}"
+    return None
+
+
+# --- kind specs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeValues:
+    """What a compliance notice knows when it asks for a fix: the original and the rule's
+    options. `authors` is '' when the original names none."""
+
+    publisher: str
+    title: str
+    url: str
+    authors: str
+    year: str
+    options: Mapping[str, Any]
+
+    def fill(self, template: str) -> str:
+        """`template` with {publisher}, {title}, {url}, {author} and {year} filled in."""
+        values = {
+            "publisher": self.publisher,
+            "title": self.title,
+            "url": self.url,
+            "author": self.authors or self.publisher,
+            "year": self.year,
+        }
+        for key, value in values.items():
+            template = template.replace("{" + key + "}", value)
+        return template
+
+
+CheckFn = Callable[["CheckContext"], Finding]
+FixFn = Callable[[NoticeValues], tuple[str, str]]  # -> (what to do, the text to add or '')
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """Everything about one check kind: calling the spec runs its check with its defaults."""
+
+    kind: str
+    fn: CheckFn
+    summary: str
+    options: Mapping[str, Option] = field(default_factory=dict)
+    severity: Severity = "error"  # a rule's severity when its table gives none
+    condition: str = ""  # the condition in words, for a notice: "link to the original article"
+    fix: FixFn | None = None  # what a notice asks the republisher to do
+    required: tuple[str, ...] = ()  # options a rule of this kind must set (non-empty)
+
+    def __call__(self, ctx: CheckContext) -> Finding:
+        return self.fn(ctx if ctx.spec is self else replace(ctx, spec=self))
+
+    def fix_for(self, values: NoticeValues) -> tuple[str, str]:
+        """(action, snippet) a notice asks for when a rule of this kind fails."""
+        return self.fix(values) if self.fix is not None else ("", "")
 
 
 # --- context -------------------------------------------------------------------------------
@@ -78,14 +160,13 @@ class CheckContext:
     resolve: Callable[[str], str | None] | None = None  # a shortlink's Location, None offline
     now: str | None = None
     facts: PageFacts | None = field(default=None, compare=False)
+    spec: KindSpec | None = field(default=None, compare=False)  # gives the options' defaults
 
     def opt(self, name: str) -> Any:
         """The rule's option `name`, or the kind's default."""
         if name in self.rule.options:
             return self.rule.options[name]
-        from xpostcheck.checks.registry import KINDS  # the registry; imported late to avoid a cycle
-
-        spec = KINDS.get(self.rule.kind)
+        spec = self.spec
         return spec.options[name].default if spec and name in spec.options else None
 
     def __post_init__(self) -> None:
@@ -138,128 +219,19 @@ class CheckContext:
         return out
 
 
-PLACEHOLDERS = ("publisher", "author", "title", "url")
-
-
-# --- text helpers --------------------------------------------------------------------------
-
-_PUNCT = (
-    "".join(ch for ch in map(chr, range(0x2000, 0x2070)) if not ch.isalnum())
-    + string.punctuation.replace("'", "")
-    + "\u00a0\u00ab\u00bb\u00b7\u00bf\u00a1\u00b4"
-)
-_FOLD = str.maketrans({**dict.fromkeys(_PUNCT, " "), "'": None, "\u2019": None, "\u2018": None})
-
-
-def norm(text: str) -> str:
-    """Case- and punctuation-insensitive form for fuzzy comparison ('©' is kept)."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().translate(_FOLD).split())
-
-
-def lines_of(text: str) -> list[str]:
-    return [ln.strip() for ln in text.splitlines() if ln.strip()]
-
-
-def _key_words(normed: str) -> frozenset[str]:
-    words = normed.split()
-    return frozenset(w for w in words if len(w) >= 4) or frozenset(words)
-
-
-def fuzzy_contains(needle: str, hay: str, threshold: float) -> float:
-    """Score (0..100) of the best alignment of normalised `needle` inside normalised `hay`,
-    or 0 when below `threshold`. Short needles only (partial_ratio)."""
-    found = best_line([needle], [hay], threshold)
-    return found[3] if found else 0.0
-
-
-def best_line(
-    needles: list[str],
-    lines: list[str],
-    threshold: float,
-    normed: Callable[[str], str] = norm,
-    frames: Mapping[str, tuple[str, ...]] | None = None,
-) -> tuple[int, str, str, float] | None:
-    """(index, line, needle, score) of the line that best contains one of `needles`, compared
-    case- and punctuation-insensitively, or None below `threshold`.
-
-    A line is scored only when it shares a word of four letters or more with the needle: at a
-    score of 90 or more most of the needle's words are intact, and the filter spares
-    partial_ratio on long paragraphs that cannot match. `frames` gives, per needle, the words
-    of its template around the placeholders ("originally published by"): a fuzzy match must
-    hold each of them, so that a long publisher name alone ("... the Centre for Research on
-    Globalization will not ...") does not pass for "Source: {publisher}".
-    """
-    prepared = [(t, n, _key_words(n)) for t in needles if (n := norm(t))]
-    best: tuple[int, str, str, float] | None = None
-    for i, line in enumerate(lines):
-        h = normed(line)
-        if not h:
-            continue
-        words = set(h.split())
-        for text, n, keys in prepared:
-            if n in h:
-                return i, line, text, 100.0
-            if len(h) < len(n) * 0.8 or not keys & words:
-                continue
-            found = fuzz.partial_ratio_alignment(n, h, score_cutoff=threshold)
-            if found is None or found.score < threshold:
-                continue
-            frame = frames.get(text, ()) if frames else ()
-            if frame and not _holds(frame, h[found.dest_start : found.dest_end].split()):
-                continue
-            if best is None or found.score > best[3]:
-                best = (i, line, text, float(found.score))
-    return best
-
-
-def _holds(frame: tuple[str, ...], window: list[str]) -> bool:
-    """Every frame word is in the window, allowing a typo in words of five letters or more;
-    a frame of five words or more may miss one ("of these articles" for "of this article")."""
-    missing = 0
-    for word in frame:
-        if word in window:
-            continue
-        if len(word) >= 5 and any(fuzz.ratio(word, w) >= 80 for w in window):
-            continue
-        missing += 1
-    return missing <= (1 if len(frame) >= 5 else 0)
-
-
-_PLACEHOLDER_TOKEN = re.compile(r"\{\w+\}")
-
-
-def frame_words(template: str) -> tuple[str, ...]:
-    """The words of a phrase template outside its placeholders, normalised."""
-    return tuple(norm(_PLACEHOLDER_TOKEN.sub(" ", template)).split())
-
-
-def shorten(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
-def excerpt(line: str, needle: str, limit: int = 200) -> str:
-    """`line` when short, else a window of it around where `needle` best aligns."""
-    line = " ".join(line.split())
-    if len(line) <= limit:
-        return line
-    found = fuzz.partial_ratio_alignment(needle.casefold(), line.casefold())
-    if found is None:
-        return shorten(line, limit)
-    pad = max(0, (limit - (found.dest_end - found.dest_start)) // 2)
-    start = max(0, found.dest_start - pad)
-    end = min(len(line), found.dest_end + pad)
-    return (
-        ("\u2026" if start else "")
-        + line[start:end].strip()
-        + ("\u2026" if end < len(line) else "")
-    )
-
-
-def quoted(items: Iterable[str], limit: int = 4) -> str:
-    items = list(items)
-    shown = ", ".join(f'"{shorten(i, 80)}"' for i in items[:limit])
-    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+def position_ok(ctx: CheckContext, offset: int, index: int, count: int, where: str) -> bool:
+    """Whether text at `offset` in page.full_text (-1: unknown), the index-th of count
+    candidate lines, sits at the top (before the copied passages) or the bottom (after them)."""
+    if where == "anywhere":
+        return True
+    passages = ctx.match.passages
+    if passages and offset >= 0:
+        start = min(p.page_start for p in passages)
+        end = max(p.page_end for p in passages)
+        slack = max(200, (end - start) // 10)
+        return offset <= start + slack if where == "top" else offset >= end - slack
+    third = max(1, count // 3)
+    return index < third if where == "top" else index >= count - third
 
 
 # --- facts about one page, worked out once -------------------------------------------------

@@ -1,30 +1,38 @@
-"""The check registry: one function per kind, with the options its rule tables accept.
+"""The check registry: every check kind, as one `KindSpec`, and `run_checks`.
 
-Adding a kind touches one place: write the function (in a `checks_*.py` module) and add one
-`KindSpec` to `_SPECS` below; `docs/rules.md` and the fixture tests must then cover it (a test
-walks every registered kind).
+In: a RuleSet, a Page, its SourceArticle and Match (and the site's profile). Out: one Finding
+per rule. Adding a kind touches one place: write the function (in the family module it belongs
+to: text, links, embeds, commercial or content) and add one `KindSpec` to `_SPECS` below, with
+its options, its notice condition and fix; `docs/rules.md` and the fixture tests must then
+cover it (a test walks every registered kind). The rule loader validates options through these
+specs and the notice drafter asks them for the fix text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
-from xpostcheck.checks.content import check_embargo, check_integrity
-from xpostcheck.checks.context import CheckContext, Option, PageFacts
-from xpostcheck.checks.links import (
+from xpostcheck.checks.commercial import (
     DEFAULT_AD_PATTERNS,
     DEFAULT_PAYWALL_PATTERNS,
-    check_canonical,
     check_eligibility,
-    check_link_to_original,
-    check_media,
-    check_noindex,
     check_non_commercial,
-    check_tracking_pixel,
     domain_in,
 )
+from xpostcheck.checks.content import check_embargo, check_integrity, parse_offset
+from xpostcheck.checks.context import (
+    CheckContext,
+    KindSpec,
+    NoticeValues,
+    Option,
+    PageFacts,
+    valid_regexes,
+    valid_templates,
+)
+from xpostcheck.checks.embeds import check_media, check_tracking_pixel
+from xpostcheck.checks.links import check_canonical, check_link_to_original, check_noindex
 from xpostcheck.checks.siteprofile import SiteProfile
 from xpostcheck.checks.text import (
     DEFAULT_PHRASES,
@@ -33,30 +41,62 @@ from xpostcheck.checks.text import (
     check_copyright_notice,
     check_license_notice,
 )
-from xpostcheck.models import Finding, Match, Page, RuleSet, Severity, SourceArticle
+from xpostcheck.models import Finding, Match, Page, RuleSet, SourceArticle
 from xpostcheck.util.urls import host_of
 
-__all__ = [
-    "CHECKS",
-    "KINDS",
-    "CheckContext",
-    "CheckFn",
-    "KindSpec",
-    "Option",
-    "run_checks",
-]
-
-CheckFn = Callable[[CheckContext], Finding]
+__all__ = ["KINDS", "KindSpec", "Option", "run_checks"]
 
 
-@dataclass(frozen=True)
-class KindSpec:
-    kind: str
-    fn: CheckFn
-    summary: str
-    options: Mapping[str, Option] = field(default_factory=dict)
-    severity: Severity = "error"  # a rule's severity when its table gives none
+def _valid_offset(value: Any) -> str | None:
+    return None if parse_offset(value) is not None else "must look like +02:00 or -07:00"
 
+
+# --- what a notice asks for, per kind ------------------------------------------------------
+
+
+def _asks(action: str) -> Callable[[NoticeValues], tuple[str, str]]:
+    """A fix that is only words, with nothing to paste."""
+    return lambda _values: (action, "")
+
+
+def _fix_attribution(v: NoticeValues) -> tuple[str, str]:
+    phrases = v.options.get("phrases") or ["The original source of this article is {publisher}"]
+    return "Add this credit line at the top or the bottom of the article:", v.fill(str(phrases[0]))
+
+
+def _fix_copyright(v: NoticeValues) -> tuple[str, str]:
+    return (
+        "Add the copyright line, with the year and the holder:",
+        f"Copyright © {v.year} {v.authors or v.publisher}",
+    )
+
+
+def _fix_link(v: NoticeValues) -> tuple[str, str]:
+    return (
+        "Add a link to the original article (not to the home page), for example:",
+        f'<a href="{v.url}">{v.title}</a>',
+    )
+
+
+def _fix_canonical(v: NoticeValues) -> tuple[str, str]:
+    return (
+        "Put this tag in the page's <head> (and no other canonical tag):",
+        f'<link rel="canonical" href="{v.url}">',
+    )
+
+
+def _fix_byline(v: NoticeValues) -> tuple[str, str]:
+    snippet = f"By {v.authors}" if v.authors else ""
+    return "Show the author's byline with the article" + (":" if snippet else "."), snippet
+
+
+def _fix_licence(v: NoticeValues) -> tuple[str, str]:
+    licence = str(v.options.get("license") or v.options.get("licence") or "")
+    snippet = f"This article is republished under a {licence} licence." if licence else ""
+    return "State the licence with the article" + (":" if snippet else "."), snippet
+
+
+# --- the kinds -----------------------------------------------------------------------------
 
 _REGION = Option(
     "str",
@@ -81,24 +121,36 @@ _SPECS: tuple[KindSpec, ...] = (
         "a credit line naming the original, matched fuzzily against template phrases",
         {
             "phrases": Option(
-                "list", list(DEFAULT_PHRASES), "phrases with {publisher}, {author}, {title}, {url}"
+                "list",
+                list(DEFAULT_PHRASES),
+                "phrases with {publisher}, {author}, {title}, {url}",
+                validate=valid_templates,
             ),
             "position": _POSITION,
             "region": _REGION,
             "threshold": _THRESHOLD,
         },
+        condition="credit the original publisher",
+        fix=_fix_attribution,
     ),
     KindSpec(
         "byline",
         check_byline,
         "the original's authors are named, optionally in a set format",
         {
-            "format": Option("str", "{author}", "byline template, e.g. '{author}, {publisher}'"),
+            "format": Option(
+                "str",
+                "{author}",
+                "byline template, e.g. '{author}, {publisher}'",
+                validate=valid_templates,
+            ),
             "position": _POSITION,
             "require": Option("str", "all", "every author, or any one", choices=("all", "any")),
             "region": _REGION,
             "threshold": _THRESHOLD,
         },
+        condition="keep the author's byline",
+        fix=_fix_byline,
     ),
     KindSpec(
         "copyright_notice",
@@ -120,6 +172,8 @@ _SPECS: tuple[KindSpec, ...] = (
             "region": _REGION,
             "threshold": _THRESHOLD,
         },
+        condition="keep the copyright line",
+        fix=_fix_copyright,
     ),
     KindSpec(
         "link_to_original",
@@ -128,18 +182,27 @@ _SPECS: tuple[KindSpec, ...] = (
         {
             "allow_home_page": Option("bool", False, "a link to the publisher's home page counts"),
             "allow_nofollow": Option("bool", True, "a rel=nofollow/ugc/sponsored link counts"),
-            "anchor_text": Option("list", [], "the link text must match one of these templates"),
+            "anchor_text": Option(
+                "list",
+                [],
+                "the link text must match one of these templates",
+                validate=valid_templates,
+            ),
             "region": _REGION,
             "position": _POSITION,
             "resolve_shortlinks": Option("bool", True, "follow redirects of other links"),
             "max_resolve": Option("int", 5, "at most this many links are resolved", minimum=0),
         },
+        condition="link to the original article",
+        fix=_fix_link,
     ),
     KindSpec(
         "canonical",
         check_canonical,
         "exactly one rel=canonical (tag or Link header), pointing to the original",
         {"accept_noindex": Option("bool", False, "noindex is an accepted alternative")},
+        condition="point the canonical tag at the original article",
+        fix=_fix_canonical,
     ),
     KindSpec(
         "noindex",
@@ -151,6 +214,11 @@ _SPECS: tuple[KindSpec, ...] = (
                 "bool", False, "a rel=canonical to the original is an accepted alternative"
             ),
         },
+        condition="keep the republished copy out of search engines (noindex)",
+        fix=lambda _values: (
+            "Put this tag in the page's <head>:",
+            '<meta name="robots" content="noindex">',
+        ),
     ),
     KindSpec(
         "license_notice",
@@ -172,13 +240,17 @@ _SPECS: tuple[KindSpec, ...] = (
             "require_link": Option("bool", True, "a link to the deed (or rel=license) is needed"),
             "region": _REGION,
         },
+        condition="state the licence the article is published under",
+        fix=_fix_licence,
     ),
     KindSpec(
         "tracking_pixel",
         check_tracking_pixel,
         "an img, script or amp-pixel whose URL matches a pattern, and which is not hidden",
         {
-            "patterns": Option("list", [], "regular expressions for the pixel URL"),
+            "patterns": Option(
+                "list", [], "regular expressions for the pixel URL", validate=valid_regexes
+            ),
             "tags": Option(
                 "list",
                 ["img", "amp-img", "amp-pixel", "script", "iframe", "amp-analytics"],
@@ -186,6 +258,9 @@ _SPECS: tuple[KindSpec, ...] = (
             ),
             "allow_hidden": Option("bool", False, "a hidden pixel counts"),
         },
+        condition="keep the publisher's tracking pixel",
+        fix=_asks("Keep the tracking pixel that comes with the republishing code, unchanged."),
+        required=("patterns",),
     ),
     KindSpec(
         "integrity",
@@ -207,19 +282,31 @@ _SPECS: tuple[KindSpec, ...] = (
             ),
             "excerpt_needs_link": Option("bool", True, "an excerpt must link to the original"),
         },
+        condition="republish the article without edits",
+        fix=_asks("Republish the text as it was published: restore any edited headline or text."),
     ),
     KindSpec(
         "non_commercial",
         check_non_commercial,
         "no ad-network or paywall markup on the page",
         {
-            "ad_patterns": Option("list", list(DEFAULT_AD_PATTERNS), "regexes of ad networks"),
+            "ad_patterns": Option(
+                "list", list(DEFAULT_AD_PATTERNS), "regexes of ad networks", validate=valid_regexes
+            ),
             "paywall_patterns": Option(
-                "list", list(DEFAULT_PAYWALL_PATTERNS), "regexes of paywall markers"
+                "list",
+                list(DEFAULT_PAYWALL_PATTERNS),
+                "regexes of paywall markers",
+                validate=valid_regexes,
             ),
             "check_paywall": Option("bool", True, "a paywall also counts as commercial use"),
         },
         severity="warning",
+        condition="republish only on a non-commercial site (no advertising)",
+        fix=_asks(
+            "Remove the advertising from this page, or write to us for permission first: "
+            "the policy covers non-commercial sites."
+        ),
     ),
     KindSpec(
         "embargo",
@@ -232,11 +319,15 @@ _SPECS: tuple[KindSpec, ...] = (
             "not_before": Option(
                 "str", "", "'next_day': not before the calendar day after", choices=("", "next_day")
             ),
-            "utc_offset": Option("str", "+00:00", "the publisher's time zone, e.g. -07:00"),
+            "utc_offset": Option(
+                "str", "+00:00", "the publisher's time zone, e.g. -07:00", validate=_valid_offset
+            ),
             "unknown": Option(
                 "str", "pass", "verdict when the copy's time is unknown", choices=("pass", "fail")
             ),
         },
+        condition="wait until the embargo ends",
+        fix=_asks("Take the copy down until the embargo ends, then republish it."),
     ),
     KindSpec(
         "media",
@@ -250,6 +341,8 @@ _SPECS: tuple[KindSpec, ...] = (
                 choices=("forbid", "require", "report"),
             )
         },
+        condition="use the article's images only as the policy allows",
+        fix=_asks("Remove the images the policy does not cover, or credit them as it asks."),
     ),
     KindSpec(
         "eligibility",
@@ -260,11 +353,12 @@ _SPECS: tuple[KindSpec, ...] = (
             "deny": Option("list", [], "these domains may not republish"),
             "licensed": Option("list", [], "licensed partners, exempt from every check"),
         },
+        condition="republish only where the policy allows it",
+        fix=_asks("Please write to us for permission before republishing on this site."),
     ),
 )
 
 KINDS: Mapping[str, KindSpec] = MappingProxyType({spec.kind: spec for spec in _SPECS})
-CHECKS: Mapping[str, CheckFn] = MappingProxyType({spec.kind: spec.fn for spec in _SPECS})
 
 
 def _licensed_partner(ruleset: RuleSet, page: Page) -> str | None:
@@ -294,9 +388,9 @@ def run_checks(
     licensed = _licensed_partner(ruleset, page)
     findings: list[Finding] = []
     for rule in ruleset.rules:
-        ctx = CheckContext(rule, ruleset, page, source, match, profile, resolve, now, facts)
-        fn = CHECKS.get(rule.kind)
-        if fn is None:
+        spec = KINDS.get(rule.kind)
+        ctx = CheckContext(rule, ruleset, page, source, match, profile, resolve, now, facts, spec)
+        if spec is None:
             findings.append(ctx.finding(False, f"unknown check kind {rule.kind!r}", None))
             continue
         if licensed and rule.kind != "eligibility":
@@ -305,7 +399,7 @@ def run_checks(
             )
             continue
         try:
-            findings.append(fn(ctx))
+            findings.append(spec(ctx))
         except Exception as exc:  # a check bug must not lose the other findings
             findings.append(
                 ctx.finding(False, f"the check errored: {type(exc).__name__}: {exc}", None)

@@ -6,31 +6,42 @@ one particular copy. A credit line that a republisher puts under every copied ar
 chrome, though it repeats too; so when the caller says which pages hold copies, a repeated line
 counts as chrome only if it also shows on a page that holds no copy (the home, about or contact
 page of the site).
+
+In: pages (or their text and link hrefs). Out: whether a line or link is the site's chrome.
+Keys are stable 64-bit digests, the same in every process, so a profile can be persisted or
+built by several workers.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 
+from xpostcheck.checks.textutil import norm
 from xpostcheck.models import Page
 from xpostcheck.util.urls import article_key
 
 
-def _line_key(line: str) -> int | None:
-    """A compact key for a line: the hash of its normalised text (None for near-empty lines).
-    Hashes, not strings, keep a profile of thousands of pages small."""
-    from xpostcheck.checks.context import norm
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
 
+
+def line_key(line: str) -> int | None:
+    """A compact, stable key for a line: a 64-bit digest of its normalised text (None for
+    near-empty lines). Digests, not strings, keep a profile of thousands of pages small."""
     text = norm(line)
-    return hash(text) if len(text) >= 3 else None
+    return _digest(text) if len(text) >= 3 else None
+
+
+def link_key(href: str) -> int:
+    """A compact, stable key for a link: a 64-bit digest of its article key."""
+    return _digest(article_key(href))
 
 
 class SiteProfile:
-    """Counts, per site, on how many pages each line and each link appears.
-
-    Lines are kept as hashes, which Python salts per process: query a profile in the process
-    that built it (the scanner does)."""
+    """Counts, per site, on how many pages each line and each link appears (by stable keys:
+    `line_key`, `link_key`)."""
 
     min_pages = 2  # a line must be seen on at least this many pages
     share = 0.5  # ... and on at least this share of the site's pages
@@ -62,8 +73,8 @@ class SiteProfile:
         self.pages += 1
         if is_copy is not None:
             self.copy_aware = True
-        lines = {k for ln in text.splitlines() if (k := _line_key(ln)) is not None}
-        links = {hash(article_key(href)) for href in hrefs if href}
+        lines = {k for ln in text.splitlines() if (k := line_key(ln)) is not None}
+        links = {link_key(href) for href in hrefs if href}
         self._lines.update(lines)
         self._links.update(links)
         if not is_copy:
@@ -79,12 +90,12 @@ class SiteProfile:
 
     def is_chrome_text(self, line: str) -> bool:
         """A line that appears on many pages of the site (>= 2 pages and >= half of them)."""
-        key = _line_key(line)
+        key = line_key(line)
         if key is None:
             return False
         return self._repeated(self._lines[key], self._lines_off_copies[key])
 
     def is_chrome_link(self, href: str) -> bool:
         """A link (compared by article key) that appears on many pages of the site."""
-        key = hash(article_key(href))
+        key = link_key(href)
         return self._repeated(self._links[key], self._links_off_copies[key])

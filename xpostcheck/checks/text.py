@@ -1,11 +1,15 @@
-"""Checks that read the words around the article: attribution, byline, copyright, licence."""
+"""Checks that read the words around the article: attribution, byline, copyright, licence.
+
+In: a CheckContext (the page's lines by region, its links for the licence deed). Out: one
+Finding per rule.
+"""
 
 from __future__ import annotations
 
 import re
 
-from xpostcheck.checks.context import (
-    CheckContext,
+from xpostcheck.checks.context import CheckContext, position_ok
+from xpostcheck.checks.textutil import (
     best_line,
     excerpt,
     frame_words,
@@ -42,21 +46,6 @@ def _best_line(
     """(index, line, phrase) of the line that best contains one of `texts`."""
     found = best_line(texts, lines, threshold, ctx.page_facts.norm, frames)
     return None if found is None else (found[0], found[1], found[2])
-
-
-def position_ok(ctx: CheckContext, offset: int, index: int, count: int, where: str) -> bool:
-    """Whether text at `offset` in page.full_text (-1: unknown), the index-th of count
-    candidate lines, sits at the top (before the copied passages) or the bottom (after them)."""
-    if where == "anywhere":
-        return True
-    passages = ctx.match.passages
-    if passages and offset >= 0:
-        start = min(p.page_start for p in passages)
-        end = max(p.page_end for p in passages)
-        slack = max(200, (end - start) // 10)
-        return offset <= start + slack if where == "top" else offset >= end - slack
-    third = max(1, count // 3)
-    return index < third if where == "top" else index >= count - third
 
 
 def _placed(ctx: CheckContext, lines: list[str], where: str) -> list[str]:

@@ -139,7 +139,7 @@ _LOG = logging.getLogger(__name__)
 def decode_html(data: bytes, declared: str | None = None) -> str:
     """Decode saved HTML bytes with the same policy as fetched pages (fetch.decode_body): BOM,
     then `declared` (e.g. from Content-Type), then the meta charset, then a sniff."""
-    from xpostcheck.net.fetch import decode_body
+    from xpostcheck.net.decode import decode_body
 
     return decode_body(data, f"text/html; charset={declared}" if declared else None)[0]
 

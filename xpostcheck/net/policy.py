@@ -4,7 +4,7 @@ A private, loopback, link-local (or otherwise non-public) address may be fetched
 user named that host. A redirect or a discovered link never leads to such an address otherwise.
 
 The policy is checked twice: before a request, on every address the host name resolves to, and
-again on the address the socket actually connected to (see fetch.py), so that a DNS answer that
+again on the address the socket actually connected to (see guard.py), so that a DNS answer that
 changes between the two (DNS rebinding) cannot slip through.
 """
 

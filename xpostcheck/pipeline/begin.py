@@ -29,7 +29,7 @@ from xpostcheck.pipeline.analyse import Analyser, workers_for
 from xpostcheck.pipeline.carry import NewerSources
 from xpostcheck.rules.loader import apply_overrides, load_ruleset
 from xpostcheck.sources.loader import describe_skipped, load_sources_report
-from xpostcheck.store.sqlite import Store, open_store
+from xpostcheck.store import Store, open_store
 from xpostcheck.util.urls import host_of
 
 # (event, detail): "sources" n | "fetched" url | "skipped" url | "copy" url

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from xpostcheck.match.index import MatchConfig, SourceIndex
 from xpostcheck.models import PageState
-from xpostcheck.store.sqlite import Store
+from xpostcheck.store import Store
 from xpostcheck.util.urls import host_of
 
 

@@ -31,7 +31,7 @@ from xpostcheck.pipeline.begin import (
 from xpostcheck.pipeline.runner import run_sites
 from xpostcheck.pipeline.site import SiteResult, SiteUnit, scan_site, units_of
 from xpostcheck.pipeline.texts import PageTexts
-from xpostcheck.report.formats import RenderContext
+from xpostcheck.report.base import RenderContext
 
 __all__ = [
     "ProgressFn",

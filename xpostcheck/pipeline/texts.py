@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from xpostcheck.extract.page import extract_html
-from xpostcheck.review.actions import archived_html
-from xpostcheck.store.sqlite import Store
+from xpostcheck.review.evidence import archived_html
+from xpostcheck.store import Store
 
 
 class PageTexts(dict[str, str]):

@@ -1,3 +1,3 @@
-"""Output formats, one class per format, from a Report.
+"""Output formats, one module per format, from a Report; `formats.FORMATS` names them all.
 
 In: Report and RenderContext. Out: text."""

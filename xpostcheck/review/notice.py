@@ -2,7 +2,10 @@
 
 `draft_notice` fills a jinja2 text template (the default is `templates/notice.txt.j2`; pass
 your own template text to override it) with what was copied, which conditions are missing and
-exactly what to add. `find_contacts` reads a page for mailto links and a contact page.
+exactly what to add: each check kind's `KindSpec` (checks.registry) words its condition and
+fix. `find_contacts` reads a page for mailto links and a contact page.
+
+In: a Copy with its findings, the SourceArticle and RuleSet. Out: the notice text.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+from xpostcheck.checks.context import NoticeValues
+from xpostcheck.checks.registry import KINDS
 from xpostcheck.errors import XPostCheckError
 from xpostcheck.models import Copy, Finding, Rule, RuleSet, SourceArticle
 
@@ -68,94 +73,33 @@ def _year(source: SourceArticle | None, copy: Copy) -> str:
     return str(date.today().year)
 
 
-def _fill(text: str, values: dict[str, str]) -> str:
-    for key, value in values.items():
-        text = text.replace("{" + key + "}", value)
-    return text
-
-
-_CONDITIONS = {
-    "attribution": "credit the original publisher",
-    "copyright_notice": "keep the copyright line",
-    "link_to_original": "link to the original article",
-    "canonical": "point the canonical tag at the original article",
-    "noindex": "keep the republished copy out of search engines (noindex)",
-    "byline": "keep the author's byline",
-    "license_notice": "state the licence the article is published under",
-    "tracking_pixel": "keep the publisher's tracking pixel",
-    "integrity": "republish the article without edits",
-    "non_commercial": "republish only on a non-commercial site (no advertising)",
-    "embargo": "wait until the embargo ends",
-    "media": "use the article's images only as the policy allows",
-    "eligibility": "republish only where the policy allows it",
-}
-
-
 def _fix_for(
     f: Finding, rule: Rule | None, copy: Copy, source: SourceArticle | None, ruleset: RuleSet
 ) -> Fix:
+    """What the notice says of one failed finding; the check kind's spec gives the condition
+    and the fix."""
     publisher = ruleset.publisher or (source.publisher if source else "") or "the publisher"
-    title = (source.title if source else "") or copy.source_title or copy.source_url
-    authors = ", ".join(source.authors) if source and source.authors else ""
-    values = {
-        "publisher": publisher,
-        "title": title,
-        "url": copy.source_url,
-        "author": authors or publisher,
-        "year": _year(source, copy),
-    }
-    options = rule.options if rule else {}
-    condition = (rule.description if rule and rule.description else "") or _CONDITIONS.get(
-        f.kind, f"meet the rule {f.rule}"
+    values = NoticeValues(
+        publisher=publisher,
+        title=(source.title if source else "") or copy.source_title or copy.source_url,
+        url=copy.source_url,
+        authors=", ".join(source.authors) if source and source.authors else "",
+        year=_year(source, copy),
+        options=rule.options if rule else {},
+    )
+    spec = KINDS.get(f.kind)
+    condition = (rule.description if rule and rule.description else "") or (
+        spec.condition if spec else f"meet the rule {f.rule}"
     )
     found = f.message + (f" ({f.evidence})" if f.evidence else "")
-    kind = f.kind
-    snippet = ""
-    if kind == "attribution":
-        phrases = options.get("phrases") or ["The original source of this article is {publisher}"]
-        snippet = _fill(str(phrases[0]), values)
-        action = "Add this credit line at the top or the bottom of the article:"
-    elif kind == "copyright_notice":
-        holder = authors or publisher
-        snippet = f"Copyright © {values['year']} {holder}"
-        action = "Add the copyright line, with the year and the holder:"
-    elif kind == "link_to_original":
-        snippet = f'<a href="{copy.source_url}">{title}</a>'
-        action = "Add a link to the original article (not to the home page), for example:"
-    elif kind == "canonical":
-        snippet = f'<link rel="canonical" href="{copy.source_url}">'
-        action = "Put this tag in the page's <head> (and no other canonical tag):"
-    elif kind == "noindex":
-        snippet = '<meta name="robots" content="noindex">'
-        action = "Put this tag in the page's <head>:"
-    elif kind == "byline":
-        snippet = f"By {authors}" if authors else ""
-        action = "Show the author's byline with the article" + (":" if snippet else ".")
-    elif kind == "license_notice":
-        licence = str(options.get("license") or options.get("licence") or "")
-        snippet = f"This article is republished under a {licence} licence." if licence else ""
-        action = "State the licence with the article" + (":" if snippet else ".")
-    elif kind == "tracking_pixel":
-        action = "Keep the tracking pixel that comes with the republishing code, unchanged."
-    elif kind == "integrity":
-        action = "Republish the text as it was published: restore any edited headline or text."
-    elif kind == "non_commercial":
-        action = (
-            "Remove the advertising from this page, or write to us for permission first: "
-            "the policy covers non-commercial sites."
-        )
-    elif kind == "embargo":
-        action = "Take the copy down until the embargo ends, then republish it."
-    elif kind == "media":
-        action = "Remove the images the policy does not cover, or credit them as it asks."
-    elif kind == "eligibility":
-        action = "Please write to us for permission before republishing on this site."
+    if spec is not None:
+        action, snippet = spec.fix_for(values)
     else:
-        action = f"Please meet the rule {f.rule}: {f.message}"
+        action, snippet = f"Please meet the rule {f.rule}: {f.message}", ""
     condition = condition.strip().rstrip(".")
     return Fix(
         rule=f.rule,
-        kind=kind,
+        kind=f.kind,
         condition=condition[:1].upper() + condition[1:],
         found=found.strip().rstrip("."),
         action=action,

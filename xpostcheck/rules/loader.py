@@ -1,9 +1,13 @@
 """Rule files: TOML packs that say what a publisher's republishing terms require.
 
 A pack names its publisher and the policy it encodes, and holds `[[rule]]` tables, one per
-condition, each of a registered check kind (see `checks.KINDS`). A pack may `extends` another
-(a publisher's pack on top of a Creative Commons licence pack). Errors name the file and line.
-The format is described in docs/rules.md.
+condition, each of a registered check kind (see `checks.registry.KINDS`, whose specs validate
+each option). A pack may `extends` another (a publisher's pack on top of a Creative Commons
+licence pack). Errors name the file and line. The format is described in docs/rules.md.
+
+In: pack names and file paths. Out: a RuleSet, or RuleError naming file and line.
+`apply_overrides` and `describe_ruleset` live in `overrides` and `describe`; they are importable
+from here too, as before.
 """
 
 from __future__ import annotations
@@ -11,16 +15,17 @@ from __future__ import annotations
 import difflib
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xpostcheck.checks.content import parse_offset
-from xpostcheck.checks.context import PLACEHOLDERS
+from xpostcheck.checks.context import SEVERITIES
 from xpostcheck.checks.registry import KINDS
 from xpostcheck.errors import RuleError
 from xpostcheck.models import Rule, RuleSet
+from xpostcheck.rules.describe import describe_ruleset
+from xpostcheck.rules.overrides import apply_overrides
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,7 +42,6 @@ __all__ = [
     "validate",
 ]
 
-SEVERITIES = ("error", "warning", "info")
 _TOP_KEYS = (
     "name",
     "publisher",
@@ -51,12 +55,6 @@ _TOP_KEYS = (
 _RULE_KEYS = ("id", "kind", "severity", "description", "enabled")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_REGEX_OPTIONS = {
-    "tracking_pixel": ("patterns",),
-    "non_commercial": ("ad_patterns", "paywall_patterns"),
-}
-_TEMPLATE_OPTIONS = ("phrases", "format", "anchor_text")
 
 
 def _did_you_mean(word: str, choices: Sequence[str]) -> str:
@@ -268,7 +266,43 @@ class _Loader:
             aliases_raw = []
         aliases = tuple(aliases_raw)
 
-        # extends: parents first, nearest last
+        inherited: list[Rule] = []
+        parent_names: list[str] = []
+        for parent in self._parents(path, resolved, data, where, chain):
+            publisher = publisher or parent.publisher
+            aliases = aliases or parent.aliases
+            policy_url = policy_url or parent.policy_url
+            policy_read = policy_read or parent.policy_read
+            parent_names += [parent.name, *parent.extends]
+            for rule in parent.rules:
+                inherited = [r for r in inherited if r.id != rule.id] + [rule]
+        rules = self._rules(path, data, where, inherited)
+        if not rules and len(self.errors) == before:
+            self.error("the rule file holds no rules; add [[rule]] tables", path, None)
+        if len(self.errors) > before:
+            return None
+        return RuleSet(
+            name=name,
+            publisher=publisher,
+            rules=tuple(rules),
+            path=str(path),
+            policy_url=policy_url,
+            policy_read=policy_read,
+            description=description,
+            aliases=aliases,
+            extends=tuple(dict.fromkeys(parent_names)),
+        )
+
+    def _parents(
+        self,
+        path: Path,
+        resolved: Path,
+        data: dict[str, Any],
+        where: _Lines,
+        chain: tuple[Path, ...],
+    ) -> list[RuleSet]:
+        """The packs this file `extends`, loaded, parents first and nearest last."""
+        top_end = where.top_end()
         extends_raw = data.get("extends", [])
         if isinstance(extends_raw, str):
             extends_raw = [extends_raw]
@@ -279,8 +313,7 @@ class _Loader:
                 where.key_line("extends", 0, top_end),
             )
             extends_raw = []
-        inherited: list[Rule] = []
-        parent_names: list[str] = []
+        parents: list[RuleSet] = []
         for spec in extends_raw:
             line = where.key_line("extends", 0, top_end)
             try:
@@ -302,14 +335,15 @@ class _Loader:
             if sub.errors or parent is None:
                 self.error(f"'extends' {spec!r} is invalid: {sub.errors[0]}", path, line)
                 continue
-            publisher = publisher or parent.publisher
-            aliases = aliases or parent.aliases
-            policy_url = policy_url or parent.policy_url
-            policy_read = policy_read or parent.policy_read
-            parent_names += [parent.name, *parent.extends]
-            for rule in parent.rules:
-                inherited = [r for r in inherited if r.id != rule.id] + [rule]
+            parents.append(parent)
+        return parents
 
+    def _rules(
+        self, path: Path, data: dict[str, Any], where: _Lines, inherited: list[Rule]
+    ) -> list[Rule]:
+        """The inherited rules with this file's [[rule]] tables applied, in order: a table
+        replaces (or, with enabled = false, removes) the inherited rule of its id."""
+        top_end = where.top_end()
         raw_rules = data.get("rule", [])
         if isinstance(raw_rules, dict):
             self.error(
@@ -346,21 +380,7 @@ class _Loader:
                     del rules[index]
             elif enabled:
                 rules.append(made)
-        if not rules and len(self.errors) == before:
-            self.error("the rule file holds no rules; add [[rule]] tables", path, None)
-        if len(self.errors) > before:
-            return None
-        return RuleSet(
-            name=name,
-            publisher=publisher,
-            rules=tuple(rules),
-            path=str(path),
-            policy_url=policy_url,
-            policy_read=policy_read,
-            description=description,
-            aliases=aliases,
-            extends=tuple(dict.fromkeys(parent_names)),
-        )
+        return rules
 
     def _rule(
         self,
@@ -441,13 +461,14 @@ class _Loader:
                     line(key),
                 )
                 continue
-            problem = option.check(value) or _extra_check(str(kind), key, value)
+            problem = option.check(value)
             if problem:
                 self.error(f"rule {rule_id!r}: {key!r} {problem}", path, line(key))
                 continue
             options[key] = value
-        if kind == "tracking_pixel" and not raw.get("patterns"):
-            self.error(f"rule {rule_id!r}: a tracking_pixel rule needs 'patterns'", path, header)
+        for name in spec.required:
+            if not raw.get(name):
+                self.error(f"rule {rule_id!r}: a {kind} rule needs {name!r}", path, header)
         if len(self.errors) > before:
             return None
         return Rule(
@@ -459,120 +480,3 @@ class _Loader:
             source_file=str(path),
             line=header,
         )
-
-
-def _extra_check(kind: str, key: str, value: Any) -> str | None:
-    if key in _REGEX_OPTIONS.get(kind, ()):
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                return f"has an invalid regular expression {pattern!r}: {exc}"
-    if key in _TEMPLATE_OPTIONS:
-        for template in value if isinstance(value, list) else [value]:
-            for placeholder in _PLACEHOLDER.findall(template):
-                if placeholder not in PLACEHOLDERS:
-                    known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-                    return f"uses unknown placeholder {{{placeholder}}}; known: {known}"
-    if key == "utc_offset" and parse_offset(value) is None:
-        return "must look like +02:00 or -07:00"
-    return None
-
-
-# --- user overrides ------------------------------------------------------------------------
-
-
-def apply_overrides(
-    ruleset: RuleSet,
-    overrides: Mapping[str, Mapping[str, Any]],
-    *,
-    where: Mapping[str, str] | None = None,
-) -> RuleSet:
-    """A user's config on top of a pack: {"rule-id": {"severity": "warning"} | {"enabled": false}
-    | {option: value}}. Unknown rule ids or options raise RuleError, placed at `where[rule_id]`
-    (the config file and line of the override) when given."""
-    pack = ruleset.path or ruleset.name
-    by_id = {r.id: r for r in ruleset.rules}
-    rules = list(ruleset.rules)
-    for rule_id, change in overrides.items():
-        at = (where or {}).get(rule_id)
-
-        def fail(message: str, rule_id: str = rule_id, at: str | None = at) -> RuleError:
-            return RuleError(f"override for {rule_id!r}: {message}", path=at)
-
-        rule = by_id.get(rule_id)
-        if rule is None:
-            known = ", ".join(by_id) or "none"
-            raise fail(f"no such rule in {ruleset.name}; its rules: {known}")
-        if not isinstance(change, Mapping):
-            raise fail("must be a table")
-        enabled = change.get("enabled", True)
-        if not isinstance(enabled, bool):
-            raise fail("'enabled' must be true or false")
-        if not enabled:
-            rules = [r for r in rules if r.id != rule_id]
-            continue
-        severity = change.get("severity", rule.severity)
-        if severity not in SEVERITIES:
-            raise fail(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
-        spec = KINDS[rule.kind]
-        options = dict(rule.options)
-        for key, value in change.items():
-            if key in ("enabled", "severity"):
-                continue
-            option = spec.options.get(key)
-            problem = (
-                f"unknown option {key!r} for kind {rule.kind!r}"
-                if option is None
-                else option.check(value) or _extra_check(rule.kind, key, value)
-            )
-            if problem:
-                raise fail(f"option {key!r}: {problem} (pack {pack})")
-            options[key] = value
-        new = replace(rule, severity=severity, options=options)
-        rules = [new if r.id == rule_id else r for r in rules]
-    return replace(ruleset, rules=tuple(rules))
-
-
-# --- description ---------------------------------------------------------------------------
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return str(value)
-
-
-def _describe_lines(rs: RuleSet) -> Iterator[str]:
-    yield f"{rs.name}: {rs.publisher or '(no publisher)'}"
-    if rs.aliases:
-        yield f"  also named: {', '.join(rs.aliases)}"
-    if rs.policy_url:
-        read = f" (read {rs.policy_read})" if rs.policy_read else ""
-        yield f"  policy: {rs.policy_url}{read}"
-    if rs.extends:
-        yield f"  extends: {', '.join(rs.extends)}"
-    if rs.path:
-        yield f"  file: {rs.path}"
-    if rs.description:
-        yield ""
-        for para in rs.description.strip().splitlines():
-            yield f"  {para.strip()}"
-    yield ""
-    yield f"  {len(rs.rules)} rules:"
-    for rule in rs.rules:
-        yield f"  - {rule.id} [{rule.kind}] {rule.severity}"
-        text = rule.description or KINDS[rule.kind].summary if rule.kind in KINDS else ""
-        if text:
-            yield f"      {text}"
-        for key, value in rule.options.items():
-            yield f"      {key} = {_fmt(value)}"
-
-
-def describe_ruleset(rs: RuleSet) -> str:
-    """Plain text for `xpostcheck rules show`: the pack, its policy, and every rule."""
-    return "\n".join(_describe_lines(rs))

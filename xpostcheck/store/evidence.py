@@ -1,5 +1,8 @@
 """WARC evidence: the exact HTTP response of every page that holds a copy, kept with warcio.
 
+In: a Fetched. Out: an EvidenceRecord locating its WARC record, and the record's bytes back.
+`WarcFolder` is the local `EvidenceArchive` (see store/base.py) that the SQLite store uses.
+
 Each response is one gzip member in a per-scan `.warc.gz` file, so that any record can be
 cut out by (offset, length) and any concatenation of records is itself a valid `.warc.gz`.
 The WARC block is the HTTP header block as received followed by the body; block and payload
@@ -30,6 +33,7 @@ from xpostcheck.models import Fetched
 __all__ = [
     "ArchivedResponse",
     "EvidenceRecord",
+    "WarcFolder",
     "http_block",
     "read_record",
     "read_responses",
@@ -217,6 +221,20 @@ def read_record(folder: Path, rec: EvidenceRecord) -> bytes:
             where=str(path),
         )
     return data
+
+
+class WarcFolder:
+    """The local evidence archive: a folder with one `scan-NNNNNN.warc.gz` per scan, records
+    appended as they come and read back by (file, offset, length), checked by SHA-256."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def write(self, scan_id: int, fetched: Fetched) -> EvidenceRecord:
+        return write_response(self.folder, f"scan-{scan_id:06d}.warc.gz", fetched)
+
+    def read(self, record: EvidenceRecord) -> bytes:
+        return read_record(self.folder, record)
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""Small helpers with no knowledge of scans: text normalisation, URLs."""
+"""Small helpers with no knowledge of scans: text normalisation, URLs, atomic files."""

@@ -1,60 +1,23 @@
-"""Review tasks over a scan database: history listings and compliance notices."""
+"""The compliance notice for a recorded copy: which copies still need one, which rule set and
+source texts to cite, and the site's contact links, handed to `review.notice` to draft.
+
+In: a Store, a URL, a rule pack or file, the source index path. Out: the notices' text, or
+XPostCheckError when there is nothing to ask for.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from xpostcheck.errors import XPostCheckError
 from xpostcheck.match.index import SourceIndex
 from xpostcheck.models import Copy
-from xpostcheck.net.fetch import decode_body
+from xpostcheck.review.evidence import archived_html
 from xpostcheck.review.notice import draft_notice, find_contacts, load_template
 from xpostcheck.rules.loader import load_ruleset
-from xpostcheck.store.evidence import read_responses
-from xpostcheck.store.sqlite import Store
+from xpostcheck.store import Store
 
-
-def format_history(rows: Sequence[Any]) -> str:
-    """A plain table of scan summaries (any dataclass rows), newest first."""
-    if not rows:
-        return "no scans recorded yet"
-    dicts = [
-        dataclasses.asdict(r)
-        if dataclasses.is_dataclass(r) and not isinstance(r, type)
-        else dict(r)
-        for r in rows
-    ]
-    columns = list(dicts[0])
-    cells = [[("" if d[c] is None else str(d[c])) for c in columns] for d in dicts]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-
-    def line(values: list[str]) -> str:
-        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
-
-    return "\n".join([line(columns)] + [line(row) for row in cells])
-
-
-def archived_html(store: Store, url: str) -> str | None:
-    """The page at `url` as it was archived when its copy was last seen, decoded."""
-    blob = store.evidence(url)
-    if not blob:
-        return None
-    responses = read_responses(blob)
-    if not responses:
-        return None
-    head = responses[0].header_block.decode("latin-1")
-    content_type = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in head.split("\r\n")
-            if line.lower().startswith("content-type:")
-        ),
-        None,
-    )
-    return decode_body(responses[0].body, content_type)[0]
+__all__ = ["notice_for"]
 
 
 def _needs_notice(copy: Copy) -> bool:
@@ -70,7 +33,7 @@ def notice_for(
     url: str,
     rules: str | None = None,
     *,
-    index_path: str | Path,
+    index_path: str | Path | None,
     template_path: str | Path | None = None,
 ) -> str:
     """Draft the compliance notice for the copies recorded at `url` by its latest scan.
@@ -109,7 +72,7 @@ def notice_for(
                 "give that pack or file with --rules, or leave --rules out",
                 where=url,
             )
-    index = SourceIndex.load(index_path) if Path(index_path).exists() else None
+    index = SourceIndex.load(index_path) if index_path and Path(index_path).exists() else None
     page_html = archived_html(store, url)
     contacts = find_contacts(page_html, url) if page_html else []
     template = load_template(template_path) if template_path else None

@@ -1,0 +1,214 @@
+"""`xpostcheck scan` and `xpostcheck demo`: flags to Settings, one scan, the report out.
+
+In: the flags (and a config file). Out: the report on stdout or in a file, the summary line
+on stderr, and the exit code the report computes. The pipeline is imported when a scan runs,
+so that `--help` and the other commands start without the scan's libraries.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from xpostcheck import options
+from xpostcheck.cli.output import EXIT_OK, configure_logging, emit, progress
+from xpostcheck.config import (
+    FAIL_ON,
+    FORMATS,
+    Settings,
+    build_settings,
+    format_duration,
+    read_config,
+)
+from xpostcheck.report.base import summary_line
+from xpostcheck.report.formats import FORMATS as REPORT_FORMATS
+from xpostcheck.util.files import check_writable
+
+__all__ = ["demo", "scan"]
+
+# Options that take one value each time they are given: a bare argument right after their value
+# is almost always a second value given the wrong way, and would otherwise become a SITE.
+_REPEATABLE = {"--url": "--url", "--sources": "--sources", "-s": "--sources"}
+
+
+def _refuse_stray_values(ctx: click.Context, args: list[str]) -> None:
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            return
+        opt, value, after = "", "", i + 1
+        name, eq, rest = token.partition("=")
+        if token in _REPEATABLE and i + 1 < len(args):
+            opt, value, after = token, args[i + 1], i + 2
+        elif eq and name in _REPEATABLE and name.startswith("--"):
+            opt, value = name, rest
+        elif token.startswith("-s") and not token.startswith("--") and len(token) > 2:
+            opt, value = "-s", token[2:]
+        if opt and after < len(args) and not args[after].startswith("-"):
+            stray = args[after]
+            message = (
+                f"unexpected argument {stray!r} after {opt} {value}: each {_REPEATABLE[opt]} "
+                f"takes one value; repeat the option ({opt} {value} {opt} {stray})"
+            )
+            if stray.lower().startswith(("http://", "https://")):
+                message += f", or write --site {stray} to crawl that site"
+            raise click.UsageError(message, ctx=ctx)
+        i = after if opt else i + 1
+
+
+class _ScanCommand(click.Command):
+    """`scan`, refusing `--url A B` (B would be crawled as a site) and `--sources a b`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        _refuse_stray_values(ctx, args)
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=_ScanCommand)
+@click.argument("site", nargs=-1)
+@click.option(
+    "--sources",
+    "-s",
+    multiple=True,
+    help="JSON Lines, feed, sitemap, URL list or folder (repeat for more).",
+)
+@click.option(
+    "--rules", "-r", help="A pack in rules/ (see 'xpostcheck rules list') or a TOML file."
+)
+@click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    help=(
+        "A site to crawl (same as a SITE argument; repeat for more): a site is its whole host; "
+        "the path is where the crawl starts."
+    ),
+)
+@click.option("--sites-file", type=click.Path(dir_okay=False), help="One site URL per line.")
+@click.option(
+    "--url", "urls", multiple=True, help="Fetch this page only, without crawling (repeat for more)."
+)
+@click.option(
+    "--db",
+    help=(
+        f"The scan database: a SQLite file (default ./{options.DB}); only SQLite file paths are "
+        "supported for now."
+    ),
+)
+@click.option("--index", help="Source index file (default: beside the database).")
+@click.option(
+    "--rebuild-index",
+    is_flag=True,
+    default=None,
+    help="Build the source index anew from these sources, dropping articles no longer given "
+    "(the saved index otherwise only grows).",
+)
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS))
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), help="Exit 1 on any or new violations.")
+@click.option(
+    "--delay",
+    type=float,
+    help=f"Seconds between two requests to one host (default {options.DELAY:g}).",
+)
+@click.option("--threads", type=int, help=f"Fetching threads (default {options.THREADS}).")
+@click.option("--workers", type=int, help="Extraction processes (default: automatic).")
+@click.option("--max-pages", type=int, help=f"Pages per site (default {options.MAX_PAGES}).")
+@click.option(
+    "--max-depth",
+    type=int,
+    help=f"Link depth from the site's start page (default {options.MAX_DEPTH}).",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    help=f"Seconds one page may take to fetch (default {options.TIMEOUT:g}).",
+)
+@click.option(
+    "--recheck-after",
+    metavar="DURATION",
+    help=(
+        "Seconds, or a number with s, m, h or d "
+        f"(default {format_duration(options.RECHECK_AFTER)}): pages of crawled sites fetched "
+        "less than this long ago, and still fresh by their own HTTP caching headers, are not "
+        "requested again and their findings carry over; 0 asks again for every page. Pages "
+        "given with --url are always fetched."
+    ),
+)
+@click.option("--contact", help="Contact URL or e-mail put in the User-Agent.")
+@click.option(
+    "--min-coverage",
+    type=float,
+    help=f"Share of a source that makes a copy, 0 to 1 ({options.MIN_COVERAGE:g}).",
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config TOML.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No progress, no summary line, no warnings; errors only."
+)
+def scan(site: tuple[str, ...], config_path: str | None, quiet: bool, **flags: Any) -> None:
+    """Crawl SITE... (and --url pages), find copies of the sources, check them against the
+    rules, and report. A site is its whole host; the path of SITE is where the crawl starts.
+
+    \b
+    Exit codes: 0 no violations, 1 violations found, 2 usage/config/rule error,
+    3 the scan failed (for example no site reachable).
+    """
+    if quiet:
+        configure_logging(0, quiet=True)
+    flags["sites"] = tuple(site) + tuple(flags.get("sites") or ())
+    flags["format"] = flags.pop("fmt")
+    settings = build_settings(read_config(config_path), flags)
+    if settings.output:
+        check_writable(settings.output, "report")
+    code = _run_scan(settings, quiet=quiet)
+    sys.exit(code)
+
+
+def _run_scan(settings: Settings, *, quiet: bool) -> int:
+    from xpostcheck.pipeline.scan import run_scan  # the scan's libraries load only to scan
+
+    with progress(not quiet) as update:
+        result = run_scan(settings, progress=update)
+    text = REPORT_FORMATS[settings.format].render(result.report, result.context)
+    emit(text, settings.output)
+    if not quiet and (settings.format != "table" or settings.output):
+        where = f" (report in {settings.output})" if settings.output else ""
+        click.echo(summary_line(result.report) + where, err=True)
+    return result.report.exit_code("new" if settings.fail_on == "new" else "any")
+
+
+@click.command()
+@click.option(
+    "--output",
+    "-o",
+    default=options.DEMO_OUTPUT,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the JSON report.",
+)
+@click.option("--keep-serving", is_flag=True, help="Leave the demo web running until Ctrl-C.")
+def demo(output: str, keep_serving: bool) -> None:
+    """Serve a bundled demo web on loopback, scan it end to end, print the table and write
+    the JSON report. Exits 0 when the demo ran."""
+    from xpostcheck.demo.web import demo_web
+    from xpostcheck.pipeline.scan import run_scan
+
+    check_writable(output, "report")
+    with demo_web() as web:
+        click.echo(f"Demo web serving {len(web.sites)} republisher sites on loopback:", err=True)
+        for url in web.sites:
+            click.echo(f"  {url}", err=True)
+        with progress(True) as update:
+            result = run_scan(web.settings(), progress=update)
+        click.echo(REPORT_FORMATS["table"].render(result.report, result.context))
+        json_text = REPORT_FORMATS["json"].render(result.report, result.context)
+        emit(json_text, output)
+        click.echo(f"JSON report written to {Path(output).resolve()}", err=True)
+        if keep_serving:
+            click.echo("Serving until Ctrl-C.", err=True)
+            web.wait()
+    sys.exit(EXIT_OK)

@@ -1,0 +1,75 @@
+"""What every report format shares: the Formatter protocol, the RenderContext it may draw on,
+the summary line, and small helpers over a Copy's findings.
+
+In: Report and RenderContext. Out: text (from each format); ReportError for a report that cannot
+be read back. `RenderContext.pages` is any Mapping, so a caller may hand in a lazy one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from xpostcheck.errors import XPostCheckError
+from xpostcheck.models import Copy, Finding, Report, SourceArticle
+
+__all__ = [
+    "Formatter",
+    "RenderContext",
+    "ReportError",
+    "failed_checks",
+    "is_new",
+    "percent",
+    "summary_line",
+]
+
+
+class ReportError(XPostCheckError):
+    """A JSON report cannot be read back (wrong schema version, missing or mistyped field)."""
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a formatter may show beyond the report: the texts behind the passages."""
+
+    sources: Mapping[str, SourceArticle] = field(default_factory=dict)  # by source_url
+    pages: Mapping[str, str] = field(default_factory=dict)  # by copy url: the page's full_text
+
+
+class Formatter(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def render(self, report: Report, ctx: RenderContext) -> str: ...
+
+
+def summary_line(report: Report) -> str:
+    """One line for cron: 'xpostcheck: 3 copies, 2 violations (1 new), 1 skipped, 12 pages'."""
+
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
+    violations = n(len(report.violations), "violation", "violations")
+    line = (
+        f"xpostcheck: {n(len(report.copies), 'copy', 'copies')}, "
+        f"{violations} ({len(report.new_violations)} new), "
+        f"{len(report.skipped)} skipped, {n(report.scan.pages_fetched, 'page', 'pages')}"
+    )
+    if report.resolved:
+        line += f", {len(report.resolved)} resolved"
+    return line
+
+
+def failed_checks(c: Copy) -> list[Finding]:
+    """The copy's findings that did not pass."""
+    return [f for f in c.checks if not f.passed]
+
+
+def is_new(c: Copy) -> bool:
+    """Whether the copy carries a violation first seen in this scan."""
+    return any(f.counts_as_violation and f.new for f in c.checks)
+
+
+def percent(x: float) -> str:
+    return f"{x * 100:.0f}%"

@@ -1,0 +1,112 @@
+"""What a store backend offers: narrow protocols, one per concern, and `Store` combining them.
+
+In and out: model records (Fetched, PageState, Copy, Report) and plain values. The rules of
+history, triage and 304 merging are not here but in `xpostcheck.pipeline.history`, which
+every backend calls; a backend only reads and writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from xpostcheck.models import Copy, Fetched, PageState, Report
+from xpostcheck.store.evidence import EvidenceRecord
+
+__all__ = [
+    "TRIAGE_STATUSES",
+    "CopyLog",
+    "EvidenceArchive",
+    "PageLog",
+    "ScanLog",
+    "ScanSummary",
+    "Store",
+    "TriageLog",
+]
+
+TRIAGE_STATUSES = ("false-positive", "licensed", "notified", "ignored")
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    """One line of `xpostcheck history`."""
+
+    scan: int
+    started: str
+    finished: str | None  # None: the scan did not finish (crashed or still running)
+    rules: str
+    pages: int
+    copies: int
+    violations: int
+    new: int
+    resolved: int
+    skipped: int
+
+
+class ScanLog(Protocol):
+    """Scans: begun, finished with their report (annotated with history), listed, read back."""
+
+    def begin_scan(self, key: str, started: str, fingerprint: str = "") -> int: ...
+    def finish_scan(self, scan_id: int, report: Report) -> Report: ...
+    def history(self, limit: int = 20) -> list[ScanSummary]: ...
+    def report(self, scan_id: int) -> Report | None: ...
+
+
+class PageLog(Protocol):
+    """Pages as fetched (for conditional requests), their last texts, and the sources each
+    scan matched against."""
+
+    def page_state(self, url: str) -> PageState | None: ...
+    def page_states(self, host: str) -> dict[str, PageState]: ...
+    def record_page(
+        self, scan_id: int, fetched: Fetched, *, is_copy: bool, before: PageState | None = None
+    ) -> None: ...
+    def save_page_text(
+        self, scan_id: int, url: str, text: str, links: Sequence[str] = ()
+    ) -> None: ...
+    def page_text(self, url: str) -> str | None: ...
+    def page_snapshot(self, url: str) -> tuple[str, tuple[str, ...]] | None: ...
+    def note_sources(self, scan_id: int, hashes: Mapping[str, str]) -> set[str]: ...
+    def sources_since(self, scan_id: int) -> list[str]: ...
+
+
+class CopyLog(Protocol):
+    """The copies found on a page by the latest finished scan that fetched it."""
+
+    def previous_copies(self, url: str) -> list[Copy]: ...
+    def rules_of_latest(self, url: str) -> str | None: ...
+
+
+class TriageLog(Protocol):
+    """Triage marks set by people on a page's findings (see TRIAGE_STATUSES)."""
+
+    def triage(
+        self,
+        url: str,
+        status: str,
+        *,
+        note: str = "",
+        source_url: str | None = None,
+        rule: str | None = None,
+    ) -> int: ...
+    def triage_marks(self, url: str) -> list[dict[str, str]]: ...
+
+
+class EvidenceArchive(Protocol):
+    """Where the exact responses of copy pages are kept, one WARC record each. The store
+    indexes the records by URL; the archive only writes and reads them back."""
+
+    def write(self, scan_id: int, fetched: Fetched) -> EvidenceRecord: ...
+    def read(self, record: EvidenceRecord) -> bytes: ...
+
+
+class Store(ScanLog, PageLog, CopyLog, TriageLog, Protocol):
+    """Everything the pipeline, the review commands and the tests use of a store."""
+
+    @property
+    def schema_version(self) -> int: ...
+    def evidence(self, url: str) -> bytes | None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Store: ...
+    def __exit__(self, *exc: object) -> None: ...
