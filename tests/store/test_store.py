@@ -550,6 +550,7 @@ def test_page_states_of_a_host_match_page_state(tmp_path: Path) -> None:
         ("http://a.example/1", "http://a.example/1"),
         ("http://a.example:8080/2", "http://a.example:8080/two"),
         ("http://b.example/3", "http://b.example/3"),
+        ("https://a.example.net/4", "https://a.example.net/4"),  # same start, other host
     ]:
         store.record_page(scan, fetched(url, final_url=final), is_copy=False)
     store.finish_scan(scan, a_report("2026-01-01T00:00:00+00:00"))

@@ -55,13 +55,22 @@ class PageTables(Tables):
     def page_states(self, host: str) -> dict[str, PageState]:
         """`page_state` of every URL on `host` (any port, any scheme) at once, keyed by the URL
         asked for and by its final URL: a crawl of one site loads them before it starts."""
+        # Index ranges on url and final_url: every URL that starts with scheme://host (a
+        # longer host name with the same start is dropped below), not the whole table.
+        ranges: list[str] = []
+        for scheme in ("http", "https"):
+            start = f"{scheme}://{host}"
+            ranges += [start, start + "\U0010ffff"]
+        in_range = " OR ".join(["(p.{col} >= ? AND p.{col} < ?)"] * 2)
+        where = " OR ".join(in_range.format(col=col) for col in ("url", "final_url"))
         rows = self._db.execute(
-            """SELECT p.url, p.final_url, p.etag, p.last_modified, p.content_hash, p.fetched_at,
-                      p.links, p.cache_control, p.expires, s.fingerprint, p.scan_id
-               FROM pages p JOIN scans s ON s.id = p.scan_id
-               WHERE s.finished IS NOT NULL
-                 AND (p.status BETWEEN 200 AND 299 OR p.status = 304)
-               ORDER BY p.id""",
+            f"""SELECT p.url, p.final_url, p.etag, p.last_modified, p.content_hash, p.fetched_at,
+                       p.links, p.cache_control, p.expires, s.fingerprint, p.scan_id
+                FROM pages p JOIN scans s ON s.id = p.scan_id
+                WHERE ({where}) AND s.finished IS NOT NULL
+                  AND (p.status BETWEEN 200 AND 299 OR p.status = 304)
+                ORDER BY p.id""",
+            ranges * 2,
         )
         out: dict[str, PageState] = {}
         for row in rows:  # later rows win, as page_state's ORDER BY id DESC LIMIT 1 does
