@@ -449,7 +449,7 @@ def test_threads_may_match_at_once_while_the_first_merge_is_pending() -> None:
     with ThreadPoolExecutor(4) as pool:
         found = list(pool.map(index.match, pages))
     assert [[m.source_url for m in f] for f in found] == expected
-    assert len(index._postings) == sum(int(n) for n in index._effective)
+    assert len(index._postings) == sum(int(n) for n in index._retrieval.effective)
 
 
 def test_the_presence_bitmap_passes_every_key_and_lookup_finds_exactly_the_keys(
@@ -459,7 +459,7 @@ def test_the_presence_bitmap_passes_every_key_and_lookup_finds_exactly_the_keys(
     keys = np.asarray(index._keys)
     rng = np.random.default_rng(5)
     queries = np.unique(np.concatenate([keys, rng.integers(0, 2**64, 20_000, dtype=np.uint64)]))
-    positions, found = index._lookup(queries)
+    positions, found = index._retrieval.lookup(queries)
     assert np.array_equal(queries[found], np.intersect1d(queries, keys))
     assert np.array_equal(keys[positions], queries[found])
     # A hash in no source gets past the bitmap rarely (at least 16 slots per key).
@@ -467,7 +467,7 @@ def test_the_presence_bitmap_passes_every_key_and_lookup_finds_exactly_the_keys(
 
 
 def _bitmap_passes(index: SourceIndex, hashes: np.ndarray) -> np.ndarray:
-    slot = (hashes >> np.uint64(index._bitmap_shift)).astype(np.intp)
+    slot = (hashes >> np.uint64(index._retrieval.bitmap_shift)).astype(np.intp)
     return ((index._bitmap[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1).astype(bool)
 
 
@@ -481,7 +481,7 @@ def test_short_sources_need_a_larger_estimate_to_be_aligned() -> None:
         ]
     )
     index.flush()
-    least = index._least_estimate().tolist()
+    least = index._retrieval.least_estimate().tolist()
     # A source of n tokens needs max(0.15, min(50 / n, 0.9)) of it copied: min_estimate
     # (0.05, for 0.15) grows in the same proportion.
     assert least == pytest.approx(
@@ -490,7 +490,7 @@ def test_short_sources_need_a_larger_estimate_to_be_aligned() -> None:
     lax = SourceIndex(MatchConfig(min_coverage=0.0, partial_coverage=0.0))
     lax.add([SourceArticle(url="https://x.example/1", title="", text=_prose(40, 1))])
     lax.flush()
-    assert lax._least_estimate().tolist() == [0.05]
+    assert lax._retrieval.least_estimate().tolist() == [0.05]
 
 
 # An index file written by the previous release (format 1: blake2b token hashes), holding

@@ -1,0 +1,135 @@
+"""The index's document store: each source article under a document id, by url.
+
+In: SourceArticle records (added in memory) and the text and field blobs of a loaded index
+file. Out: articles by url or id, texts by id, and the bytes of each document for saving.
+
+Document ids only grow: replacing an article (same url, other content) gives it a new id and
+leaves the old id dead, so the retrieval arrays stay valid until they are merged again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from xpostcheck.match.arrays import I64, U8
+from xpostcheck.models import SourceArticle
+
+__all__ = ["Blob", "Documents"]
+
+
+@dataclass
+class Blob:
+    """Byte strings stored end to end, read lazily from a memory map."""
+
+    data: U8
+    offsets: I64
+
+    def get(self, i: int) -> str:
+        return bytes(self.data[self.offsets[i] : self.offsets[i + 1]]).decode("utf-8")
+
+    def get_bytes(self, i: int) -> bytes:
+        return bytes(self.data[self.offsets[i] : self.offsets[i + 1]])
+
+
+def _meta(article: SourceArticle) -> dict[str, Any]:
+    data = asdict(article)
+    del data["url"], data["text"]
+    return data
+
+
+def _article(url: str, text: str, meta: dict[str, Any]) -> SourceArticle:
+    return SourceArticle(
+        url=url,
+        title=str(meta.get("title", "")),
+        text=text,
+        authors=tuple(meta.get("authors", ())),
+        published=meta.get("published"),
+        publisher=str(meta.get("publisher", "")),
+        images=tuple(meta.get("images", ())),
+        html=meta.get("html"),
+    )
+
+
+class Documents:
+    """Articles by document id: those of a loaded file (read from its blobs when asked for)
+    and those added since (held in memory)."""
+
+    def __init__(self) -> None:
+        self._urls: list[str] = []  # doc id -> url (dead docs keep theirs)
+        self._doc_of: dict[str, int] = {}  # url -> live doc id
+        self._added: dict[int, SourceArticle] = {}  # docs not in the loaded file
+        self._base_text: Blob | None = None  # docs of the loaded file
+        self._base_meta: Blob | None = None
+
+    @classmethod
+    def from_file(cls, urls: list[str], text: Blob, meta: Blob) -> Documents:
+        """The documents of a loaded file, ids 0 .. len(urls) - 1 (a repeated url keeps its
+        last id: the caller compares ``len()`` with ``len(urls)``)."""
+        documents = cls()
+        documents._urls = urls
+        documents._doc_of = {u: i for i, u in enumerate(urls)}
+        documents._base_text = text
+        documents._base_meta = meta
+        return documents
+
+    def __len__(self) -> int:
+        return len(self._doc_of)
+
+    def __contains__(self, url: object) -> bool:
+        return url in self._doc_of
+
+    def url(self, doc: int) -> str:
+        return self._urls[doc]
+
+    def text(self, doc: int) -> str:
+        if doc in self._added:
+            return self._added[doc].text
+        assert self._base_text is not None
+        return self._base_text.get(doc)
+
+    def article(self, doc: int) -> SourceArticle:
+        if doc in self._added:
+            return self._added[doc]
+        assert self._base_text is not None and self._base_meta is not None
+        meta = json.loads(self._base_meta.get(doc))
+        return _article(self._urls[doc], self._base_text.get(doc), meta)
+
+    def get(self, url: str) -> SourceArticle | None:
+        doc = self._doc_of.get(url)
+        return None if doc is None else self.article(doc)
+
+    def live(self) -> list[int]:
+        """Ids of the live documents, ascending (the order of a saved file)."""
+        return sorted(self._doc_of.values())
+
+    def articles(self) -> Iterator[SourceArticle]:
+        for doc in self.live():
+            yield self.article(doc)
+
+    def put(self, article: SourceArticle) -> tuple[int, int | None] | None:
+        """Store an article under a new id: (new id, id it replaces or None), or None when the
+        same article is already stored."""
+        old = self._doc_of.get(article.url)
+        if old is not None:
+            if self.article(old) == article:
+                return None
+            self._added.pop(old, None)
+        doc = len(self._urls)
+        self._urls.append(article.url)
+        self._doc_of[article.url] = doc
+        self._added[doc] = article
+        return doc, old
+
+    def piece(self, doc: int, *, text: bool) -> bytes:
+        """A document's text, or its other fields as JSON, as saved in an index file."""
+        article = self._added.get(doc)
+        if article is not None:
+            if text:
+                return article.text.encode("utf-8")
+            return json.dumps(_meta(article), ensure_ascii=False).encode("utf-8")
+        base = self._base_text if text else self._base_meta
+        assert base is not None
+        return base.get_bytes(doc)

@@ -1,0 +1,326 @@
+"""Retrieval: which sources a page may hold a copy of, before any alignment.
+
+In: each source's sampled shingle hashes (hash mod a power of two) and token count; a page's
+distinct shingle hashes. Out: candidate document ids with their estimated containment, and
+the arrays an index file saves.
+
+Every source keeps a sample of its word shingles in an inverted index held in compact sorted
+arrays (keys, offsets, postings), with a presence bitmap in front. A page looks up *all* its
+shingles; a source's estimated containment is the share of its samples found on the page.
+Shingles held by many sources (stock phrases) are ignored, and sources whose estimate is too
+low for the coverage they need are not aligned.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from xpostcheck.match.arrays import F64, I64, U8, U32, U64
+from xpostcheck.match.config import MatchConfig
+
+__all__ = ["Retrieval", "presence_bitmap", "sample"]
+
+
+def sample(shingles: U64, config: MatchConfig) -> U64:
+    """The distinct shingles a source keeps in the index (hash mod m == 0, m adaptive)."""
+    m = config.modulus
+    while m > 1 and shingles.size // m < config.min_samples:
+        m //= 2
+    kept: U64 = np.unique(shingles[(shingles & np.uint64(m - 1)) == 0])
+    return kept
+
+
+def _bitmap_shift(keys: int) -> int:
+    """The shift that gives a hash's slot in the presence bitmap for this many keys."""
+    return 64 - max(6, math.ceil(math.log2(max(keys, 1) * 16)))
+
+
+def _set_bits(bitmap: npt.NDArray[np.uint8], shift: int, keys: U64) -> None:
+    """Set the bits of these keys (ascending) in a presence bitmap."""
+    if not keys.size:
+        return
+    slot = keys >> np.uint64(shift)
+    byte = (slot >> np.uint64(3)).astype(np.intp)
+    bit = np.left_shift(1, (slot & np.uint64(7)).astype(np.uint8), dtype=np.uint8)
+    first = np.flatnonzero(np.diff(byte, prepend=-1))
+    bitmap[byte[first]] |= np.bitwise_or.reduceat(bit, first)
+
+
+def presence_bitmap(keys: U64) -> tuple[npt.NDArray[np.uint8], int]:
+    """One bit per slot of the top bits of a hash, set when some key falls in that slot.
+
+    At least 16 slots per key, so a hash that is in no source passes in about 6% of cases
+    or fewer. Returns the bitmap and the shift that gives a hash's slot.
+    """
+    shift = _bitmap_shift(keys.size)
+    bitmap = np.zeros(1 << (61 - shift), dtype=np.uint8)
+    _set_bits(bitmap, shift, keys)
+    return bitmap, shift
+
+
+class Retrieval:
+    """The inverted index of sampled shingles over document ids, and per-document counts.
+
+    Documents are added (``add``) and dropped (``drop``) at once; their postings are merged
+    into the sorted arrays on ``flush``, which ``candidates`` calls itself, once even when
+    several threads ask at the same time.
+    """
+
+    def __init__(self, config: MatchConfig) -> None:
+        self.config = config
+        self._alive = bytearray()  # per doc: 1 while its postings count
+        self._pending: list[tuple[U64, int]] = []  # sampled shingles of docs not merged yet
+        self._dirty = False  # some doc was dropped since the last merge
+        self._keys: U64 = np.zeros(0, dtype=np.uint64)  # sorted distinct sampled shingles
+        self._offsets: I64 = np.zeros(1, dtype=np.int64)  # postings of key i: [o[i], o[i+1])
+        self._postings: U32 = np.zeros(0, dtype=np.uint32)  # doc ids
+        self._effective: I64 = np.zeros(0, dtype=np.int64)  # per doc: samples not stock
+        self._ntokens: list[int] = []  # per doc: tokens in its text
+        self._nsamples: list[int] = []  # per doc: sampled shingles, stock phrases included
+        self._ntok: F64 = np.zeros(0, dtype=np.float64)  # per doc: tokens per sample
+        self._least: F64 | None = None  # per doc: least estimate worth aligning
+        self._df_limit = 2
+        self._bitmap, self._bitmap_shift = presence_bitmap(self._keys)
+        self._lock = threading.Lock()  # merging is done once even if threads ask at once
+
+    @classmethod
+    def from_file(
+        cls,
+        config: MatchConfig,
+        arrays: dict[str, Any],
+        df_limit: int,
+        bitmap: tuple[U8, int] | None,
+        *,
+        keep_counts: bool,
+    ) -> Retrieval:
+        """Retrieval over the arrays of a loaded file (all its documents live). With
+        ``keep_counts``, the saved stock-phrase limit and effective samples are used as they
+        are; otherwise they are derived again for ``config``."""
+        retrieval = cls(config)
+        n = arrays["ntokens"].size
+        retrieval._alive = bytearray(b"\x01" * n)
+        retrieval._keys = arrays["keys"]
+        retrieval._offsets = arrays["offsets"]
+        retrieval._postings = arrays["postings"]
+        retrieval._ntokens = arrays["ntokens"].tolist()
+        retrieval._nsamples = arrays["nsamples"].tolist()
+        retrieval._ntok = arrays["ntokens"] / np.maximum(arrays["nsamples"], 1).astype(np.float64)
+        if bitmap is None:  # written before the bitmap was saved with the index
+            retrieval._bitmap, retrieval._bitmap_shift = presence_bitmap(retrieval._keys)
+        else:
+            retrieval._bitmap, retrieval._bitmap_shift = bitmap
+        if keep_counts:
+            retrieval._effective = arrays["effective"]
+            retrieval._df_limit = df_limit
+        else:
+            retrieval._derive_counts()
+        return retrieval
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    # -- read by the index file, benchmarks and tests --------------------------------------
+
+    @property
+    def keys(self) -> U64:
+        return self._keys
+
+    @property
+    def offsets(self) -> I64:
+        return self._offsets
+
+    @property
+    def postings(self) -> U32:
+        return self._postings
+
+    @property
+    def effective(self) -> I64:
+        return self._effective
+
+    @property
+    def bitmap(self) -> U8:
+        return self._bitmap
+
+    @property
+    def bitmap_shift(self) -> int:
+        return self._bitmap_shift
+
+    @property
+    def df_limit(self) -> int:
+        return self._df_limit
+
+    def arrays(self, live: list[int]) -> dict[str, npt.NDArray[Any]]:
+        """The arrays an index file saves, with the live documents renumbered 0, 1, ...
+        in the order given (call :meth:`flush` first)."""
+        renumber = np.full(len(self._alive) + 1, -1, dtype=np.int64)
+        renumber[live] = np.arange(len(live))
+        return {
+            "keys": self._keys,
+            "offsets": self._offsets,
+            "postings": renumber[self._postings].astype(np.uint32),
+            "effective": self._effective[live] if live else np.zeros(0, dtype=np.int64),
+            "ntokens": np.asarray(self._ntokens, dtype=np.int64)[live],
+            "nsamples": np.asarray(self._nsamples, dtype=np.int64)[live],
+            "bitmap": self._bitmap,
+        }
+
+    # -- documents in and out ---------------------------------------------------------------
+
+    def add(self, doc: int, shingles: U64, ntokens: int) -> None:
+        """A new document (the next id) with its shingle hashes and token count."""
+        assert doc == len(self._alive)
+        sampled = sample(shingles, self.config)
+        self._alive.append(1)
+        self._ntokens.append(ntokens)
+        self._nsamples.append(int(sampled.size))
+        self._pending.append((sampled, doc))
+
+    def drop(self, doc: int) -> None:
+        """A replaced document: its postings go at the next merge."""
+        self._alive[doc] = 0
+        self._dirty = True
+
+    def flush(self) -> None:
+        """Merge added documents into the sorted arrays and drop replaced ones."""
+        if not self._pending and not self._dirty:
+            return
+        with self._lock:
+            if self._pending or self._dirty:
+                self._merge()
+
+    def _merge(self) -> None:
+        """Insert new postings into the sorted ones: linear in the index, not a full re-sort."""
+        keys = np.repeat(self._keys, np.diff(self._offsets))
+        docs = self._postings
+        if self._dirty:
+            alive = np.frombuffer(bytes(self._alive), dtype=np.uint8).astype(bool)
+            keep = alive[docs]
+            keys, docs = keys[keep], docs[keep]
+        self._pending = [(h, d) for h, d in self._pending if self._alive[d]]
+        new_keys: U64 = np.zeros(0, dtype=np.uint64)
+        if self._pending:
+            new_keys = np.concatenate([h for h, _ in self._pending]).astype(np.uint64, copy=False)
+            new_docs = np.concatenate(
+                [np.full(h.size, d, dtype=np.uint32) for h, d in self._pending]
+            )
+            order = np.argsort(new_keys, kind="stable")
+            new_keys, new_docs = new_keys[order], new_docs[order]
+            if keys.size:
+                at = np.searchsorted(keys, new_keys, side="right")
+                keys, docs = np.insert(keys, at, new_keys), np.insert(docs, at, new_docs)
+            else:
+                keys, docs = new_keys, new_docs
+        self._set_arrays(keys, docs.astype(np.uint32, copy=False), new_keys)
+        self._pending.clear()
+        self._dirty = False
+
+    def _set_arrays(self, sorted_keys: U64, docs: U32, added: U64) -> None:
+        total = sorted_keys.size
+        cut = np.empty(total, dtype=bool)
+        if total:
+            cut[0] = True
+            cut[1:] = sorted_keys[1:] != sorted_keys[:-1]
+        starts = np.flatnonzero(cut)
+        self._keys = sorted_keys[starts]
+        self._offsets = np.append(starts, total).astype(np.int64)
+        self._postings = docs
+        self._derive_counts()
+        if self._bitmap_shift == _bitmap_shift(self._keys.size):
+            # Only bits to add (those of dropped keys stay: a few more hashes get searched
+            # for, none is missed); a loaded bitmap is read-only, so it is copied first.
+            if not self._bitmap.flags.writeable:
+                self._bitmap = self._bitmap.copy()
+            _set_bits(self._bitmap, self._bitmap_shift, added)
+        else:
+            self._bitmap, self._bitmap_shift = presence_bitmap(self._keys)
+
+    def _derive_counts(self) -> None:
+        """Stock-phrase limit and effective samples per source (they depend on the config)."""
+        self._df_limit = self.config.df_limit(self._alive.count(1))
+        self._ntok = np.asarray(self._ntokens, dtype=np.float64) / np.maximum(
+            np.asarray(self._nsamples, dtype=np.float64), 1.0
+        )
+        df = np.diff(self._offsets)
+        counted = np.repeat(df <= self._df_limit, df)
+        self._effective = np.bincount(self._postings[counted], minlength=len(self._alive)).astype(
+            np.int64
+        )
+
+    def lookup(self, queries: U64) -> tuple[I64, I64]:
+        """Index of each query among the keys, for the queries found (and their positions).
+
+        Most of a page's shingles are in no source: one read of the presence bitmap turns
+        away all but a few percent of those, and a binary search finds the rest.
+        """
+        keys, n = self._keys, self._keys.size
+        slot = (queries >> np.uint64(self._bitmap_shift)).astype(np.intp)
+        where = np.flatnonzero((self._bitmap[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1)
+        queries = queries[where]
+        pos = np.minimum(np.searchsorted(keys, queries), n - 1)
+        found = np.flatnonzero(keys[pos] == queries)
+        return pos[found], where[found]
+
+    def candidates(self, distinct: U64) -> list[tuple[int, float]]:
+        """Sources ranked by estimated containment in a page with these distinct shingles
+        (ascending)."""
+        self.flush()
+        if not self._keys.size or not distinct.size:
+            return []
+        keys, _ = self.lookup(distinct)
+        offsets = self._offsets
+        start = offsets[keys]
+        df = offsets[keys + 1] - start
+        usable = df <= self._df_limit
+        start, df = start[usable], df[usable]
+        total = int(df.sum())
+        if total == 0:
+            return []
+        held = self._postings[np.repeat(start - (np.cumsum(df) - df), df) + np.arange(total)]
+        held.sort()
+        edge = np.empty(total, dtype=bool)
+        edge[0] = True
+        np.not_equal(held[1:], held[:-1], out=edge[1:])
+        first = np.flatnonzero(edge)
+        docs = held[first]
+        hits = np.empty(first.size, dtype=np.int64)
+        hits[:-1] = first[1:] - first[:-1]
+        hits[-1] = total - first[-1]
+        effective = self._effective[docs]
+        estimate = hits / np.maximum(effective, 1)
+        ok = (estimate >= self.least_estimate()[docs]) & (hits >= np.minimum(2, effective))
+        docs, estimate = docs[ok], estimate[ok]
+        # Most copied text first, as shown by distinctive shingles: a source made mostly of
+        # stock phrases (or one of many near-duplicates) can reach a high estimate on a few
+        # samples, and must not crowd out a long article copied in part.
+        expected = hits[ok] * self._ntok[docs]
+        order = np.lexsort((docs, -estimate, -expected))[: self.config.candidates]
+        return list(zip(docs[order].tolist(), estimate[order].tolist(), strict=True))
+
+    def least_estimate(self) -> F64:
+        """Per source, the least estimated containment worth aligning.
+
+        ``min_estimate`` is set for a source that needs ``min_coverage`` to be a copy. A
+        short source needs more, since its copy must also hold ``min_words`` words (or be
+        full), and its least estimate grows in proportion: most short sources that share a
+        few common phrases with a page are then not aligned at all.
+        """
+        if self._least is None or self._least.size != len(self._ntokens):
+            cfg = self.config
+            ntokens = np.maximum(np.asarray(self._ntokens, dtype=np.float64), 1.0)
+            need = np.maximum(
+                cfg.min_coverage, np.minimum(cfg.min_words / ntokens, cfg.full_coverage)
+            )
+            scale = need / cfg.min_coverage if cfg.min_coverage > 0 else np.ones_like(need)
+            self._least = cfg.min_estimate * scale
+        return self._least
