@@ -1,0 +1,171 @@
+"""Metadata of a page: robots directives, authors, publication dates, its own URL, captions.
+
+In: the Scan of a page's tree (meta tags, JSON-LD), the tree itself, response headers and the
+extractor's byline. Out: plain values for the Page fields (meta_robots, authors, published,
+markup_published, captions) and the page's own URL for saved pages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from xpostcheck.extract.links import absolute
+from xpostcheck.extract.walk import WS, Scan
+
+__all__ = [
+    "MAX_JSONLD_OBJECTS",
+    "authors",
+    "declared_url",
+    "first_meta",
+    "jsonld_facts",
+    "robots",
+    "self_url",
+]
+
+MAX_JSONLD_OBJECTS = 1000
+_XRT_SCOPED = re.compile(r"^\s*([a-z0-9_.-]+)\s*:\s*(.*)$", re.I)
+_ROBOTS_VALUED = frozenset(
+    {"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"}
+)
+_ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "blogposting",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "scholarlyarticle",
+        "report",
+        "techarticle",
+        "liveblogposting",
+        "posting",
+        "socialmediaposting",
+    }
+)
+
+
+def robots(scan: Scan, headers: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    found: list[str] = []
+    for name in ("robots", "googlebot"):
+        for content in scan.meta.get(name, []):
+            found.extend(WS.sub("", d.lower()) for d in content.split(","))
+    for key, value in headers:
+        if key.lower() != "x-robots-tag":
+            continue
+        applies = True
+        for part in value.split(","):
+            part = part.strip()
+            scoped = _XRT_SCOPED.match(part)
+            if scoped and scoped.group(1).lower() not in _ROBOTS_VALUED:
+                agent = scoped.group(1).lower()
+                applies = agent in {"googlebot", "*"}
+                part = scoped.group(2).strip()
+            if applies and part:
+                found.append(WS.sub("", part.lower()))
+    return tuple(dict.fromkeys(d for d in found if d))
+
+
+def _jsonld_objects(scripts: list[str]) -> Iterator[dict[str, Any]]:
+    """Top-level JSON-LD objects and those in @graph, in document order (at most
+    MAX_JSONLD_OBJECTS; broken or absurdly nested blocks are skipped)."""
+    todo: deque[Any] = deque()
+    for raw in scripts:
+        try:
+            todo.append(json.loads(raw, strict=False))
+        except (ValueError, RecursionError):
+            continue
+    seen = 0
+    while todo and seen < MAX_JSONLD_OBJECTS:
+        item = todo.popleft()
+        if isinstance(item, list):
+            todo.extendleft(reversed(item))
+        elif isinstance(item, dict):
+            seen += 1
+            yield item
+            graph = item.get("@graph")
+            if isinstance(graph, list):
+                todo.extendleft(reversed(graph))
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type", "")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).lower() for k in kinds}
+
+
+def _names(value: Any, depth: int = 0) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if depth > 4:
+        return []
+    if isinstance(value, list):
+        return [n for v in value[:50] for n in _names(v, depth + 1)]
+    if isinstance(value, dict):
+        return _names(value.get("name", ""), depth + 1)
+    return []
+
+
+def jsonld_facts(scan: Scan) -> tuple[list[str], str | None]:
+    authors: list[str] = []
+    published: str | None = None
+    objects = list(_jsonld_objects(scan.jsonld))
+    # Article-typed objects first: a WebPage or Organization may carry other dates.
+    objects.sort(key=lambda o: 0 if _types(o) & _ARTICLE_TYPES else 1)
+    for obj in objects:
+        if not authors:
+            authors = _names(obj.get("author"))
+        if published is None and isinstance(obj.get("datePublished"), str):
+            published = obj["datePublished"].strip() or None
+    return authors, published
+
+
+def _is_url(s: str) -> bool:
+    return s.startswith(("http://", "https://", "//"))
+
+
+def authors(scan: Scan, jsonld: list[str], byline: str | None) -> tuple[str, ...]:
+    found: list[str] = []
+    found += scan.meta.get("author", [])
+    found += [a for a in scan.meta.get("article:author", []) if not _is_url(a)]
+    found += jsonld
+    if byline:
+        found += byline.split(";")
+    seen: dict[str, str] = {}
+    for name in found:
+        clean = WS.sub(" ", name).strip()
+        key = clean.casefold()
+        if clean and not _is_url(clean) and key not in seen:
+            seen[key] = clean
+    return tuple(seen.values())
+
+
+def first_meta(scan: Scan, *names: str) -> str:
+    for name in names:
+        for value in scan.meta.get(name, []):
+            if value:
+                return value
+    return ""
+
+
+def declared_url(tree: Any, fallback: str) -> str:
+    canonicals: list[str] = []
+    og_url = ""
+    for el in tree.iter("link", "meta"):
+        if el.tag == "link" and "canonical" in el.get("rel", "").lower().split():
+            canonicals.append(absolute(fallback, el.get("href", "")))
+        elif el.tag == "meta" and el.get("property", "").lower() == "og:url" and not og_url:
+            og_url = absolute(fallback, el.get("content", ""))
+    return self_url(canonicals, og_url, fallback)
+
+
+def self_url(canonicals: Sequence[str], og_url: str, fallback: str) -> str:
+    for candidate in (*canonicals, og_url):
+        if candidate and urlsplit(candidate).scheme in {"http", "https"}:
+            return candidate
+    return fallback
