@@ -125,6 +125,10 @@ class Page:
     published: str | None = None  # ISO 8601, from meta, JSON-LD or htmldate
     license_urls: tuple[str, ...] = ()  # rel=license hrefs
     html: str = ""  # the decoded HTML, for checks that need markup
+    # figcaption, caption, class *caption*, figure class *credit* texts, from the same parse
+    captions: tuple[str, ...] = ()
+    # meta article:published_time and kin, else JSON-LD datePublished, else <time datetime>
+    markup_published: str | None = None
 
     def header(self, name: str) -> str | None:
         return header(self.headers, name)

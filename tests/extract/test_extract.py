@@ -578,3 +578,31 @@ def test_canonical_and_license_from_http_link_headers() -> None:
     # The page's own tags first, then the header's: two canonicals, as a check should see them.
     assert page.canonicals == ("https://copy.example/x", "https://orig.example/story/")
     assert page.license_urls == ("https://creativecommons.org/licenses/by/4.0/",)
+
+
+def test_captions_and_the_markup_date_come_from_the_one_parse() -> None:
+    html = (
+        "<html><head>"
+        '<meta name="date" content=" 2023-05-06 ">'
+        '<script type="application/ld+json">{"@graph": [{"datePublished": "2022-01-01"}]}'
+        "</script></head><body><article><p>Body text of the story.</p>"
+        '<figure><img src="/a.jpg" alt="A gauge"><figcaption> The  gauge at dawn. </figcaption>'
+        '<span class="photo-credit">Photo: Ann Lee</span></figure>'
+        '<div class="wp-caption-text">The gauge at dawn.</div>'
+        '<span class="credit">Not in a figure</span>'
+        "<table><caption>Readings</caption><tr><td>1</td></tr></table>"
+        '<time datetime="2021-02-03">Feb 3</time></article></body></html>'
+    )
+    page = extract_html(URL, html)
+    assert page.captions == ("The gauge at dawn.", "Photo: Ann Lee", "Readings")
+    assert page.markup_published == "2023-05-06"  # meta first, then JSON-LD, then <time>
+    no_meta = extract_html(URL, html.replace('name="date"', 'name="other"'))
+    assert no_meta.markup_published == "2022-01-01"
+    only_time = extract_html(URL, html.replace('name="date"', "x").replace("datePublished", "x"))
+    assert only_time.markup_published == "2021-02-03"
+
+
+def test_pages_without_captions_or_dates_say_so() -> None:
+    page = extract_html(URL, "<html><body><p>Plain.</p></body></html>")
+    assert (page.captions, page.markup_published) == ((), None)
+    assert extract_html(URL, "").captions == ()

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
+
+from lxml import etree
 
 from xpostcheck.extract.links import absolute
 from xpostcheck.extract.walk import WS, Scan
@@ -20,9 +22,11 @@ from xpostcheck.extract.walk import WS, Scan
 __all__ = [
     "MAX_JSONLD_OBJECTS",
     "authors",
+    "captions",
     "declared_url",
     "first_meta",
     "jsonld_facts",
+    "markup_published",
     "robots",
     "self_url",
 ]
@@ -169,3 +173,77 @@ def self_url(canonicals: Sequence[str], og_url: str, fallback: str) -> str:
         if candidate and urlsplit(candidate).scheme in {"http", "https"}:
             return candidate
     return fallback
+
+
+# -- what checks read in the markup (PageFacts.captions and markup_published used to parse the
+# page again for these) -----------------------------------------------------------------------
+
+_CAPTIONS = etree.XPath(
+    "//figcaption | //caption | //*[contains(@class, 'caption')]"
+    " | //figure//*[contains(@class, 'credit')]"
+)
+_PUBLISHED_META = tuple(
+    etree.XPath(f"//meta[@{attr}='{value}']/@content")
+    for attr, value in (
+        ("property", "article:published_time"),
+        ("name", "article:published_time"),
+        ("itemprop", "datePublished"),
+        ("name", "date"),
+        ("name", "dc.date"),
+    )
+)
+_JSONLD_TEXT = etree.XPath("//script[@type='application/ld+json']/text()")
+_TIME_STAMPS = etree.XPath("//time/@datetime")
+
+
+def captions(tree: Any, html: str) -> tuple[str, ...]:
+    """Texts of image captions and photo credits (figcaption, caption, class *caption*, class
+    *credit* inside a figure), whitespace collapsed, first of each, in document order."""
+    low = html.lower()
+    if "caption" not in low and "credit" not in low:
+        return ()  # spares the search on most pages
+    texts = (" ".join(el.text_content().split()) for el in _CAPTIONS(tree))
+    return tuple(dict.fromkeys(t for t in texts if t))
+
+
+def markup_published(tree: Any) -> str | None:
+    """The publication time the markup states: article:published_time and its kin, JSON-LD
+    datePublished (anywhere in the first block that has one), or a <time datetime>."""
+    for query in _PUBLISHED_META:
+        for content in query(tree):
+            if str(content).strip():
+                return str(content).strip()
+    found = _jsonld_published(_JSONLD_TEXT(tree))
+    if found:
+        return found
+    for stamp in _TIME_STAMPS(tree):
+        if str(stamp).strip():
+            return str(stamp).strip()
+    return None
+
+
+def _jsonld_published(scripts: Iterable[Any]) -> str | None:
+    def walk(node: Any) -> str | None:
+        if isinstance(node, Mapping):
+            value = node.get("datePublished")
+            if isinstance(value, str) and value:
+                return value
+            for child in node.values():
+                found = walk(child)
+                if found:
+                    return found
+        elif isinstance(node, list):
+            for child in node:
+                found = walk(child)
+                if found:
+                    return found
+        return None
+
+    for script in scripts:
+        try:  # absurdly nested blocks are skipped, as broken ones are
+            found = walk(json.loads(str(script)))
+        except (ValueError, TypeError, RecursionError):
+            continue
+        if found:
+            return found
+    return None

@@ -25,9 +25,11 @@ from xpostcheck.extract.links import absolute, feed_links, header_links
 from xpostcheck.extract.maintext import main_text
 from xpostcheck.extract.metadata import (
     authors,
+    captions,
     declared_url,
     first_meta,
     jsonld_facts,
+    markup_published,
     robots,
 )
 from xpostcheck.extract.regions import ARTICLE_SHARE, find_regions, region_texts
@@ -111,6 +113,9 @@ def _extract_tree(
 ) -> tuple[Page, _Extras]:
     scan = walk(tree, url)
     full = scan.text.text()
+    # What checks read in the markup, taken before trafilatura sees the tree.
+    page_captions = captions(tree, html)
+    stated = markup_published(tree)
     if full and len(scan.nodes) <= MAX_EXTRACT_ELEMENTS:
         text, t_title, t_author, t_date = main_text(tree, url)
     else:
@@ -161,6 +166,8 @@ def _extract_tree(
             dict.fromkeys((*scan.licenses, *header_links(headers, "license", scan.base)))
         ),
         html=html,
+        captions=page_captions,
+        markup_published=stated,
     )
     og_url = first_meta(scan, "og:url")
     og_image = first_meta(scan, "og:image")
