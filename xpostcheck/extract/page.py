@@ -114,7 +114,7 @@ def _extract_tree(
     scan = walk(tree, url)
     full = scan.text.text()
     # What checks read in the markup, taken before trafilatura sees the tree.
-    page_captions = captions(tree, html)
+    page_captions = captions(tree)
     stated = markup_published(tree)
     if full and len(scan.nodes) <= MAX_EXTRACT_ELEMENTS:
         text, t_title, t_author, t_date = main_text(tree, url)
