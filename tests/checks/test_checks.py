@@ -13,6 +13,7 @@ import requests
 from xpostcheck.checks.context import CheckContext
 from xpostcheck.checks.registry import KINDS, run_checks
 from xpostcheck.checks.siteprofile import SiteProfile
+from xpostcheck.extract.page import extract_html
 from xpostcheck.models import (
     Finding,
     Link,
@@ -67,6 +68,10 @@ def make_page(
     **fields: Any,
 ) -> Page:
     near_text = "\n".join(x for x in (top, SOURCE.title, BODY, near) if x)
+    if fields.get("html"):  # what extraction reads from the markup, as a fetched page has it
+        parsed = extract_html(url, fields["html"])
+        fields.setdefault("captions", parsed.captions)
+        fields.setdefault("markup_published", parsed.markup_published)
     return Page(
         url=url,
         status=200,

@@ -11,9 +11,8 @@ Imports only `textutil` and `siteprofile` among its siblings; every family modul
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, get_args
@@ -292,36 +291,10 @@ class PageFacts:
     def markup_lower(self) -> str:
         return self.page.html.lower()
 
-    @cached_property
-    def _tree(self) -> Any:
-        """The page's HTML parsed with lxml (None when there is none or it cannot be parsed)."""
-        if not self.page.html:
-            return None
-        import lxml.html
-
-        try:
-            parser = lxml.html.HTMLParser(encoding="utf-8")
-            return lxml.html.document_fromstring(
-                self.page.html.encode("utf-8", "replace"), parser=parser
-            )
-        except Exception:  # unparseable markup: no captions, no time
-            return None
-
-    @cached_property
+    @property
     def captions(self) -> tuple[str, ...]:
-        """Texts of image captions and photo credits."""
-        low = self.markup_lower
-        if "caption" not in low and "credit" not in low:
-            return ()  # spares the parse on most pages
-        tree = self._tree
-        if tree is None:
-            return ()
-        found = tree.xpath(
-            "//figcaption | //caption | //*[contains(@class, 'caption')]"
-            " | //figure//*[contains(@class, 'credit')]"
-        )
-        texts = (" ".join(el.text_content().split()) for el in found)
-        return tuple(dict.fromkeys(t for t in texts if t))
+        """Texts of image captions and photo credits (found by extraction's own parse)."""
+        return self.page.captions
 
     @cached_property
     def _caption_norms(self) -> tuple[list[str], list[str]]:
@@ -341,55 +314,7 @@ class PageFacts:
                 return True
         return any(n in a for a in alts)
 
-    @cached_property
+    @property
     def markup_published(self) -> str | None:
-        """The publication time the markup states: article:published_time and its kin, JSON-LD
-        datePublished, or a <time datetime>."""
-        tree = self._tree
-        if tree is None:
-            return None
-        for attr, value in (
-            ("property", "article:published_time"),
-            ("name", "article:published_time"),
-            ("itemprop", "datePublished"),
-            ("name", "date"),
-            ("name", "dc.date"),
-        ):
-            for content in tree.xpath(f"//meta[@{attr}='{value}']/@content"):
-                if str(content).strip():
-                    return str(content).strip()
-        found = _jsonld_published(tree.xpath("//script[@type='application/ld+json']/text()"))
-        if found:
-            return found
-        for stamp in tree.xpath("//time/@datetime"):
-            if str(stamp).strip():
-                return str(stamp).strip()
-        return None
-
-
-def _jsonld_published(scripts: Iterable[Any]) -> str | None:
-    def walk(node: Any) -> str | None:
-        if isinstance(node, Mapping):
-            value = node.get("datePublished")
-            if isinstance(value, str) and value:
-                return value
-            for child in node.values():
-                found = walk(child)
-                if found:
-                    return found
-        elif isinstance(node, list):
-            for child in node:
-                found = walk(child)
-                if found:
-                    return found
-        return None
-
-    for script in scripts:
-        try:
-            data = json.loads(str(script))
-        except (ValueError, TypeError):
-            continue
-        found = walk(data)
-        if found:
-            return found
-    return None
+        """The publication time the markup states (found by extraction's own parse)."""
+        return self.page.markup_published
