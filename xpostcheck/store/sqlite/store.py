@@ -8,18 +8,27 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from xpostcheck.errors import StoreError
 from xpostcheck.store.base import EvidenceArchive
 from xpostcheck.store.evidence import WarcFolder
-from xpostcheck.store.schema import SQLITE_ERROR, SQLITE_NOTADB, migrate, schema_version
+from xpostcheck.store.schema import (
+    SQLITE_BUSY,
+    SQLITE_ERROR,
+    SQLITE_NOTADB,
+    migrate,
+    schema_version,
+)
 from xpostcheck.store.sqlite.pages import PageTables
 from xpostcheck.store.sqlite.scans import ScanTables
 from xpostcheck.store.sqlite.tables import connect, store_failure
 
 __all__ = ["SqliteStore"]
+
+_BUSY_TRIES = 20  # set-up attempts when SQLite answers "database is locked" without waiting
 
 
 class SqliteStore(ScanTables, PageTables):
@@ -55,15 +64,7 @@ class SqliteStore(ScanTables, PageTables):
             raise StoreError(f"cannot open the database: {exc}", where=str(path)) from None
         try:
             with self._lock:
-                self._db.execute("PRAGMA busy_timeout=10000")  # first: WAL waits for others too
-                self._db.execute("PRAGMA journal_mode=WAL")
-                # In WAL mode NORMAL cannot corrupt the file; a power cut may lose the last
-                # commits, which a re-run of the scan restores. FULL costs an fsync per page.
-                self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.execute("PRAGMA foreign_keys=ON")
-                migrate(self._db, str(path))
-                if check:
-                    self._quick_check()
+                self._set_up(check)
         except sqlite3.DatabaseError as exc:
             self._db.close()
             code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
@@ -76,6 +77,28 @@ class SqliteStore(ScanTables, PageTables):
         except BaseException:
             self._db.close()
             raise
+
+    def _set_up(self, check: bool) -> None:
+        """Pragmas, migrations and (with `check`) the quick check. Another process setting up
+        a new file at the same moment can make SQLite answer "database is locked" without
+        waiting (switching to WAL, recovering its index): a bounded number of tries."""
+        for attempt in range(_BUSY_TRIES):
+            try:
+                self._db.execute("PRAGMA busy_timeout=10000")  # first: WAL waits for others
+                self._db.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode NORMAL cannot corrupt the file; a power cut may lose the last
+                # commits, which a re-run of the scan restores. FULL costs an fsync per page.
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("PRAGMA foreign_keys=ON")
+                migrate(self._db, str(self.path))
+                break
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == SQLITE_BUSY
+                if not busy or attempt == _BUSY_TRIES - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        if check:
+            self._quick_check()
 
     def _quick_check(self) -> None:
         problems = [row[0] for row in self._db.execute("PRAGMA quick_check(3)").fetchall()]
