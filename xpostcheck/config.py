@@ -48,6 +48,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "min_coverage": (int, float),
     "timeout": (int, float),
     "recheck_after": (int, float, str),  # seconds, or a duration such as "12h"
+    "no_wait": bool,  # fail at once (exit 3) when another scan holds the database
 }
 
 # Flags named by the settings they set, where the flag is not "--" + the key with dashes.
@@ -79,6 +80,7 @@ class Settings:
     rule_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     overrides_where: Mapping[str, str] = field(default_factory=dict)  # rule id -> "file:line"
     rebuild_index: bool = False  # build the saved index anew from this scan's sources
+    no_wait: bool = False  # another scan holds the database: fail at once instead of waiting
 
 
 def _override_lines(path: Path, rule_ids: list[str]) -> dict[str, str]:
@@ -374,6 +376,7 @@ def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Setti
         rule_overrides=merged.get("rule_overrides") or {},
         overrides_where=merged.get("overrides_where") or {},
         rebuild_index=bool(merged.get("rebuild_index", False)),
+        no_wait=bool(merged.get("no_wait", False)),
     )
     if not settings.sources:
         raise ConfigError("no sources: give --sources FILE|URL (or 'sources' in xpostcheck.toml)")

@@ -107,6 +107,12 @@ class _ScanCommand(click.Command):
     help="Build the source index anew from these sources, dropping articles no longer given "
     "(the saved index otherwise only grows).",
 )
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    default=None,
+    help="When another scan of the same --db is running, exit 3 at once instead of waiting.",
+)
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS))
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), help="Exit 1 on any or new violations.")
