@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from devices import null_device
 
 from xpostcheck.errors import XPostCheckError
 from xpostcheck.util.files import (
@@ -24,19 +25,6 @@ from xpostcheck.util.files import (
     write_atomic,
     write_output,
 )
-
-
-def null_device(folder: Path) -> Path:
-    """A character device like /dev/null made in `folder`; skipped (with why) only where mknod
-    is not allowed and not in CI, which runs as root and must exercise this."""
-    path = folder / "nulldev"
-    try:
-        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
-    except PermissionError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("mknod needs root (CAP_MKNOD) here; CI runs this test as root")
-    return path
 
 
 def test_a_character_device_is_written_in_place_never_replaced(tmp_path: Path) -> None:
