@@ -84,7 +84,7 @@ def _kind(path: str) -> str:
         return "fd"
     try:
         mode = os.stat(path).st_mode  # through symlinks: what a write would reach
-    except FileNotFoundError:
+    except OSError:  # not there, or its folder is not one (check_writable says which)
         return "missing"
     if stat.S_ISREG(mode):
         return "file"
