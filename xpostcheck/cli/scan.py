@@ -25,7 +25,7 @@ from xpostcheck.config import (
 )
 from xpostcheck.report.base import summary_line
 from xpostcheck.report.formats import FORMATS as REPORT_FORMATS
-from xpostcheck.util.files import check_writable
+from xpostcheck.util.files import STDOUT, check_writable, clean_stale
 
 __all__ = ["demo", "scan"]
 
@@ -114,7 +114,15 @@ class _ScanCommand(click.Command):
     help="When another scan of the same --db is running, exit 3 at once instead of waiting.",
 )
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS))
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help=(
+        "Write the report here; '-' is stdout (progress and the summary line go to stderr). "
+        "A device, FIFO or /dev/stdout is written in place, never replaced."
+    ),
+)
 @click.option("--fail-on", type=click.Choice(FAIL_ON), help="Exit 1 on any or new violations.")
 @click.option(
     "--delay",
@@ -170,8 +178,17 @@ def scan(site: tuple[str, ...], config_path: str | None, quiet: bool, **flags: A
     settings = build_settings(read_config(config_path), flags)
     if settings.output:
         check_writable(settings.output, "report")
+    _clean_leftovers(settings)
     code = _run_scan(settings, quiet=quiet)
     sys.exit(code)
+
+
+def _clean_leftovers(settings: Settings) -> None:
+    """What killed scans left: stale temporary files beside the index and the report, and the
+    temporary folders of dead scan processes (never a running scan's)."""
+    from xpostcheck.pipeline.begin import index_path_for
+
+    clean_stale([index_path_for(settings), settings.output or ""])
 
 
 def _run_scan(settings: Settings, *, quiet: bool) -> int:
@@ -182,7 +199,7 @@ def _run_scan(settings: Settings, *, quiet: bool) -> int:
     text = REPORT_FORMATS[settings.format].render(result.report, result.context)
     emit(text, settings.output)
     if not quiet and (settings.format != "table" or settings.output):
-        where = f" (report in {settings.output})" if settings.output else ""
+        where = f" (report in {settings.output})" if settings.output not in (None, STDOUT) else ""
         click.echo(summary_line(result.report) + where, err=True)
     return result.report.exit_code("new" if settings.fail_on == "new" else "any")
 

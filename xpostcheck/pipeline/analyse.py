@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import tempfile
 import threading
 from collections import deque
@@ -25,6 +27,7 @@ from xpostcheck.config import Settings
 from xpostcheck.extract.page import extract_page
 from xpostcheck.match.index import MatchConfig, SourceIndex
 from xpostcheck.models import Fetched, Match, Page, SkipCode, Skipped
+from xpostcheck.util.files import scan_tempdir
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,21 @@ _WORKER_INDEX: list[SourceIndex] = []
 
 
 def _init_worker(index_path: str, config: MatchConfig) -> None:
+    # The parent decides when the scan stops: Ctrl-C (sent to the whole process group) is its
+    # to handle, and it shuts the pool down; a worker never prints a KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # a worker never outlives its scan, even one killed with -9
+        threading.Thread(
+            target=_exit_with, args=(parent.sentinel,), name="xpostcheck-parent", daemon=True
+        ).start()
     _WORKER_INDEX.append(SourceIndex.load(index_path, config=config))
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])  # ready when the parent process has ended
+    os._exit(1)
 
 
 def _analyse_in_worker(fetched: Fetched) -> tuple[Page, list[Match]]:
@@ -75,7 +92,9 @@ class Analyser:
     With one worker everything runs in the calling (site unit's) thread. With more, a pool of
     spawned processes, each holding the index loaded from `index_path` (or from a temporary
     copy when the scan keeps none), is started on the first page and shared by the units. A
-    dead worker loses no page: the rest of the scan goes on in-process.
+    dead worker loses no page: the rest of the scan goes on in-process. `close` ends the
+    workers and removes the temporary copy, also when the scan is interrupted (Ctrl-C,
+    SIGTERM); a worker whose scan died (kill -9) exits by itself.
     """
 
     def __init__(
@@ -154,7 +173,7 @@ class Analyser:
     def _start(self) -> ProcessPoolExecutor:
         index_path = self.index_path
         if not index_path or not Path(index_path).exists():
-            self._tmp = tempfile.TemporaryDirectory(prefix="xpostcheck-")
+            self._tmp = scan_tempdir()  # named after this process: see util.files.clean_stale
             index_path = os.path.join(self._tmp.name, "index")
             self.index.save(index_path)
         # spawn, not fork: the crawlers' threads are already running in this process.
@@ -171,7 +190,9 @@ class Analyser:
             self._closed = True
             pool, self._pool = self._pool, None
             tmp, self._tmp = self._tmp, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        if tmp is not None:
-            tmp.cleanup()
+        try:
+            if pool is not None:  # pages not started are dropped; at most one per worker runs on
+                pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            if tmp is not None:
+                tmp.cleanup()

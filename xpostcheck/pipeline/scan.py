@@ -11,6 +11,7 @@ nothing: the CLI drives it, and so can any Python caller.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ from xpostcheck.pipeline.runner import run_sites
 from xpostcheck.pipeline.site import SiteResult, SiteUnit, scan_site, units_of
 from xpostcheck.pipeline.texts import PageTexts
 from xpostcheck.report.base import RenderContext
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ProgressFn",
@@ -99,5 +102,15 @@ def run_scan(settings: Settings, *, progress: ProgressFn | None = None) -> ScanR
     try:
         results = run_sites(scan, units_of(settings.sites, settings.urls))
         return finish(scan, results)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as the CLI raises it: history says so
+        _mark_interrupted(scan)
+        raise
     finally:
         scan.close()
+
+
+def _mark_interrupted(scan: Scan) -> None:
+    try:
+        scan.store.mark_interrupted(scan.scan_id)
+    except Exception as exc:  # the interruption is what the user must hear about
+        log.warning("could not mark scan #%s as interrupted: %s", scan.scan_id, exc)

@@ -34,7 +34,8 @@ class ScanSummary:
 
     scan: int
     started: str
-    finished: str | None  # None: the scan did not finish (crashed or still running)
+    finished: str | None  # None: the scan did not finish (crashed or still running);
+    # "interrupted": stopped by Ctrl-C or SIGTERM (`ScanLog.mark_interrupted`)
     rules: str
     pages: int
     copies: int
@@ -49,6 +50,7 @@ class ScanLog(Protocol):
 
     def begin_scan(self, key: str, started: str, fingerprint: str = "") -> int: ...
     def finish_scan(self, scan_id: int, report: Report) -> Report: ...
+    def mark_interrupted(self, scan_id: int) -> None: ...
     def history(self, limit: int = 20) -> list[ScanSummary]: ...
     def report(self, scan_id: int) -> Report | None: ...
 

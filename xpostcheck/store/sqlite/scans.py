@@ -61,6 +61,17 @@ class ScanTables(CopyTables):
         self._persist(scan_id, out, scan_key, outcome.still_open)
         return out
 
+    @locked
+    def mark_interrupted(self, scan_id: int) -> None:
+        """A scan stopped by Ctrl-C or SIGTERM: `history` lists it as interrupted. A finished
+        scan stays finished."""
+        with self._lock:
+            self._db.execute(
+                """UPDATE scans SET info = json_set(info, '$.interrupted', 1)
+                   WHERE id = ? AND finished IS NULL""",
+                (scan_id,),
+            )
+
     def _persist(
         self,
         scan_id: int,
@@ -172,7 +183,10 @@ class ScanTables(CopyTables):
     @locked
     def history(self, limit: int = 20) -> list[ScanSummary]:
         rows = self._db.execute(
-            """SELECT id, started, finished, rules, pages, copies, violations, new, resolved,
+            """SELECT id, started,
+                      CASE WHEN finished IS NULL AND json_extract(info, '$.interrupted')
+                           THEN 'interrupted' ELSE finished END,
+                      rules, pages, copies, violations, new, resolved,
                       skipped FROM scans ORDER BY id DESC LIMIT ?""",
             (max(0, limit),),
         ).fetchall()
