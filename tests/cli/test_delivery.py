@@ -217,3 +217,33 @@ def test_an_index_without_the_other_scans_article_resolves_nothing_of_it(
     report = json.loads(second.stdout)
     assert report["resolved"] == []
     assert _new(report) == {"b"}
+
+
+def test_a_report_that_could_not_be_rendered_leaves_its_findings_new(
+    tmp_path: Path, site: tuple[str, dict[str, Callable[[], None]]]
+) -> None:
+    """A report needs the archived page of a copy carried over unchanged; its WARC folder is
+    away for a while: exit 2, and the new violation found by that scan is still new in the
+    next one."""
+    base, _hooks = site
+    db = tmp_path / "x.db"
+    only_1 = _sources(tmp_path / "one.jsonl", (URL_1, "Harbor to be dredged", ARTICLE_1))
+    both = _sources(
+        tmp_path / "both.jsonl",
+        (URL_1, "Harbor to be dredged", ARTICLE_1),
+        (URL_2, "Library Sundays", ARTICLE_2),
+    )
+    assert _scan(base, only_1, db).exit_code == 1
+    evidence = tmp_path / "x-evidence"
+    evidence.rename(tmp_path / "away")  # /a's archived page, which the HTML report shows
+    # /a is carried over unchanged; /b is judged against the newly arrived article 2: new.
+    html = _scan(base, both, db, "--format", "html", "-o", str(tmp_path / "r.html"))
+    assert html.exit_code == 2, html.output
+    assert "cannot read WARC evidence" in html.stderr
+    assert "Traceback" not in html.output and not (tmp_path / "r.html").exists()
+    for warc in (tmp_path / "away").iterdir():  # back: every scan reads it for carried copies
+        warc.rename(evidence / warc.name)
+    again = _scan(base, both, db, "--fail-on", "new")
+    assert again.exit_code == 1, again.output
+    assert _new(json.loads(again.stdout)) == {"b"}
+    assert "the last report was not delivered" in again.stderr
