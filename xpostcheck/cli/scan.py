@@ -7,6 +7,7 @@ so that `--help` and the other commands start without the scan's libraries.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -192,12 +193,23 @@ def _clean_leftovers(settings: Settings) -> None:
 
 
 def _run_scan(settings: Settings, *, quiet: bool) -> int:
-    from xpostcheck.pipeline.scan import run_scan  # the scan's libraries load only to scan
+    from xpostcheck.pipeline.scan import ScanResult, run_scan  # loaded only to scan
 
-    with progress(not quiet) as update:
-        result = run_scan(settings, progress=update)
-    text = REPORT_FORMATS[settings.format].render(result.report, result.context)
-    emit(text, settings.output)
+    with contextlib.ExitStack() as stack:
+        update = stack.enter_context(progress(not quiet))
+
+        def deliver(result: ScanResult) -> None:
+            # The report goes out before the scan's findings count as seen: if writing it
+            # fails (exit 3) or rendering it does (exit 2), they stay new for the next run.
+            stack.close()  # the progress line is gone before the report comes out
+            text = REPORT_FORMATS[settings.format].render(result.report, result.context)
+            emit(text, settings.output)
+
+        result = run_scan(settings, progress=update, deliver=deliver)
+    if result.undelivered and not quiet:
+        click.echo(
+            f"the last report was not delivered: {result.undelivered} findings stay new", err=True
+        )
     if not quiet and (settings.format != "table" or settings.output):
         where = f" (report in {settings.output})" if settings.output not in (None, STDOUT) else ""
         click.echo(summary_line(result.report) + where, err=True)

@@ -5,14 +5,17 @@ by the store, and what report formats need beyond it (a RenderContext with the s
 page texts behind the passages). `begin` (begin.py) loads rules, store and index; `scan_site`
 (site.py) crawls, analyses, judges and records one site; `run_sites` (runner.py) runs the units
 side by side in this process; `finish` aggregates the units, decides whether the scan failed,
-records history through the store and builds the result. This module holds no click and prints
-nothing: the CLI drives it, and so can any Python caller.
+records the scan through the store and builds the result. History changes only when the
+result is delivered: `run_scan` hands it to the caller's `deliver` (which writes the report)
+and then tells the store; a delivery that fails leaves the scan's findings new for the next
+scan. This module holds no click and prints nothing: the CLI drives it, and so can any Python
+caller.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from xpostcheck.config import Settings
@@ -60,12 +63,16 @@ class ScanResult:
     report: Report
     context: RenderContext
     ruleset: RuleSet
+    # Findings that earlier scans of the same sites reported new in reports that never went
+    # out (a report that could not be written): they are new again in this one.
+    undelivered: int = 0
 
 
-def finish(scan: Scan, results: Sequence[SiteResult]) -> ScanResult:
+def finish(scan: Scan, results: Sequence[SiteResult], *, pending: bool = False) -> ScanResult:
     """Aggregate the units' results into the report; raise ScanFailed when no page could be
-    fetched because every site was unreachable; else record the scan's history in the store
-    and return the report with what formats need to render it. The store stays open."""
+    fetched because every site was unreachable; else record the scan in the store (with its
+    history unless `pending`: then `scan.store.deliver(scan.scan_id)` once the report went
+    out) and return the report with what formats need to render it. The store stays open."""
     copies = sorted(
         (c for r in results for c in r.copies), key=lambda c: (c.site, c.url, c.source_url)
     )
@@ -88,20 +95,36 @@ def finish(scan: Scan, results: Sequence[SiteResult]) -> ScanResult:
     )
     skipped = scan.source_skips + tuple(crawl_skips)
     report = Report(scan=info, copies=tuple(copies), skipped=skipped)
-    report = scan.store.finish_scan(scan.scan_id, report)
+    undelivered = scan.store.undelivered(scan.scan_id)
+    # A finding of a source not in this scan's index was not looked for: not resolved.
+    report = scan.store.finish_scan(scan.scan_id, report, sources=scan.index, pending=pending)
     texts = {url: text for r in results for url, text in r.texts.items()}
     carried = (c.url for r in results for c in r.carried)
     pages = PageTexts.from_store(scan.store, texts, carried)
     sources = {c.source_url: a for c in copies if (a := scan.index.get(c.source_url))}
-    return ScanResult(report, RenderContext(sources=sources, pages=pages), scan.ruleset)
+    return ScanResult(
+        report, RenderContext(sources=sources, pages=pages), scan.ruleset, undelivered
+    )
 
 
-def run_scan(settings: Settings, *, progress: ProgressFn | None = None) -> ScanResult:
-    """Run a whole scan in this process: begin, every site unit side by side, finish."""
+def run_scan(
+    settings: Settings,
+    *,
+    progress: ProgressFn | None = None,
+    deliver: Callable[[ScanResult], None] | None = None,
+) -> ScanResult:
+    """Run a whole scan in this process: begin, every site unit side by side, finish. With
+    `deliver`, the result is handed to it (to write the report) before the scan's findings
+    count as seen: if it raises, they stay new for the next scan. Without, returning the
+    result is the delivery."""
     scan = begin(settings, progress)
     try:
         results = run_sites(scan, units_of(settings.sites, settings.urls))
-        return finish(scan, results)
+        result = finish(scan, results, pending=deliver is not None)
+        if deliver is not None:
+            deliver(result)
+            scan.store.deliver(scan.scan_id)
+        return result
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as the CLI raises it: history says so
         _mark_interrupted(scan)
         raise

@@ -194,6 +194,31 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE skipped ADD COLUMN code TEXT NOT NULL DEFAULT 'other'
     """,
+    # 6: alerts are delivered before history is committed, and history is ordered by when
+    # each page was seen (issue 12).
+    # - scans.delivered: when the scan's report went out; a finished scan without it changed
+    #   no history (its findings stay new). Scans finished before this version were.
+    # - open_findings becomes the ledger of the newest look at each finding: seen_at (the
+    #   page's fetch time) and open (0: that look found it fixed).
+    # - observations: a finished scan's looks, waiting for its delivery to reach the ledger.
+    """
+    ALTER TABLE scans ADD COLUMN delivered TEXT;
+    UPDATE scans SET delivered = finished WHERE finished IS NOT NULL;
+    ALTER TABLE open_findings ADD COLUMN seen_at TEXT;
+    ALTER TABLE open_findings ADD COLUMN open INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE observations (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        url_key TEXT NOT NULL,
+        source_url TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        url TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        first_seen TEXT,
+        seen_at TEXT,
+        open INTEGER NOT NULL,
+        PRIMARY KEY (scan_id, url_key, source_url, rule)
+    )
+    """,
 )
 
 
