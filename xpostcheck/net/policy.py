@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -27,6 +29,7 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: local use, never public
 _SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated (RFC 3879), still not public
 _COMPATIBLE = ipaddress.IPv6Network("::/96")  # IPv4-compatible, deprecated (RFC 4291)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -163,3 +166,20 @@ class AddressPolicy:
                     f"to scan it, pass --allow-private {key}"
                 )
         return None
+
+
+def named_addresses(urls: Iterable[str]) -> frozenset[str]:
+    """The ADDRESS:PORT entries that URLs the user gave name (the port by scheme when not
+    written): the only non-public addresses a scan may reach besides `--allow-private`. A host
+    name is not an entry: what it resolves to is not the user's naming of an address."""
+    out = set()
+    for url in urls:
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+        except ValueError:
+            continue
+        host = parts.hostname or ""
+        if port is not None and parse_ip(host) is not None:
+            out.add(host_port(host, port))
+    return frozenset(out)

@@ -157,3 +157,48 @@ def same_site(a: str, b: str) -> bool:
     same host on two other ports is two sites (two servers, two publishers).
     """
     return _site_of(a) == _site_of(b)
+
+
+def strip_credentials(url: str) -> str:
+    """`url` without the `user:password@` part of its authority (unchanged when it has none,
+    or is not a URL with an authority)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _redact_userinfo(url, "")
+    if "@" not in parts.netloc:
+        return url
+    hostport = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+
+
+def mask_password(url: str) -> str:
+    """`url` with the password of its `user:password@` part replaced by `***`, for a message."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _redact_userinfo(url, "***@")
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    netloc = f"{user}:***@{hostport}" if colon else f"{user}@{hostport}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+# scheme://userinfo@ in free text: everything after // up to the last @ before the first /, ?,
+# # or white space (a password may hold an @ of its own).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s\"'<>]*@")
+
+
+def _redact_userinfo(text: str, replacement: str) -> str:
+    return _USERINFO.sub(lambda m: m.group(1) + replacement, text)
+
+
+def redact_credentials(text: str) -> str:
+    """`text` (a URL, a message, a header block) with every `scheme://user:password@` cut down
+    to `scheme://`: the defence of last resort before something is stored, logged or
+    reported."""
+    if "@" not in text:
+        return text
+    return _redact_userinfo(text, "")
