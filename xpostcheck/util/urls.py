@@ -186,13 +186,31 @@ def mask_password(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-# scheme://userinfo@ in free text: everything after // up to the last @ before the first /, ?,
-# # or white space (a password may hold an @ of its own).
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s\"'<>]*@")
+# Where a URL's authority ends in free text (a password may hold an @ of its own, so the
+# userinfo runs to the last @ before this).
+_AUTHORITY_END = re.compile(r"[/?#\s\"'<>]")
 
 
 def _redact_userinfo(text: str, replacement: str) -> str:
-    return _USERINFO.sub(lambda m: m.group(1) + replacement, text)
+    """Each `scheme://userinfo@` in `text` as `scheme://` + `replacement`. Linear time: an
+    authority ends at a `/`, so the authorities of two `://` never overlap."""
+    out: list[str] = []
+    done = 0
+    pos = text.find("://")
+    while pos != -1:
+        if pos > 0 and text[pos - 1].isalnum():  # after a scheme, not a bare "://"
+            start = pos + 3
+            found = _AUTHORITY_END.search(text, start)
+            stop = found.start() if found else len(text)
+            at = text.rfind("@", start, stop)
+            if at != -1:
+                out.append(text[done:start] + replacement)
+                done = at + 1
+            pos = text.find("://", stop)
+        else:
+            pos = text.find("://", pos + 3)
+    out.append(text[done:])
+    return "".join(out)
 
 
 def redact_credentials(text: str) -> str:
