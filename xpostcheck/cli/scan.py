@@ -156,6 +156,16 @@ class _ScanCommand(click.Command):
 )
 @click.option("--contact", help="Contact URL or e-mail put in the User-Agent.")
 @click.option(
+    "--allow-private",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help=(
+        "Allow this private, loopback or link-local host (a name or an address; without a "
+        "port: every port). A site or --url naming an address allows that address and port "
+        "only; a host name resolving to such an address needs this flag (repeat for more)."
+    ),
+)
+@click.option(
     "--min-coverage",
     type=float,
     help=f"Share of a source that makes a copy, 0 to 1 ({options.MIN_COVERAGE:g}).",

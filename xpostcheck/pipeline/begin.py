@@ -25,6 +25,7 @@ from xpostcheck.errors import SourceError
 from xpostcheck.match.index import IndexDamaged, MatchConfig, SourceIndex
 from xpostcheck.models import Fetched, RuleSet, Skipped, SourceArticle
 from xpostcheck.net.fetch import FetchConfig, Fetcher
+from xpostcheck.net.policy import named_addresses
 from xpostcheck.pages.crawl import CrawlConfig
 from xpostcheck.pipeline.analyse import Analyser, workers_for
 from xpostcheck.pipeline.carry import NewerSources
@@ -32,7 +33,6 @@ from xpostcheck.rules.loader import apply_overrides, load_ruleset
 from xpostcheck.sources.loader import describe_skipped, load_sources_report
 from xpostcheck.store import Store, open_store
 from xpostcheck.util.lock import FileLock
-from xpostcheck.util.urls import host_of
 
 log = logging.getLogger(__name__)
 
@@ -201,12 +201,14 @@ def _serialised(progress: ProgressFn | None) -> ProgressFn:
 
 
 def _fetcher(settings: Settings) -> SharedFetcher:
-    named = {host_of(u) for u in settings.sites + settings.urls}
-    named |= {host_of(s) for s in settings.sources if s.startswith(("http://", "https://"))}
+    # Non-public addresses: only the exact ADDRESS:PORT a site, --url or source URL names,
+    # and what --allow-private names (a host name too, which no URL alone can allow).
+    urls = settings.sites + settings.urls
+    urls += tuple(s for s in settings.sources if s.startswith(("http://", "https://")))
     config = FetchConfig(
         contact=settings.contact,
         deadline=settings.timeout,
-        allowed_hosts=frozenset(h for h in named if h),
+        allowed_hosts=named_addresses(urls) | frozenset(settings.allow_private),
     )
     return SharedFetcher(config, settings.threads)
 
