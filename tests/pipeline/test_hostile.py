@@ -185,3 +185,52 @@ def test_a_hostile_site_is_crawled_to_the_end(hostile: Server) -> None:
     expected = {p: r.format(base=hostile.base) for p, r in REASONS.items()}
     expected["/loop2"] = f"redirect loop (2 hops, back to {hostile.base}/loop2)"
     assert skipped == expected
+
+
+# --- hostile pages: bounded links, bounded site profiles -----------------------------------
+
+
+def _link_flood(n: int) -> str:
+    """A page whose chrome holds `n` links before the article, which links the original."""
+    flood = "".join(f'<li><a href="/tag/{i}">tag {i}</a></li>' for i in range(n))
+    article = (
+        "<article><h1>Harbour cranes fall silent</h1>"
+        + "".join(
+            f"<p>Paragraph {i} of the copied article about the strike at the port of Velden, "
+            "where cranes stood still for a third week while talks stalled.</p>"
+            for i in range(12)
+        )
+        + '<p>Originally published by <a href="https://pub.example/cranes">Global Research'
+        "</a>.</p></article>"
+    )
+    return f"<html><body><nav><ul>{flood}</ul></nav>{article}</body></html>"
+
+
+def test_a_page_keeps_at_most_the_capped_links_the_articles_first() -> None:
+    from xpostcheck import options
+    from xpostcheck.extract.page import extract_html
+
+    cap = options.MAX_LINKS_PER_PAGE
+    page = extract_html("https://copy.example/cranes", _link_flood(cap + 500))
+    assert len(page.links) == cap
+    # The article's link to the original survives although it comes after the flood.
+    kept = [link for link in page.links if link.href == "https://pub.example/cranes"]
+    assert [(link.region, link.text) for link in kept] == [("article", "Global Research")]
+    # The rest are the chrome's first links, in document order.
+    assert page.links[0].href == "https://copy.example/tag/0"
+    assert page.links[-1] is kept[0]
+
+
+def test_a_site_profile_counts_at_most_its_cap_of_distinct_links_and_lines() -> None:
+    from xpostcheck.checks.siteprofile import SiteProfile
+
+    profile = SiteProfile(max_keys=100)
+    hrefs = [f"https://copy.example/p/{i}" for i in range(1000)]
+    text = "\n".join(f"line number {i}" for i in range(1000))
+    for n in range(3):
+        profile.add_parts(f"https://copy.example/{n}", text, hrefs)
+    assert profile.entries() == (100, 100)
+    # What was counted is still told as chrome; what the cap left out is not.
+    assert profile.is_chrome_link("https://copy.example/p/0") is True
+    assert profile.is_chrome_link("https://copy.example/p/999") is False
+    assert profile.is_chrome_text("line number 0") is True
