@@ -5,11 +5,13 @@ blowing up memory, and without stopping the rest of the crawl."""
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import brotli
 import pytest
@@ -234,3 +236,82 @@ def test_a_site_profile_counts_at_most_its_cap_of_distinct_links_and_lines() -> 
     assert profile.is_chrome_link("https://copy.example/p/0") is True
     assert profile.is_chrome_link("https://copy.example/p/999") is False
     assert profile.is_chrome_text("line number 0") is True
+
+
+# --- a scan that fetched no page fails (exit 3) with one line saying why -------------------
+
+_ARTICLE = {
+    "url": "https://pub.example/cranes",
+    "title": "Harbour cranes fall silent",
+    "text": "The cranes along the eastern quay stood motionless as the strike went on.",
+}
+
+
+def _scan(tmp_path: Any, site: str) -> Any:
+    from click.testing import CliRunner
+
+    from xpostcheck.cli.main import main
+
+    sources = tmp_path / "sources.jsonl"
+    sources.write_text(json.dumps(_ARTICLE) + "\n", encoding="utf-8")
+    args = ["scan", "--sources", str(sources), "--rules", "globalresearch", site]
+    args += ["--db", str(tmp_path / "x.db"), "--delay", "0", "--workers", "1", "--timeout", "5"]
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+def _one_failure_line(result: Any) -> str:
+    assert result.exit_code == 3, result.output
+    # The loopback server's threads share stderr here (a client hanging up makes them print a
+    # traceback of their own): the tool's lines are the ones that name it.
+    lines = [line for line in result.stderr.splitlines() if line.startswith("xpostcheck")]
+    assert len(lines) == 1 and lines[0].startswith("xpostcheck: error: "), result.stderr
+    return str(lines[0].removeprefix("xpostcheck: error: "))
+
+
+@pytest.mark.parametrize("status", [403, 429, 500])
+def test_a_scan_whose_every_page_answers_an_error_exits_3(tmp_path: Any, status: int) -> None:
+    answer = (status, {"Content-Type": "text/html", "Retry-After": "0"}, b"<p>no</p>")
+    srv = Server({"/": answer, "/robots.txt": (404, {}, b"")})
+    try:
+        line = _one_failure_line(_scan(tmp_path, srv.base + "/"))
+    finally:
+        srv.close()
+    assert line.startswith(f"no page could be fetched: every page answered an error ({srv.base}/")
+    assert f"HTTP {status}" in line
+
+
+def test_a_scan_whose_start_page_is_over_the_size_cap_exits_3(tmp_path: Any) -> None:
+    def big(h: BaseHTTPRequestHandler) -> None:  # 10.1 MB, written until the client hangs up
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html")
+        h.end_headers()
+        h.close_connection = True
+        try:
+            for _ in range(101):
+                h.wfile.write(b"<p>" + b"a" * 99_993 + b"</p>")
+        except OSError:
+            pass
+
+    srv = Server({"/": big, "/robots.txt": (404, {}, b"")})
+    try:
+        line = _one_failure_line(_scan(tmp_path, srv.base + "/"))
+    finally:
+        srv.close()
+    assert line == (
+        f"no page could be fetched: every page is over the size cap ({srv.base}/: "
+        "body larger than 10000000 bytes once decompressed)"
+    )
+
+
+def test_a_scan_that_robots_txt_keeps_out_entirely_exits_3(tmp_path: Any) -> None:
+    robots = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /\n")
+    srv = Server({"/": html("<p>home</p>"), "/robots.txt": robots})
+    try:
+        line = _one_failure_line(_scan(tmp_path, srv.base + "/"))
+    finally:
+        srv.close()
+    assert line.startswith(
+        f"no page could be fetched: robots.txt disallows every page ({srv.base}/: "
+        "disallowed by robots.txt"
+    )
+    assert "/" not in [p for p in srv.paths() if p != "/robots.txt"]

@@ -22,7 +22,6 @@ from xpostcheck.config import Settings
 from xpostcheck.demo.web import load_corpus
 from xpostcheck.errors import ScanFailed
 from xpostcheck.pipeline.scan import ScanResult, match_config, run_scan
-from xpostcheck.store import open_store
 
 GR = "https://www.globalresearch.ca"
 
@@ -197,18 +196,18 @@ def test_every_site_unreachable_fails_the_scan(
         run_scan(_settings(tmp_path, site, corpus))
 
 
-def test_pages_reached_but_not_scanned_make_an_empty_report(
+def test_a_site_robots_txt_keeps_out_entirely_fails_the_scan(
     tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
 ) -> None:
+    # Issue 12: a scan that fetched no page fails (exit 3), even when robots.txt is the reason.
     site.robots = "User-agent: *\nDisallow: /\n"
-    result = run_scan(_settings(tmp_path, site, corpus))
-    assert result.report.scan.pages_fetched == 0
-    assert result.report.exit_code("any") == 0
-    assert {s.reason for s in result.report.skipped} == {"disallowed by robots.txt"}
-    assert site.url in {s.url for s in result.report.skipped}
+    with pytest.raises(ScanFailed) as err:
+        run_scan(_settings(tmp_path, site, corpus))
+    assert str(err.value).startswith(
+        f"no page could be fetched: robots.txt disallows every page ({site.url}: "
+        "disallowed by robots.txt"
+    )
     assert "/ferry" not in site.requests
-    with open_store(tmp_path / "x.db") as store:
-        assert store.history()[0].pages == 0  # the scan was recorded as finished
 
 
 def test_the_html_report_of_a_rescan_still_shows_carried_pages_text(
