@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import threading
 import time
 import uuid
@@ -315,3 +316,54 @@ def test_a_scan_that_robots_txt_keeps_out_entirely_exits_3(tmp_path: Any) -> Non
         "disallowed by robots.txt"
     )
     assert "/" not in [p for p in srv.paths() if p != "/robots.txt"]
+
+
+# --- a per-page analysis deadline: a runaway page is skipped, its worker replaced ----------
+
+
+def hang_or_analyse(fetched: Fetched) -> Any:
+    """Runs in the pool's worker processes: a page named 'hang' never ends (a runaway parse)."""
+    import dataclasses
+    import os
+    import time as _time
+
+    from xpostcheck.pipeline import analyse
+
+    if "hang" in fetched.url:
+        _time.sleep(3600)
+    page, matches = analyse._analyse_in_worker(fetched)
+    return dataclasses.replace(page, title=str(os.getpid())), matches  # who analysed it
+
+
+def _fetched(url: str) -> Fetched:
+    body = f"<html><body><p>Page at {url}</p></body></html>"
+    return Fetched(url, url, 200, (), body.encode(), body, "utf-8", "2025-03-05T10:00:00+00:00")
+
+
+def test_a_page_past_the_analysis_deadline_is_skipped_and_its_worker_replaced() -> None:
+    from xpostcheck.match.index import MatchConfig, SourceIndex
+    from xpostcheck.models import SkipCode, SourceArticle
+    from xpostcheck.pipeline.analyse import Analysed, Analyser
+
+    index = SourceIndex(MatchConfig())
+    index.add([SourceArticle(url="https://pub.example/a", title="A", text=_ARTICLE["text"])])
+    analyser = Analyser(index, "", MatchConfig(), workers=2)
+    # Generous for a one-line page (however loaded the machine), short next to an hour.
+    analyser.deadline = 8.0
+    analyser.work = hang_or_analyse
+    urls = [f"https://copy.example/{name}" for name in ("a", "hang", "b", "c", "d")]
+    try:
+        events = list(analyser.pages([_fetched(u) for u in urls], lambda f: False))
+    finally:
+        analyser.close()
+    assert [type(e).__name__ for e in events] == ["Analysed"] + ["Skipped"] + ["Analysed"] * 3
+    skipped = events[1]
+    assert isinstance(skipped, Skipped)
+    assert (skipped.url, skipped.code, skipped.reason) == (
+        "https://copy.example/hang",
+        SkipCode.EXTRACTION_FAILED,
+        "analysis took longer than 8 s (the per-page deadline); skipped",
+    )
+    # Pages after the runaway one were analysed by fresh workers, not in-process.
+    pids = {e.page.title for e in events if isinstance(e, Analysed)}
+    assert str(os.getpid()) not in pids and all(pid.isdigit() for pid in pids)
