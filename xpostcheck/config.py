@@ -20,6 +20,7 @@ from xpostcheck import options
 from xpostcheck.errors import ConfigError
 from xpostcheck.net.policy import parse_allowed
 from xpostcheck.report.formats import FORMATS as _REPORT_FORMATS
+from xpostcheck.util.nesting import TOO_DEEP, deep_line
 from xpostcheck.util.urls import mask_password, strip_credentials
 
 if sys.version_info >= (3, 11):
@@ -120,7 +121,12 @@ def read_config(path: str | Path | None) -> dict[str, Any]:
         return {}
     try:
         # utf-8-sig: editors on Windows start the file with a byte order mark.
-        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
+        text = p.read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text)
+    except RecursionError:
+        line = deep_line(text)
+        where = f"{p}:{line}" if line else str(p)
+        raise ConfigError(f"not valid TOML: {TOO_DEEP}", where=where) from None
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         where = f"{p}:{line}" if line else str(p)
@@ -259,12 +265,16 @@ def default_index(db: str) -> str | None:
     return None if "://" in db else f"{db}.index"
 
 
-def _at_least(low: float, *, strict: bool = False) -> Callable[[Any], Any]:
+def _at_least(
+    low: float, *, strict: bool = False, high: float | None = None
+) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(" must be a finite number")
         if value < low or (strict and value == low):
             raise ValueError(f" must be {'>' if strict else '>='} {low:g}, not {value}")
+        if high is not None and value > high:
+            raise ValueError(f" must be <= {high:g}, not {value}")
         return value
 
     return check
@@ -325,12 +335,12 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "format": _one_of(FORMATS),
     "fail_on": _one_of(FAIL_ON),
     "delay": _at_least(0),
-    "threads": _at_least(1),
+    "threads": _at_least(1, high=options.MAX_THREADS),
     "workers": _at_least(0),
     "max_pages": _at_least(1),
     "max_depth": _at_least(0),
     "min_coverage": _share,
-    "timeout": _at_least(0, strict=True),
+    "timeout": _at_least(0, strict=True, high=options.MAX_TIMEOUT),
     "recheck_after": _duration,
 }
 

@@ -16,13 +16,16 @@ import os
 import signal
 import tempfile
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from xpostcheck import options
 from xpostcheck.config import Settings
 from xpostcheck.extract.page import extract_page
 from xpostcheck.match.index import MatchConfig, SourceIndex
@@ -109,6 +112,14 @@ class Analyser:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._broken = False
         self._closed = False
+        # Per-page analysis deadline (pool only): a page whose analysis passes it is skipped
+        # and its worker killed; the pages in flight go to a fresh pool.
+        self.deadline = options.ANALYSIS_DEADLINE
+        self.work: Callable[[Fetched], tuple[Page, list[Match]]] = _analyse_in_worker
+        self._pool_of: weakref.WeakKeyDictionary[Future[Any], ProcessPoolExecutor] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._killed: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
 
     def inline(self, fetched: Fetched) -> Analysed | Skipped:
         try:
@@ -146,7 +157,15 @@ class Analyser:
         while len(inflight) > limit:
             fetched, future = inflight.popleft()
             try:
-                page, matches = future.result()
+                page, matches = self._result_in_time(fetched, future)
+            except FutureTimeout:
+                yield Skipped(
+                    fetched.final_url,
+                    f"analysis took longer than {self.deadline:g} s (the per-page deadline); "
+                    "skipped",
+                    SkipCode.EXTRACTION_FAILED,
+                )
+                continue
             except BrokenProcessPool as exc:
                 with self._lock:
                     if not self._broken:
@@ -168,7 +187,38 @@ class Analyser:
             if self._pool is None:
                 self._pool = self._start()
             pool = self._pool
-        return pool.submit(_analyse_in_worker, fetched)
+        future = pool.submit(self.work, fetched)
+        self._pool_of[future] = pool
+        return future
+
+    def _result_in_time(
+        self, fetched: Fetched, future: Future[tuple[Page, list[Match]]]
+    ) -> tuple[Page, list[Match]]:
+        """The future's result within the deadline. Past it, the pool's workers are killed
+        (a process is the only way to stop a runaway parse) and FutureTimeout is raised; a
+        page that was in flight in a pool killed for another page's sake is submitted again."""
+        while True:
+            try:
+                return future.result(timeout=self.deadline)
+            except FutureTimeout:
+                self._kill(self._pool_of.get(future))
+                raise
+            except BrokenProcessPool:
+                if self._pool_of.get(future) not in self._killed:
+                    raise
+                future = self._submit(fetched)
+
+    def _kill(self, pool: ProcessPoolExecutor | None) -> None:
+        with self._lock:
+            if pool is None or pool in self._killed:
+                return
+            self._killed.add(pool)
+            if self._pool is pool:
+                self._pool = None  # the next page starts a fresh pool
+        log.warning("page analysis passed %g s; restarting the extraction workers", self.deadline)
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def _start(self) -> ProcessPoolExecutor:
         index_path = self.index_path

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from xpostcheck.config import Settings
 from xpostcheck.errors import ScanFailed
-from xpostcheck.models import Report, RuleSet, ScanInfo
+from xpostcheck.models import Report, RuleSet, ScanInfo, SkipCode, Skipped
 from xpostcheck.pipeline.analyse import analyse
 from xpostcheck.pipeline.begin import (
     ProgressFn,
@@ -70,7 +70,7 @@ class ScanResult:
 
 def finish(scan: Scan, results: Sequence[SiteResult], *, pending: bool = False) -> ScanResult:
     """Aggregate the units' results into the report; raise ScanFailed when no page could be
-    fetched because every site was unreachable; else record the scan in the store (with its
+    fetched (`nothing_fetched` says why); else record the scan in the store (with its
     history unless `pending`: then `scan.store.deliver(scan.scan_id)` once the report went
     out) and return the report with what formats need to render it. The store stays open."""
     copies = sorted(
@@ -78,11 +78,12 @@ def finish(scan: Scan, results: Sequence[SiteResult], *, pending: bool = False) 
     )
     crawl_skips = [s for r in results for s in r.skipped]
     fetched = sum(r.fetched for r in results)
-    if fetched == 0 and all(s.unreachable for s in crawl_skips):
-        # Every site unreachable: the scan failed. Pages that were reached but not worth
-        # scanning (robots.txt, not HTML, ...) make an empty report instead.
-        reasons = "; ".join(f"{s.url}: {s.reason}" for s in crawl_skips[:5])
-        raise ScanFailed(f"no page could be fetched ({reasons or 'nothing to fetch'})")
+    if fetched == 0 and not any(s.code is SkipCode.GONE for s in crawl_skips):
+        # No page fetched (every site unreachable, every page an HTTP error, over the size
+        # cap, or kept out by robots.txt): the scan failed. A page that answered 404 or 410
+        # is an answer, not a failure: it is gone, and its findings are resolved (a copy
+        # taken down after a notice is the outcome the user waits for).
+        raise ScanFailed(nothing_fetched(crawl_skips))
     settings = scan.settings
     info = ScanInfo(
         started=scan.started,
@@ -105,6 +106,26 @@ def finish(scan: Scan, results: Sequence[SiteResult], *, pending: bool = False) 
     return ScanResult(
         report, RenderContext(sources=sources, pages=pages), scan.ruleset, undelivered
     )
+
+
+_WHY = {
+    SkipCode.ROBOTS: "robots.txt disallows every page",
+    SkipCode.HTTP_ERROR: "every page answered an error",
+    SkipCode.TOO_LARGE: "every page is over the size cap",
+    SkipCode.UNREACHABLE: "every site is unreachable",
+    SkipCode.REFUSED: "every site refused the connection",
+}
+
+
+def nothing_fetched(skips: Sequence[Skipped]) -> str:
+    """The one line that says why a scan fetched no page: the reason all its skips share,
+    if they share one, and the first few URLs with theirs."""
+    codes = {s.code for s in skips}
+    why = _WHY.get(next(iter(codes))) if len(codes) == 1 else None
+    if codes and codes <= {SkipCode.UNREACHABLE, SkipCode.REFUSED}:
+        why = "every site is unreachable"
+    reasons = "; ".join(f"{s.url}: {s.reason}" for s in skips[:5]) or "nothing to fetch"
+    return f"no page could be fetched{': ' + why if why else ''} ({reasons})"
 
 
 def run_scan(

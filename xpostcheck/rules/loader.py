@@ -26,6 +26,7 @@ from xpostcheck.errors import RuleError
 from xpostcheck.models import Rule, RuleSet
 from xpostcheck.rules.describe import describe_ruleset
 from xpostcheck.rules.overrides import apply_overrides
+from xpostcheck.util.nesting import TOO_DEEP, deep_line
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -214,6 +215,9 @@ class _Loader:
             raise RuleError(f"cannot read rule file: {exc}", path=str(path)) from None
         try:
             data = tomllib.loads(text)
+        except RecursionError:
+            line = deep_line(text)
+            raise RuleError(f"not valid TOML: {TOO_DEEP}", path=str(path), line=line) from None
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"line (\d+)", str(exc))
             raise RuleError(
