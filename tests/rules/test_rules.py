@@ -118,7 +118,7 @@ def test_validate_reports_every_error_with_file_and_line() -> None:
         "loop-a.toml:1: 'extends' makes a loop: loop-a.toml -> loop-b.toml -> loop-a.toml",
         "loop-b.toml:1: 'extends' makes a loop: loop-b.toml -> loop-a.toml -> loop-b.toml",
         "schema.toml:3: unknown key 'colour'; a rule file has: name, publisher, aliases, "
-        "policy_url, policy_read, description, extends, rule",
+        "policy_url, policy_read, description, extends, rule, example_source, example",
         "schema.toml:4: 'policy_read' must be a date, YYYY-MM-DD",
         "schema.toml:12: rule 'bad-kind': unknown or missing kind 'atribution' (did you mean "
         "'attribution'?); kinds: "

@@ -21,6 +21,7 @@ from xpostcheck.checks.commercial import (
     check_non_commercial,
     domain_in,
 )
+from xpostcheck.checks.compose import GROUP_KINDS, condition_holds
 from xpostcheck.checks.content import check_embargo, check_integrity, parse_offset
 from xpostcheck.checks.context import (
     CheckContext,
@@ -41,7 +42,7 @@ from xpostcheck.checks.text import (
     check_copyright_notice,
     check_license_notice,
 )
-from xpostcheck.models import Finding, Match, Page, RuleSet, SourceArticle
+from xpostcheck.models import Finding, Match, Page, Rule, RuleSet, SourceArticle
 from xpostcheck.util.urls import host_of
 
 __all__ = ["KINDS", "KindSpec", "Option", "run_checks"]
@@ -372,6 +373,58 @@ def _licensed_partner(ruleset: RuleSet, page: Page) -> str | None:
     return None
 
 
+def _not_applicable(ctx: CheckContext, when: str) -> Finding:
+    return ctx.finding(True, f"does not apply: the condition '{when}' does not hold", None)
+
+
+def _group(ctx: CheckContext, make: Callable[[Rule], CheckContext]) -> Finding:
+    """One finding for an any_of / all_of group, each member's verdict and evidence kept.
+
+    In an any_of, a member whose `when` does not hold is not an alternative that was met."""
+    rule = ctx.rule
+    members: tuple[Rule, ...] = tuple(rule.options.get("members", ()))
+    results: list[tuple[Rule, Finding, bool]] = []  # (member, finding, applies)
+    for member in members:
+        results.append(_judge(member, make))
+    lines = []
+    for member, found, applies in results:
+        mark = "n/a" if not applies else ("ok" if found.passed else "FAILED")
+        lines.append(
+            f"[{member.id} {member.kind}: {mark}] {found.message}"
+            + (f" ({found.evidence})" if found.evidence else "")
+        )
+    evidence = " | ".join(lines) or None
+    if rule.kind == "any_of":
+        met = [m.id for m, f, applies in results if applies and f.passed]
+        if met:
+            return ctx.finding(
+                True, f"met by {met[0]} (one of {len(members)} alternatives)", evidence
+            )
+        return ctx.finding(False, f"none of the {len(members)} alternatives is met", evidence)
+    failed = [m.id for m, f, applies in results if applies and not f.passed]
+    if failed:
+        return ctx.finding(
+            False,
+            f"{len(failed)} of {len(members)} conditions unmet: " + ", ".join(failed),
+            evidence,
+        )
+    return ctx.finding(True, f"all {len(members)} conditions met", evidence)
+
+
+def _judge(rule: Rule, make: Callable[[Rule], CheckContext]) -> tuple[Rule, Finding, bool]:
+    """(rule, finding, whether the rule applies) for a rule or a group."""
+    ctx = make(rule)
+    when = rule.options.get("when")
+    if isinstance(when, str) and when and not condition_holds(ctx, when):
+        return rule, _not_applicable(ctx, when), False
+    if rule.kind in GROUP_KINDS:
+        return rule, _group(ctx, make), True
+    spec = KINDS.get(rule.kind)
+    if spec is None:
+        return rule, ctx.finding(False, f"unknown check kind {rule.kind!r}", None), True
+    return rule, spec(ctx), True
+
+
 def run_checks(
     ruleset: RuleSet,
     page: Page,
@@ -382,24 +435,25 @@ def run_checks(
     resolve: Callable[[str], str | None] | None = None,
     now: str | None = None,
 ) -> tuple[Finding, ...]:
-    """One Finding per rule, in the ruleset's order. Never raises on odd pages: a check that
-    crashes gives a failed Finding that says the check errored."""
+    """One Finding per rule (a group of rules gives one), in the ruleset's order. Never raises
+    on odd pages: a check that crashes gives a failed Finding that says the check errored."""
     facts = PageFacts(page, profile)
     licensed = _licensed_partner(ruleset, page)
+
+    def make(rule: Rule) -> CheckContext:
+        spec = KINDS.get(rule.kind)
+        return CheckContext(rule, ruleset, page, source, match, profile, resolve, now, facts, spec)
+
     findings: list[Finding] = []
     for rule in ruleset.rules:
-        spec = KINDS.get(rule.kind)
-        ctx = CheckContext(rule, ruleset, page, source, match, profile, resolve, now, facts, spec)
-        if spec is None:
-            findings.append(ctx.finding(False, f"unknown check kind {rule.kind!r}", None))
-            continue
+        ctx = make(rule)
         if licensed and rule.kind != "eligibility":
             findings.append(
                 ctx.finding(True, "licensed partner: exempt", f"{host_of(page.url)} ({licensed})")
             )
             continue
         try:
-            findings.append(spec(ctx))
+            findings.append(_judge(rule, make)[1])
         except Exception as exc:  # a check bug must not lose the other findings
             findings.append(
                 ctx.finding(False, f"the check errored: {type(exc).__name__}: {exc}", None)
