@@ -17,6 +17,25 @@ from xpostcheck.util.urls import article_key
 # --- tracking pixel ------------------------------------------------------------------------
 
 
+# A script runs whatever the CSS around it says: only what draws can be hidden.
+_RUNS_UNSEEN = frozenset({"script", "amp-analytics"})
+
+
+def _article_id(ctx: CheckContext) -> str | None:
+    """The original's id, read from its URL by the rule's `article_id` pattern (group 1)."""
+    pattern = str(ctx.opt("article_id") or "")
+    if not pattern:
+        return None
+    m = re.search(pattern, ctx.source.url)
+    if not m:
+        return None
+    return m.group(1) if m.groups() else m.group(0)
+
+
+def _carries(url: str, article_id: str) -> bool:
+    return re.search(rf"(?<![0-9A-Za-z]){re.escape(article_id)}(?![0-9A-Za-z])", url) is not None
+
+
 def check_tracking_pixel(ctx: CheckContext) -> Finding:
     patterns = [re.compile(p, re.IGNORECASE) for p in ctx.opt("patterns")]
     tags = {t.lower() for t in ctx.opt("tags")}
@@ -29,7 +48,19 @@ def check_tracking_pixel(ctx: CheckContext) -> Finding:
         for r in ctx.page.resources
         if r.tag.lower() in tags and any(p.search(r.url) for p in patterns)
     ]
-    visible = [r for r in found if allow_hidden or not r.hidden]
+    article_id = _article_id(ctx)
+    if article_id is not None and found:
+        mine = [r for r in found if _carries(r.url, article_id)]
+        if not mine:
+            return ctx.finding(
+                False,
+                f"tracking pixel present, but for another article (this one's id is {article_id})",
+                found[0].url,
+            )
+        found = mine
+    visible = [
+        r for r in found if allow_hidden or not r.hidden or r.tag.lower() in _RUNS_UNSEEN
+    ]
     if visible:
         r = visible[0]
         return ctx.finding(True, f"tracking pixel present ({r.tag})", r.url)

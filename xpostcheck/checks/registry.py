@@ -247,7 +247,7 @@ _SPECS: tuple[KindSpec, ...] = (
     KindSpec(
         "tracking_pixel",
         check_tracking_pixel,
-        "an img, script or amp-pixel whose URL matches a pattern, and which is not hidden",
+        "an img, script or amp-pixel whose URL matches a pattern (and the article id), not hidden",
         {
             "patterns": Option(
                 "list", [], "regular expressions for the pixel URL", validate=valid_regexes
@@ -257,7 +257,16 @@ _SPECS: tuple[KindSpec, ...] = (
                 ["img", "amp-img", "amp-pixel", "script", "iframe", "amp-analytics"],
                 "tags that may load the pixel",
             ),
-            "allow_hidden": Option("bool", False, "a hidden pixel counts"),
+            "allow_hidden": Option(
+                "bool", False, "a hidden image counts (a script is never hidden: it runs)"
+            ),
+            "article_id": Option(
+                "str",
+                "",
+                "regex whose group 1 reads the article id from the original's URL; "
+                "the pixel's URL must carry it",
+                validate=lambda v: valid_regexes([v]) if v else None,
+            ),
         },
         condition="keep the publisher's tracking pixel",
         fix=_asks("Keep the tracking pixel that comes with the republishing code, unchanged."),
