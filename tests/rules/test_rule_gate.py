@@ -66,7 +66,7 @@ def build_page(spec: dict[str, Any], source: SourceArticle) -> Page:
         url=url,
         status=200,
         headers=tuple(tuple(h) for h in spec.get("headers", [])),  # type: ignore[misc]
-        fetched_at="",
+        fetched_at=spec.get("fetched_at", ""),
         title=spec.get("title", source.title),
         text=BODY,
         full_text=f"{chrome}\n{near}",

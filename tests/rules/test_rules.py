@@ -123,7 +123,8 @@ def test_validate_reports_every_error_with_file_and_line() -> None:
         "schema.toml:12: rule 'bad-kind': unknown or missing kind 'atribution' (did you mean "
         "'attribution'?); kinds: "
         "attribution, byline, copyright_notice, link_to_original, canonical, noindex, "
-        "license_notice, tracking_pixel, integrity, non_commercial, embargo, media, eligibility",
+        "license_notice, tracking_pixel, integrity, non_commercial, embargo, retention, media, "
+        "eligibility",
         "schema.toml:17: rule 'bad-option': unknown option 'allow_homepage' for kind "
         "'link_to_original' (did you mean 'allow_home_page'?); options: allow_home_page, "
         "allow_nofollow, anchor_text, region, "

@@ -7,7 +7,8 @@ Finding per rule.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapidfuzz import fuzz
 
@@ -104,7 +105,29 @@ def parse_offset(text: str) -> timezone | None:
     return timezone(timedelta(minutes=-minutes if m.group(1) == "-" else minutes))
 
 
-def parse_when(text: str | None, tz: timezone) -> tuple[datetime, bool] | None:
+def zone(name: str) -> tzinfo | None:
+    """The IANA time zone `name` ("America/Denver"), or None when unknown."""
+    if not name.strip() or name != name.strip() or ".." in name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _rule_zone(ctx: CheckContext) -> tzinfo:
+    """The rule's `time_zone` (IANA, daylight time included), else its fixed `utc_offset`."""
+    named = zone(str(ctx.opt("time_zone") or ""))
+    if named is not None:
+        return named
+    return parse_offset(str(ctx.opt("utc_offset"))) or timezone.utc
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tz)
+
+
+def parse_when(text: str | None, tz: tzinfo) -> tuple[datetime, bool] | None:
     """(aware datetime, date_only) from ISO 8601 text; naive times are read in `tz`."""
     if not text:
         return None
@@ -127,7 +150,7 @@ def parse_when(text: str | None, tz: timezone) -> tuple[datetime, bool] | None:
 
 
 def check_embargo(ctx: CheckContext) -> Finding:
-    tz = parse_offset(str(ctx.opt("utc_offset"))) or timezone.utc
+    tz = _rule_zone(ctx)
     original = parse_when(ctx.source.published, tz)
     if original is None:
         return ctx.finding(True, "the original's publication time is unknown; not judged", None)
@@ -145,7 +168,7 @@ def check_embargo(ctx: CheckContext) -> Finding:
         orig_at = original[0].astimezone(tz)
         earliest = orig_at
         if ctx.opt("not_before") == "next_day":
-            earliest = datetime.combine(orig_at.date() + timedelta(days=1), time(0), tz)
+            earliest = _midnight(orig_at.date() + timedelta(days=1), tz)
         earliest += timedelta(hours=float(ctx.opt("delay_hours")))
         copy_at, date_only = copy[0].astimezone(tz), copy[1]
     except (OverflowError, ValueError):  # dates at the edge of the calendar (year 1, 9999)
@@ -162,3 +185,34 @@ def check_embargo(ctx: CheckContext) -> Finding:
     if ok:
         return ctx.finding(True, "published after the embargo", evidence)
     return ctx.finding(False, "published before the embargo ended", evidence)
+
+
+# --- retention -----------------------------------------------------------------------------
+
+
+def check_retention(ctx: CheckContext) -> Finding:
+    """'Take the copy down after N days': the copy is still online later than that."""
+    days = float(ctx.opt("max_days"))
+    tz = _rule_zone(ctx)
+    start_text = (
+        ctx.source.published
+        if ctx.opt("counted_from") == "original"
+        else (ctx.page.published or ctx.page_facts.markup_published or ctx.source.published)
+    )
+    start = parse_when(start_text, tz)
+    seen = parse_when(ctx.now or ctx.page.fetched_at, tz)
+    if start is None or seen is None:
+        return ctx.finding(True, "the publication or fetch time is unknown; not judged", None)
+    try:
+        deadline = start[0] + timedelta(days=days)
+    except OverflowError:
+        return ctx.finding(True, "a publication time is out of range; not judged", start_text)
+    evidence = (
+        f"published {start_text}; still online {ctx.now or ctx.page.fetched_at}; "
+        f"to be taken down by {deadline.isoformat(timespec='minutes')}"
+    )
+    if seen[0] > deadline:
+        return ctx.finding(
+            False, f"still online more than {days:g} days after publication", evidence
+        )
+    return ctx.finding(True, f"within the {days:g} days the licence allows", evidence)

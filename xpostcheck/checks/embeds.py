@@ -58,9 +58,7 @@ def check_tracking_pixel(ctx: CheckContext) -> Finding:
                 found[0].url,
             )
         found = mine
-    visible = [
-        r for r in found if allow_hidden or not r.hidden or r.tag.lower() in _RUNS_UNSEEN
-    ]
+    visible = [r for r in found if allow_hidden or not r.hidden or r.tag.lower() in _RUNS_UNSEEN]
     if visible:
         r = visible[0]
         return ctx.finding(True, f"tracking pixel present ({r.tag})", r.url)

@@ -22,7 +22,13 @@ from xpostcheck.checks.commercial import (
     domain_in,
 )
 from xpostcheck.checks.compose import GROUP_KINDS, condition_holds
-from xpostcheck.checks.content import check_embargo, check_integrity, parse_offset
+from xpostcheck.checks.content import (
+    check_embargo,
+    check_integrity,
+    check_retention,
+    parse_offset,
+    zone,
+)
 from xpostcheck.checks.context import (
     CheckContext,
     KindSpec,
@@ -46,6 +52,12 @@ from xpostcheck.models import Finding, Match, Page, Rule, RuleSet, SourceArticle
 from xpostcheck.util.urls import host_of
 
 __all__ = ["KINDS", "KindSpec", "Option", "run_checks"]
+
+
+def _valid_zone(value: Any) -> str | None:
+    if not value or zone(value) is not None:
+        return None
+    return "must be an IANA time zone such as America/Denver (install tzdata if it is missing)"
 
 
 def _valid_offset(value: Any) -> str | None:
@@ -330,7 +342,13 @@ _SPECS: tuple[KindSpec, ...] = (
                 "str", "", "'next_day': not before the calendar day after", choices=("", "next_day")
             ),
             "utc_offset": Option(
-                "str", "+00:00", "the publisher's time zone, e.g. -07:00", validate=_valid_offset
+                "str", "+00:00", "a fixed UTC offset, e.g. -07:00", validate=_valid_offset
+            ),
+            "time_zone": Option(
+                "str",
+                "",
+                "the publisher's IANA time zone, e.g. America/Denver (wins over utc_offset)",
+                validate=_valid_zone,
             ),
             "unknown": Option(
                 "str", "pass", "verdict when the copy's time is unknown", choices=("pass", "fail")
@@ -338,6 +356,25 @@ _SPECS: tuple[KindSpec, ...] = (
         },
         condition="wait until the embargo ends",
         fix=_asks("Take the copy down until the embargo ends, then republish it."),
+    ),
+    KindSpec(
+        "retention",
+        check_retention,
+        "the copy is taken down within N days of publication",
+        {
+            "max_days": Option("float", 0.0, "days a copy may stay online", minimum=0),
+            "counted_from": Option(
+                "str",
+                "copy",
+                "days count from the copy's publication, or the original's",
+                choices=("copy", "original"),
+            ),
+            "time_zone": Option("str", "", "IANA time zone for naive times", validate=_valid_zone),
+            "utc_offset": Option("str", "+00:00", "fixed UTC offset", validate=_valid_offset),
+        },
+        condition="take the copy down when the licence period ends",
+        fix=_asks("Please take the copy down: the licence allows it online for a limited time."),
+        required=("max_days",),
     ),
     KindSpec(
         "media",
