@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import Levenshtein
 
 from xpostcheck.checks.context import CheckContext
 from xpostcheck.checks.textutil import shorten
@@ -55,9 +55,16 @@ def _key(word: str) -> str:
     return word.strip(_EDGE).casefold()
 
 
+_NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty "
+    "ninety hundred thousand million billion trillion half third quarter dozen".split()
+)
+
+
 def _classify(old: list[str], new: list[str]) -> str:
     joined = " ".join(old + new)
-    if any(_NUMBER.search(w) for w in old + new):
+    if any(_NUMBER.search(w) or _key(w) in _NUMBER_WORDS for w in old + new):
         return "number"
     if any(c in joined for c in _QUOTES) or any(w.startswith(("'", "\u2018")) for w in new):
         return "quotation"
@@ -81,7 +88,7 @@ def _changes(
         pg = _words(page_text[p_start:p_end], p_start)
         a = [_key(w) for w, _, _ in src]
         b = [_key(w) for w, _, _ in pg]
-        for op in Indel.opcodes(a, b):
+        for op in Levenshtein.opcodes(a, b):
             if op.tag == "equal":
                 continue
             old = [w for w, _, _ in src[op.src_start : op.src_end]]
@@ -102,9 +109,9 @@ def _changes(
             found.append(Change(what, " ".join(old), " ".join(new), shorten(context, 160)))
     # text the original lacks between passages, inside the copied span
     for (_, _, _, end), (_, _, start, _) in zip(by_page, by_page[1:], strict=False):
-        gap = page_text[end:start]
+        gap = " ".join(page_text[end:start].split()).strip(_EDGE + " ")
         if word_count(gap) >= INSERTED_MIN_WORDS:
-            found.append(Change("inserted", "", " ".join(gap.split()), shorten(gap, 160)))
+            found.append(Change("inserted", "", gap, shorten(gap, 160)))
     return tuple(found)
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapidfuzz import fuzz
 
+from xpostcheck.checks.changes import changes, word_count
 from xpostcheck.checks.context import CheckContext
 from xpostcheck.checks.textutil import norm, shorten
 from xpostcheck.models import Finding
@@ -49,6 +50,63 @@ def _headline_changed(ctx: CheckContext) -> bool:
     return fuzz.ratio(original, copy) < float(ctx.opt("headline_threshold"))
 
 
+def _copied_words(ctx: CheckContext) -> int:
+    return sum(
+        word_count(ctx.page.full_text[p.page_start : p.page_end]) for p in ctx.match.passages
+    )
+
+
+def _length_limit(ctx: CheckContext) -> Finding | None:
+    """A failed finding when the copy is longer than the excerpt the rule allows."""
+    max_words = int(ctx.opt("max_words"))
+    max_paragraphs = int(ctx.opt("max_paragraphs"))
+    if max_words:
+        words = _copied_words(ctx)
+        if words > max_words:
+            return ctx.finding(
+                False,
+                f"the copy reproduces {words} words of the original; the rule allows {max_words}",
+                f"coverage {ctx.match.coverage:.0%}",
+            )
+    if max_paragraphs:
+        copied = paragraphs_copied(ctx)
+        if copied > max_paragraphs:
+            return ctx.finding(
+                False,
+                f"the copy reproduces {copied} paragraphs of the original; "
+                f"the rule allows {max_paragraphs}",
+                f"coverage {ctx.match.coverage:.0%}",
+            )
+    return None
+
+
+def _edits(ctx: CheckContext) -> Finding | None:
+    """A failed finding for inserted passages or changed facts the rule does not allow."""
+    found = changes(ctx)
+    bad = [
+        c
+        for c in found
+        if (c.what == "inserted" and not ctx.opt("allow_insertions"))
+        or (c.what != "inserted" and not ctx.opt("allow_changed_facts"))
+    ]
+    if not bad:
+        return None
+    inserted = sum(1 for c in bad if c.what == "inserted")
+    changed = len(bad) - inserted
+    parts = []
+    if inserted:
+        parts.append(f"{inserted} inserted passage{'s' if inserted > 1 else ''}")
+    if changed:
+        kinds = sorted({c.what for c in bad if c.what != "inserted"})
+        parts.append(f"{changed} changed {'/'.join(kinds)}{'s' if changed > 1 else ''}")
+    return ctx.finding(
+        False,
+        "the copy is altered: " + " and ".join(parts),
+        "; ".join(c.describe() for c in bad[:8])
+        + (f" (+{len(bad) - 8} more)" if len(bad) > 8 else ""),
+    )
+
+
 def check_integrity(ctx: CheckContext) -> Finding:
     coverage = ctx.match.coverage
     deleted = 1.0 - coverage
@@ -61,6 +119,12 @@ def check_integrity(ctx: CheckContext) -> Finding:
             f'"{shorten(ctx.page.title, 100)}" (original: "{shorten(ctx.source.title, 100)}")',
         )
     shares = f"coverage {coverage:.0%}, deleted {deleted:.0%}"
+    limit = _length_limit(ctx)
+    if limit is not None:
+        return limit
+    edited = _edits(ctx)
+    if edited is not None:
+        return edited
     if coverage >= min_cov and deleted <= max_del:
         return ctx.finding(True, "no edits beyond what the rule allows", shares)
     max_par = int(ctx.opt("max_excerpt_paragraphs"))

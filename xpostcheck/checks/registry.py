@@ -287,7 +287,8 @@ _SPECS: tuple[KindSpec, ...] = (
     KindSpec(
         "integrity",
         check_integrity,
-        "no edits beyond what is allowed: coverage, deletions, headline, excerpts",
+        "no edits beyond what is allowed: coverage, deletions, insertions, changed facts, "
+        "headline, excerpts and length limits",
         {
             "min_coverage": Option(
                 "float", 0.9, "share of the original the copy must hold", minimum=0, maximum=1
@@ -303,6 +304,18 @@ _SPECS: tuple[KindSpec, ...] = (
                 "int", 0, "an excerpt of up to N paragraphs is allowed (0: no excerpts)", minimum=0
             ),
             "excerpt_needs_link": Option("bool", True, "an excerpt must link to the original"),
+            "allow_insertions": Option(
+                "bool", True, "passages the original lacks may be inserted into the copied text"
+            ),
+            "allow_changed_facts": Option(
+                "bool", True, "numbers, names and quotations may differ from the original"
+            ),
+            "max_words": Option(
+                "int", 0, "at most this many of the original's words (0: no limit)", minimum=0
+            ),
+            "max_paragraphs": Option(
+                "int", 0, "at most this many of the original's paragraphs (0: no limit)", minimum=0
+            ),
         },
         condition="republish the article without edits",
         fix=_asks("Republish the text as it was published: restore any edited headline or text."),
