@@ -25,6 +25,7 @@ _WORD = re.compile(r"\S+")
 _NUMBER = re.compile(r"\d")
 _QUOTES = '"\u201c\u201d\u00ab\u00bb\u201e'
 _EDGE = ".,;:!?()[]'\u2018\u2019" + _QUOTES
+_SAME_PASSAGE = 0.8  # word-level similarity under which two spans are not one passage edited
 INSERTED_MIN_WORDS = 12  # page text between passages shorter than this is a caption or a link
 
 
@@ -56,9 +57,45 @@ def _key(word: str) -> str:
 
 
 _NUMBER_WORDS = frozenset(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty "
-    "ninety hundred thousand million billion trillion half third quarter dozen".split()
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "trillion",
+        "half",
+        "third",
+        "quarter",
+        "dozen",
+    ]
 )
 
 
@@ -88,6 +125,8 @@ def _changes(
         pg = _words(page_text[p_start:p_end], p_start)
         a = [_key(w) for w, _, _ in src]
         b = [_key(w) for w, _, _ in pg]
+        if Levenshtein.normalized_similarity(a, b) < _SAME_PASSAGE:
+            continue  # not one passage in two versions: an offset the alignment did not give
         for op in Levenshtein.opcodes(a, b):
             if op.tag == "equal":
                 continue
