@@ -72,22 +72,41 @@ def _asks(action: str) -> Callable[[NoticeValues], tuple[str, str]]:
     return lambda _values: (action, "")
 
 
-def _fix_attribution(v: NoticeValues) -> tuple[str, str]:
-    phrases = v.options.get("phrases") or ["The original source of this article is {publisher}"]
-    return "Add this credit line at the top or the bottom of the article:", v.fill(str(phrases[0]))
+def _joined(authors: str) -> str:
+    names = [a.strip() for a in authors.split(",") if a.strip()]
+    if len(names) < 2:
+        return authors
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _fix_copyright(v: NoticeValues) -> tuple[str, str]:
-    return (
-        "Add the copyright line, with the year and the holder:",
-        f"Copyright © {v.year} {v.authors or v.publisher}",
+def _where(v: NoticeValues) -> str:
+    position = v.options.get("position", "anywhere")
+    return {"top": "at the top of the article", "bottom": "at the bottom of the article"}.get(
+        str(position), "at the top or the bottom of the article"
     )
 
 
+def _fix_attribution(v: NoticeValues) -> tuple[str, str]:
+    phrases = v.options.get("phrases") or ["The original source of this article is {publisher}"]
+    return f"Add this credit line {_where(v)}:", v.fill(str(phrases[0]))
+
+
+def _fix_copyright(v: NoticeValues) -> tuple[str, str]:
+    names = str(v.options.get("names") or "author_or_publisher")
+    holder = {
+        "publisher": v.publisher,
+        "author": v.authors or v.publisher,
+        "author_and_publisher": f"{v.authors}, {v.publisher}" if v.authors else v.publisher,
+    }.get(names, v.authors or v.publisher)
+    return "Add the copyright line, with the year and the holder:", f"Copyright © {v.year} {holder}"
+
+
 def _fix_link(v: NoticeValues) -> tuple[str, str]:
+    anchors = v.options.get("anchor_text") or []
+    text = v.fill(str(anchors[0])) if anchors else v.title
     return (
         "Add a link to the original article (not to the home page), for example:",
-        f'<a href="{v.url}">{v.title}</a>',
+        f'<a href="{v.url}">{text}</a>',
     )
 
 
@@ -99,14 +118,24 @@ def _fix_canonical(v: NoticeValues) -> tuple[str, str]:
 
 
 def _fix_byline(v: NoticeValues) -> tuple[str, str]:
-    snippet = f"By {v.authors}" if v.authors else ""
-    return "Show the author's byline with the article" + (":" if snippet else "."), snippet
+    if not v.authors:
+        return "Show the author's byline with the article.", ""
+    fmt = str(v.options.get("format") or "{author}")
+    byline = v.fill(fmt.replace("{author}", _joined(v.authors)))
+    snippet = byline if fmt.strip() != "{author}" else f"By {_joined(v.authors)}"
+    return f"Show the author's byline {_where(v)}:", snippet
 
 
 def _fix_licence(v: NoticeValues) -> tuple[str, str]:
-    licence = str(v.options.get("license") or v.options.get("licence") or "")
-    snippet = f"This article is republished under a {licence} licence." if licence else ""
-    return "State the licence with the article" + (":" if snippet else "."), snippet
+    code = str(v.options.get("license") or "by")
+    version = str(v.options.get("version") or "4.0")
+    version = "4.0" if version == "any" else version
+    label = f"CC {code.upper()} {version}"
+    deed = f"https://creativecommons.org/licenses/{code}/{version}/"
+    return (
+        "State the licence with the article, linked to its deed:",
+        f'This article is republished under a <a href="{deed}">{label}</a> licence.',
+    )
 
 
 # --- the kinds -----------------------------------------------------------------------------
