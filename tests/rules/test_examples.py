@@ -132,3 +132,14 @@ def test_a_malformed_example_names_file_and_line(
     result = CliRunner().invoke(main, ["rules", "test", str(path)])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_a_pack_without_examples_fails_saying_so(tmp_path: Path) -> None:
+    path = tmp_path / "bare.toml"
+    path.write_text(PACK.split("[example_source]")[0], encoding="utf-8")
+    result = CliRunner().invoke(main, ["rules", "test", str(path)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{path}: FAIL no [[example]] tables; add compliant and violating ones",
+        "all 0 examples agree; 1 file(s) without examples",
+    ]

@@ -64,14 +64,13 @@ def rules_test(spec: str, verbose: bool) -> None:
     from xpostcheck.rules.examples import run_examples
 
     packs = run_examples(spec)
-    failed = 0
+    disagree = empty = 0
     for pack in packs:
         bad = [r for r in pack.results if not r.ok]
-        failed += len(bad) + (0 if pack.results else 1)
+        disagree += len(bad)
         if not pack.results:
-            click.echo(
-                f"{pack.path}: FAIL no [[example]] tables; add compliant and violating examples"
-            )
+            empty += 1
+            click.echo(f"{pack.path}: FAIL no [[example]] tables; add compliant and violating ones")
             continue
         click.echo(
             f"{pack.path}: {len(pack.results) - len(bad)}/{len(pack.results)} examples agree"
@@ -86,8 +85,13 @@ def rules_test(spec: str, verbose: bool) -> None:
             for line in result.diff():
                 click.echo(f"        {line}")
     total = sum(len(p.results) for p in packs)
-    click.echo(
-        f"{total - failed} of {total} examples agree" if failed else f"all {total} examples agree"
+    summary = (
+        f"{total - disagree} of {total} examples agree"
+        if disagree
+        else f"all {total} examples agree"
     )
-    if failed:
+    if empty:
+        summary += f"; {empty} file(s) without examples"
+    click.echo(summary)
+    if disagree or empty:
         sys.exit(1)
