@@ -24,6 +24,7 @@ LAYERS = {
     "embeds": 3,
     "commercial": 3,
     "content": 3,
+    "keeplinks": 3,
     "compose": 3,
     "registry": 4,
 }

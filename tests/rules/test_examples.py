@@ -116,7 +116,7 @@ def test_the_shipped_packs_folder_passes_from_the_command_line() -> None:
         (
             'name = "x"\nexpect = "compliant"\npage = "<p>x</p>"',
             "unknown key 'page' in an "
-            "example; it has: name, expect, fails, html, url, edits, original",
+            "example; it has: name, expect, fails, html, url, edits, original, strip_links",
         ),
     ],
 )

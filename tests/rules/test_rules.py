@@ -132,7 +132,7 @@ def test_validate_reports_every_error_with_file_and_line() -> None:
         "schema.toml:4: 'policy_read' must be a date, YYYY-MM-DD",
         "schema.toml:12: rule 'bad-kind': unknown or missing kind 'atribution' (did you mean "
         "'attribution'?); kinds: "
-        "attribution, byline, copyright_notice, link_to_original, canonical, noindex, "
+        "attribution, byline, copyright_notice, link_to_original, keep_links, canonical, noindex, "
         "license_notice, tracking_pixel, integrity, non_commercial, embargo, retention, media, "
         "eligibility",
         "schema.toml:17: rule 'bad-option': unknown option 'allow_homepage' for kind "

@@ -39,6 +39,7 @@ from xpostcheck.checks.context import (
     valid_templates,
 )
 from xpostcheck.checks.embeds import check_media, check_tracking_pixel
+from xpostcheck.checks.keeplinks import check_keep_links
 from xpostcheck.checks.links import check_canonical, check_link_to_original, check_noindex
 from xpostcheck.checks.siteprofile import SiteProfile
 from xpostcheck.checks.text import (
@@ -237,6 +238,25 @@ _SPECS: tuple[KindSpec, ...] = (
         },
         condition="link to the original article",
         fix=_fix_link,
+    ),
+    KindSpec(
+        "keep_links",
+        check_keep_links,
+        "the original's in-body links are kept in the copied text",
+        {
+            "min_share": Option(
+                "float",
+                0.8,
+                "share of the copied text's links that must be kept",
+                minimum=0,
+                maximum=1,
+            ),
+            "min_links": Option(
+                "int", 1, "judge only when the copied text carries this many links", minimum=1
+            ),
+        },
+        condition="keep the links of the original article",
+        fix=_asks("Keep the links the article carries, as the original has them."),
     ),
     KindSpec(
         "canonical",

@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from xpostcheck.checks.keeplinks import in_body_links
 from xpostcheck.checks.registry import run_checks
 from xpostcheck.errors import RuleError
 from xpostcheck.extract.page import extract_html
@@ -58,8 +59,8 @@ STOCK_TEXT = "\n".join(
 )
 STOCK_COPY_URL = "https://valley-news.example/2025/06/water-board-cuts/"
 _VERDICTS = ("compliant", "violation")
-_EXAMPLE_KEYS = ("name", "expect", "fails", "html", "url", "edits", "original")
-_SOURCE_KEYS = ("url", "title", "authors", "published", "text", "images")
+_EXAMPLE_KEYS = ("name", "expect", "fails", "html", "url", "edits", "original", "strip_links")
+_SOURCE_KEYS = ("url", "title", "authors", "published", "text", "images", "links")
 # {article} all paragraphs, {article:3} the first three, {article:4-} from the fourth on,
 # {article:2-3} the second and third
 _PLACEHOLDER = re.compile(
@@ -77,6 +78,7 @@ class Example:
     line: int
     edits: tuple[tuple[str, str], ...] = ()
     original: dict[str, Any] = field(default_factory=dict, compare=False)
+    strip_links: bool = False  # {article} without the original's in-body links
 
 
 @dataclass(frozen=True)
@@ -179,9 +181,14 @@ def _source(raw: dict[str, Any], ruleset: RuleSet, fail: Any, line: int | None) 
     for key in ("authors", "images"):
         if key in raw and not _str_list(raw[key]):
             raise fail(f"[example_source] {key!r} must be a list of strings", line)
+    links = raw.get("links", [])
+    if not isinstance(links, list) or not all(
+        isinstance(x, list) and len(x) == 2 and all(isinstance(v, str) for v in x) for x in links
+    ):
+        raise fail("[example_source] 'links' must be a list of [anchor text, href] pairs", line)
     host = (ruleset.aliases[0] if ruleset.aliases else "publisher.example").lower()
     host = host if "." in host else "publisher.example"
-    return SourceArticle(
+    source = SourceArticle(
         url=raw.get("url", f"https://{host}/2025/06/10/water-board-cuts-allocations/"),
         title=raw.get("title", STOCK_TITLE),
         text=raw.get("text", STOCK_TEXT),
@@ -190,6 +197,10 @@ def _source(raw: dict[str, Any], ruleset: RuleSet, fail: Any, line: int | None) 
         publisher=ruleset.publisher,
         images=tuple(raw.get("images", [])),
     )
+    if not links:
+        return source
+    original = "<html><body><article><h1>{title}</h1>{article}</article></body></html>"
+    return replace(source, html=_fill(original, source, tuple((a, h) for a, h in links)))
 
 
 def _example(table: Any, line: int | None, rule_ids: set[str], fail: Any) -> Example:
@@ -235,6 +246,9 @@ def _example(table: Any, line: int | None, rule_ids: set[str], fail: Any) -> Exa
             + ", ".join(_SOURCE_KEYS),
             line,
         )
+    strip = table.get("strip_links", False)
+    if not isinstance(strip, bool):
+        raise fail(f"example {name!r}: 'strip_links' must be true or false", line)
     url = table.get("url", STOCK_COPY_URL)
     if not isinstance(url, str):
         raise fail(f"example {name!r}: 'url' must be a string", line)
@@ -247,14 +261,21 @@ def _example(table: Any, line: int | None, rule_ids: set[str], fail: Any) -> Exa
         line=line or 0,
         edits=tuple((a, b) for a, b in edits),
         original=dict(original),
+        strip_links=strip,
     )
 
 
 # --- running examples ----------------------------------------------------------------------
 
 
-def _fill(template: str, source: SourceArticle) -> str:
-    paragraphs = [p for p in source.text.split("\n") if p.strip()]
+def _linked(paragraph: str, links: tuple[tuple[str, str], ...]) -> str:
+    for anchor, href in links:
+        paragraph = paragraph.replace(anchor, f'<a href="{href}">{anchor}</a>', 1)
+    return paragraph
+
+
+def _fill(template: str, source: SourceArticle, links: tuple[tuple[str, str], ...] = ()) -> str:
+    paragraphs = [_linked(p, links) for p in source.text.split("\n") if p.strip()]
 
     def value(m: re.Match[str]) -> str:
         name, first, dash, last = m.groups()
@@ -284,10 +305,17 @@ def run_example(ruleset: RuleSet, source: SourceArticle, example: Example) -> Ex
         source = SourceArticle(
             **{
                 **source.__dict__,
-                **{k: tuple(v) if isinstance(v, list) else v for k, v in example.original.items()},
+                **{
+                    k: tuple(v) if isinstance(v, list) else v
+                    for k, v in example.original.items()
+                    if k != "links"  # the original's links are set once, in [example_source]
+                },
             }
         )
-    html = _fill(example.html, source)
+    links: tuple[tuple[str, str], ...] = ()
+    if source.html and not example.strip_links:
+        links = tuple(in_body_links(source.html, source.url, source.text))
+    html = _fill(example.html, source, links)
     for old, new in example.edits:
         html = html.replace(old, new)
     page = extract_html(example.url, html)
