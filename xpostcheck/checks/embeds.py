@@ -10,7 +10,7 @@ import re
 from urllib.parse import urlsplit
 
 from xpostcheck.checks.context import CheckContext
-from xpostcheck.checks.textutil import quoted, shorten
+from xpostcheck.checks.textutil import fuzzy_contains, quoted, shorten
 from xpostcheck.models import Finding
 from xpostcheck.util.urls import article_key
 
@@ -95,6 +95,23 @@ def _image_keys(url: str) -> tuple[str, str]:
 _MIN_NAME = 10
 
 
+def _caption_credit(ctx: CheckContext) -> Finding | None:
+    """A finding when the rule wants reused photos credited in their captions."""
+    templates = list(ctx.opt("caption_credit") or [])
+    if not templates:
+        return None
+    wanted = [t for tmpl in templates for t in ctx.expand(tmpl)]
+    captions = ctx.page_facts.captions
+    for caption in captions:
+        if any(fuzzy_contains(w, caption, 90.0) for w in wanted):
+            return ctx.finding(True, "the reused photos are credited in a caption", caption)
+    return ctx.finding(
+        False,
+        "the original's photos are reused without the credit in their captions",
+        f"looked for {quoted(wanted)} in {len(captions)} caption(s)",
+    )
+
+
 def check_media(ctx: CheckContext) -> Finding:
     mode = str(ctx.opt("reuse"))
     images = ctx.source.images
@@ -125,6 +142,9 @@ def check_media(ctx: CheckContext) -> Finding:
         return ctx.finding(
             False, "the original's images are missing", f"looked for {quoted(images)}"
         )
+    credit = _caption_credit(ctx) if reused else None
+    if credit is not None:
+        return credit
     return ctx.finding(
         True, f"{len(reused)} of the original's {len(images)} images reused", evidence
     )

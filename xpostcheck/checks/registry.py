@@ -448,7 +448,13 @@ _SPECS: tuple[KindSpec, ...] = (
                 "report",
                 "what the rule says of the images",
                 choices=("forbid", "require", "report"),
-            )
+            ),
+            "caption_credit": Option(
+                "list",
+                [],
+                "reused photos need a caption holding one of these templates, e.g. '{publisher}'",
+                validate=valid_templates,
+            ),
         },
         condition="use the article's images only as the policy allows",
         fix=_asks("Remove the images the policy does not cover, or credit them as it asks."),
