@@ -108,6 +108,7 @@ class Analyser:
         self.config = config
         self.workers = workers
         self._lock = threading.Lock()
+        self._inline_lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._broken = False
@@ -123,7 +124,11 @@ class Analyser:
 
     def inline(self, fetched: Fetched) -> Analysed | Skipped:
         try:
-            page, matches = analyse(fetched, self.index)
+            # One page at a time in this process: the units' threads would only fight over
+            # the GIL (measured: +40% CPU for 24 units analysing side by side), while their
+            # crawlers keep fetching meanwhile.
+            with self._inline_lock:
+                page, matches = analyse(fetched, self.index)
         except Exception as exc:  # one bad page never stops the scan
             return Skipped(
                 fetched.final_url, f"extraction failed: {exc}", SkipCode.EXTRACTION_FAILED

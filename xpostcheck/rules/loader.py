@@ -193,6 +193,20 @@ class _LoopError(RuleError):
     """'extends' leads back to a file already being loaded."""
 
 
+def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """The TOML of a rule file, or RuleError naming the file and the line at fault."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        line = deep_line(text)
+        raise RuleError(f"not valid TOML: {TOO_DEEP}", path=str(path), line=line) from None
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise RuleError(
+            f"not valid TOML: {exc}", path=str(path), line=int(m.group(1)) if m else None
+        ) from None
+
+
 class _Loader:
     """Loads one file and what it extends; collects every error it finds."""
 
@@ -216,16 +230,7 @@ class _Loader:
             raise RuleError("rule file not found", path=str(path)) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise RuleError(f"cannot read rule file: {exc}", path=str(path)) from None
-        try:
-            data = tomllib.loads(text)
-        except RecursionError:
-            line = deep_line(text)
-            raise RuleError(f"not valid TOML: {TOO_DEEP}", path=str(path), line=line) from None
-        except tomllib.TOMLDecodeError as exc:
-            m = re.search(r"line (\d+)", str(exc))
-            raise RuleError(
-                f"not valid TOML: {exc}", path=str(path), line=int(m.group(1)) if m else None
-            ) from None
+        data = _parse_toml(path, text)
         return self._build(path, resolved, data, _Lines(text.splitlines()), chain)
 
     def _build(
