@@ -20,7 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from xpostcheck.match.align import Alignment, Prepared, align, align_spans, passages, prepare
+from xpostcheck.match.align import (
+    Alignment,
+    Prepared,
+    align,
+    align_spans,
+    matched_tokens,
+    passages,
+    prepare,
+)
 from xpostcheck.match.arrays import I64, U8, U32, U64
 from xpostcheck.match.config import MatchConfig
 from xpostcheck.match.documents import Blob, Documents
@@ -133,9 +141,9 @@ class SourceIndex:
         for doc, estimate in self._retrieval.candidates(page.distinct()):
             src = self._prepared(doc)
             spans = align_spans(src, page, cfg)
-            matched = sum(s1 - s0 for s0, s1, _, _ in spans)
+            matched = matched_tokens(spans)
             coverage = matched / max(len(src.tokens), 1)
-            if cfg.is_copy(coverage, matched):
+            if cfg.is_copy(coverage, matched, len(page.tokens)):
                 found.append(
                     Match(
                         source_url=self._documents.url(doc),
