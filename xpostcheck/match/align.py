@@ -41,11 +41,14 @@ __all__ = [
 
 _HASH_CACHE_LIMIT = 1_000_000
 _MAX_REPEAT = 64  # a shingle repeated more often than this in one source anchors nothing
-_SEED_REPEAT = 4  # a content-word pair found more often than this on the page seeds nothing
-_SLACK = 6  # gaps on the two sides may differ by this many tokens (or half the larger gap)
+_SEED_REPEAT = 4  # a content-word pair making more pairings than this seeds nothing
+_SLACK = 12  # gaps on the two sides may differ by this many tokens (or half the larger gap),
+_SLACK_EXACT = 6  # or this many next to exact tiles (a dropped sentence is no edit)
 _DENSITY = 0.3  # least share of a passage's source tokens that seeds or tiles match
 _WEIGHT = 1.0  # least matched tokens of a passage, in min_passage
-_EXACT = 0.8  # a passage with this share of its matched tokens in tiles is exact
+_EXACT = 0.9  # a passage with this share of its matched tokens in tiles is exact
+_SHUFFLED = 20  # exact pieces shorter than this (tokens) may be shuffled phrases ...
+_TOUCH = 3  # ... when they lie within this many tokens of each other in both texts
 _LOOKBACK = 8  # passages looked back at when clustering
 _PRIME = np.uint64(0x100000001B3)
 _STOP = stop_word_hashes()
@@ -237,7 +240,10 @@ def _seeds(
     ordered = pk[order]
     lo = np.searchsorted(ordered, sk, "left")
     count = np.searchsorted(ordered, sk, "right") - lo
-    count[count > _SEED_REPEAT] = 0
+    # A pair repeated in both texts (a name: "south africa") pairs by chance: the number of
+    # pairings it makes is what is capped.
+    keys, where, in_source = np.unique(sk, return_inverse=True, return_counts=True)
+    count[count * in_source[where] > _SEED_REPEAT] = 0
     total = int(count.sum())
     if total == 0:
         return []
@@ -252,12 +258,12 @@ def _seeds(
     )
 
 
-def _fits(gap_s: int, gap_p: int, most: int) -> bool:
+def _fits(gap_s: int, gap_p: int, most: int, slack: int) -> bool:
     """Gaps small on both sides and of about the same size: an edit, not a dropped sentence
     (a gap in the source only) nor a moved paragraph (a jump on the page)."""
     if gap_s > most or gap_p > most or gap_p < -most:
         return False
-    return abs(gap_s - gap_p) <= max(_SLACK, max(gap_s, gap_p) // 2)
+    return abs(gap_s - gap_p) <= max(slack, max(gap_s, gap_p) // 2)
 
 
 def _chains(items: list[tuple[int, int, int, int, int, int]], most: int) -> list[list[int]]:
@@ -270,7 +276,8 @@ def _chains(items: list[tuple[int, int, int, int, int, int]], most: int) -> list
         best, best_cost = None, 0
         for c in open_:
             gap_s, gap_p = s0 - c[1], p0 - c[3]
-            if _fits(gap_s, gap_p, most):
+            slack = _SLACK_EXACT if exact or c[5] == c[4] else _SLACK
+            if _fits(gap_s, gap_p, most, slack):
                 cost = abs(gap_s - gap_p) + max(gap_s, gap_p, 0)
                 if best is None or cost < best_cost:
                     best, best_cost = c, cost
@@ -289,7 +296,9 @@ def _merged(chains: list[list[int]], most: int) -> list[list[int]]:
     """Neighbouring passages (source order) joined across small gaps on both sides."""
     out: list[list[int]] = []
     for c in sorted(chains):
-        if out and _fits(c[0] - out[-1][1], c[2] - out[-1][3], most):
+        exact = out and (c[5] == c[4] or out[-1][5] == out[-1][4])
+        slack = _SLACK_EXACT if exact else _SLACK
+        if out and _fits(c[0] - out[-1][1], c[2] - out[-1][3], most, slack):
             last = out[-1]
             last[1], last[2], last[3] = max(last[1], c[1]), min(last[2], c[2]), max(last[3], c[3])
             last[4] += c[4]
@@ -306,8 +315,9 @@ def _exact(c: list[int]) -> bool:
 
 def _clustered(chains: list[list[int]], most: int) -> list[list[int]]:
     """Passages near each other in both texts (any order) joined when either holds seeds
-    (edited text): an edited passage whose pieces were shuffled. Two exact passages are never
-    joined this way, so a moved paragraph or a dropped sentence stays visible."""
+    (edited text): an edited passage whose pieces were shuffled. Two exact passages are
+    joined this way only when they touch in both texts and one is shorter than a sentence
+    (a shuffled phrase), so a moved paragraph or a dropped sentence stays visible."""
     boxes = sorted(chains)
     changed = True
     while changed:
@@ -319,7 +329,9 @@ def _clustered(chains: list[list[int]], most: int) -> list[list[int]]:
                 gap_p = max(b[2] - t[3], t[2] - b[3])
                 if gap_s > most or gap_p > most:
                     continue
-                if not (_exact(t) and _exact(b)):
+                short = min(t[1] - t[0], b[1] - b[0]) < _SHUFFLED
+                touching = gap_s <= _TOUCH and gap_p <= _TOUCH
+                if not (_exact(t) and _exact(b)) or (short and touching):
                     t[0], t[1] = min(t[0], b[0]), max(t[1], b[1])
                     t[2], t[3] = min(t[2], b[2]), max(t[3], b[3])
                     t[4] += b[4]

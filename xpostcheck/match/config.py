@@ -35,7 +35,7 @@ class MatchConfig:
     max_df_share: float = 0.25  # ... or in more than this share of them (at least 2 kept)
     max_gap: int = 8  # grow tiles over edits of up to this many tokens
     fuzzy: bool = True  # seeds that survive edits (content-word pairs), not only exact tiles
-    fuzzy_gap: int = 25  # chain tiles and seeds across gaps of at most this many tokens
+    fuzzy_gap: int = 30  # chain tiles and seeds across gaps of at most this many tokens
     min_estimate: float = 0.05  # retrieval: least estimated containment worth aligning
     candidates: int = 20  # retrieval: most sources aligned per page (more on long pages)
     min_passage: int = 10  # a passage shorter than this (tokens) stands only beside others

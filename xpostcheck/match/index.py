@@ -137,11 +137,14 @@ class SourceIndex:
         if limit <= 0 or not text:
             return []
         page = prepare(text, cfg.shingle, self._hash_cache)
-        found: list[Match] = []
-        for doc, estimate in self._retrieval.candidates(page.distinct()):
+        aligned = []
+        for doc, estimate in self._retrieval.candidates(page.distinct(), len(page.tokens)):
             src = self._prepared(doc)
             spans = align_spans(src, page, cfg)
-            matched = matched_tokens(spans)
+            if spans:
+                aligned.append((matched_tokens(spans), estimate, doc, src, spans))
+        found: list[Match] = []
+        for matched, estimate, doc, src, spans in aligned:
             coverage = matched / max(len(src.tokens), 1)
             if cfg.is_copy(coverage, matched, len(page.tokens)):
                 found.append(

@@ -25,6 +25,9 @@ from xpostcheck.match.config import MatchConfig
 
 __all__ = ["Retrieval", "presence_bitmap", "sample"]
 
+_LEAST_TOKENS = 40  # copied tokens the samples must vouch for, for a small passage
+_TOKENS_PER_CANDIDATE = 100  # a page of n tokens aligns up to n / this candidates
+
 
 def sample(shingles: U64, config: MatchConfig) -> U64:
     """The distinct shingles a source keeps in the index (hash mod m == 0, m adaptive)."""
@@ -271,9 +274,10 @@ class Retrieval:
         found = np.flatnonzero(keys[pos] == queries)
         return pos[found], where[found]
 
-    def candidates(self, distinct: U64) -> list[tuple[int, float]]:
+    def candidates(self, distinct: U64, page_tokens: int = 0) -> list[tuple[int, float]]:
         """Sources ranked by estimated containment in a page with these distinct shingles
-        (ascending)."""
+        (ascending). A long page may hold copies of many sources: the cap on candidates
+        grows with its length (one more per ``_TOKENS_PER_CANDIDATE`` tokens)."""
         self.flush()
         if not self._keys.size or not distinct.size:
             return []
@@ -298,13 +302,23 @@ class Retrieval:
         hits[-1] = total - first[-1]
         effective = self._effective[docs]
         estimate = hits / np.maximum(effective, 1)
-        ok = (estimate >= self.least_estimate()[docs]) & (hits >= np.minimum(2, effective))
-        docs, estimate = docs[ok], estimate[ok]
+        expected = hits * self._ntok[docs]
+        # A small passage of a long source has a small estimate: when the thresholds allow
+        # such a copy (min_coverage of the source is no more than the text the samples vouch
+        # for), the copied text itself is enough, whatever the source's length.
+        cfg = self.config
+        small_passage = (expected >= _LEAST_TOKENS) & (
+            cfg.min_coverage * np.asarray(self._ntokens, dtype=np.float64)[docs] <= expected
+        )
+        ok = ((estimate >= self.least_estimate()[docs]) | small_passage) & (
+            hits >= np.minimum(2, effective)
+        )
+        docs, estimate, expected = docs[ok], estimate[ok], expected[ok]
         # Most copied text first, as shown by distinctive shingles: a source made mostly of
         # stock phrases (or one of many near-duplicates) can reach a high estimate on a few
         # samples, and must not crowd out a long article copied in part.
-        expected = hits[ok] * self._ntok[docs]
-        order = np.lexsort((docs, -estimate, -expected))[: self.config.candidates]
+        cap = max(cfg.candidates, page_tokens // _TOKENS_PER_CANDIDATE)
+        order = np.lexsort((docs, -estimate, -expected))[:cap]
         return list(zip(docs[order].tolist(), estimate[order].tolist(), strict=True))
 
     def least_estimate(self) -> F64:
