@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from xpostcheck.match import MatchConfig, align
+from xpostcheck.match import MatchConfig, SourceIndex, align
+from xpostcheck.models import SourceArticle
 
 _WORDS = [
     "river",
@@ -84,3 +85,31 @@ def test_a_short_quotation_inside_a_longer_text_is_not_a_copy() -> None:
     assert config.is_copy(0.19, 92)  # without the page's length: the source rule alone
     # thresholds off: everything aligned counts
     assert MatchConfig(min_coverage=0, min_words=0).is_copy(0.19, 92, page_words=900)
+
+
+def _index(config: MatchConfig, texts: dict[str, str]) -> SourceIndex:
+    index = SourceIndex(config)
+    index.add(SourceArticle(url=u, title="", text=t) for u, t in texts.items())
+    return index
+
+
+def test_a_small_passage_of_a_long_source_is_retrieved_when_thresholds_allow() -> None:
+    long_source = _text(4000, 11)
+    passage = " ".join(long_source.split()[2000:2080])  # 2% of the source
+    others = {f"https://ex.org/{n}": _text(300, 100 + n) for n in range(30)}
+    page = _text(200, 12) + " " + passage + " " + _text(200, 13)
+    off = _index(
+        MatchConfig(min_coverage=0, min_words=0), {**others, "https://ex.org/long": long_source}
+    )
+    [match] = off.match(page)
+    assert match.source_url == "https://ex.org/long"
+    assert 0.019 <= match.coverage <= 0.021
+    shipped = _index(MatchConfig(), {**others, "https://ex.org/long": long_source})
+    assert shipped.match(page) == []  # 2% of a source is no copy
+
+
+def test_a_long_page_holding_many_sources_gets_them_all_aligned() -> None:
+    texts = {f"https://ex.org/{n}": _text(200, 200 + n) for n in range(30)}
+    page = "\n".join(texts.values())  # 30 whole copies, more than candidates=20
+    found = _index(MatchConfig(), texts).match(page, limit=50)
+    assert {m.source_url for m in found} == set(texts)
