@@ -49,6 +49,7 @@ _WEIGHT = 1.0  # least matched tokens of a passage, in min_passage
 _EXACT = 0.9  # a passage with this share of its matched tokens in tiles is exact
 _SHUFFLED = 20  # exact pieces shorter than this (tokens) may be shuffled phrases ...
 _TOUCH = 3  # ... when they lie within this many tokens of each other in both texts
+_VERBATIM = 4  # fast path: passages of this many min_passage, all tiles
 _LOOKBACK = 8  # passages looked back at when clustering
 _PRIME = np.uint64(0x100000001B3)
 _STOP = stop_word_hashes()
@@ -69,7 +70,7 @@ class Prepared:
     """Tokens, their hashes and shingle hashes of a text, with the shingles' sort order once
     asked for."""
 
-    __slots__ = ("tokens", "hashes", "shingles", "_sorted", "_distinct", "_pairs")
+    __slots__ = ("tokens", "hashes", "shingles", "_sorted", "_distinct", "_pairs", "_pairs_sorted")
 
     def __init__(self, tokens: Tokens, hashes: U64, k: int) -> None:
         self.tokens = tokens
@@ -78,6 +79,7 @@ class Prepared:
         self._sorted: tuple[I64, U64, I64] | None = None
         self._distinct: U64 | None = None
         self._pairs: tuple[I64, I64, U64] | None = None
+        self._pairs_sorted: tuple[I64, U64, I64] | None = None
 
     def sorted(self) -> tuple[I64, U64, I64]:
         """Positions in hash order, the hashes in that order, and for each, where the run of
@@ -228,6 +230,18 @@ def _content_pairs(p: Prepared) -> tuple[I64, I64, U64]:
     return p._pairs
 
 
+def _pairs_sorted(p: Prepared) -> tuple[I64, U64, I64]:
+    """The content-word pairs' order by hash, the hashes in that order, and how often each
+    pair (in text order) occurs in the text; once per text."""
+    if p._pairs_sorted is None:
+        keys = _content_pairs(p)[2]
+        order = np.argsort(keys)
+        ordered = keys[order]
+        repeats = np.searchsorted(ordered, keys, "right") - np.searchsorted(ordered, keys, "left")
+        p._pairs_sorted = (order, ordered, repeats)
+    return p._pairs_sorted
+
+
 def _seeds(
     src: Prepared, page: Prepared, s_used: bytearray, p_used: bytearray
 ) -> list[tuple[int, int, int, int]]:
@@ -236,14 +250,12 @@ def _seeds(
     p0, p1, pk = _content_pairs(page)
     if not sk.size or not pk.size:
         return []
-    order = np.argsort(pk)
-    ordered = pk[order]
+    order, ordered, _ = _pairs_sorted(page)
     lo = np.searchsorted(ordered, sk, "left")
     count = np.searchsorted(ordered, sk, "right") - lo
     # A pair repeated in both texts (a name: "south africa") pairs by chance: the number of
     # pairings it makes is what is capped.
-    keys, where, in_source = np.unique(sk, return_inverse=True, return_counts=True)
-    count[count * in_source[where] > _SEED_REPEAT] = 0
+    count[count * _pairs_sorted(src)[2] > _SEED_REPEAT] = 0
     total = int(count.sum())
     if total == 0:
         return []
@@ -372,6 +384,15 @@ def _kept(chains: list[list[int]], config: MatchConfig) -> list[list[int]]:
     return [c for c, k in zip(chains, keep, strict=True) if k]
 
 
+def _verbatim(chains: list[list[int]], config: MatchConfig) -> bool:
+    """The fast path: tiles already make long unbroken passages holding nearly all the tiled
+    tokens (a verbatim copy, whole or in part), so seeds have nothing to add but chance."""
+    long = _VERBATIM * config.min_passage
+    tiled = sum(c[4] for c in chains)
+    whole = sum(c[4] for c in chains if c[1] - c[0] >= long and c[4] >= 0.95 * (c[1] - c[0]))
+    return tiled > 0 and whole >= 0.9 * tiled
+
+
 def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list[int]]:
     """Passages as token spans [source start, source end, page start, page end), source order.
 
@@ -409,13 +430,12 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
     items = [(si, si + n, pj, pj + n, n, 1) for si, pj, n in tiles]
     if not items and not config.fuzzy:
         return []
-    if config.fuzzy:
-        items += [(a, b, c, d, 2, 0) for a, b, c, d in _seeds(src, page, src_used, page_used)]
-        items.sort()
     most = config.fuzzy_gap if config.fuzzy else config.max_gap
     chains = _merged(_chains(items, most), most)
-    if config.fuzzy:
-        chains = _clustered(chains, most)
+    if config.fuzzy and not _verbatim(chains, config):
+        items += [(a, b, c, d, 2, 0) for a, b, c, d in _seeds(src, page, src_used, page_used)]
+        items.sort()
+        chains = _clustered(_merged(_chains(items, most), most), most)
     chains = _kept(chains, config)
     return [c[:4] for c in chains]
 

@@ -87,6 +87,7 @@ class Retrieval:
         self._nsamples: list[int] = []  # per doc: sampled shingles, stock phrases included
         self._ntok: F64 = np.zeros(0, dtype=np.float64)  # per doc: tokens per sample
         self._least: F64 | None = None  # per doc: least estimate worth aligning
+        self._ntokens_array: F64 | None = None  # per doc: tokens, as an array
         self._df_limit = 2
         self._bitmap, self._bitmap_shift = presence_bitmap(self._keys)
         self._lock = threading.Lock()  # merging is done once even if threads ask at once
@@ -308,7 +309,7 @@ class Retrieval:
         # for), the copied text itself is enough, whatever the source's length.
         cfg = self.config
         small_passage = (expected >= _LEAST_TOKENS) & (
-            cfg.min_coverage * np.asarray(self._ntokens, dtype=np.float64)[docs] <= expected
+            cfg.min_coverage * self._token_counts()[docs] <= expected
         )
         ok = ((estimate >= self.least_estimate()[docs]) | small_passage) & (
             hits >= np.minimum(2, effective)
@@ -320,6 +321,12 @@ class Retrieval:
         cap = max(cfg.candidates, page_tokens // _TOKENS_PER_CANDIDATE)
         order = np.lexsort((docs, -estimate, -expected))[:cap]
         return list(zip(docs[order].tolist(), estimate[order].tolist(), strict=True))
+
+    def _token_counts(self) -> F64:
+        """Tokens per source as an array (made again only when sources were added)."""
+        if self._ntokens_array is None or self._ntokens_array.size != len(self._ntokens):
+            self._ntokens_array = np.asarray(self._ntokens, dtype=np.float64)
+        return self._ntokens_array
 
     def least_estimate(self) -> F64:
         """Per source, the least estimated containment worth aligning.
