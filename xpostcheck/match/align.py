@@ -50,6 +50,7 @@ _EXACT = 0.9  # a passage with this share of its matched tokens in tiles is exac
 _SHUFFLED = 20  # exact pieces shorter than this (tokens) may be shuffled phrases ...
 _TOUCH = 3  # ... when they lie within this many tokens of each other in both texts
 _VERBATIM = 4  # fast path: passages of this many min_passage, all tiles
+_EDITED = 1.5  # an edited passage (not mostly tiles) needs this many times min_passage
 _LOOKBACK = 8  # passages looked back at when clustering
 _PRIME = np.uint64(0x100000001B3)
 _STOP = stop_word_hashes()
@@ -365,7 +366,10 @@ def _kept(chains: list[list[int]], config: MatchConfig) -> list[list[int]]:
 
     def big(c: list[int]) -> bool:
         size = min(c[1] - c[0], c[3] - c[2])
-        return size >= least and c[4] >= max(_DENSITY * (c[1] - c[0]), _WEIGHT * least)
+        edited = 1.0 if _exact(c) else _EDITED
+        return size >= least * edited and c[4] >= max(
+            _DENSITY * (c[1] - c[0]), _WEIGHT * least * edited
+        )
 
     keep = [big(c) for c in chains]
     run: list[int] = []
