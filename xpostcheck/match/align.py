@@ -42,8 +42,7 @@ __all__ = [
 _HASH_CACHE_LIMIT = 1_000_000
 _MAX_REPEAT = 64  # a shingle repeated more often than this in one source anchors nothing
 _SEED_REPEAT = 4  # a content-word pair making more pairings than this seeds nothing
-_SLACK = 12  # gaps on the two sides may differ by this many tokens (or half the larger gap),
-_SLACK_EXACT = 6  # or this many next to exact tiles (a dropped sentence is no edit)
+_SLACK = 12  # gaps between seeds may differ by this many tokens (or half the larger gap)
 _DENSITY = 0.3  # least share of a passage's source tokens that seeds or tiles match
 _WEIGHT = 1.0  # least matched tokens of a passage, in min_passage
 _EXACT = 0.9  # a passage with this share of its matched tokens in tiles is exact
@@ -271,26 +270,31 @@ def _seeds(
     )
 
 
-def _fits(gap_s: int, gap_p: int, most: int, slack: int) -> bool:
+def _fits(gap_s: int, gap_p: int, most: tuple[int, int], exact: bool) -> bool:
     """Gaps small on both sides and of about the same size: an edit, not a dropped sentence
-    (a gap in the source only) nor a moved paragraph (a jump on the page)."""
-    if gap_s > most or gap_p > most or gap_p < -most:
+    (a gap in the source only) nor a moved paragraph (a jump on the page). Next to exact
+    tiles, as tiles were always bridged: both gaps at most ``max_gap`` (``most[1]``),
+    differing by at most 2 tokens; between seeds, both within ``fuzzy_gap`` (``most[0]``)."""
+    if exact:
+        return 0 <= gap_s <= most[1] and 0 <= gap_p <= most[1] and abs(gap_s - gap_p) <= 2
+    if gap_s > most[0] or gap_p > most[0] or gap_p < -most[0]:
         return False
-    return abs(gap_s - gap_p) <= max(slack, max(gap_s, gap_p) // 2)
+    return abs(gap_s - gap_p) <= max(_SLACK, max(gap_s, gap_p) // 2)
 
 
-def _chains(items: list[tuple[int, int, int, int, int, int]], most: int) -> list[list[int]]:
+def _chains(
+    items: list[tuple[int, int, int, int, int, int]], most: tuple[int, int]
+) -> list[list[int]]:
     """Items (source start, end, page start, end, matched tokens, exact) in source order, chained
     into passages [source start, end, page start, end, matched tokens, those in tiles]."""
     chains: list[list[int]] = []
     open_: list[list[int]] = []
     for s0, s1, p0, p1, weight, exact in items:
-        open_ = [c for c in open_ if s0 - c[1] <= most]
+        open_ = [c for c in open_ if s0 - c[1] <= most[0]]
         best, best_cost = None, 0
         for c in open_:
             gap_s, gap_p = s0 - c[1], p0 - c[3]
-            slack = _SLACK_EXACT if exact or c[5] == c[4] else _SLACK
-            if _fits(gap_s, gap_p, most, slack):
+            if _fits(gap_s, gap_p, most, bool(exact) or c[5] == c[4]):
                 cost = abs(gap_s - gap_p) + max(gap_s, gap_p, 0)
                 if best is None or cost < best_cost:
                     best, best_cost = c, cost
@@ -305,13 +309,12 @@ def _chains(items: list[tuple[int, int, int, int, int, int]], most: int) -> list
     return chains
 
 
-def _merged(chains: list[list[int]], most: int) -> list[list[int]]:
+def _merged(chains: list[list[int]], most: tuple[int, int]) -> list[list[int]]:
     """Neighbouring passages (source order) joined across small gaps on both sides."""
     out: list[list[int]] = []
     for c in sorted(chains):
         exact = out and (c[5] == c[4] or out[-1][5] == out[-1][4])
-        slack = _SLACK_EXACT if exact else _SLACK
-        if out and _fits(c[0] - out[-1][1], c[2] - out[-1][3], most, slack):
+        if out and _fits(c[0] - out[-1][1], c[2] - out[-1][3], most, bool(exact)):
             last = out[-1]
             last[1], last[2], last[3] = max(last[1], c[1]), min(last[2], c[2]), max(last[3], c[3])
             last[4] += c[4]
@@ -435,11 +438,12 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
     if not items and not config.fuzzy:
         return []
     most = config.fuzzy_gap if config.fuzzy else config.max_gap
-    chains = _merged(_chains(items, most), most)
+    gaps = (most, config.max_gap)
+    chains = _merged(_chains(items, gaps), gaps)
     if config.fuzzy and not _verbatim(chains, config):
         items += [(a, b, c, d, 2, 0) for a, b, c, d in _seeds(src, page, src_used, page_used)]
         items.sort()
-        chains = _clustered(_merged(_chains(items, most), most), most)
+        chains = _clustered(_merged(_chains(items, gaps), gaps), most)
     chains = _kept(chains, config)
     return [c[:4] for c in chains]
 
