@@ -22,15 +22,38 @@ from xpostcheck.models import Passage
 from xpostcheck.util.textnorm import (
     Tokens,
     fast_token_hashes,
+    mix64,
     shingle_hashes,
+    stop_word_hashes,
     token_hashes,
     tokenize,
 )
 
-__all__ = ["Alignment", "Prepared", "align", "align_spans", "passages", "prepare"]
+__all__ = [
+    "Alignment",
+    "Prepared",
+    "align",
+    "align_spans",
+    "matched_tokens",
+    "passages",
+    "prepare",
+]
 
 _HASH_CACHE_LIMIT = 1_000_000
 _MAX_REPEAT = 64  # a shingle repeated more often than this in one source anchors nothing
+_SEED_REPEAT = 4  # a content-word pair making more pairings than this seeds nothing
+_SLACK = 12  # gaps between seeds may differ by this many tokens (or half the larger gap)
+_DENSITY = 0.3  # least share of a passage's source tokens that seeds or tiles match
+_WEIGHT = 1.0  # least matched tokens of a passage, in min_passage
+_EXACT = 0.9  # a passage with this share of its matched tokens in tiles is exact
+_SHUFFLED = 20  # exact pieces shorter than this (tokens) may be shuffled phrases ...
+_TOUCH = 3  # ... when they lie within this many tokens of each other in both texts
+_VERBATIM = 4  # fast path: passages of this many min_passage, all tiles
+_EDITED = 1.5  # an edited passage (not mostly tiles) needs this many times min_passage
+_LOOKBACK = 8  # passages looked back at when clustering
+_PRIME = np.uint64(0x100000001B3)
+_STOP = stop_word_hashes()
+_STOP.setflags(write=False)
 
 
 @dataclass(frozen=True)
@@ -47,7 +70,7 @@ class Prepared:
     """Tokens, their hashes and shingle hashes of a text, with the shingles' sort order once
     asked for."""
 
-    __slots__ = ("tokens", "hashes", "shingles", "_sorted", "_distinct")
+    __slots__ = ("tokens", "hashes", "shingles", "_sorted", "_distinct", "_pairs", "_pairs_sorted")
 
     def __init__(self, tokens: Tokens, hashes: U64, k: int) -> None:
         self.tokens = tokens
@@ -55,6 +78,8 @@ class Prepared:
         self.shingles = shingle_hashes(hashes, k)
         self._sorted: tuple[I64, U64, I64] | None = None
         self._distinct: U64 | None = None
+        self._pairs: tuple[I64, I64, U64] | None = None
+        self._pairs_sorted: tuple[I64, U64, I64] | None = None
 
     def sorted(self) -> tuple[I64, U64, I64]:
         """Positions in hash order, the hashes in that order, and for each, where the run of
@@ -187,8 +212,201 @@ def _extend(
     return si, pj, length + ahead
 
 
+def _content_pairs(p: Prepared) -> tuple[I64, I64, U64]:
+    """Pairs of neighbouring content words (stop words skipped), hashed without their order:
+    (first token, last token, hash). A swap of the two words keeps the hash."""
+    if p._pairs is None:
+        h = p.hashes
+        at = np.searchsorted(_STOP, h)
+        stop = _STOP[np.minimum(at, _STOP.size - 1)] == h
+        pos = np.flatnonzero(~stop).astype(np.int64)
+        if pos.size < 2:
+            empty = np.zeros(0, dtype=np.int64)
+            p._pairs = (empty, empty, np.zeros(0, dtype=np.uint64))
+        else:
+            a, b = h[pos[:-1]], h[pos[1:]]
+            key = mix64((np.minimum(a, b) * _PRIME) ^ np.maximum(a, b))
+            p._pairs = (pos[:-1], pos[1:] + 1, key)
+    return p._pairs
+
+
+def _pairs_sorted(p: Prepared) -> tuple[I64, U64, I64]:
+    """The content-word pairs' order by hash, the hashes in that order, and how often each
+    pair (in text order) occurs in the text; once per text."""
+    if p._pairs_sorted is None:
+        keys = _content_pairs(p)[2]
+        order = np.argsort(keys)
+        ordered = keys[order]
+        repeats = np.searchsorted(ordered, keys, "right") - np.searchsorted(ordered, keys, "left")
+        p._pairs_sorted = (order, ordered, repeats)
+    return p._pairs_sorted
+
+
+def _seeds(
+    src: Prepared, page: Prepared, s_used: bytearray, p_used: bytearray
+) -> list[tuple[int, int, int, int]]:
+    """Shared content-word pairs outside the tiles: (source start, end, page start, end)."""
+    s0, s1, sk = _content_pairs(src)
+    p0, p1, pk = _content_pairs(page)
+    if not sk.size or not pk.size:
+        return []
+    order, ordered, _ = _pairs_sorted(page)
+    lo = np.searchsorted(ordered, sk, "left")
+    count = np.searchsorted(ordered, sk, "right") - lo
+    # A pair repeated in both texts (a name: "south africa") pairs by chance: the number of
+    # pairings it makes is what is capped.
+    count[count * _pairs_sorted(src)[2] > _SEED_REPEAT] = 0
+    total = int(count.sum())
+    if total == 0:
+        return []
+    i = np.repeat(np.arange(sk.size), count)
+    j = order[np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(total)]
+    su = np.frombuffer(bytes(s_used), dtype=np.uint8)
+    pu = np.frombuffer(bytes(p_used), dtype=np.uint8)
+    a, b, c, d = s0[i], s1[i], p0[j], p1[j]
+    free = (su[a] | su[b - 1] | pu[c] | pu[d - 1]) == 0
+    return list(
+        zip(a[free].tolist(), b[free].tolist(), c[free].tolist(), d[free].tolist(), strict=True)
+    )
+
+
+def _fits(gap_s: int, gap_p: int, most: tuple[int, int], exact: bool) -> bool:
+    """Gaps small on both sides and of about the same size: an edit, not a dropped sentence
+    (a gap in the source only) nor a moved paragraph (a jump on the page). Next to exact
+    tiles, as tiles were always bridged: both gaps at most ``max_gap`` (``most[1]``),
+    differing by at most 2 tokens; between seeds, both within ``fuzzy_gap`` (``most[0]``)."""
+    if exact:
+        return 0 <= gap_s <= most[1] and 0 <= gap_p <= most[1] and abs(gap_s - gap_p) <= 2
+    if gap_s > most[0] or gap_p > most[0] or gap_p < -most[0]:
+        return False
+    return abs(gap_s - gap_p) <= max(_SLACK, max(gap_s, gap_p) // 2)
+
+
+def _chains(
+    items: list[tuple[int, int, int, int, int, int]], most: tuple[int, int]
+) -> list[list[int]]:
+    """Items (source start, end, page start, end, matched tokens, exact) in source order, chained
+    into passages [source start, end, page start, end, matched tokens, those in tiles]."""
+    chains: list[list[int]] = []
+    open_: list[list[int]] = []
+    for s0, s1, p0, p1, weight, exact in items:
+        open_ = [c for c in open_ if s0 - c[1] <= most[0]]
+        best, best_cost = None, 0
+        for c in open_:
+            gap_s, gap_p = s0 - c[1], p0 - c[3]
+            if _fits(gap_s, gap_p, most, bool(exact) or c[5] == c[4]):
+                cost = abs(gap_s - gap_p) + max(gap_s, gap_p, 0)
+                if best is None or cost < best_cost:
+                    best, best_cost = c, cost
+        if best is None:
+            best = [s0, s1, p0, p1, weight, weight * exact]
+            chains.append(best)
+            open_.append(best)
+            continue
+        best[1], best[2], best[3] = max(best[1], s1), min(best[2], p0), max(best[3], p1)
+        best[4] += weight
+        best[5] += weight * exact
+    return chains
+
+
+def _merged(chains: list[list[int]], most: tuple[int, int]) -> list[list[int]]:
+    """Neighbouring passages (source order) joined across small gaps on both sides."""
+    out: list[list[int]] = []
+    for c in sorted(chains):
+        exact = out and (c[5] == c[4] or out[-1][5] == out[-1][4])
+        if out and _fits(c[0] - out[-1][1], c[2] - out[-1][3], most, bool(exact)):
+            last = out[-1]
+            last[1], last[2], last[3] = max(last[1], c[1]), min(last[2], c[2]), max(last[3], c[3])
+            last[4] += c[4]
+            last[5] += c[5]
+            continue
+        out.append(list(c))
+    return out
+
+
+def _exact(c: list[int]) -> bool:
+    """Mostly exact tiles (not edited text held together by seeds)."""
+    return c[5] >= _EXACT * c[4]
+
+
+def _clustered(chains: list[list[int]], most: int) -> list[list[int]]:
+    """Passages near each other in both texts (any order) joined when either holds seeds
+    (edited text): an edited passage whose pieces were shuffled. Two exact passages are
+    joined this way only when they touch in both texts and one is shorter than a sentence
+    (a shuffled phrase), so a moved paragraph or a dropped sentence stays visible."""
+    boxes = sorted(chains)
+    changed = True
+    while changed:
+        changed = False
+        out: list[list[int]] = []
+        for b in boxes:
+            for t in reversed(out[-_LOOKBACK:]):
+                gap_s = max(b[0] - t[1], t[0] - b[1])
+                gap_p = max(b[2] - t[3], t[2] - b[3])
+                if gap_s > most or gap_p > most:
+                    continue
+                short = min(t[1] - t[0], b[1] - b[0]) < _SHUFFLED
+                touching = gap_s <= _TOUCH and gap_p <= _TOUCH
+                if not (_exact(t) and _exact(b)) or (short and touching):
+                    t[0], t[1] = min(t[0], b[0]), max(t[1], b[1])
+                    t[2], t[3] = min(t[2], b[2]), max(t[3], b[3])
+                    t[4] += b[4]
+                    t[5] += b[5]
+                    changed = True
+                    break
+            else:
+                out.append(b)
+        boxes = sorted(out)
+    return boxes
+
+
+def _kept(chains: list[list[int]], config: MatchConfig) -> list[list[int]]:
+    """Passages of at least ``min_passage`` tokens on both sides and dense enough in matched
+    tokens. Shorter exact ones are kept in a run of passages (each within ``max_gap`` of the
+    next in the source) that is big or holds enough matched tokens in all: a list of short
+    lines, never a stock phrase on its own."""
+    least = config.min_passage
+
+    def big(c: list[int]) -> bool:
+        size = min(c[1] - c[0], c[3] - c[2])
+        edited = 1.0 if _exact(c) else _EDITED
+        return size >= least * edited and c[4] >= max(
+            _DENSITY * (c[1] - c[0]), _WEIGHT * least * edited
+        )
+
+    keep = [big(c) for c in chains]
+    run: list[int] = []
+    for n in range(len(chains) + 1):
+        c = chains[n] if n < len(chains) else None
+        if c is not None and run and c[0] - chains[run[-1]][1] <= config.max_gap:
+            run.append(n)
+            continue
+        members = [
+            m for m in run if _exact(chains[m]) and chains[m][1] - chains[m][0] >= config.shingle
+        ]
+        if any(keep[m] for m in run) or sum(chains[m][4] for m in members) >= least:
+            for m in members:
+                keep[m] = True
+        run = [n]
+    return [c for c, k in zip(chains, keep, strict=True) if k]
+
+
+def _verbatim(chains: list[list[int]], config: MatchConfig) -> bool:
+    """The fast path: tiles already make long unbroken passages holding nearly all the tiled
+    tokens (a verbatim copy, whole or in part), so seeds have nothing to add but chance."""
+    long = _VERBATIM * config.min_passage
+    tiled = sum(c[4] for c in chains)
+    whole = sum(c[4] for c in chains if c[1] - c[0] >= long and c[4] >= 0.95 * (c[1] - c[0]))
+    return tiled > 0 and whole >= 0.9 * tiled
+
+
 def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list[int]]:
-    """Passages as token spans [source start, source end, page start, page end), source order."""
+    """Passages as token spans [source start, source end, page start, page end), source order.
+
+    Exact tiles first (the fast path: a verbatim copy is one tile); then seeds that survive
+    edits (pairs of content words, in either order) fill the gaps, and tiles and seeds are
+    chained into passages across small gaps on both sides.
+    """
     k = config.shingle
     runs = _runs(src, page, k)
     runs.sort(key=lambda r: (-r[2], r[0], r[1]))
@@ -216,22 +434,28 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
         _extend(tile, src.hashes, page.hashes, src_used, page_used, config.max_gap)
         for tile in sorted(tiles)
     ]
-    spans: list[list[int]] = []  # [source start, source end, page start, page end) in tokens
-    for si, pj, length in tiles:
-        if spans:
-            last = spans[-1]
-            gap_s, gap_p = si - last[1], pj - last[3]
-            # A changed word leaves gaps of about the same size on both sides; a dropped
-            # sentence leaves a gap in the source only, and is not bridged.
-            if (
-                0 <= gap_s <= config.max_gap
-                and 0 <= gap_p <= config.max_gap
-                and abs(gap_s - gap_p) <= 2
-            ):
-                last[1], last[3] = si + length, pj + length
-                continue
-        spans.append([si, si + length, pj, pj + length])
-    return spans
+    items = [(si, si + n, pj, pj + n, n, 1) for si, pj, n in tiles]
+    if not items and not config.fuzzy:
+        return []
+    most = config.fuzzy_gap if config.fuzzy else config.max_gap
+    gaps = (most, config.max_gap)
+    chains = _merged(_chains(items, gaps), gaps)
+    if config.fuzzy and not _verbatim(chains, config):
+        items += [(a, b, c, d, 2, 0) for a, b, c, d in _seeds(src, page, src_used, page_used)]
+        items.sort()
+        chains = _clustered(_merged(_chains(items, gaps), gaps), most)
+    chains = _kept(chains, config)
+    return [c[:4] for c in chains]
+
+
+def matched_tokens(spans: list[list[int]]) -> int:
+    """Source tokens inside the passages (a token in two passages counts once)."""
+    total, end = 0, 0
+    for s0, s1, *_ in sorted(spans):
+        if s1 > end:
+            total += s1 - max(s0, end)
+            end = s1
+    return total
 
 
 def passages(src: Tokens, page: Tokens, spans: list[list[int]]) -> tuple[Passage, ...]:
@@ -249,7 +473,7 @@ def align(source_text: str, page_text: str, config: MatchConfig | None = None) -
     src = prepare(source_text, cfg.shingle, None)
     page = prepare(page_text, cfg.shingle, None)
     spans = align_spans(src, page, cfg)
-    matched = sum(s1 - s0 for s0, s1, _, _ in spans)
+    matched = matched_tokens(spans)
     n = len(src.tokens)
     return Alignment(
         matched / n if n else 0.0, matched, n, passages(src.tokens, page.tokens, spans)

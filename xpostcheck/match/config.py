@@ -33,9 +33,16 @@ class MatchConfig:
     min_samples: int = 48  # ... halving it until at least this many are kept, down to 1
     max_df: int = 32  # a shingle in more sources than this is a stock phrase ...
     max_df_share: float = 0.25  # ... or in more than this share of them (at least 2 kept)
-    max_gap: int = 8  # bridge tiles separated by at most this many tokens on both sides
+    max_gap: int = 8  # grow tiles over edits of up to this many tokens
+    fuzzy: bool = True  # seeds that survive edits (content-word pairs), not only exact tiles
+    fuzzy_gap: int = 30  # chain tiles and seeds across gaps of at most this many tokens
     min_estimate: float = 0.05  # retrieval: least estimated containment worth aligning
-    candidates: int = 20  # retrieval: most sources aligned per page
+    candidates: int = 20  # retrieval: most sources aligned per page (more on long pages)
+    min_passage: int = 10  # a passage shorter than this (tokens) stands only beside others
+    # a quotation inside a longer text: under this share of the source, ...
+    quote_coverage: float = 0.25
+    quote_words: int = 120  # ... at most this many words, ...
+    quote_page_share: float = 0.2  # ... and at most this share of the page's words
 
     def __post_init__(self) -> None:
         problems = []
@@ -63,11 +70,32 @@ class MatchConfig:
             return "partial"
         return "excerpt"
 
-    def is_copy(self, coverage: float, matched_words: int) -> bool:
-        """A copy, not a quotation: enough of the source, and enough words (or all of it)."""
+    def is_copy(self, coverage: float, matched_words: int, page_words: int | None = None) -> bool:
+        """A copy, not a quotation: enough of the source, and enough words (or all of it).
+
+        Given the page's own length, a short passage that is only a small part of a much
+        longer page is a quotation too, even when it is a large share of a short source
+        (see "What counts as a copy" in docs/matching.md).
+        """
         if coverage < self.min_coverage or matched_words == 0:
             return False
+        if (
+            self.min_words
+            and page_words is not None
+            and self.is_quotation(coverage, matched_words, page_words)
+        ):
+            return False
         return matched_words >= self.min_words or coverage >= self.full_coverage
+
+    def is_quotation(self, coverage: float, matched_words: int, page_words: int) -> bool:
+        """Quoted inside a longer text: under ``quote_coverage`` of the source, at most
+        ``quote_words`` words, and at most ``quote_page_share`` of the page's words. Off
+        with the other copy thresholds (``min_words=0``)."""
+        return (
+            coverage < self.quote_coverage
+            and matched_words <= self.quote_words
+            and matched_words <= self.quote_page_share * page_words
+        )
 
     def df_limit(self, sources: int) -> int:
         """Largest number of sources a shingle may be in and still count for retrieval."""

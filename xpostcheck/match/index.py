@@ -24,7 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from xpostcheck.match.align import Alignment, Prepared, align, align_spans, passages, prepare
+from xpostcheck.match.align import (
+    Alignment,
+    Prepared,
+    align,
+    align_spans,
+    matched_tokens,
+    passages,
+    prepare,
+)
 from xpostcheck.match.arrays import I64, U8, U32, U64
 from xpostcheck.match.config import MatchConfig
 from xpostcheck.match.documents import Blob, Documents
@@ -167,13 +175,16 @@ class SourceIndex:
         if limit <= 0 or not text:
             return []
         page = prepare(text, cfg.shingle, self._hash_cache)
-        found: list[Match] = []
-        for doc, estimate in self._retrieval.candidates(page.distinct()):
+        aligned = []
+        for doc, estimate in self._retrieval.candidates(page.distinct(), len(page.tokens)):
             src = self._prepared(doc)
             spans = align_spans(src, page, cfg)
-            matched = sum(s1 - s0 for s0, s1, _, _ in spans)
+            if spans:
+                aligned.append((matched_tokens(spans), estimate, doc, src, spans))
+        found: list[Match] = []
+        for matched, estimate, doc, src, spans in aligned:
             coverage = matched / max(len(src.tokens), 1)
-            if cfg.is_copy(coverage, matched):
+            if cfg.is_copy(coverage, matched, len(page.tokens)):
                 found.append(
                     Match(
                         source_url=self._documents.url(doc),

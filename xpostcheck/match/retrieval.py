@@ -25,6 +25,9 @@ from xpostcheck.match.config import MatchConfig
 
 __all__ = ["Retrieval", "presence_bitmap", "sample"]
 
+_LEAST_TOKENS = 40  # copied tokens the samples must vouch for, for a small passage
+_TOKENS_PER_CANDIDATE = 100  # a page of n tokens aligns up to n / this candidates
+
 
 def sample(shingles: U64, config: MatchConfig) -> U64:
     """The distinct shingles a source keeps in the index (hash mod m == 0, m adaptive)."""
@@ -84,6 +87,7 @@ class Retrieval:
         self._nsamples: list[int] = []  # per doc: sampled shingles, stock phrases included
         self._ntok: F64 = np.zeros(0, dtype=np.float64)  # per doc: tokens per sample
         self._least: F64 | None = None  # per doc: least estimate worth aligning
+        self._ntokens_array: F64 | None = None  # per doc: tokens, as an array
         self._df_limit = 2
         self._bitmap, self._bitmap_shift = presence_bitmap(self._keys)
         self._lock = threading.Lock()  # merging is done once even if threads ask at once
@@ -271,9 +275,10 @@ class Retrieval:
         found = np.flatnonzero(keys[pos] == queries)
         return pos[found], where[found]
 
-    def candidates(self, distinct: U64) -> list[tuple[int, float]]:
+    def candidates(self, distinct: U64, page_tokens: int = 0) -> list[tuple[int, float]]:
         """Sources ranked by estimated containment in a page with these distinct shingles
-        (ascending)."""
+        (ascending). A long page may hold copies of many sources: the cap on candidates
+        grows with its length (one more per ``_TOKENS_PER_CANDIDATE`` tokens)."""
         self.flush()
         if not self._keys.size or not distinct.size:
             return []
@@ -298,14 +303,30 @@ class Retrieval:
         hits[-1] = total - first[-1]
         effective = self._effective[docs]
         estimate = hits / np.maximum(effective, 1)
-        ok = (estimate >= self.least_estimate()[docs]) & (hits >= np.minimum(2, effective))
-        docs, estimate = docs[ok], estimate[ok]
+        expected = hits * self._ntok[docs]
+        # A small passage of a long source has a small estimate: when the thresholds allow
+        # such a copy (min_coverage of the source is no more than the text the samples vouch
+        # for), the copied text itself is enough, whatever the source's length.
+        cfg = self.config
+        small_passage = (expected >= _LEAST_TOKENS) & (
+            cfg.min_coverage * self._token_counts()[docs] <= expected
+        )
+        ok = ((estimate >= self.least_estimate()[docs]) | small_passage) & (
+            hits >= np.minimum(2, effective)
+        )
+        docs, estimate, expected = docs[ok], estimate[ok], expected[ok]
         # Most copied text first, as shown by distinctive shingles: a source made mostly of
         # stock phrases (or one of many near-duplicates) can reach a high estimate on a few
         # samples, and must not crowd out a long article copied in part.
-        expected = hits[ok] * self._ntok[docs]
-        order = np.lexsort((docs, -estimate, -expected))[: self.config.candidates]
+        cap = max(cfg.candidates, page_tokens // _TOKENS_PER_CANDIDATE)
+        order = np.lexsort((docs, -estimate, -expected))[:cap]
         return list(zip(docs[order].tolist(), estimate[order].tolist(), strict=True))
+
+    def _token_counts(self) -> F64:
+        """Tokens per source as an array (made again only when sources were added)."""
+        if self._ntokens_array is None or self._ntokens_array.size != len(self._ntokens):
+            self._ntokens_array = np.asarray(self._ntokens, dtype=np.float64)
+        return self._ntokens_array
 
     def least_estimate(self) -> F64:
         """Per source, the least estimated containment worth aligning.

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from xpostcheck.models import Report
+from rapidfuzz.distance import Indel
+
+from xpostcheck.models import Passage, Report
 from xpostcheck.report.base import (
     RenderContext,
     failed_checks,
@@ -21,9 +23,10 @@ from xpostcheck.report.base import (
     percent,
     summary_line,
 )
+from xpostcheck.util.textnorm import tokenize
 from xpostcheck.util.urls import redact_credentials
 
-__all__ = ["HtmlFormat", "Segment", "elide", "highlight"]
+__all__ = ["HtmlFormat", "Segment", "changed_words", "elide", "highlight", "mark_changed"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Segment:
     text: str
     mark: int | None  # passage number (1-based) when highlighted
     elided: int = 0  # characters left out after `text` (long unmatched stretches)
+    changed: bool = False  # inside a passage, words the other side does not have (an edit)
 
 
 def highlight(text: str, spans: Sequence[tuple[int, int]]) -> list[Segment]:
@@ -54,6 +58,55 @@ def highlight(text: str, spans: Sequence[tuple[int, int]]) -> list[Segment]:
         pos = b
     if pos < len(text):
         out.append(Segment(text[pos:], None))
+    return out
+
+
+def changed_words(
+    source_text: str, page_text: str, passages: Sequence[Passage]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Character spans of the words changed inside each passage: in the source (dropped or
+    replaced in the copy) and on the page (added or replaced), from a word-level diff."""
+    in_source: list[tuple[int, int]] = []
+    on_page: list[tuple[int, int]] = []
+    for p in passages:
+        a = tokenize(source_text[p.source_start : p.source_end])
+        b = tokenize(page_text[p.page_start : p.page_end])
+        for op in Indel.opcodes(a.words, b.words):
+            if op.tag == "equal":
+                continue
+            if op.src_end > op.src_start:
+                start, end = int(a.starts[op.src_start]), int(a.ends[op.src_end - 1])
+                in_source.append((p.source_start + start, p.source_start + end))
+            if op.dest_end > op.dest_start:
+                start, end = int(b.starts[op.dest_start]), int(b.ends[op.dest_end - 1])
+                on_page.append((p.page_start + start, p.page_start + end))
+    return in_source, on_page
+
+
+def mark_changed(segments: list[Segment], changed: Sequence[tuple[int, int]]) -> list[Segment]:
+    """Split the marked segments at the changed spans (offsets in the whole text, so call it
+    before :func:`elide`)."""
+    cuts = sorted(changed)
+    out: list[Segment] = []
+    pos = 0
+    for seg in segments:
+        end = pos + len(seg.text)
+        if seg.mark is None or not cuts:
+            out.append(seg)
+            pos = end
+            continue
+        at = pos
+        for a, b in cuts:
+            a, b = max(a, pos), min(b, end)
+            if a >= b or a < at:
+                continue
+            if a > at:
+                out.append(Segment(seg.text[at - pos : a - pos], seg.mark))
+            out.append(Segment(seg.text[a - pos : b - pos], seg.mark, changed=True))
+            at = b
+        if at < end:
+            out.append(Segment(seg.text[at - pos :], seg.mark))
+        pos = end
     return out
 
 
@@ -86,13 +139,28 @@ def _html_context(report: Report, ctx: RenderContext) -> dict[str, Any]:
             by_rule[(f.rule, f.kind, f.severity)] += 1
         source = ctx.sources.get(c.source_url)
         page_text = ctx.pages.get(c.url)
+        in_source, on_page = (
+            changed_words(source.text, page_text, c.passages)
+            if source is not None and page_text is not None
+            else ([], [])
+        )
         source_segments = (
-            elide(highlight(source.text, [(p.source_start, p.source_end) for p in c.passages]))
+            elide(
+                mark_changed(
+                    highlight(source.text, [(p.source_start, p.source_end) for p in c.passages]),
+                    in_source,
+                )
+            )
             if source is not None
             else None
         )
         page_segments = (
-            elide(highlight(page_text, [(p.page_start, p.page_end) for p in c.passages]))
+            elide(
+                mark_changed(
+                    highlight(page_text, [(p.page_start, p.page_end) for p in c.passages]),
+                    on_page,
+                )
+            )
             if page_text is not None
             else None
         )

@@ -1,0 +1,283 @@
+"""The matcher on the PAN 2013 text alignment training corpus. Prints ONE JSON line.
+
+    python benchmarks/pan.py                    # every subset, pair and index mode
+    python benchmarks/pan.py --pairs 200        # the first 200 pairs of each subset
+
+The corpus is read from ``../shared/corpora/pan13-train/pan13-train.tar.gz`` (or ``--corpus``,
+a tarball or an unpacked folder). The measures are those of Potthast et al., "An Evaluation
+Framework for Plagiarism Detection" (COLING 2010), implemented here:
+
+- a case s and a detection r are character ranges in a suspicious document and a source;
+  r detects s when they name the same two documents and overlap in both;
+- macro precision: the mean over detections of |union of (s & r) over the cases r detects| / |r|;
+- macro recall: the mean over cases of |union of (s & r) over the detections of s| / |s|;
+  |x| counts the characters on both sides (suspicious and source);
+- granularity: the mean number of detections of each detected case;
+- plagdet: F1 / log2(1 + granularity). With no case and no detection both are 1; with one
+  and not the other, 0 (as PAN's own script does).
+
+Pair mode aligns each listed pair (``align``); index mode builds one ``SourceIndex`` over all
+sources and matches each suspicious document once, so retrieval counts too. Each mode runs
+with the copy thresholds as shipped and off (``MatchConfig(min_coverage=0, min_words=0)``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import re
+import sys
+import tarfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xpostcheck.match import MatchConfig, SourceIndex, align
+from xpostcheck.models import SourceArticle
+from xpostcheck.util.textnorm import tokenize
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "pan13-train"
+SUBSETS = (
+    "01-no-plagiarism",
+    "02-no-obfuscation",
+    "03-random-obfuscation",
+    "04-translation-obfuscation",
+    "05-summary-obfuscation",
+)
+SHORT = dict(zip(SUBSETS, ("none", "verbatim", "random", "translation", "summary"), strict=True))
+_FEATURE = re.compile(r"<feature\b([^>]*)/>")
+_ATTR = re.compile(r'(\w+)="([^"]*)"')
+
+Span = tuple[int, int]  # [start, end) characters
+
+
+@dataclass(frozen=True)
+class Case:
+    """A ground-truth case or a detection: ranges in the suspicious document and the source."""
+
+    susp: str
+    src: str
+    susp_span: Span
+    src_span: Span
+
+    @property
+    def size(self) -> int:
+        return (self.susp_span[1] - self.susp_span[0]) + (self.src_span[1] - self.src_span[0])
+
+
+@dataclass
+class Corpus:
+    texts: dict[str, str]  # "src/x.txt" and "susp/y.txt" -> text
+    pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # subset -> pairs
+    cases: dict[str, list[Case]] = field(default_factory=dict)  # subset -> cases
+
+
+def _cases(xml: str, susp: str) -> list[Case]:
+    out = []
+    for feature in _FEATURE.finditer(xml):
+        attrs = dict(_ATTR.findall(feature.group(1)))
+        if "source_reference" not in attrs or "this_offset" not in attrs:
+            continue
+        t0, s0 = int(attrs["this_offset"]), int(attrs["source_offset"])
+        out.append(
+            Case(
+                susp,
+                attrs["source_reference"],
+                (t0, t0 + int(attrs["this_length"])),
+                (s0, s0 + int(attrs["source_length"])),
+            )
+        )
+    return out
+
+
+def _members(path: Path) -> Iterable[tuple[str, str]]:
+    """(relative name, text) of every file of the corpus, from a tarball or a folder."""
+    if path.is_dir() and (path / "src").is_dir():
+        for file in sorted(path.rglob("*")):
+            if file.is_file():
+                yield file.relative_to(path).as_posix(), file.read_text(encoding="utf-8")
+        return
+    tarball = path if path.is_file() else path / "pan13-train.tar.gz"
+    if not tarball.is_file():
+        raise SystemExit(f"the PAN 2013 corpus is needed at {path} (pan13-train.tar.gz)")
+    with tarfile.open(tarball, "r:gz") as tar:
+        for member in tar:
+            handle = tar.extractfile(member) if member.isfile() else None
+            if handle is not None:
+                name = member.name.lstrip("./")
+                yield name, io.TextIOWrapper(handle, encoding="utf-8", newline="").read()
+
+
+def load_corpus(path: Path = CORPUS, *, limit: int | None = None) -> Corpus:
+    """Texts, listed pairs and ground-truth cases (``limit`` pairs per subset, if given)."""
+    files = dict(_members(path))
+    corpus = Corpus({k: v for k, v in files.items() if k.startswith(("src/", "susp/"))})
+    for subset in SUBSETS:
+        listed = files.get(f"{subset}/pairs", "").split("\n")
+        pairs = [tuple(line.split()) for line in listed if line.strip()][:limit]
+        corpus.pairs[subset] = [(a, b) for a, b in pairs]
+        corpus.cases[subset] = [
+            case
+            for susp, src in corpus.pairs[subset]
+            for case in _cases(
+                files.get(f"{subset}/{susp[:-4]}-{src[:-4]}.xml", ""),
+                susp,
+            )
+        ]
+    return corpus
+
+
+# -- the measures --------------------------------------------------------------------------
+
+
+def _overlap(a: Span, b: Span) -> Span | None:
+    lo, hi = max(a[0], b[0]), min(a[1], b[1])
+    return (lo, hi) if lo < hi else None
+
+
+def _union_length(spans: list[Span]) -> int:
+    total, end = 0, -1
+    for a, b in sorted(spans):
+        if b <= end:
+            continue
+        total += b - max(a, end)
+        end = b
+    return total
+
+
+def _detects(r: Case, s: Case) -> tuple[Span, Span] | None:
+    if r.susp != s.susp or r.src != s.src:
+        return None
+    a, b = _overlap(r.susp_span, s.susp_span), _overlap(r.src_span, s.src_span)
+    return None if a is None or b is None else (a, b)
+
+
+def measures(cases: list[Case], detections: list[Case]) -> dict[str, float]:
+    """Macro precision and recall, granularity and plagdet (PAN's character measures)."""
+    by_pair: dict[tuple[str, str], list[Case]] = defaultdict(list)
+    for d in detections:
+        by_pair[d.susp, d.src].append(d)
+    case_pairs: dict[tuple[str, str], list[Case]] = defaultdict(list)
+    for s in cases:
+        case_pairs[s.susp, s.src].append(s)
+    recall_sum, detected, granules = 0.0, 0, 0
+    for s in cases:
+        hits = [o for r in by_pair.get((s.susp, s.src), []) if (o := _detects(r, s))]
+        if hits:
+            detected += 1
+            granules += len(hits)
+            got = _union_length([h[0] for h in hits]) + _union_length([h[1] for h in hits])
+            recall_sum += got / max(s.size, 1)
+    precision_sum = 0.0
+    for r in detections:
+        hits = [o for s in case_pairs.get((r.susp, r.src), []) if (o := _detects(r, s))]
+        got = _union_length([h[0] for h in hits]) + _union_length([h[1] for h in hits])
+        precision_sum += got / max(r.size, 1)
+    if not cases and not detections:
+        precision = recall = 1.0
+    elif not cases or not detections:
+        precision = recall = 0.0
+    else:
+        precision, recall = precision_sum / len(detections), recall_sum / len(cases)
+    granularity = granules / detected if detected else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "plagdet": round(f1 / math.log2(1 + granularity), 3),
+        "recall": round(recall, 3),
+        "precision": round(precision, 3),
+        "granularity": round(granularity, 3),
+        "cases": len(cases),
+        "detections": len(detections),
+    }
+
+
+# -- the two modes -------------------------------------------------------------------------
+
+OFF = MatchConfig(min_coverage=0.0, min_words=0)
+SHIPPED = MatchConfig()
+
+
+def pair_detections(corpus: Corpus, subset: str, config: MatchConfig) -> list[Case]:
+    out = []
+    for susp, src in corpus.pairs[subset]:
+        page = corpus.texts[f"susp/{susp}"]
+        result = align(corpus.texts[f"src/{src}"], page, config)
+        if not config.is_copy(result.coverage, result.matched_words, len(tokenize(page))):
+            continue
+        out += [
+            Case(susp, src, (p.page_start, p.page_end), (p.source_start, p.source_end))
+            for p in result.passages
+        ]
+    return out
+
+
+def index_detections(corpus: Corpus, index: SourceIndex, limit: int) -> list[Case]:
+    """Each suspicious document of the listed pairs matched once against every source."""
+    suspects = sorted({susp for pairs in corpus.pairs.values() for susp, _ in pairs})
+    out = []
+    for susp in suspects:
+        for m in index.match(corpus.texts[f"susp/{susp}"], limit=limit):
+            src = m.source_url.removeprefix("pan:")
+            out += [
+                Case(susp, src, (p.page_start, p.page_end), (p.source_start, p.source_end))
+                for p in m.passages
+            ]
+    return out
+
+
+def _subset_of(corpus: Corpus) -> dict[str, str]:
+    return {susp: subset for subset, pairs in corpus.pairs.items() for susp, _ in pairs}
+
+
+def run(corpus: Corpus, modes: list[str]) -> dict[str, object]:
+    figures: dict[str, object] = {}
+    for name, config in (("shipped", SHIPPED), ("off", OFF)):
+        if "pair" in modes:
+            started = time.perf_counter()
+            figures[f"pair_{name}"] = {
+                SHORT[s]: measures(corpus.cases[s], pair_detections(corpus, s, config))
+                for s in SUBSETS
+            }
+            figures[f"pair_{name}_seconds"] = round(time.perf_counter() - started, 1)
+        if "index" in modes:
+            started = time.perf_counter()
+            index = SourceIndex(config)
+            index.add(
+                SourceArticle(url=f"pan:{name[4:]}", title="", text=text)
+                for name, text in sorted(corpus.texts.items())
+                if name.startswith("src/")
+            )
+            index.flush()
+            found = index_detections(corpus, index, limit=100)
+            subset_of = _subset_of(corpus)
+            per: dict[str, list[Case]] = defaultdict(list)
+            for d in found:
+                per[subset_of[d.susp]].append(d)
+            figures[f"index_{name}"] = {
+                SHORT[s]: measures(corpus.cases[s], per[s]) for s in SUBSETS
+            }
+            figures[f"index_{name}_seconds"] = round(time.perf_counter() - started, 1)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--pairs", type=int, default=None, help="first N pairs per subset")
+    parser.add_argument("--modes", default="pair,index")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    corpus = load_corpus(args.corpus, limit=args.pairs)
+    result = {"benchmark": "pan13-train", "pairs_per_subset": args.pairs}
+    result.update(run(corpus, args.modes.split(",")))
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
