@@ -29,7 +29,9 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 FORMATS = tuple(_REPORT_FORMATS)  # the report formats' names: table, json, csv, html
-FAIL_ON = ("any", "new")
+FAIL_ON = ("any", "new", "never")
+SMTP_SECURITY = ("starttls", "tls", "none")
+ENV_PREFIX = "XPOSTCHECK_"  # XPOSTCHECK_DB, XPOSTCHECK_SMTP_PASSWORD, ...: between file and flag
 _LOG = logging.getLogger(__name__)
 
 # key -> expected type(s); lists are lists of strings
@@ -55,7 +57,18 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "recheck_after": (int, float, str),  # seconds, or a duration such as "12h"
     "no_wait": bool,  # fail at once (exit 3) when another scan holds the database
     "allow_private": list,  # HOST or HOST:PORT, like --allow-private
+    "quiet": bool,  # cron mode: nothing on stdout unless there are new violations
+    # notifications when new violations appear (also in a [notify] table)
+    "email_to": list,
+    "email_from": str,
+    "smtp_host": str,
+    "smtp_port": int,
+    "smtp_security": str,  # starttls | tls | none
+    "smtp_user": str,
+    "smtp_password": str,  # better: the XPOSTCHECK_SMTP_PASSWORD environment variable
+    "webhook": str,  # a URL that receives {"text": ...} as JSON (Slack-compatible)
 }
+SECRET = frozenset({"smtp_password"})  # `xpostcheck config` never prints its value
 
 # Flags named by the settings they set, where the flag is not "--" + the key with dashes.
 _FLAG_NAMES = {"sites": "--site", "urls": "--url", "fmt": "--format"}
@@ -89,6 +102,15 @@ class Settings:
     no_wait: bool = False  # another scan holds the database: fail at once instead of waiting
     # non-public hosts the user allows besides the addresses the URLs name: HOST or HOST:PORT
     allow_private: tuple[str, ...] = ()
+    quiet: bool = False
+    email_to: tuple[str, ...] = ()
+    email_from: str = options.EMAIL_FROM
+    smtp_host: str | None = None
+    smtp_port: int = 0  # 0: 465 with tls, else 587 with starttls, else 25
+    smtp_security: str = options.SMTP_SECURITY
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    webhook: str | None = None
 
 
 def _override_lines(path: Path, rule_ids: list[str]) -> dict[str, str]:
@@ -107,8 +129,11 @@ def _override_lines(path: Path, rule_ids: list[str]) -> dict[str, str]:
     return where
 
 
-def read_config(path: str | Path | None) -> dict[str, Any]:
+def read_config(
+    path: str | Path | None, *, origins: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Read a config file. `None` reads ./xpostcheck.toml when it exists, else nothing.
+    `origins`, when given, receives each setting's "file:line".
 
     Settings live in a `[scan]` table or at the top level. Values are checked here, so that an
     error names the file and the key; relative paths are relative to the file's folder.
@@ -136,8 +161,15 @@ def read_config(path: str | Path | None) -> dict[str, Any]:
     scan = data.get("scan", data)
     if not isinstance(scan, dict):
         raise ConfigError("[scan] must be a table", where=str(p))
+    notify = data.get("notify", {})
+    if not isinstance(notify, dict):
+        raise ConfigError("[notify] must be a table", where=str(p))
     out: dict[str, Any] = {}
-    for key, value in scan.items():
+    lines = _key_lines(text)
+    where_set = origins if origins is not None else {}
+    for key, value in [*scan.items(), *notify.items()]:
+        if key == "notify" and isinstance(value, dict):
+            continue
         if key in ("rules_override", "overrides"):
             continue
         norm = key.replace("-", "_")
@@ -149,14 +181,16 @@ def read_config(path: str | Path | None) -> dict[str, Any]:
         expected = _KEYS[norm]
         if expected is list and isinstance(value, str):
             value = [value]
-        if not isinstance(value, expected) or isinstance(value, bool):
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise ConfigError(f"setting {key!r} has the wrong type", where=str(p))
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"setting {key!r} must be a list of strings", where=str(p))
+        where = f"{p}:{lines[key]}" if key in lines else str(p)
         try:
             out[norm] = check_value(norm, value)
         except ValueError as exc:
             raise ConfigError(f"setting {key!r}{exc}", where=str(p)) from None
+        where_set[norm] = where
     rules_table = data.get("rules")
     overrides = data.get("overrides") or (
         rules_table.get("overrides") if isinstance(rules_table, dict) else None
@@ -179,6 +213,16 @@ def read_config(path: str | Path | None) -> dict[str, Any]:
         if not rules.is_absolute() and (rules.name != out["rules"] or (base / rules).exists()):
             out["rules"] = str(base / rules)
     return out
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line of each `key = ...` in a TOML text (the first, for keys in two tables)."""
+    found: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        head = re.match(r"\s*([A-Za-z0-9_-]+|\"[^\"]+\")\s*=", line)
+        if head:
+            found.setdefault(head.group(1).strip('"'), number)
+    return found
 
 
 def _is_url(value: str) -> bool:
@@ -328,6 +372,13 @@ def _duration(value: Any) -> Any:
     return seconds
 
 
+def _webhook(value: Any) -> Any:
+    try:
+        return site_url(str(value))
+    except ValueError as exc:
+        raise ValueError(f" {mask_password(str(value))!r}: {exc}") from None
+
+
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "sites": _urls,
     "urls": _urls,
@@ -342,6 +393,9 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "min_coverage": _share,
     "timeout": _at_least(0, strict=True, high=options.MAX_TIMEOUT),
     "recheck_after": _duration,
+    "smtp_security": _one_of(SMTP_SECURITY),
+    "smtp_port": _at_least(0, high=65535),
+    "webhook": _webhook,
 }
 
 
@@ -373,14 +427,68 @@ def read_sites_file(path: str) -> list[str]:
     return sites
 
 
-def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Settings:
-    """Merge: defaults < config file < flags (a flag given as None or () does not override).
-    The source index defaults to `<db>.index` beside a database file (`default_index`).
+def read_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """Settings from `XPOSTCHECK_<KEY>` environment variables (XPOSTCHECK_SMTP_PASSWORD, ...);
+    lists are comma-separated. ConfigError names the variable."""
+    out: dict[str, Any] = {}
+    for key, expected in _KEYS.items():
+        name = ENV_PREFIX + key.upper()
+        raw = env.get(name)
+        if raw is None or raw == "":
+            continue
+        value: Any = raw
+        try:
+            if expected is list:
+                value = [v.strip() for v in raw.split(",") if v.strip()]
+            elif expected is bool:
+                if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                    raise ValueError(f": give 1 or 0, not {raw!r}")
+                value = raw.lower() in ("1", "true", "yes", "on")
+            elif expected is int:
+                value = int(raw)
+            elif isinstance(expected, tuple) and key != "recheck_after":
+                value = float(raw)
+            out[key] = check_value(key, value)
+        except ValueError as exc:
+            text = str(exc)
+            problem = text if text.startswith((" ", ":")) else f": not a valid value ({text})"
+            raise ConfigError(f"environment variable {name}{problem}") from None
+    return out
+
+
+def origins(
+    in_file: Mapping[str, str], flags: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Where each setting in effect comes from: "flag --x", "environment XPOSTCHECK_X",
+    "config file PATH:LINE" or "default" (the same order of precedence as build_settings)."""
+    found = {key: "default" for key in _KEYS}
+    for key, where in in_file.items():
+        found[key] = f"config file {where}"
+    for key in read_env(env or {}):
+        found[key] = f"environment {ENV_PREFIX}{key.upper()}"
+    for key, value in flags.items():
+        if key in found and value is not None and value != () and value is not False:
+            found[key] = f"flag {_FLAG_NAMES.get(key, '--' + key.replace('_', '-'))}"
+    return found
+
+
+def build_settings(
+    config: Mapping[str, Any],
+    flags: Mapping[str, Any],
+    *,
+    env: Mapping[str, str] | None = None,
+    scan: bool = True,
+) -> Settings:
+    """Merge: defaults < config file < environment (`XPOSTCHECK_<KEY>`, when `env` is given)
+    < flags (a flag given as None or () does not override). The source index defaults to
+    `<db>.index` beside a database file (`default_index`). With `scan=False` (the commands
+    that only read the database), sources, rules and sites are not required.
 
     `config` comes from `read_config`, which has checked its values; flag values are checked
     here and an error names the flag.
     """
     merged: dict[str, Any] = dict(config)
+    merged.update(read_env(env or {}))
     for key, value in flags.items():
         if value is None or value == ():
             continue
@@ -419,7 +527,20 @@ def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Setti
         rebuild_index=bool(merged.get("rebuild_index", False)),
         no_wait=bool(merged.get("no_wait", False)),
         allow_private=tuple(dict.fromkeys(merged.get("allow_private") or ())),
+        quiet=bool(merged.get("quiet", False)),
+        email_to=tuple(merged.get("email_to") or ()),
+        email_from=str(merged.get("email_from") or options.EMAIL_FROM),
+        smtp_host=merged.get("smtp_host"),
+        smtp_port=int(merged.get("smtp_port", 0)),
+        smtp_security=str(merged.get("smtp_security", options.SMTP_SECURITY)),
+        smtp_user=merged.get("smtp_user"),
+        smtp_password=merged.get("smtp_password"),
+        webhook=merged.get("webhook"),
     )
+    if settings.email_to and not settings.smtp_host:
+        raise ConfigError("email_to is set but smtp_host is not: name the SMTP server to send by")
+    if not scan:
+        return settings
     if not settings.sources:
         raise ConfigError("no sources: give --sources FILE|URL (or 'sources' in xpostcheck.toml)")
     if not settings.rules:

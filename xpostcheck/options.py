@@ -22,3 +22,6 @@ MAX_PROFILE_KEYS = 200_000  # distinct lines (and as many links) a site profile 
 RECHECK_AFTER = 12 * 3600.0  # --recheck-after: seconds a fresh page of a crawled site is trusted
 HISTORY_LIMIT = 20  # history --limit
 DEMO_OUTPUT = "xpostcheck-demo-report.json"  # demo --output
+EMAIL_FROM = "xpostcheck@localhost"  # email_from: the sender of notification mail
+SMTP_SECURITY = "starttls"  # smtp_security: starttls | tls | none
+NOTIFY_TIMEOUT = 30.0  # seconds an SMTP or webhook delivery may take

@@ -206,7 +206,7 @@ def test_bad_flag_values_are_usage_errors_naming_the_value(
         ('sites = ["ftp://x.example/"]', "setting 'sites' 'ftp://x.example/': not an http(s) URL"),
         ('urls = ["http://"]', "setting 'urls' 'http://': no host name in this URL"),
         ('format = "xml"', "setting 'format' must be one of table, json, csv, html, not 'xml'"),
-        ('fail_on = "some"', "setting 'fail_on' must be one of any, new, not 'some'"),
+        ('fail_on = "some"', "setting 'fail_on' must be one of any, new, never, not 'some'"),
     ],
 )
 def test_bad_config_values_name_the_file_and_the_key(

@@ -8,6 +8,7 @@ so that `--help` and the other commands start without the scan's libraries.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -124,7 +125,11 @@ class _ScanCommand(click.Command):
         "A device, FIFO or /dev/stdout is written in place, never replaced."
     ),
 )
-@click.option("--fail-on", type=click.Choice(FAIL_ON), help="Exit 1 on any or new violations.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    help="Exit 1 on any violation (default), on new ones only, or never.",
+)
 @click.option(
     "--delay",
     type=float,
@@ -170,27 +175,50 @@ class _ScanCommand(click.Command):
     type=float,
     help=f"Share of a source that makes a copy, 0 to 1 ({options.MIN_COVERAGE:g}).",
 )
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config TOML.")
 @click.option(
-    "--quiet", "-q", is_flag=True, help="No progress, no summary line, no warnings; errors only."
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help=f"Config TOML (default ./{options.CONFIG_FILE} when it exists).",
 )
-def scan(site: tuple[str, ...], config_path: str | None, quiet: bool, **flags: Any) -> None:
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    default=None,
+    help=(
+        "Cron mode: print nothing when nothing is new, and a short summary of the new "
+        "violations when something is (the report goes only to --output); errors always."
+    ),
+)
+def scan(site: tuple[str, ...], config_path: str | None, **flags: Any) -> None:
     """Crawl SITE... (and --url pages), find copies of the sources, check them against the
     rules, and report. A site is its whole host; the path of SITE is where the crawl starts.
 
+    Every setting may also come from xpostcheck.toml in this folder (or --config), or from an
+    XPOSTCHECK_<SETTING> environment variable; a flag wins over the environment, which wins
+    over the file. 'xpostcheck config' shows the settings in effect and where each came from.
+    New violations can be mailed or posted to a webhook (see docs/cron.md).
+
+    \b
+    Examples:
+      xpostcheck scan https://blog.example/ -s articles.jsonl -r globalresearch
+      xpostcheck scan --config xpostcheck.toml --quiet --fail-on new
+
     \b
     Exit codes: 0 no violations, 1 violations found, 2 usage/config/rule error,
-    3 the scan failed (for example no site reachable).
+    3 the scan failed (for example no site reachable), 4 scanned, but a notification
+    failed (its violations stay new and are sent again next run).
     """
-    if quiet:
-        configure_logging(0, quiet=True)
     flags["sites"] = tuple(site) + tuple(flags.get("sites") or ())
     flags["format"] = flags.pop("fmt")
-    settings = build_settings(read_config(config_path), flags)
+    settings = build_settings(read_config(config_path), flags, env=os.environ)
+    if settings.quiet:
+        configure_logging(0, quiet=True)
     if settings.output:
         check_writable(settings.output, "report")
     _clean_leftovers(settings)
-    code = _run_scan(settings, quiet=quiet)
+    code = _run_scan(settings, quiet=settings.quiet)
     sys.exit(code)
 
 
@@ -204,16 +232,27 @@ def _clean_leftovers(settings: Settings) -> None:
 
 def _run_scan(settings: Settings, *, quiet: bool) -> int:
     from xpostcheck.pipeline.scan import ScanResult, run_scan  # loaded only to scan
+    from xpostcheck.review.notify import new_summary, notify
 
+    # Quiet (cron) mode puts the short summary of new violations in the table's place on
+    # stdout; a report asked for in a file, or in a machine format on stdout, is still written.
+    to_stdout = settings.output in (None, STDOUT)
+    write_report = not quiet or not to_stdout or settings.format != "table"
     with contextlib.ExitStack() as stack:
         update = stack.enter_context(progress(not quiet))
 
         def deliver(result: ScanResult) -> None:
-            # The report goes out before the scan's findings count as seen: if writing it
-            # fails (exit 3) or rendering it does (exit 2), they stay new for the next run.
+            # The report and the alerts go out before the scan's findings count as seen: if
+            # writing the report fails (exit 3), rendering it (exit 2) or a notification
+            # (NotifyFailed, exit 4), they stay new for the next run.
             stack.close()  # the progress line is gone before the report comes out
-            text = REPORT_FORMATS[settings.format].render(result.report, result.context)
-            emit(text, settings.output)
+            if write_report:
+                text = REPORT_FORMATS[settings.format].render(result.report, result.context)
+                emit(text, settings.output)
+            summary = new_summary(result.report) if quiet else ""
+            if summary and not (write_report and to_stdout):
+                click.echo(summary)
+            notify(settings, result.report)
 
         result = run_scan(settings, progress=update, deliver=deliver)
     if result.undelivered and not quiet:
@@ -223,6 +262,8 @@ def _run_scan(settings: Settings, *, quiet: bool) -> int:
     if not quiet and (settings.format != "table" or settings.output):
         where = f" (report in {settings.output})" if settings.output not in (None, STDOUT) else ""
         click.echo(summary_line(result.report) + where, err=True)
+    if settings.fail_on == "never":
+        return EXIT_OK
     return result.report.exit_code("new" if settings.fail_on == "new" else "any")
 
 

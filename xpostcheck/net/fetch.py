@@ -297,6 +297,38 @@ class Fetcher:
             raw_headers_block=ex.raw_block,
         )
 
+    def post(self, url: str, body: bytes, content_type: str = "application/json") -> int:
+        """POST `body` to `url` (a webhook) through the address policy and the guard, within
+        the deadline; no redirect followed, no retry. The 2xx status, or FetchError."""
+        _check_url(self.policy, url)
+        watch = Watch()
+        timer = threading.Timer(self.config.deadline, watch.expire)
+        timer.daemon = True
+        self._guard.local.watch = watch
+        timer.start()
+        try:
+            resp = self._session().post(
+                url,
+                data=body,
+                headers={"Content-Type": content_type},
+                allow_redirects=False,
+                timeout=(self.config.connect_timeout, self.config.read_timeout),
+            )
+            resp.close()
+        except Blocked as exc:
+            raise FetchError(url, str(exc), SkipCode.ADDRESS_POLICY) from exc
+        except Exception as exc:  # requests, urllib3, socket and http.client errors alike
+            if watch.expired:
+                raise FetchError(url, "deadline exceeded", SkipCode.UNREACHABLE) from exc
+            raise FetchError(url, *_describe(exc)) from exc
+        finally:
+            watch.finish()
+            timer.cancel()
+            self._guard.local.watch = None
+        if not 200 <= resp.status_code < 300:
+            raise HTTPStatusError(url, f"HTTP {resp.status_code}", resp.status_code)
+        return resp.status_code
+
     def _with_retries(
         self, url: str, headers: dict[str, str], deadline_at: float, html_only: bool
     ) -> _Exchange:
