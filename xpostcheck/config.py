@@ -6,6 +6,7 @@ In: a config file path and the flags' values. Out: a checked, frozen Settings (d
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -185,7 +186,7 @@ def read_config(
             raise ConfigError(f"setting {key!r} has the wrong type", where=str(p))
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"setting {key!r} must be a list of strings", where=str(p))
-        where = f"{p}:{lines[key]}" if key in lines else str(p)
+        where = f"{p.resolve()}:{lines[key]}" if key in lines else str(p.resolve())
         try:
             out[norm] = check_value(norm, value)
         except ValueError as exc:
@@ -470,6 +471,44 @@ def origins(
         if key in found and value is not None and value != () and value is not False:
             found[key] = f"flag {_FLAG_NAMES.get(key, '--' + key.replace('_', '-'))}"
     return found
+
+
+def settings_for_command(
+    config_path: str | None,
+    flags: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    *,
+    scan: bool = False,
+) -> tuple[Settings, dict[str, str]]:
+    """The settings every command reads (the config file, `config_path` or ./xpostcheck.toml,
+    then the environment, then `flags`) and where each came from (`origins`). Without `scan`,
+    sources, rules and sites are not required: the commands over a database need only `db`."""
+    in_file: dict[str, str] = {}
+    config = read_config(config_path, origins=in_file)
+    settings = build_settings(config, flags, env=env, scan=scan)
+    return settings, origins(in_file, flags, env)
+
+
+def show_settings(settings: Settings, where: Mapping[str, str]) -> str:
+    """The settings as TOML lines (a config file could start from them), each with its origin
+    in a comment; secrets are not shown."""
+    lines = []
+    for key in _KEYS:
+        if not hasattr(settings, key):
+            continue  # sites_file: its sites are in `sites`
+        value = getattr(settings, key)
+        if key in SECRET and value:
+            shown = '"(set)"'
+        elif value is None:
+            shown = '""'
+        elif isinstance(value, tuple):
+            shown = json.dumps(list(value))
+        elif isinstance(value, bool):
+            shown = "true" if value else "false"
+        else:
+            shown = json.dumps(value)
+        lines.append(f"{key} = {shown}  # {where.get(key, 'default')}")
+    return "\n".join(lines)
 
 
 def build_settings(

@@ -4,7 +4,8 @@ prints or exits is `xpostcheck.cli`; each command lives in the module of its con
 review, rules).
 
 Exit codes: 0 scanned, no violations; 1 violations found; 2 usage, config or rule-file error
-(nothing was scanned); 3 the scan itself failed; 130 Ctrl-C; 143 SIGTERM.
+(nothing was scanned); 3 the scan itself failed; 4 scanned, but a notification failed;
+130 Ctrl-C; 143 SIGTERM.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import click
 
 from xpostcheck import __version__
+from xpostcheck.cli.config_cmd import add_config_option, config_command
 from xpostcheck.cli.output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -80,11 +82,31 @@ class _Group(click.Group):
 )
 def main(verbose: int, debug: bool) -> None:
     """Find republished copies of a publisher's articles and check them against its
-    cross-post rules."""
+    cross-post rules.
+
+    Every command reads the same settings: the defaults, then ./xpostcheck.toml (or
+    --config FILE), then XPOSTCHECK_<SETTING> environment variables, then its flags.
+    'xpostcheck config' prints the settings in effect and where each came from.
+
+    \b
+    Exit codes: 0 no violations, 1 violations found, 2 usage/config/rule error,
+    3 the scan failed, 4 scanned but a notification failed.
+    """
     configure_logging(verbose)
 
 
-for _command in (scan, demo, explain, rules_group, history, evidence, triage, notice):
+for _command in (
+    scan,
+    demo,
+    explain,
+    rules_group,
+    history,
+    evidence,
+    triage,
+    notice,
+    config_command,
+):
+    add_config_option(_command)
     main.add_command(_command)
 
 

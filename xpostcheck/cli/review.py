@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import click
 
 from xpostcheck import options
+from xpostcheck.cli.config_cmd import command_settings, explain_settings
 from xpostcheck.cli.output import EXIT_OK
-from xpostcheck.config import build_settings, default_index
 from xpostcheck.errors import XPostCheckError
 from xpostcheck.report.history import format_history
 from xpostcheck.util.files import STDOUT, check_writable, scan_tempdir, write_output
@@ -30,7 +30,7 @@ __all__ = ["evidence", "explain", "history", "notice", "triage"]
 
 
 _db_option = click.option(
-    "--db", default=options.DB, show_default=True, help="The scan database (a SQLite file)."
+    "--db", help=f"The scan database (a SQLite file; default ./{options.DB} or the config's)."
 )
 
 
@@ -51,6 +51,7 @@ def _open_existing(db: str) -> Store:
 )
 def history(db: str, limit: int) -> None:
     """List past scans and their counts, newest first."""
+    db = command_settings(db=db).db
     store = _open_existing(db)
     try:
         click.echo(format_history(store.history(limit)))
@@ -73,6 +74,7 @@ def history(db: str, limit: int) -> None:
 def evidence(url: str, db: str, output: str | None) -> None:
     """Export the WARC evidence recorded for URL: the exact response as it was seen."""
     target = output or f"{host_of(url) or 'evidence'}.warc.gz"
+    db = command_settings(db=db).db
     store = _open_existing(db)
     try:
         check_writable(target, "evidence")
@@ -109,6 +111,7 @@ def triage(
     url: str, status: str, note: str, source_url: str | None, rule: str | None, db: str
 ) -> None:
     """Mark the findings on URL as triaged; later scans keep them visible but not counted."""
+    db = command_settings(db=db).db
     store = _open_existing(db)
     try:
         rows = store.triage(url, status, note=note, source_url=source_url, rule=rule)
@@ -155,11 +158,10 @@ def notice(
 
     if output:
         check_writable(output, "notice")
+    db, index = (s := command_settings(db=db, index=index)).db, s.index
     store = _open_existing(db)
     try:
-        text = notice_for(
-            store, url, rules, index_path=index or default_index(db), template_path=template
-        )
+        text = notice_for(store, url, rules, index_path=index, template_path=template)
     finally:
         store.close()
     if not output or output == STDOUT:
@@ -175,8 +177,8 @@ def notice(
 
 @click.command()
 @click.argument("url")
-@click.option("--rules", "-r", required=True, help="A pack name or a rule file.")
-@click.option("--sources", "-s", multiple=True, required=True, help="The publisher's articles.")
+@click.option("--rules", "-r", help="A pack name or a rule file (default: 'rules' in the config).")
+@click.option("--sources", "-s", multiple=True, help="The publisher's articles (or the config's).")
 @click.option(
     "--min-coverage",
     type=float,
@@ -195,7 +197,7 @@ def explain(url: str, rules: str, sources: tuple[str, ...], min_coverage: float 
             "min_coverage": min_coverage,
             "workers": 1,
         }
-        result = run_scan(build_settings({}, flags))
+        result = run_scan(explain_settings(**flags))
     report = result.report
     for skip in report.skipped:
         click.echo(f"skipped {skip.url}: {skip.reason}")

@@ -16,6 +16,8 @@ from typing import Any
 import click
 
 from xpostcheck import options
+from xpostcheck.cli.config_cmd import CONFIG_HELP
+from xpostcheck.cli.config_cmd import show_config as show_settings_of
 from xpostcheck.cli.output import EXIT_OK, configure_logging, emit, progress
 from xpostcheck.config import (
     FAIL_ON,
@@ -179,7 +181,7 @@ class _ScanCommand(click.Command):
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
-    help=f"Config TOML (default ./{options.CONFIG_FILE} when it exists).",
+    help=CONFIG_HELP,
 )
 @click.option(
     "--quiet",
@@ -191,7 +193,12 @@ class _ScanCommand(click.Command):
         "violations when something is (the report goes only to --output); errors always."
     ),
 )
-def scan(site: tuple[str, ...], config_path: str | None, **flags: Any) -> None:
+@click.option(
+    "--show-config",
+    is_flag=True,
+    help="Print the settings this scan would use, with where each came from, and exit.",
+)
+def scan(site: tuple[str, ...], config_path: str | None, show_config: bool, **flags: Any) -> None:
     """Crawl SITE... (and --url pages), find copies of the sources, check them against the
     rules, and report. A site is its whole host; the path of SITE is where the crawl starts.
 
@@ -212,6 +219,9 @@ def scan(site: tuple[str, ...], config_path: str | None, **flags: Any) -> None:
     """
     flags["sites"] = tuple(site) + tuple(flags.get("sites") or ())
     flags["format"] = flags.pop("fmt")
+    if show_config:
+        click.echo(show_settings_of(config_path, flags, scan=False))
+        sys.exit(EXIT_OK)
     settings = build_settings(read_config(config_path), flags, env=os.environ)
     if settings.quiet:
         configure_logging(0, quiet=True)
