@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from email.message import Message
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 from click.testing import CliRunner, Result
@@ -317,3 +319,65 @@ def test_without_quiet_the_table_is_printed(tmp_path: Path, site: Site) -> None:
     assert result.exit_code == 1, result.output
     assert "VIOLATION" in result.stdout and "gr-link (new)" in result.stdout
     assert "new violation (scan #" not in result.stdout
+
+
+@pytest.fixture()
+def tls_ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> trustme.CA:
+    """A private CA that the SMTP client trusts (through SSL_CERT_FILE, as a site would point
+    it at its own CA bundle)."""
+    ca = trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    return ca
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_mail_goes_out_over_tls_with_a_login(
+    tmp_path: Path, site: Site, tls_ca: trustme.CA, security: str
+) -> None:
+    box = Mailbox()
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth: Any) -> Any:
+        from aiosmtpd.smtp import AuthResult
+
+        logins.append((auth.login.decode(), auth.password.decode()))
+        ok = auth.password == b"s3cret"
+        return AuthResult(success=ok, handled=ok)  # handled=False: the server answers 535
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls_ca.issue_cert("127.0.0.1").configure_cert(context)
+    kwargs: dict[str, Any] = {"authenticator": authenticator, "auth_required": True}
+    if security == "starttls":
+        kwargs.update(tls_context=context, require_starttls=True)
+    else:
+        # Implicit TLS wraps the socket below aiosmtpd, which cannot tell: let it offer AUTH.
+        kwargs.update(ssl_context=context, auth_require_tls=False)
+    controller = Controller(box, hostname="127.0.0.1", port=_free_port(), **kwargs)
+    controller.start()
+    try:
+        _config(
+            tmp_path,
+            site,
+            email_to=["editor@example.org"],
+            smtp_host="127.0.0.1",
+            smtp_port=controller.port,
+            smtp_security=security,
+            smtp_user="xpost",
+        )
+        site.publish("a")
+        wrong = _night({"XPOSTCHECK_SMTP_PASSWORD": "guess"})
+        assert wrong.exit_code == 4, wrong.output
+        assert "the SMTP server refused the login" in wrong.stderr
+        assert box.messages == []
+        right = _night({"XPOSTCHECK_SMTP_PASSWORD": "s3cret"})
+        assert right.exit_code == 1, right.output
+    finally:
+        controller.stop()
+    # smtplib tries each mechanism the server offers before it gives up on a password.
+    assert set(logins) == {("xpost", "guess"), ("xpost", "s3cret")}
+    assert logins[-1] == ("xpost", "s3cret")
+    assert len(box.messages) == 1
+    assert f"{site.server.base}/a" in box.messages[0][1].get_payload()
