@@ -6,7 +6,6 @@ In: a config file path and the flags' values. Out: a checked, frozen Settings (d
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -70,6 +69,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "webhook": str,  # a URL that receives {"text": ...} as JSON (Slack-compatible)
 }
 SECRET = frozenset({"smtp_password"})  # `xpostcheck config` never prints its value
+KEYS = tuple(_KEYS)  # every setting's name, in the order `xpostcheck config` shows them
 
 # Flags named by the settings they set, where the flag is not "--" + the key with dashes.
 _FLAG_NAMES = {"sites": "--site", "urls": "--url", "fmt": "--format"}
@@ -487,28 +487,6 @@ def settings_for_command(
     config = read_config(config_path, origins=in_file)
     settings = build_settings(config, flags, env=env, scan=scan)
     return settings, origins(in_file, flags, env)
-
-
-def show_settings(settings: Settings, where: Mapping[str, str]) -> str:
-    """The settings as TOML lines (a config file could start from them), each with its origin
-    in a comment; secrets are not shown."""
-    lines = []
-    for key in _KEYS:
-        if not hasattr(settings, key):
-            continue  # sites_file: its sites are in `sites`
-        value = getattr(settings, key)
-        if key in SECRET and value:
-            shown = '"(set)"'
-        elif value is None:
-            shown = '""'
-        elif isinstance(value, tuple):
-            shown = json.dumps(list(value))
-        elif isinstance(value, bool):
-            shown = "true" if value else "false"
-        else:
-            shown = json.dumps(value)
-        lines.append(f"{key} = {shown}  # {where.get(key, 'default')}")
-    return "\n".join(lines)
 
 
 def build_settings(

@@ -9,7 +9,9 @@ flags. Out: Settings; `xpostcheck config` prints them as TOML with their origins
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from typing import Any
 import click
 
 from xpostcheck import options
-from xpostcheck.config import Settings, default_index, settings_for_command, show_settings
+from xpostcheck.config import KEYS, SECRET, Settings, default_index, settings_for_command
 from xpostcheck.errors import ConfigError
 
 __all__ = [
@@ -72,6 +74,28 @@ def command_settings(**flags: Any) -> Settings:
     flags given (None means not given). Sources, rules and sites are not required."""
     settings, _where = settings_for_command(_config_path(), flags, os.environ)
     return settings
+
+
+def show_settings(settings: Settings, where: Mapping[str, str]) -> str:
+    """The settings as TOML lines (a config file could start from them), each with its origin
+    in a comment; secrets are not shown."""
+    lines = []
+    for key in KEYS:
+        if not hasattr(settings, key):
+            continue  # sites_file: its sites are in `sites`
+        value = getattr(settings, key)
+        if key in SECRET and value:
+            shown = '"(set)"'
+        elif value is None:
+            shown = '""'
+        elif isinstance(value, tuple):
+            shown = json.dumps(list(value))
+        elif isinstance(value, bool):
+            shown = "true" if value else "false"
+        else:
+            shown = json.dumps(value)
+        lines.append(f"{key} = {shown}  # {where.get(key, 'default')}")
+    return "\n".join(lines)
 
 
 def explain_settings(**flags: Any) -> Settings:
