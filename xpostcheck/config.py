@@ -55,6 +55,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "min_coverage": (int, float),
     "timeout": (int, float),
     "recheck_after": (int, float, str),  # seconds, or a duration such as "12h"
+    "rebuild_index": bool,  # build the source index anew (a one-off: better as the flag)
     "no_wait": bool,  # fail at once (exit 3) when another scan holds the database
     "allow_private": list,  # HOST or HOST:PORT, like --allow-private
     "quiet": bool,  # cron mode: nothing on stdout unless there are new violations

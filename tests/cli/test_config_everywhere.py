@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from loopback import Server
@@ -18,7 +19,7 @@ from test_cron import ARTICLES, Site, _config
 
 from xpostcheck import config as config_module
 from xpostcheck.cli.main import main
-from xpostcheck.config import build_settings, read_config, read_env
+from xpostcheck.config import KEYS, build_settings, read_config, read_env
 from xpostcheck.errors import ConfigError
 
 
@@ -42,7 +43,8 @@ def test_history_triage_evidence_and_notice_read_the_config_db(
     runner = CliRunner()
     history = runner.invoke(main, ["history"])
     assert history.exit_code == 0, history.output
-    assert "#1" in history.stdout or " 1 " in history.stdout
+    rows = [line.split() for line in history.stdout.splitlines()[1:]]
+    assert [(r[0], r[3], r[6]) for r in rows] == [("1", "globalresearch", "1")]
     evidence = runner.invoke(main, ["evidence", copy_url, "-o", "a.warc.gz"])
     assert evidence.exit_code == 0, evidence.output
     assert (folder / "a.warc.gz").stat().st_size > 0
@@ -184,3 +186,15 @@ def test_config_json_values_round_trip(tmp_path: Path) -> None:
     data = config_module.tomllib.loads(body)
     assert data["db"] == "xpostcheck.db" and data["threads"] == 16
     assert json.dumps(data["sites"]) == "[]"
+
+
+def test_every_scan_flag_has_a_setting() -> None:
+    """Every flag of `scan` (but --config and --show-config) fits in the config file."""
+    scan = main.commands["scan"]
+    names = {
+        "format" if p.name == "fmt" else str(p.name)
+        for p in scan.params
+        if isinstance(p, click.Option) and p.name not in ("config_path", "show_config")
+    }
+    assert len(names) > 20
+    assert sorted(names - set(KEYS)) == []
