@@ -17,6 +17,9 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, get_args
 
+import lxml.etree
+import lxml.html
+
 from xpostcheck.checks.siteprofile import SiteProfile
 from xpostcheck.checks.textutil import PLACEHOLDERS, lines_of, norm
 from xpostcheck.models import Finding, Match, Page, Rule, RuleSet, Severity, SourceArticle
@@ -313,6 +316,36 @@ class PageFacts:
             if n in c or (c in n and len(c) >= 0.8 * len(n)):
                 return True
         return any(n in a for a in alts)
+
+    @cached_property
+    def _page_edges(self) -> list[str]:
+        """Normalised texts of the page-level <header> and <footer> elements (outside any
+        article, aside, nav or comment block): where a page's own end note may sit."""
+        html = self.page.html
+        if "<footer" not in html.lower() and "<header" not in html.lower():
+            return []
+        try:
+            tree = lxml.html.fromstring(html)
+        except (ValueError, lxml.etree.ParserError):
+            return []
+        edges = []
+        for el in tree.iter("header", "footer"):
+            blocked = False
+            for up in el.iterancestors():
+                if up.tag in {"body", "html"}:
+                    break
+                words = f"{up.get('class', '')} {up.get('id', '')}".lower()
+                if up.tag in {"article", "aside", "nav", "main", "section"} or "comment" in words:
+                    blocked = True
+                    break
+            if not blocked:
+                edges.append(norm(el.text_content()))
+        return edges
+
+    def in_page_edge(self, line: str) -> bool:
+        """Whether `line` sits in the page-level header or footer (not a sidebar or comment)."""
+        n = self.norm(line)
+        return bool(n) and any(n in edge for edge in self._page_edges)
 
     @property
     def markup_published(self) -> str | None:

@@ -81,7 +81,10 @@ class _Recogniser:
         self.linked = tuple(
             fold(link.text)
             for link in ctx.page.links
-            if link.text and not link.hidden and same_site(link.href, ctx.source.url)
+            if link.text
+            and not link.hidden
+            and link.region != "chrome"
+            and same_site(link.href, ctx.source.url)
         )
         self.copied = norm(ctx.source.text)
 
@@ -167,8 +170,9 @@ def check_attribution(ctx: CheckContext) -> Finding:
         if (
             profile is not None
             and profile.pages >= profile.min_pages
-            and not profile.is_chrome_text(chrome[0])
             and where == "anywhere"
+            and not profile.is_chrome_text(chrome[0])
+            and ctx.page_facts.in_page_edge(chrome[0])
         ):
             # In a header or footer by its markup, but no other page of the site shows it:
             # the page's own end note, not site chrome.

@@ -57,6 +57,26 @@ _CHROME_WORDS = frozenset(
         "related",
         "colophon",
         "masthead",
+        # Widgets CMSs put inside the entry content: related posts (WordPress core, Jetpack,
+        # YARPP, Contextual Related Posts, Blogger, Ghost, Drupal), share bars, newsletter and
+        # subscription boxes (Substack, Ghost, Medium), tag lists.
+        "relatedposts",
+        "related_posts",
+        "yarpp",
+        "crp_related",
+        "sharedaddy",
+        "sharing",
+        "share",
+        "sharebar",
+        "social",
+        "newsletter",
+        "subscribe",
+        "subscription",
+        "tagcloud",
+        "tags",
+        "recommended",
+        "recirculation",
+        "readmore",
     }
 )
 _WORD_SPLIT = re.compile(r"[\s_-]+")
