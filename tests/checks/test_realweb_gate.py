@@ -68,6 +68,7 @@ class Case:
     sidebar: str = ""
     comments: tuple[tuple[str, str], ...] = ()  # (author, html)
     footer: str = ""  # a <footer> directly under <body>, on this page only
+    byline_html: str = ""  # markup for the byline (replaces its link, if it sits in one)
 
 
 def _render(tpl: dict[str, Any], article: dict[str, Any], url: str, case: Case | None) -> str:
@@ -106,6 +107,10 @@ def _render(tpl: dict[str, Any], article: dict[str, Any], url: str, case: Case |
         "SIDEBAR": c.sidebar,
         "COMMENTS": comments,
     }
+    if c.byline_html:
+        page = re.sub(
+            r"<a [^>]*>\{\{BYLINE\}\}</a>|\{\{BYLINE\}\}", lambda _m: c.byline_html, page, count=1
+        )
     page = re.sub(r"\{\{([A-Z0-9_]+)\}\}", lambda m: values.get(m.group(1), ""), page)
     if c.footer:
         page = page.replace("</body>", f"<footer>{c.footer}</footer></body>", 1)
@@ -163,6 +168,23 @@ def _cases() -> list[Case]:
             )
         )
         cases.append(Case(key, "bare copy", (False, False)))
+        if "{{BYLINE}}" in _templates()[key]["html"]:
+            cases.append(
+                Case(
+                    key,
+                    "linked publisher in the header byline",
+                    (True, True),
+                    byline_html=f'By Jane Doe, <a href="{link}">Global Research</a>',
+                )
+            )
+            cases.append(
+                Case(
+                    key,
+                    "byline for the publisher",
+                    (True, False),
+                    byline_html="Jane Doe for Global Research",
+                )
+            )
         if _protos(_templates()[key]).get("trend") or _protos(_templates()[key]).get("roll"):
             cases.append(
                 Case(

@@ -236,6 +236,27 @@ def position_ok(ctx: CheckContext, offset: int, index: int, count: int, where: s
     return index < third if where == "top" else index >= count - third
 
 
+HEADER_WINDOW = 600  # characters before the copied text where the copy's own header may sit
+
+
+def own_header(ctx: CheckContext) -> str:
+    """The text between the copy's title and the start of the copied passages, when the title
+    sits at most HEADER_WINDOW characters before them: the copy's own header (byline,
+    dateline), which belongs to the copy even when its markup sits outside <article> (a
+    Medium or Blogger post header). '' when there is no such header."""
+    passages = ctx.match.passages
+    if not passages:
+        return ""
+    full = ctx.page.full_text
+    start = min(p.page_start for p in passages)
+    window = full[max(0, start - HEADER_WINDOW) : start]
+    for title in (ctx.source.title, ctx.page.title):
+        title = " ".join(title.split())[:80]
+        if len(title) >= 8 and (at := window.rfind(title)) >= 0:
+            return window[at + len(title) :]
+    return ""
+
+
 # --- facts about one page, worked out once -------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-from xpostcheck.checks.context import CheckContext, position_ok
+from xpostcheck.checks.context import CheckContext, own_header, position_ok
 from xpostcheck.checks.textutil import fuzzy_contains, quoted, shorten
 from xpostcheck.models import Finding, Link
 from xpostcheck.util.urls import article_key, host_of, is_home_page, original_key, same_site
@@ -98,6 +98,14 @@ def check_link_to_original(ctx: CheckContext) -> Finding:
     anchors = [t for tmpl in ctx.opt("anchor_text") for t in ctx.expand(tmpl)]
     profile = ctx.profile
     inside, outside = _candidate_links(ctx, region)
+    if region != "page":
+        # A link in the copy's own header (its byline) belongs to the copy, even outside
+        # <article> in the markup.
+        header = own_header(ctx)
+        if header:
+            own = [link for link in outside if link.text and link.text in header]
+            inside += own
+            outside = [link for link in outside if link not in own]
 
     hits: list[tuple[Link, str]] = []  # (link, evidence)
     home: list[Link] = []

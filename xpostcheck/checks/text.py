@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 
-from xpostcheck.checks.context import CheckContext, position_ok
+from xpostcheck.checks.context import CheckContext, own_header, position_ok
 from xpostcheck.checks.credits import credit_in, fold, name_patterns
 from xpostcheck.checks.textutil import (
     best_line,
     excerpt,
     frame_words,
     fuzzy_contains,
+    lines_of,
     norm,
     quoted,
     shorten,
@@ -74,6 +75,7 @@ class _Recogniser:
 
     def __init__(self, ctx: CheckContext) -> None:
         names = list(ctx.names("publisher"))
+        header = own_header(ctx)
         host = host_of(ctx.source.url)
         if host:
             names.append(host[4:] if host.startswith("www.") else host)
@@ -83,7 +85,7 @@ class _Recogniser:
             for link in ctx.page.links
             if link.text
             and not link.hidden
-            and link.region != "chrome"
+            and (link.region != "chrome" or link.text in header)
             and same_site(link.href, ctx.source.url)
         )
         self.copied = norm(ctx.source.text)
@@ -123,6 +125,9 @@ def check_attribution(ctx: CheckContext) -> Finding:
     facts = ctx.page_facts
     lines = facts.lines(str(ctx.opt("region")))
     in_text = [ln for ln in lines if not facts.in_caption(ln)]
+    # The copy's own header (title area, byline) belongs to it even outside <article>.
+    header = [ln for ln in lines_of(own_header(ctx)) if ln not in in_text]
+    in_text = header + in_text
     where = str(ctx.opt("position"))
     placed = _placed(ctx, in_text, where)
     found = _best_line(ctx, placed, texts, threshold, frames) if texts else None
