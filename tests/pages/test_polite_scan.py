@@ -18,7 +18,9 @@ from loopback import Server
 
 from xpostcheck.config import Settings
 from xpostcheck.demo.web import load_corpus
+from xpostcheck.models import Fetched
 from xpostcheck.net.fetch import FetchConfig, Fetcher
+from xpostcheck.pages.crawl import CrawlConfig, Crawler
 from xpostcheck.pages.polite import Politeness
 from xpostcheck.pipeline.scan import run_scan
 
@@ -150,5 +152,32 @@ def test_resolve_redirect_of_an_unnamed_private_host_is_refused() -> None:
         polite = Politeness(Fetcher(FetchConfig()))  # the user named no host
         assert polite.resolve_redirect(server.base + "/a") is None
         assert server.paths() == []
+    finally:
+        server.close()
+
+
+def test_amphtml_and_alternate_versions_are_discovered() -> None:
+    head = (
+        '<link rel="amphtml" href="/story/amp">'
+        '<link rel="alternate" hreflang="fr" href="/fr/story">'
+        '<link rel="alternate" type="application/pdf" href="/story.pdf">'
+    )
+    page = b"<html><head>" + head.encode() + b"</head><body><p>story</p></body></html>"
+    html = (200, {"Content-Type": "text/html"}, b"<html><body><p>version</p></body></html>")
+    server = Server(
+        {
+            "/robots.txt": (200, {}, b""),
+            "/": (200, {"Content-Type": "text/html"}, page),
+            "/story/amp": html,
+            "/fr/story": html,
+            "/story.pdf": html,
+        }
+    )
+    try:
+        fetcher = Fetcher(FetchConfig(allowed_hosts=frozenset({server.host})))
+        events = list(Crawler(fetcher, CrawlConfig(delay=0.0)).crawl([server.base + "/"]))
+        fetched = {e.final_url for e in events if isinstance(e, Fetched)}
+        assert {server.base + "/story/amp", server.base + "/fr/story"} <= fetched
+        assert "/story.pdf" not in server.paths()
     finally:
         server.close()
