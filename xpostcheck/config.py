@@ -6,6 +6,7 @@ In: a config file path and the flags' values. Out: a checked, frozen Settings (d
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import sys
@@ -17,7 +18,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from xpostcheck import options
 from xpostcheck.errors import ConfigError
+from xpostcheck.net.policy import parse_allowed
 from xpostcheck.report.formats import FORMATS as _REPORT_FORMATS
+from xpostcheck.util.nesting import TOO_DEEP, deep_line
+from xpostcheck.util.urls import mask_password, strip_credentials
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,6 +30,7 @@ else:  # pragma: no cover - Python 3.10
 
 FORMATS = tuple(_REPORT_FORMATS)  # the report formats' names: table, json, csv, html
 FAIL_ON = ("any", "new")
+_LOG = logging.getLogger(__name__)
 
 # key -> expected type(s); lists are lists of strings
 _KEYS: dict[str, type | tuple[type, ...]] = {
@@ -48,6 +53,8 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "min_coverage": (int, float),
     "timeout": (int, float),
     "recheck_after": (int, float, str),  # seconds, or a duration such as "12h"
+    "no_wait": bool,  # fail at once (exit 3) when another scan holds the database
+    "allow_private": list,  # HOST or HOST:PORT, like --allow-private
 }
 
 # Flags named by the settings they set, where the flag is not "--" + the key with dashes.
@@ -79,6 +86,9 @@ class Settings:
     rule_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     overrides_where: Mapping[str, str] = field(default_factory=dict)  # rule id -> "file:line"
     rebuild_index: bool = False  # build the saved index anew from this scan's sources
+    no_wait: bool = False  # another scan holds the database: fail at once instead of waiting
+    # non-public hosts the user allows besides the addresses the URLs name: HOST or HOST:PORT
+    allow_private: tuple[str, ...] = ()
 
 
 def _override_lines(path: Path, rule_ids: list[str]) -> dict[str, str]:
@@ -111,7 +121,12 @@ def read_config(path: str | Path | None) -> dict[str, Any]:
         return {}
     try:
         # utf-8-sig: editors on Windows start the file with a byte order mark.
-        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
+        text = p.read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text)
+    except RecursionError:
+        line = deep_line(text)
+        where = f"{p}:{line}" if line else str(p)
+        raise ConfigError(f"not valid TOML: {TOO_DEEP}", where=where) from None
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         where = f"{p}:{line}" if line else str(p)
@@ -204,9 +219,21 @@ def site_url(url: str) -> str:
         raise ValueError("not an http(s) URL")
     if not parts.hostname:
         raise ValueError("no host name in this URL")
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    netloc = f"{userinfo}{at}{hostport.lower()}"
-    return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
+    hostport = parts.netloc.rpartition("@")[2]
+    return urlunsplit((scheme, hostport.lower(), parts.path, parts.query, parts.fragment))
+
+
+def without_credentials(url: str) -> str:
+    """`url` without its `user:password@`, with a warning (the password masked) when it had
+    one: credentials are never stored, logged, reported or sent."""
+    clean = strip_credentials(url)
+    if clean != url:
+        _LOG.warning(
+            "%s: the credentials in this URL are not used or kept; scanning %s",
+            mask_password(url),
+            clean,
+        )
+    return clean
 
 
 _DURATION = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([smhd]?)")
@@ -238,12 +265,16 @@ def default_index(db: str) -> str | None:
     return None if "://" in db else f"{db}.index"
 
 
-def _at_least(low: float, *, strict: bool = False) -> Callable[[Any], Any]:
+def _at_least(
+    low: float, *, strict: bool = False, high: float | None = None
+) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(" must be a finite number")
         if value < low or (strict and value == low):
             raise ValueError(f" must be {'>' if strict else '>='} {low:g}, not {value}")
+        if high is not None and value > high:
+            raise ValueError(f" must be <= {high:g}, not {value}")
         return value
 
     return check
@@ -266,12 +297,21 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[Any], Any]:
 
 def _urls(values: Any) -> Any:
     out = []
-    for url in values:
+    for url in dict.fromkeys(values):  # one warning per URL given twice
         try:
-            out.append(site_url(url))
+            out.append(site_url(without_credentials(url)))
         except ValueError as exc:
-            raise ValueError(f" {url!r}: {exc}") from None
+            raise ValueError(f" {mask_password(url)!r}: {exc}") from None
     return out
+
+
+def _allowed(values: Any) -> Any:
+    for entry in values:
+        try:
+            parse_allowed(entry)
+        except ValueError as exc:
+            raise ValueError(f" {entry!r}: {exc} (give HOST or HOST:PORT)") from None
+    return list(values)
 
 
 def _duration(value: Any) -> Any:
@@ -291,15 +331,16 @@ def _duration(value: Any) -> Any:
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "sites": _urls,
     "urls": _urls,
+    "allow_private": _allowed,
     "format": _one_of(FORMATS),
     "fail_on": _one_of(FAIL_ON),
     "delay": _at_least(0),
-    "threads": _at_least(1),
+    "threads": _at_least(1, high=options.MAX_THREADS),
     "workers": _at_least(0),
     "max_pages": _at_least(1),
     "max_depth": _at_least(0),
     "min_coverage": _share,
-    "timeout": _at_least(0, strict=True),
+    "timeout": _at_least(0, strict=True, high=options.MAX_TIMEOUT),
     "recheck_after": _duration,
 }
 
@@ -326,9 +367,9 @@ def read_sites_file(path: str) -> list[str]:
         if not line:
             continue
         try:
-            sites.append(site_url(line))
+            sites.append(site_url(without_credentials(line)))
         except ValueError as exc:
-            raise ConfigError(f"{line!r}: {exc}", where=f"{path}:{number}") from None
+            raise ConfigError(f"{mask_password(line)!r}: {exc}", where=f"{path}:{number}") from None
     return sites
 
 
@@ -353,7 +394,9 @@ def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Setti
         sites.extend(read_sites_file(str(merged["sites_file"])))
     db = str(merged.get("db") or options.DB)
     settings = Settings(
-        sources=tuple(merged.get("sources") or ()),
+        sources=tuple(
+            without_credentials(s) if _is_url(s) else s for s in merged.get("sources") or ()
+        ),
         rules=str(merged.get("rules") or ""),
         sites=tuple(dict.fromkeys(sites)),
         urls=tuple(dict.fromkeys(merged.get("urls") or ())),
@@ -374,6 +417,8 @@ def build_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> Setti
         rule_overrides=merged.get("rule_overrides") or {},
         overrides_where=merged.get("overrides_where") or {},
         rebuild_index=bool(merged.get("rebuild_index", False)),
+        no_wait=bool(merged.get("no_wait", False)),
+        allow_private=tuple(dict.fromkeys(merged.get("allow_private") or ())),
     )
     if not settings.sources:
         raise ConfigError("no sources: give --sources FILE|URL (or 'sources' in xpostcheck.toml)")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
+from loopback import Route, Server
 
 from xpostcheck.checks.context import CheckContext
 from xpostcheck.checks.registry import KINDS, run_checks
@@ -483,36 +482,19 @@ def test_nofollow_link_and_anchor_text() -> None:
     )
 
 
-class _Redirects(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        if self.path == "/s/gr1":
-            self.send_response(301)
-            self.send_header("Location", ORIGINAL + "?utm_source=short")
-        elif self.path == "/s/hop":
-            self.send_response(302)
-            self.send_header("Location", "/s/gr1")
-        elif self.path == "/s/elsewhere":
-            self.send_response(301)
-            self.send_header("Location", "https://www.globalresearch.ca/")
-        else:
-            self.send_response(404)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
+def _redirect(location: str, status: int = 301) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Location": location}, b""
 
 
 @pytest.fixture()
 def shortener() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirects)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    routes: dict[str, Route] = {
+        "/s/gr1": _redirect(ORIGINAL + "?utm_source=short"),
+        "/s/hop": _redirect("/s/gr1", 302),
+        "/s/elsewhere": _redirect("https://www.globalresearch.ca/"),
+    }
+    with Server(routes) as server:  # anything else: 404
+        yield server.base
 
 
 def resolve(url: str) -> str | None:

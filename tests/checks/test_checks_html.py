@@ -263,8 +263,11 @@ def test_the_conversation_copy_and_a_hidden_counter() -> None:
         (
             "cc-license",
             True,
-            "CC BY-ND 4.0 licence linked",
-            "https://creativecommons.org/licenses/by-nd/4.0/",
+            "met by tc-snippet (one of 2 alternatives)",
+            "[tc-snippet attribution: ok] credit line found (This article is republished from "
+            "The Conversation under a Creative Commons license. Read the original article.) | "
+            "[cc-deed license_notice: ok] CC BY-ND licence linked "
+            "(https://creativecommons.org/licenses/by-nd/4.0/)",
         ),
         (
             "cc-no-derivatives",

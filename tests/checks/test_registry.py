@@ -19,11 +19,14 @@ LAYERS = {
     "credits": 0,
     "siteprofile": 1,
     "context": 2,
+    "changes": 2.5,  # what a copy changed: used by content (integrity) and compose (`when`)
     "text": 3,
     "links": 3,
     "embeds": 3,
     "commercial": 3,
     "content": 3,
+    "keeplinks": 3,
+    "compose": 3,
     "registry": 4,
 }
 

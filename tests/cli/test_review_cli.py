@@ -6,14 +6,13 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from loopback import Route, Server
 
 from xpostcheck.cli.main import main
 from xpostcheck.demo.web import ARTICLES, RULES, DemoWeb, demo_web
@@ -281,31 +280,12 @@ def test_a_postgresql_db_is_refused_in_one_line(tmp_path: Path) -> None:
 @pytest.fixture()
 def junk_page() -> Iterator[str]:
     """A page trafilatura logs an ERROR about (an XML document served as HTML)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server hook's name
-            if self.path == "/robots.txt":
-                self.send_error(404)
-                return
-            body = b'<?xml version="1.0"?><x/>'
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/junk.html"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    routes: dict[str, Route] = {
+        "/robots.txt": (404, {"Content-Type": "text/html"}, b""),
+        "/junk.html": (200, {"Content-Type": "text/html"}, b'<?xml version="1.0"?><x/>'),
+    }
+    with Server(routes) as server:
+        yield f"{server.base}/junk.html"
 
 
 def test_quiet_silences_library_logs(

@@ -111,7 +111,7 @@ def test_redirect_to_unnamed_loopback_host_is_refused(server: Server, target_hos
         with pytest.raises(FetchError) as err:
             fetcher_for(server).fetch(server.base + "/go")
         assert "refused" in err.value.reason and target_host in err.value.reason
-        assert "was not named by the user" in err.value.reason
+        assert "; to scan it, pass --allow-private " in err.value.reason
         assert other.paths() == []
     finally:
         other.close()
@@ -122,7 +122,8 @@ def test_unnamed_loopback_host_is_never_requested(server: Server) -> None:
     with pytest.raises(FetchError) as err:
         Fetcher().fetch(server.base + "/")
     assert err.value.reason == (
-        "refused: 127.0.0.1 is a non-public address and was not named by the user"
+        f"refused: 127.0.0.1:{server.port} is a non-public address that was not named; "
+        f"to scan it, pass --allow-private 127.0.0.1:{server.port}"
     )
     assert server.paths() == []
 
@@ -131,7 +132,7 @@ def test_address_policy_checks_every_resolved_address() -> None:
     policy = AddressPolicy(frozenset({"127.0.0.1"}))
     assert policy.check_host("127.0.0.1", 80) is None
     assert (policy.check_host("localhost", 80) or "").startswith(
-        "refused: localhost resolves to non-public address "
+        "refused: localhost resolves to non-public "
     )
     assert policy.ip_allowed("example.org", "10.1.2.3") is False
     assert policy.ip_allowed("example.org", "169.254.169.254") is False
@@ -479,7 +480,8 @@ def test_https_fetch_and_policy(tls_server: Server) -> None:
     with pytest.raises(FetchError) as err:
         f.fetch(base + "/up")
     assert err.value.reason == (
-        "refused: 127.0.0.2 is a non-public address and was not named by the user"
+        "refused: 127.0.0.2:443 is a non-public address that was not named; "
+        "to scan it, pass --allow-private 127.0.0.2:443"
     )
 
 
@@ -502,8 +504,8 @@ def test_connected_address_is_checked_again(monkeypatch: pytest.MonkeyPatch) -> 
         with pytest.raises(FetchError) as err:
             Fetcher().fetch(f"http://127.0.0.2:{other.port}/")
         assert err.value.reason == (
-            "refused: 127.0.0.2 connected to non-public address 127.0.0.2 "
-            "and was not named by the user"
+            "refused: 127.0.0.2 connected to non-public 127.0.0.2; "
+            "to scan it, pass --allow-private 127.0.0.2"
         )
         assert other.paths() == []
     finally:
@@ -595,12 +597,82 @@ def test_a_blocked_private_address_gives_address_policy(server: Server) -> None:
     server.routes["/go"] = (302, {"Location": "http://127.0.0.2/"}, b"")
     unnamed = _failure(Fetcher(), server.base + "/")
     assert (unnamed.reason, unnamed.code) == (
-        "refused: 127.0.0.1 is a non-public address and was not named by the user",
+        f"refused: 127.0.0.1:{server.port} is a non-public address that was not named; "
+        f"to scan it, pass --allow-private 127.0.0.1:{server.port}",
         SkipCode.ADDRESS_POLICY,
     )
     redirected = _failure(fetcher_for(server), server.base + "/go")
     assert (redirected.reason, redirected.code) == (
-        "refused: 127.0.0.2 is a non-public address and was not named by the user",
+        "refused: 127.0.0.2:80 is a non-public address that was not named; "
+        "to scan it, pass --allow-private 127.0.0.2:80",
         SkipCode.ADDRESS_POLICY,
     )
     assert server.paths() == ["/go"]
+
+
+# -- the address policy by host and port: a canary on a second port of a named address ---------
+
+
+@pytest.fixture
+def canary() -> Iterator[Server]:
+    srv = Server({"/": html("<p>canary</p>"), "/secret": html("<p>canary</p>")})
+    yield srv
+    srv.close()
+
+
+def _named(*servers: Server) -> Fetcher:
+    """A fetcher as a scan builds it: each named address allowed on its own port only."""
+    return Fetcher(FetchConfig(allowed_hosts=frozenset(f"{s.host}:{s.port}" for s in servers)))
+
+
+def test_a_redirect_to_another_port_of_a_named_address_is_refused(
+    server: Server, canary: Server
+) -> None:
+    server.routes["/go"] = (302, {"Location": f"http://127.0.0.1:{canary.port}/secret"}, b"")
+    server.routes["/ok"] = html("<p>ok</p>")
+    f = _named(server)
+    assert f.fetch(server.base + "/ok").text == "<p>ok</p>"
+    err = _failure(f, server.base + "/go")
+    assert (err.reason, err.code) == (
+        f"refused: 127.0.0.1:{canary.port} is a non-public address that was not named; "
+        f"to scan it, pass --allow-private 127.0.0.1:{canary.port}",
+        SkipCode.ADDRESS_POLICY,
+    )
+    assert f.resolve_redirect(canary.base + "/secret") is None  # a shortlink on that port
+    assert canary.paths() == []
+    assert server.paths() == ["/ok", "/go"]
+
+
+def test_allow_private_without_a_port_allows_every_port(server: Server, canary: Server) -> None:
+    server.routes["/go"] = (302, {"Location": f"http://127.0.0.1:{canary.port}/secret"}, b"")
+    f = Fetcher(FetchConfig(allowed_hosts=frozenset({"127.0.0.1"})))
+    assert f.fetch(server.base + "/go").final_url == canary.base + "/secret"
+    assert canary.paths() == ["/secret"]
+
+
+def test_a_name_resolving_to_loopback_needs_allow_private(server: Server) -> None:
+    server.routes["/"] = html("<p>named</p>")
+    url = f"http://localhost:{server.port}/"
+    err = _failure(_named(server), url)
+    assert err.code is SkipCode.ADDRESS_POLICY
+    assert err.reason.startswith("refused: localhost resolves to non-public ")
+    assert err.reason.endswith("; to scan it, pass --allow-private localhost")
+    assert server.paths() == []
+    allowed = Fetcher(FetchConfig(allowed_hosts=frozenset({f"localhost:{server.port}"})))
+    assert allowed.fetch(url).text == "<p>named</p>"  # ::1 refuses; 127.0.0.1 answers
+    assert server.paths() == ["/"]
+
+
+def test_the_connected_port_is_checked_again(
+    monkeypatch: pytest.MonkeyPatch, server: Server, canary: Server
+) -> None:
+    """The check before the request bypassed, the connection to another port of a named
+    address is still refused."""
+    monkeypatch.setattr(AddressPolicy, "check_host", lambda self, host, port: None)
+    err = _failure(_named(server), canary.base + "/")
+    assert (err.reason, err.code) == (
+        "refused: 127.0.0.1 connected to non-public 127.0.0.1; "
+        "to scan it, pass --allow-private 127.0.0.1",
+        SkipCode.ADDRESS_POLICY,
+    )
+    assert canary.paths() == []

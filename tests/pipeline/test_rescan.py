@@ -22,7 +22,6 @@ from xpostcheck.config import Settings
 from xpostcheck.demo.web import load_corpus
 from xpostcheck.errors import ScanFailed
 from xpostcheck.pipeline.scan import ScanResult, match_config, run_scan
-from xpostcheck.store import open_store
 
 GR = "https://www.globalresearch.ca"
 
@@ -197,18 +196,34 @@ def test_every_site_unreachable_fails_the_scan(
         run_scan(_settings(tmp_path, site, corpus))
 
 
-def test_pages_reached_but_not_scanned_make_an_empty_report(
+def test_a_single_page_taken_down_resolves_its_findings_and_does_not_fail(
     tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
 ) -> None:
+    """A --url copy that answers 404 on the next scan is gone: the scan succeeds (no page was
+    fetched, but the one asked for answered) and the page's findings are resolved."""
+    url = site.url + "library"
+    first = run_scan(_settings(tmp_path, site, corpus, sites=(), urls=(url,)))
+    assert [c.url for c in first.report.violations] == [url]
+    del site.pages["/library"]
+    second = run_scan(_settings(tmp_path, site, corpus, sites=(), urls=(url,)))
+    assert second.report.scan.pages_fetched == 0
+    assert second.report.copies == ()
+    assert {r.url for r in second.report.resolved} == {url}
+    assert second.report.exit_code() == 0
+
+
+def test_a_site_robots_txt_keeps_out_entirely_fails_the_scan(
+    tmp_path: Path, site: Site, corpus: list[dict[str, Any]]
+) -> None:
+    # Issue 12: a scan that fetched no page fails (exit 3), even when robots.txt is the reason.
     site.robots = "User-agent: *\nDisallow: /\n"
-    result = run_scan(_settings(tmp_path, site, corpus))
-    assert result.report.scan.pages_fetched == 0
-    assert result.report.exit_code("any") == 0
-    assert {s.reason for s in result.report.skipped} == {"disallowed by robots.txt"}
-    assert site.url in {s.url for s in result.report.skipped}
+    with pytest.raises(ScanFailed) as err:
+        run_scan(_settings(tmp_path, site, corpus))
+    assert str(err.value).startswith(
+        f"no page could be fetched: robots.txt disallows every page ({site.url}: "
+        "disallowed by robots.txt"
+    )
     assert "/ferry" not in site.requests
-    with open_store(tmp_path / "x.db") as store:
-        assert store.history()[0].pages == 0  # the scan was recorded as finished
 
 
 def test_the_html_report_of_a_rescan_still_shows_carried_pages_text(

@@ -43,6 +43,20 @@ SOURCES = {
         publisher="Global Research",
         images=("https://www.globalresearch.ca/wp-content/uploads/2025/03/cranes.jpg",),
     ),
+    "gr_links": SourceArticle(
+        url="https://www.globalresearch.ca/harbour-cranes-fall-silent/5880001",
+        title="Harbour Cranes Fall Silent as Port Strike Enters Third Week",
+        text=BODY,
+        authors=("Maren Ostrowski",),
+        publisher="Global Research",
+        html=(
+            "<article><p>The cranes ... entered the "
+            '<a href="https://www.globalresearch.ca/port-strike-begins/5879001">third week of a '
+            "strike</a> over shift rotations.</p><p>Union representatives said "
+            '<a href="/port-talks/5879500">talks with the port authority</a> had stalled.</p>'
+            '<nav><a href="/about">About us</a></nav></article>'
+        ),
+    ),
     "tc": SourceArticle(
         url="https://theconversation.com/why-river-otters-are-returning-to-the-city-231507",
         title="Why river otters are returning to the city",
@@ -66,7 +80,7 @@ def build_page(spec: dict[str, Any], source: SourceArticle) -> Page:
         url=url,
         status=200,
         headers=tuple(tuple(h) for h in spec.get("headers", [])),  # type: ignore[misc]
-        fetched_at="",
+        fetched_at=spec.get("fetched_at", ""),
         title=spec.get("title", source.title),
         text=BODY,
         full_text=f"{chrome}\n{near}",

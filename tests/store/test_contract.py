@@ -310,3 +310,77 @@ def test_evidence_round_trip(store: Store) -> None:
         (PAGE, 200, b"<p>one</p>"),
     ]
     assert records[0].date == "2024-05-13T06:00:00Z"
+
+
+# --- delivery and the order of looks (issue 12) ------------------------------------------------
+
+
+def test_a_pending_scan_changes_no_history_until_it_is_delivered(store: Store) -> None:
+    s1 = store.begin_scan("k", T1, "fp")
+    store.record_page(s1, fetched(at=T1), is_copy=True)
+    r1 = store.finish_scan(s1, a_report(T1, a_copy()), pending=True)
+    assert failing(r1) == {(PAGE, "link"): (True, T1, None)}
+    assert store.report(s1) == r1  # recorded all the same
+    # Its report never went out: the next scan reports the finding as new again, and says so.
+    s2 = store.begin_scan("k", T2, "fp")
+    assert store.undelivered(s2) == 1
+    store.record_page(s2, fetched(at=T2), is_copy=True)
+    r2 = store.finish_scan(s2, a_report(T2, a_copy()), pending=True)
+    assert failing(r2) == {(PAGE, "link"): (True, T2, None)}
+    store.deliver(s2)
+    store.deliver(s2)  # delivering twice changes nothing
+    s3 = store.begin_scan("k", T3, "fp")
+    assert store.undelivered(s3) == 0
+    store.record_page(s3, fetched(at=T3), is_copy=True)
+    assert failing(store.finish_scan(s3, a_report(T3, a_copy()))) == {
+        (PAGE, "link"): (False, T2, None)
+    }
+    with pytest.raises(StoreError):
+        store.deliver(store.begin_scan("k", T3))  # not finished
+    with pytest.raises(StoreError):
+        store.deliver(s3 + 100)
+
+
+def test_overlapping_scans_keep_the_newest_look(store: Store) -> None:
+    """Scan A fetches the page at T1, scan B at T2 sees it fixed and finishes first; A finishes
+    last: the finding stays resolved, and A does not reset when it was first seen."""
+    at = {n: f"2024-05-13T06:00:0{n}+00:00" for n in range(1, 4)}
+    scan(store, a_report(T1, a_copy()), fetched(at=T1))  # open since T1
+    slow = store.begin_scan("k", T2, "fp")
+    store.record_page(slow, fetched(at=at[1]), is_copy=True)
+    fast = store.begin_scan("k", T2, "fp")
+    store.record_page(fast, fetched(at=at[2], body=b"<p>fixed</p>"), is_copy=True)
+    fixed = a_copy(PAGE, check("link", "link_to_original", True))
+    assert len(store.finish_scan(fast, a_report(T2, fixed)).resolved) == 1
+    late = store.finish_scan(slow, a_report(T2, a_copy()))
+    assert failing(late) == {(PAGE, "link"): (False, T1, None)}  # not new, first seen kept
+    assert late.resolved == ()
+    # The next scan finds it failing again: a new run of failures, new since that scan.
+    again = scan(store, a_report(T3, a_copy()), fetched(at=T3))
+    assert failing(again) == {(PAGE, "link"): (True, T3, None)}
+
+
+def test_an_older_look_that_saw_it_fixed_does_not_resolve_it(store: Store) -> None:
+    scan(store, a_report(T1, a_copy()), fetched(at=T1))
+    slow = store.begin_scan("k", T2, "fp")
+    store.record_page(slow, fetched(at="2024-05-13T06:00:01+00:00"), is_copy=True)
+    fast = store.begin_scan("k", T2, "fp")
+    store.record_page(fast, fetched(at="2024-05-13T06:00:02+00:00"), is_copy=True)
+    store.finish_scan(fast, a_report(T2, a_copy()))
+    fixed = a_copy(PAGE, check("link", "link_to_original", True))
+    assert store.finish_scan(slow, a_report(T2, fixed)).resolved == ()
+    # Still open since T1.
+    assert failing(scan(store, a_report(T3, a_copy()), fetched(at=T3))) == {
+        (PAGE, "link"): (False, T1, None)
+    }
+
+
+def test_findings_of_sources_outside_the_scans_index_are_not_resolved(store: Store) -> None:
+    scan(store, a_report(T1, a_copy(), a_copy(source=SRC_2)), fetched(at=T1))
+    s2 = store.begin_scan("k", T2, "fp")
+    store.record_page(s2, fetched(at=T2), is_copy=True)
+    # The second scan's index lacks SRC_2 (another scan's article): the copy is not looked for.
+    r2 = store.finish_scan(s2, a_report(T2, a_copy()), sources={SRC})
+    assert r2.resolved == ()
+    r3 = scan(store, a_report(T3, a_copy()), fetched(at=T3))
+    assert r3.resolved == (Resolved(PAGE, SRC_2, "link", "link_to_original"),)

@@ -76,11 +76,33 @@ _HINTS = {
 }
 
 
-def _in_markup(html: str, low: str, pos: int) -> bool:
-    """Whether `pos` lies inside a tag or a script, not in the page's visible text."""
-    if html.rfind("<", 0, pos) > html.rfind(">", 0, pos):
-        return True
-    return low.rfind("<script", 0, pos) > low.rfind("</script", 0, pos)
+class _Markup:
+    """Whether positions, asked in increasing order, lie inside a tag or a script (not in the
+    page's visible text): a position is in a tag when the last "<" before it comes after the
+    last ">", in a script when the last "<script" comes after the last "</script".
+
+    Each question only looks at the text since the one before, so answering every match of a
+    pattern reads the page once: scanning back from each match to the page's start made a page
+    that repeats an ad network's name a million times quadratic."""
+
+    def __init__(self, html: str, low: str) -> None:
+        self.html = html
+        self.low = low
+        self.pos = 0
+        self.lt = self.gt = self.open = self.close = -1
+
+    def inside(self, pos: int) -> bool:
+        start = self.pos
+        if pos < start:
+            raise ValueError("positions must be asked in increasing order")
+        html, low = self.html, self.low
+        self.lt = max(self.lt, html.rfind("<", start, pos))
+        self.gt = max(self.gt, html.rfind(">", start, pos))
+        # An occurrence may straddle the previous position: look back by its length less one.
+        self.open = max(self.open, low.rfind("<script", max(start - 6, 0), pos))
+        self.close = max(self.close, low.rfind("</script", max(start - 7, 0), pos))
+        self.pos = pos
+        return self.lt > self.gt or self.open > self.close
 
 
 def check_non_commercial(ctx: CheckContext) -> Finding:
@@ -99,7 +121,8 @@ def check_non_commercial(ctx: CheckContext) -> Finding:
             if hint is not None and hint not in low and hint not in urls_low:
                 continue
             rx = re.compile(pattern, re.IGNORECASE)
-            m = next((m for m in rx.finditer(html) if _in_markup(html, low, m.start())), None)
+            markup = _Markup(html, low)
+            m = next((m for m in rx.finditer(html) if markup.inside(m.start())), None)
             m = m or rx.search(urls)
             if m:
                 hits.append(f"{label}: {m.group(0)}")

@@ -10,11 +10,30 @@ import re
 from urllib.parse import urlsplit
 
 from xpostcheck.checks.context import CheckContext
-from xpostcheck.checks.textutil import quoted, shorten
+from xpostcheck.checks.textutil import fuzzy_contains, quoted, shorten
 from xpostcheck.models import Finding
 from xpostcheck.util.urls import article_key
 
 # --- tracking pixel ------------------------------------------------------------------------
+
+
+# A script runs whatever the CSS around it says: only what draws can be hidden.
+_RUNS_UNSEEN = frozenset({"script", "amp-analytics"})
+
+
+def _article_id(ctx: CheckContext) -> str | None:
+    """The original's id, read from its URL by the rule's `article_id` pattern (group 1)."""
+    pattern = str(ctx.opt("article_id") or "")
+    if not pattern:
+        return None
+    m = re.search(pattern, ctx.source.url)
+    if not m:
+        return None
+    return m.group(1) if m.groups() else m.group(0)
+
+
+def _carries(url: str, article_id: str) -> bool:
+    return re.search(rf"(?<![0-9A-Za-z]){re.escape(article_id)}(?![0-9A-Za-z])", url) is not None
 
 
 def check_tracking_pixel(ctx: CheckContext) -> Finding:
@@ -29,7 +48,17 @@ def check_tracking_pixel(ctx: CheckContext) -> Finding:
         for r in ctx.page.resources
         if r.tag.lower() in tags and any(p.search(r.url) for p in patterns)
     ]
-    visible = [r for r in found if allow_hidden or not r.hidden]
+    article_id = _article_id(ctx)
+    if article_id is not None and found:
+        mine = [r for r in found if _carries(r.url, article_id)]
+        if not mine:
+            return ctx.finding(
+                False,
+                f"tracking pixel present, but for another article (this one's id is {article_id})",
+                found[0].url,
+            )
+        found = mine
+    visible = [r for r in found if allow_hidden or not r.hidden or r.tag.lower() in _RUNS_UNSEEN]
     if visible:
         r = visible[0]
         return ctx.finding(True, f"tracking pixel present ({r.tag})", r.url)
@@ -66,6 +95,23 @@ def _image_keys(url: str) -> tuple[str, str]:
 _MIN_NAME = 10
 
 
+def _caption_credit(ctx: CheckContext) -> Finding | None:
+    """A finding when the rule wants reused photos credited in their captions."""
+    templates = list(ctx.opt("caption_credit") or [])
+    if not templates:
+        return None
+    wanted = [t for tmpl in templates for t in ctx.expand(tmpl)]
+    captions = ctx.page_facts.captions
+    for caption in captions:
+        if any(fuzzy_contains(w, caption, 90.0) for w in wanted):
+            return ctx.finding(True, "the reused photos are credited in a caption", caption)
+    return ctx.finding(
+        False,
+        "the original's photos are reused without the credit in their captions",
+        f"looked for {quoted(wanted)} in {len(captions)} caption(s)",
+    )
+
+
 def check_media(ctx: CheckContext) -> Finding:
     mode = str(ctx.opt("reuse"))
     images = ctx.source.images
@@ -96,6 +142,9 @@ def check_media(ctx: CheckContext) -> Finding:
         return ctx.finding(
             False, "the original's images are missing", f"looked for {quoted(images)}"
         )
+    credit = _caption_credit(ctx) if reused else None
+    if credit is not None:
+        return credit
     return ctx.finding(
         True, f"{len(reused)} of the original's {len(images)} images reused", evidence
     )

@@ -21,7 +21,14 @@ from xpostcheck.checks.commercial import (
     check_non_commercial,
     domain_in,
 )
-from xpostcheck.checks.content import check_embargo, check_integrity, parse_offset
+from xpostcheck.checks.compose import GROUP_KINDS, condition_holds
+from xpostcheck.checks.content import (
+    check_embargo,
+    check_integrity,
+    check_retention,
+    parse_offset,
+    zone,
+)
 from xpostcheck.checks.context import (
     CheckContext,
     KindSpec,
@@ -32,6 +39,7 @@ from xpostcheck.checks.context import (
     valid_templates,
 )
 from xpostcheck.checks.embeds import check_media, check_tracking_pixel
+from xpostcheck.checks.keeplinks import check_keep_links
 from xpostcheck.checks.links import check_canonical, check_link_to_original, check_noindex
 from xpostcheck.checks.siteprofile import SiteProfile
 from xpostcheck.checks.text import (
@@ -41,10 +49,16 @@ from xpostcheck.checks.text import (
     check_copyright_notice,
     check_license_notice,
 )
-from xpostcheck.models import Finding, Match, Page, RuleSet, SourceArticle
+from xpostcheck.models import Finding, Match, Page, Rule, RuleSet, SourceArticle
 from xpostcheck.util.urls import host_of
 
 __all__ = ["KINDS", "KindSpec", "Option", "run_checks"]
+
+
+def _valid_zone(value: Any) -> str | None:
+    if not value or zone(value) is not None:
+        return None
+    return "must be an IANA time zone such as America/Denver (install tzdata if it is missing)"
 
 
 def _valid_offset(value: Any) -> str | None:
@@ -59,22 +73,41 @@ def _asks(action: str) -> Callable[[NoticeValues], tuple[str, str]]:
     return lambda _values: (action, "")
 
 
-def _fix_attribution(v: NoticeValues) -> tuple[str, str]:
-    phrases = v.options.get("phrases") or ["The original source of this article is {publisher}"]
-    return "Add this credit line at the top or the bottom of the article:", v.fill(str(phrases[0]))
+def _joined(authors: str) -> str:
+    names = [a.strip() for a in authors.split(",") if a.strip()]
+    if len(names) < 2:
+        return authors
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _fix_copyright(v: NoticeValues) -> tuple[str, str]:
-    return (
-        "Add the copyright line, with the year and the holder:",
-        f"Copyright © {v.year} {v.authors or v.publisher}",
+def _where(v: NoticeValues) -> str:
+    position = v.options.get("position", "anywhere")
+    return {"top": "at the top of the article", "bottom": "at the bottom of the article"}.get(
+        str(position), "at the top or the bottom of the article"
     )
 
 
+def _fix_attribution(v: NoticeValues) -> tuple[str, str]:
+    phrases = v.options.get("phrases") or ["The original source of this article is {publisher}"]
+    return f"Add this credit line {_where(v)}:", v.fill(str(phrases[0]))
+
+
+def _fix_copyright(v: NoticeValues) -> tuple[str, str]:
+    names = str(v.options.get("names") or "author_or_publisher")
+    holder = {
+        "publisher": v.publisher,
+        "author": v.authors or v.publisher,
+        "author_and_publisher": f"{v.authors}, {v.publisher}" if v.authors else v.publisher,
+    }.get(names, v.authors or v.publisher)
+    return "Add the copyright line, with the year and the holder:", f"Copyright © {v.year} {holder}"
+
+
 def _fix_link(v: NoticeValues) -> tuple[str, str]:
+    anchors = v.options.get("anchor_text") or []
+    text = v.fill(str(anchors[0])) if anchors else v.title
     return (
         "Add a link to the original article (not to the home page), for example:",
-        f'<a href="{v.url}">{v.title}</a>',
+        f'<a href="{v.url}">{text}</a>',
     )
 
 
@@ -86,14 +119,24 @@ def _fix_canonical(v: NoticeValues) -> tuple[str, str]:
 
 
 def _fix_byline(v: NoticeValues) -> tuple[str, str]:
-    snippet = f"By {v.authors}" if v.authors else ""
-    return "Show the author's byline with the article" + (":" if snippet else "."), snippet
+    if not v.authors:
+        return "Show the author's byline with the article.", ""
+    fmt = str(v.options.get("format") or "{author}")
+    byline = v.fill(fmt.replace("{author}", _joined(v.authors)))
+    snippet = byline if fmt.strip() != "{author}" else f"By {_joined(v.authors)}"
+    return f"Show the author's byline {_where(v)}:", snippet
 
 
 def _fix_licence(v: NoticeValues) -> tuple[str, str]:
-    licence = str(v.options.get("license") or v.options.get("licence") or "")
-    snippet = f"This article is republished under a {licence} licence." if licence else ""
-    return "State the licence with the article" + (":" if snippet else "."), snippet
+    code = str(v.options.get("license") or "by")
+    version = str(v.options.get("version") or "4.0")
+    version = "4.0" if version == "any" else version
+    label = f"CC {code.upper()} {version}"
+    deed = f"https://creativecommons.org/licenses/{code}/{version}/"
+    return (
+        "State the licence with the article, linked to its deed:",
+        f'This article is republished under a <a href="{deed}">{label}</a> licence.',
+    )
 
 
 # --- the kinds -----------------------------------------------------------------------------
@@ -204,6 +247,25 @@ _SPECS: tuple[KindSpec, ...] = (
         fix=_fix_link,
     ),
     KindSpec(
+        "keep_links",
+        check_keep_links,
+        "the original's in-body links are kept in the copied text",
+        {
+            "min_share": Option(
+                "float",
+                0.8,
+                "share of the copied text's links that must be kept",
+                minimum=0,
+                maximum=1,
+            ),
+            "min_links": Option(
+                "int", 1, "judge only when the copied text carries this many links", minimum=1
+            ),
+        },
+        condition="keep the links of the original article",
+        fix=_asks("Keep the links the article carries, as the original has them."),
+    ),
+    KindSpec(
         "canonical",
         check_canonical,
         "exactly one rel=canonical (tag or Link header), pointing to the original",
@@ -253,7 +315,7 @@ _SPECS: tuple[KindSpec, ...] = (
     KindSpec(
         "tracking_pixel",
         check_tracking_pixel,
-        "an img, script or amp-pixel whose URL matches a pattern, and which is not hidden",
+        "an img, script or amp-pixel whose URL matches a pattern (and the article id), not hidden",
         {
             "patterns": Option(
                 "list", [], "regular expressions for the pixel URL", validate=valid_regexes
@@ -263,7 +325,16 @@ _SPECS: tuple[KindSpec, ...] = (
                 ["img", "amp-img", "amp-pixel", "script", "iframe", "amp-analytics"],
                 "tags that may load the pixel",
             ),
-            "allow_hidden": Option("bool", False, "a hidden pixel counts"),
+            "allow_hidden": Option(
+                "bool", False, "a hidden image counts (a script is never hidden: it runs)"
+            ),
+            "article_id": Option(
+                "str",
+                "",
+                "regex whose group 1 reads the article id from the original's URL; "
+                "the pixel's URL must carry it",
+                validate=lambda v: valid_regexes([v]) if v else None,
+            ),
         },
         condition="keep the publisher's tracking pixel",
         fix=_asks("Keep the tracking pixel that comes with the republishing code, unchanged."),
@@ -272,7 +343,8 @@ _SPECS: tuple[KindSpec, ...] = (
     KindSpec(
         "integrity",
         check_integrity,
-        "no edits beyond what is allowed: coverage, deletions, headline, excerpts",
+        "no edits beyond what is allowed: coverage, deletions, insertions, changed facts, "
+        "headline, excerpts and length limits",
         {
             "min_coverage": Option(
                 "float", 0.9, "share of the original the copy must hold", minimum=0, maximum=1
@@ -288,6 +360,18 @@ _SPECS: tuple[KindSpec, ...] = (
                 "int", 0, "an excerpt of up to N paragraphs is allowed (0: no excerpts)", minimum=0
             ),
             "excerpt_needs_link": Option("bool", True, "an excerpt must link to the original"),
+            "allow_insertions": Option(
+                "bool", True, "passages the original lacks may be inserted into the copied text"
+            ),
+            "allow_changed_facts": Option(
+                "bool", True, "numbers, names and quotations may differ from the original"
+            ),
+            "max_words": Option(
+                "int", 0, "at most this many of the original's words (0: no limit)", minimum=0
+            ),
+            "max_paragraphs": Option(
+                "int", 0, "at most this many of the original's paragraphs (0: no limit)", minimum=0
+            ),
         },
         condition="republish the article without edits",
         fix=_asks("Republish the text as it was published: restore any edited headline or text."),
@@ -327,7 +411,13 @@ _SPECS: tuple[KindSpec, ...] = (
                 "str", "", "'next_day': not before the calendar day after", choices=("", "next_day")
             ),
             "utc_offset": Option(
-                "str", "+00:00", "the publisher's time zone, e.g. -07:00", validate=_valid_offset
+                "str", "+00:00", "a fixed UTC offset, e.g. -07:00", validate=_valid_offset
+            ),
+            "time_zone": Option(
+                "str",
+                "",
+                "the publisher's IANA time zone, e.g. America/Denver (wins over utc_offset)",
+                validate=_valid_zone,
             ),
             "unknown": Option(
                 "str", "pass", "verdict when the copy's time is unknown", choices=("pass", "fail")
@@ -335,6 +425,25 @@ _SPECS: tuple[KindSpec, ...] = (
         },
         condition="wait until the embargo ends",
         fix=_asks("Take the copy down until the embargo ends, then republish it."),
+    ),
+    KindSpec(
+        "retention",
+        check_retention,
+        "the copy is taken down within N days of publication",
+        {
+            "max_days": Option("float", 0.0, "days a copy may stay online", minimum=0),
+            "counted_from": Option(
+                "str",
+                "copy",
+                "days count from the copy's publication, or the original's",
+                choices=("copy", "original"),
+            ),
+            "time_zone": Option("str", "", "IANA time zone for naive times", validate=_valid_zone),
+            "utc_offset": Option("str", "+00:00", "fixed UTC offset", validate=_valid_offset),
+        },
+        condition="take the copy down when the licence period ends",
+        fix=_asks("Please take the copy down: the licence allows it online for a limited time."),
+        required=("max_days",),
     ),
     KindSpec(
         "media",
@@ -346,7 +455,13 @@ _SPECS: tuple[KindSpec, ...] = (
                 "report",
                 "what the rule says of the images",
                 choices=("forbid", "require", "report"),
-            )
+            ),
+            "caption_credit": Option(
+                "list",
+                [],
+                "reused photos need a caption holding one of these templates, e.g. '{publisher}'",
+                validate=valid_templates,
+            ),
         },
         condition="use the article's images only as the policy allows",
         fix=_asks("Remove the images the policy does not cover, or credit them as it asks."),
@@ -379,6 +494,58 @@ def _licensed_partner(ruleset: RuleSet, page: Page) -> str | None:
     return None
 
 
+def _not_applicable(ctx: CheckContext, when: str) -> Finding:
+    return ctx.finding(True, f"does not apply: the condition '{when}' does not hold", None)
+
+
+def _group(ctx: CheckContext, make: Callable[[Rule], CheckContext]) -> Finding:
+    """One finding for an any_of / all_of group, each member's verdict and evidence kept.
+
+    In an any_of, a member whose `when` does not hold is not an alternative that was met."""
+    rule = ctx.rule
+    members: tuple[Rule, ...] = tuple(rule.options.get("members", ()))
+    results: list[tuple[Rule, Finding, bool]] = []  # (member, finding, applies)
+    for member in members:
+        results.append(_judge(member, make))
+    lines = []
+    for member, found, applies in results:
+        mark = "n/a" if not applies else ("ok" if found.passed else "FAILED")
+        lines.append(
+            f"[{member.id} {member.kind}: {mark}] {found.message}"
+            + (f" ({found.evidence})" if found.evidence else "")
+        )
+    evidence = " | ".join(lines) or None
+    if rule.kind == "any_of":
+        met = [m.id for m, f, applies in results if applies and f.passed]
+        if met:
+            return ctx.finding(
+                True, f"met by {met[0]} (one of {len(members)} alternatives)", evidence
+            )
+        return ctx.finding(False, f"none of the {len(members)} alternatives is met", evidence)
+    failed = [m.id for m, f, applies in results if applies and not f.passed]
+    if failed:
+        return ctx.finding(
+            False,
+            f"{len(failed)} of {len(members)} conditions unmet: " + ", ".join(failed),
+            evidence,
+        )
+    return ctx.finding(True, f"all {len(members)} conditions met", evidence)
+
+
+def _judge(rule: Rule, make: Callable[[Rule], CheckContext]) -> tuple[Rule, Finding, bool]:
+    """(rule, finding, whether the rule applies) for a rule or a group."""
+    ctx = make(rule)
+    when = rule.options.get("when")
+    if isinstance(when, str) and when and not condition_holds(ctx, when):
+        return rule, _not_applicable(ctx, when), False
+    if rule.kind in GROUP_KINDS:
+        return rule, _group(ctx, make), True
+    spec = KINDS.get(rule.kind)
+    if spec is None:
+        return rule, ctx.finding(False, f"unknown check kind {rule.kind!r}", None), True
+    return rule, spec(ctx), True
+
+
 def run_checks(
     ruleset: RuleSet,
     page: Page,
@@ -389,24 +556,25 @@ def run_checks(
     resolve: Callable[[str], str | None] | None = None,
     now: str | None = None,
 ) -> tuple[Finding, ...]:
-    """One Finding per rule, in the ruleset's order. Never raises on odd pages: a check that
-    crashes gives a failed Finding that says the check errored."""
+    """One Finding per rule (a group of rules gives one), in the ruleset's order. Never raises
+    on odd pages: a check that crashes gives a failed Finding that says the check errored."""
     facts = PageFacts(page, profile)
     licensed = _licensed_partner(ruleset, page)
+
+    def make(rule: Rule) -> CheckContext:
+        spec = KINDS.get(rule.kind)
+        return CheckContext(rule, ruleset, page, source, match, profile, resolve, now, facts, spec)
+
     findings: list[Finding] = []
     for rule in ruleset.rules:
-        spec = KINDS.get(rule.kind)
-        ctx = CheckContext(rule, ruleset, page, source, match, profile, resolve, now, facts, spec)
-        if spec is None:
-            findings.append(ctx.finding(False, f"unknown check kind {rule.kind!r}", None))
-            continue
+        ctx = make(rule)
         if licensed and rule.kind != "eligibility":
             findings.append(
                 ctx.finding(True, "licensed partner: exempt", f"{host_of(page.url)} ({licensed})")
             )
             continue
         try:
-            findings.append(spec(ctx))
+            findings.append(_judge(rule, make)[1])
         except Exception as exc:  # a check bug must not lose the other findings
             findings.append(
                 ctx.finding(False, f"the check errored: {type(exc).__name__}: {exc}", None)

@@ -8,6 +8,9 @@ counts as chrome only if it also shows on a page that holds no copy (the home, a
 page of the site).
 
 In: pages (or their text and link hrefs). Out: whether a line or link is the site's chrome.
+A profile counts at most `max_keys` distinct lines and as many distinct links (the first ones
+met, in page order): a site whose pages each carry 500,000 links of their own keeps a bounded
+profile; a line or link met only past the cap is not told as chrome.
 Keys are stable 64-bit digests, the same in every process, so a profile can be persisted or
 built by several workers.
 """
@@ -18,6 +21,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 
+from xpostcheck import options
 from xpostcheck.checks.textutil import norm
 from xpostcheck.models import Page
 from xpostcheck.util.urls import article_key
@@ -46,7 +50,8 @@ class SiteProfile:
     min_pages = 2  # a line must be seen on at least this many pages
     share = 0.5  # ... and on at least this share of the site's pages
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_keys: int = options.MAX_PROFILE_KEYS) -> None:
+        self.max_keys = max_keys
         self.pages = 0
         self.copy_aware = False
         self._lines: Counter[int] = Counter()
@@ -73,13 +78,32 @@ class SiteProfile:
         self.pages += 1
         if is_copy is not None:
             self.copy_aware = True
-        lines = {k for ln in text.splitlines() if (k := line_key(ln)) is not None}
-        links = {link_key(href) for href in hrefs if href}
+        lines = self._admit(
+            self._lines, (k for ln in text.splitlines() if (k := line_key(ln)) is not None)
+        )
+        links = self._admit(self._links, (link_key(href) for href in hrefs if href))
         self._lines.update(lines)
         self._links.update(links)
         if not is_copy:
             self._lines_off_copies.update(lines)
             self._links_off_copies.update(links)
+
+    def _admit(self, counts: Counter[int], keys: Iterable[int]) -> list[int]:
+        """The distinct keys of one page that `counts` may count: the ones it counts already,
+        and new ones while it holds fewer than `max_keys`."""
+        room = self.max_keys - len(counts)
+        admitted: list[int] = []
+        for key in dict.fromkeys(keys):
+            if key in counts:
+                admitted.append(key)
+            elif room > 0:
+                admitted.append(key)
+                room -= 1
+        return admitted
+
+    def entries(self) -> tuple[int, int]:
+        """How many distinct lines and links the profile counts."""
+        return len(self._lines), len(self._links)
 
     def _repeated(self, count: int, off_copies: int) -> bool:
         if self.pages < self.min_pages or count < self.min_pages:

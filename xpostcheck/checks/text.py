@@ -197,6 +197,55 @@ def check_attribution(ctx: CheckContext) -> Finding:
 # --- byline --------------------------------------------------------------------------------
 
 
+# How bylines join several names: "A and B", "A, B and C", "A & B", "A y B", "A et B", ...
+_JOINERS = ("and", "&", "y", "e", "et", "und", "en", "og", "och", "i", "ja")
+_JOIN_SPLIT = re.compile(
+    r"\s*(?:,\s*(?:(?:"
+    + "|".join(map(re.escape, _JOINERS))
+    + r")\s+)?|\s+(?:"
+    + "|".join(map(re.escape, _JOINERS))
+    + r")\s+)",
+    re.IGNORECASE,
+)
+_BYLINE_MAX_WORDS = 40
+
+
+def _joint_bylines(
+    ctx: CheckContext, fmt: str, lines: list[str], threshold: float
+) -> dict[str, str]:
+    """The authors a joint byline names in the rule's format ("By A and B, Publisher").
+
+    Where the format puts {author}, a line may hold several names joined by a comma or a
+    conjunction of any of the usual languages; the rest of the format must follow the list."""
+    authors = ctx.source.authors
+    head, _, tail = fmt.partition("{author}")
+    rest = [t for t in ctx.expand(tail) if t.strip()] if tail.strip() else [""]
+    lead = [h for h in ctx.expand(head) if h.strip()] if head.strip() else [""]
+    found: dict[str, str] = {}  # author -> the byline that names them
+    for line in lines:
+        if len(line.split()) > _BYLINE_MAX_WORDS:
+            continue
+        for after in rest:
+            n_after = norm(after)
+            n_line = norm(line)
+            if n_after and n_after not in n_line and not fuzzy_contains(after, line, threshold):
+                continue
+            for before in lead:
+                if before.strip() and not fuzzy_contains(before, line, threshold):
+                    continue
+                names_part = line
+                if n_after:  # the names come before the rest of the format
+                    cut = line.casefold().rfind(after.strip().casefold()[:6])
+                    names_part = line[:cut] if cut > 0 else line
+                pieces = [p for p in _JOIN_SPLIT.split(names_part) if p.strip()]
+                for author in authors:
+                    if author in found:
+                        continue
+                    if any(fuzzy_contains(author, piece, threshold) for piece in pieces):
+                        found[author] = shorten(line, 120)
+    return found
+
+
 def check_byline(ctx: CheckContext) -> Finding:
     authors = ctx.source.authors
     if not authors:
@@ -210,11 +259,19 @@ def check_byline(ctx: CheckContext) -> Finding:
     misplaced: list[str] = []
     where = str(ctx.opt("position"))
     placed = _placed(ctx, lines, where)
+    joint = (
+        _joint_bylines(ctx, fmt, placed, threshold)
+        if len(authors) > 1 and "{author}" in fmt and fmt.strip() != "{author}"
+        else {}
+    )
     for author in authors:
         texts = ctx.expand(fmt.replace("{author}", author)) or [author]
         hit = _best_line(ctx, placed, texts, threshold)
         if hit is not None:
             found.append(excerpt(hit[1], hit[2], 120))
+            continue
+        if author in joint:
+            found.append(joint[author])
             continue
         if fmt.strip() == "{author}" and where == "anywhere":
             meta = [a for a in ctx.page.authors if fuzzy_contains(author, a, threshold)]
@@ -235,7 +292,7 @@ def check_byline(ctx: CheckContext) -> Finding:
             f"byline missing: looked for {quoted(missing)}",
             "; ".join(found) or None,
         )
-    return ctx.finding(True, "byline found", "; ".join(found))
+    return ctx.finding(True, "byline found", "; ".join(dict.fromkeys(found)))
 
 
 # --- copyright -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ prints or exits is `xpostcheck.cli`; each command lives in the module of its con
 review, rules).
 
 Exit codes: 0 scanned, no violations; 1 violations found; 2 usage, config or rule-file error
-(nothing was scanned); 3 the scan itself failed.
+(nothing was scanned); 3 the scan itself failed; 130 Ctrl-C; 143 SIGTERM.
 """
 
 from __future__ import annotations
@@ -16,7 +16,14 @@ from typing import Any
 import click
 
 from xpostcheck import __version__
-from xpostcheck.cli.output import EXIT_FAILED, EXIT_INTERRUPTED, configure_logging
+from xpostcheck.cli.output import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    Terminated,
+    configure_logging,
+    stop_on_signals,
+)
 from xpostcheck.cli.review import evidence, explain, history, notice, triage
 from xpostcheck.cli.rules import rules_group
 from xpostcheck.cli.scan import demo, scan
@@ -27,14 +34,23 @@ __all__ = ["main"]
 
 class _Group(click.Group):
     """Turns every XPostCheckError into one line on stderr and its exit code, and any other
-    exception into one line and exit 3 (the traceback only with --debug)."""
+    exception into one line and exit 3 (the traceback only with --debug). SIGTERM and Ctrl-C
+    unwind the command (its clean-up runs) and end in one line, exit 143 or 130."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with stop_on_signals():
+                return super().invoke(ctx)
         except XPostCheckError as exc:
             click.echo(f"xpostcheck: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Terminated:
+            click.echo(
+                "xpostcheck: stopped by SIGTERM; nothing was reported "
+                "(the scan shows as interrupted in 'xpostcheck history')",
+                err=True,
+            )
+            ctx.exit(EXIT_TERMINATED)
         except KeyboardInterrupt:
             click.echo("xpostcheck: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)

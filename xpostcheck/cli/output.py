@@ -1,5 +1,7 @@
 """What the command line hands back besides its commands' own lines: exit codes, the log level
-on stderr, a live progress line, and the report on stdout or in a file.
+on stderr, a live progress line, the report on stdout or in a file, and signals (SIGTERM and
+Ctrl-C unwind the command as an exception, so that its worker processes and temporary files
+go with it).
 
 In: the commands' results (report text, verbosity). Out: stdout, stderr and files; ScanFailed
 when a report that the scan produced cannot be written.
@@ -8,28 +10,68 @@ when a report that the scan produced cannot be written.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
 
 from xpostcheck.errors import ScanFailed
-from xpostcheck.util.files import write_atomic
+from xpostcheck.util.files import STDOUT, write_output
 
 __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "EXIT_VIOLATIONS",
     "configure_logging",
     "emit",
     "progress",
+    "stop_on_signals",
+    "Terminated",
 ]
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process Ctrl-C ended
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: the command unwinds as it does on Ctrl-C (a scan
+    stops its units, its worker processes and removes its temporary folder)."""
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While the block runs, SIGTERM raises `Terminated` and SIGINT `KeyboardInterrupt` in the
+    main thread. The next signal during the unwinding is ignored, so that the clean-up is not
+    cut short; one more after that ends the process the default way. Outside the main thread
+    (signal handlers cannot be set there) the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = 0
+
+    def handler(signum: int, _frame: object) -> None:
+        nonlocal received
+        received += 1
+        if received == 1:
+            raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        if received > 2:  # asked three times: stop now, whatever is left behind
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
 
 # Libraries that log about single pages (a page they cannot parse, a date they cannot read);
 # the report already lists what became of every page.
@@ -85,11 +127,12 @@ def progress(enabled: bool) -> Iterator[Callable[[str, str], None] | None]:
 
 
 def emit(text: str, output: str | None) -> None:
-    """Print the report, or write it to `output` whole (checked by `check_writable` before the
-    scan; a failure now is exit 3, since the scan ran)."""
-    if output:
+    """Print the report (no output, or `-`), or write it to `output`: a regular file whole,
+    a device, FIFO or /dev/stdout in place (checked by `check_writable` before the scan; a
+    failure now is exit 3, since the scan ran)."""
+    if output and output != STDOUT:
         try:
-            write_atomic(output, text)
+            write_output(output, text)
         except OSError as exc:
             raise ScanFailed(
                 f"cannot write the report: {exc.strerror or exc}", where=output

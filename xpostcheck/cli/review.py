@@ -10,7 +10,6 @@ that the command line starts fast.
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,7 @@ from xpostcheck.cli.output import EXIT_OK
 from xpostcheck.config import build_settings, default_index
 from xpostcheck.errors import XPostCheckError
 from xpostcheck.report.history import format_history
-from xpostcheck.util.files import check_writable, write_atomic
+from xpostcheck.util.files import STDOUT, check_writable, scan_tempdir, write_output
 from xpostcheck.util.urls import host_of
 
 if TYPE_CHECKING:
@@ -65,8 +64,11 @@ def history(db: str, limit: int) -> None:
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False),
-    help="Write the WARC here (default: <host>.warc.gz in this folder).",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help=(
+        "Write the WARC here (default: <host>.warc.gz in this folder); '-' is stdout. A device, "
+        "FIFO or /dev/stdout is written in place, never replaced."
+    ),
 )
 def evidence(url: str, db: str, output: str | None) -> None:
     """Export the WARC evidence recorded for URL: the exact response as it was seen."""
@@ -82,12 +84,13 @@ def evidence(url: str, db: str, output: str | None) -> None:
             "no evidence recorded for this URL (only pages holding copies are archived)", where=url
         )
     try:
-        write_atomic(target, data)
+        write_output(target, data)
     except OSError as exc:
         raise XPostCheckError(
             f"cannot write the evidence: {exc.strerror or exc}", where=target
         ) from None
-    click.echo(f"wrote {len(data)} bytes of WARC evidence to {target}")
+    # With the WARC on stdout, the line about it goes to stderr.
+    click.echo(f"wrote {len(data)} bytes of WARC evidence to {target}", err=target == STDOUT)
 
 
 @click.command()
@@ -133,19 +136,41 @@ def triage(
     help="Your own notice template (jinja2).",
 )
 @click.option("--index", help="Source index file (default: beside the database).")
-def notice(url: str, db: str, rules: str | None, template: str | None, index: str | None) -> None:
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the notice here instead of stdout (a device or FIFO is written in place).",
+)
+def notice(
+    url: str,
+    db: str,
+    rules: str | None,
+    template: str | None,
+    index: str | None,
+    output: str | None,
+) -> None:
     """Draft a polite, specific compliance request for the copy at URL."""
     from xpostcheck.review.notices import notice_for
 
+    if output:
+        check_writable(output, "notice")
     store = _open_existing(db)
     try:
-        click.echo(
-            notice_for(
-                store, url, rules, index_path=index or default_index(db), template_path=template
-            )
+        text = notice_for(
+            store, url, rules, index_path=index or default_index(db), template_path=template
         )
     finally:
         store.close()
+    if not output or output == STDOUT:
+        click.echo(text)
+        return
+    try:
+        write_output(output, text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise XPostCheckError(
+            f"cannot write the notice: {exc.strerror or exc}", where=output
+        ) from None
 
 
 @click.command()
@@ -161,7 +186,7 @@ def explain(url: str, rules: str, sources: tuple[str, ...], min_coverage: float 
     """Fetch URL and show every check with its evidence."""
     from xpostcheck.pipeline.scan import run_scan  # the scan's libraries load only to scan
 
-    with tempfile.TemporaryDirectory(prefix="xpostcheck-explain-") as tmp:
+    with scan_tempdir() as tmp:
         flags = {
             "sources": sources,
             "rules": rules,

@@ -1,4 +1,4 @@
-"""`xpostcheck rules`: list the shipped packs, show one, validate rule files.
+"""`xpostcheck rules`: list the shipped packs, show one, validate rule files, run their examples.
 
 In: a pack name, a file or a folder. Out: lines on stdout; exit 2 when a file is invalid. The
 rule loader is imported inside each command, so that the command line starts fast.
@@ -17,7 +17,7 @@ __all__ = ["rules_group"]
 
 @click.group("rules")
 def rules_group() -> None:
-    """List, show and validate rule packs."""
+    """List, show, validate and test rule packs."""
 
 
 @rules_group.command("list")
@@ -52,3 +52,46 @@ def rules_validate(path: str) -> None:
     if errors:
         sys.exit(EXIT_USAGE)
     click.echo(f"{path}: valid")
+
+
+@rules_group.command("test")
+@click.argument("spec", metavar="PACK|FILE|DIR")
+@click.option("-v", "--verbose", is_flag=True, help="Also list the examples that pass.")
+def rules_test(spec: str, verbose: bool) -> None:
+    """Run the [[example]] pages inside rule packs and compare each verdict with the one the
+    example expects. Exit 0 when all agree, 1 naming each example that disagrees (with a diff),
+    2 when a file is invalid."""
+    from xpostcheck.rules.examples import run_examples
+
+    packs = run_examples(spec)
+    disagree = empty = 0
+    for pack in packs:
+        bad = [r for r in pack.results if not r.ok]
+        disagree += len(bad)
+        if not pack.results:
+            empty += 1
+            click.echo(f"{pack.path}: FAIL no [[example]] tables; add compliant and violating ones")
+            continue
+        click.echo(
+            f"{pack.path}: {len(pack.results) - len(bad)}/{len(pack.results)} examples agree"
+        )
+        for result in pack.results:
+            where = f"{pack.path}:{result.example.line}"
+            if result.ok:
+                if verbose:
+                    click.echo(f"  ok    {where} {result.example.name!r} ({result.verdict})")
+                continue
+            click.echo(f"  FAIL  {where} example {result.example.name!r}")
+            for line in result.diff():
+                click.echo(f"        {line}")
+    total = sum(len(p.results) for p in packs)
+    summary = (
+        f"{total - disagree} of {total} examples agree"
+        if disagree
+        else f"all {total} examples agree"
+    )
+    if empty:
+        summary += f"; {empty} file(s) without examples"
+    click.echo(summary)
+    if disagree or empty:
+        sys.exit(1)

@@ -7,6 +7,7 @@ so that `--help` and the other commands start without the scan's libraries.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from xpostcheck.config import (
 )
 from xpostcheck.report.base import summary_line
 from xpostcheck.report.formats import FORMATS as REPORT_FORMATS
-from xpostcheck.util.files import check_writable
+from xpostcheck.util.files import STDOUT, check_writable, clean_stale
 
 __all__ = ["demo", "scan"]
 
@@ -107,8 +108,22 @@ class _ScanCommand(click.Command):
     help="Build the source index anew from these sources, dropping articles no longer given "
     "(the saved index otherwise only grows).",
 )
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    default=None,
+    help="When another scan of the same --db is running, exit 3 at once instead of waiting.",
+)
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS))
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help=(
+        "Write the report here; '-' is stdout (progress and the summary line go to stderr). "
+        "A device, FIFO or /dev/stdout is written in place, never replaced."
+    ),
+)
 @click.option("--fail-on", type=click.Choice(FAIL_ON), help="Exit 1 on any or new violations.")
 @click.option(
     "--delay",
@@ -141,6 +156,16 @@ class _ScanCommand(click.Command):
 )
 @click.option("--contact", help="Contact URL or e-mail put in the User-Agent.")
 @click.option(
+    "--allow-private",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help=(
+        "Allow this private, loopback or link-local host (a name or an address; without a "
+        "port: every port). A site or --url naming an address allows that address and port "
+        "only; a host name resolving to such an address needs this flag (repeat for more)."
+    ),
+)
+@click.option(
     "--min-coverage",
     type=float,
     help=f"Share of a source that makes a copy, 0 to 1 ({options.MIN_COVERAGE:g}).",
@@ -164,19 +189,39 @@ def scan(site: tuple[str, ...], config_path: str | None, quiet: bool, **flags: A
     settings = build_settings(read_config(config_path), flags)
     if settings.output:
         check_writable(settings.output, "report")
+    _clean_leftovers(settings)
     code = _run_scan(settings, quiet=quiet)
     sys.exit(code)
 
 
-def _run_scan(settings: Settings, *, quiet: bool) -> int:
-    from xpostcheck.pipeline.scan import run_scan  # the scan's libraries load only to scan
+def _clean_leftovers(settings: Settings) -> None:
+    """What killed scans left: stale temporary files beside the index and the report, and the
+    temporary folders of dead scan processes (never a running scan's)."""
+    from xpostcheck.pipeline.begin import index_path_for
 
-    with progress(not quiet) as update:
-        result = run_scan(settings, progress=update)
-    text = REPORT_FORMATS[settings.format].render(result.report, result.context)
-    emit(text, settings.output)
+    clean_stale([index_path_for(settings), settings.output or ""])
+
+
+def _run_scan(settings: Settings, *, quiet: bool) -> int:
+    from xpostcheck.pipeline.scan import ScanResult, run_scan  # loaded only to scan
+
+    with contextlib.ExitStack() as stack:
+        update = stack.enter_context(progress(not quiet))
+
+        def deliver(result: ScanResult) -> None:
+            # The report goes out before the scan's findings count as seen: if writing it
+            # fails (exit 3) or rendering it does (exit 2), they stay new for the next run.
+            stack.close()  # the progress line is gone before the report comes out
+            text = REPORT_FORMATS[settings.format].render(result.report, result.context)
+            emit(text, settings.output)
+
+        result = run_scan(settings, progress=update, deliver=deliver)
+    if result.undelivered and not quiet:
+        click.echo(
+            f"the last report was not delivered: {result.undelivered} findings stay new", err=True
+        )
     if not quiet and (settings.format != "table" or settings.output):
-        where = f" (report in {settings.output})" if settings.output else ""
+        where = f" (report in {settings.output})" if settings.output not in (None, STDOUT) else ""
         click.echo(summary_line(result.report) + where, err=True)
     return result.report.exit_code("new" if settings.fail_on == "new" else "any")
 

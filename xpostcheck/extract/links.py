@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from xpostcheck.extract.decode import parse_html
 
-__all__ = ["absolute", "base_url", "feed_links", "header_links", "origin", "resource_urls"]
+__all__ = [
+    "absolute",
+    "base_url",
+    "feed_links",
+    "header_links",
+    "keep_first",
+    "origin",
+    "resource_urls",
+]
 
 _LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]+)*)")
 _LINK_REL = re.compile(r"""(?i)\brel\s*=\s*("[^"]*"|'[^']*'|[^;,\s]+)""")
+T = TypeVar("T")
 _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 
 
@@ -98,3 +107,17 @@ def feed_links(html: str, base_url: str) -> list[str]:
         if "alternate" in rel and kind in _FEED_TYPES and href:
             found.append(absolute(base_url, href))
     return list(dict.fromkeys(found))
+
+
+def keep_first(items: Sequence[T], favoured: Callable[[T], bool], limit: int) -> list[T]:
+    """At most `limit` of `items`, in their order: the favoured ones (a page's article links)
+    first, then the others from the start. Memory for a page's links stays bounded however
+    many links the page holds."""
+    if len(items) <= limit:
+        return list(items)
+    keep = [i for i, item in enumerate(items) if favoured(item)][:limit]
+    if len(keep) < limit:
+        chosen = set(keep)
+        keep.extend(i for i in range(len(items)) if i not in chosen)
+        keep = sorted(keep[:limit])
+    return [items[i] for i in keep]

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from xpostcheck import options
 from xpostcheck.extract.decode import decode_html, looks_binary, parse_html, without_surrogates
-from xpostcheck.extract.links import absolute, feed_links, header_links
+from xpostcheck.extract.links import absolute, feed_links, header_links, keep_first
 from xpostcheck.extract.maintext import main_text
 from xpostcheck.extract.metadata import (
     authors,
@@ -124,6 +125,11 @@ def _extract_tree(
     near_text, chrome_text = region_texts(scan, full, regions)
 
     nodes = scan.nodes
+
+    def in_article(entry: tuple[Any, ...]) -> bool:
+        return regions.of(entry[0]) == "article"
+
+    cap = options.MAX_LINKS_PER_PAGE
     links = tuple(
         Link(
             href=href,
@@ -132,11 +138,11 @@ def _extract_tree(
             region=regions.of(i),
             hidden=nodes[i].hidden,
         )
-        for i, href, _, rel in scan.links
+        for i, href, _, rel in keep_first(scan.links, in_article, cap)
     )
     resources = tuple(
         Resource(tag=tag, url=src, hidden=nodes[i].hidden, alt=alt, region=regions.of(i))
-        for i, tag, src, alt in scan.resources
+        for i, tag, src, alt in keep_first(scan.resources, in_article, cap)
     )
     ld_authors, ld_published = jsonld_facts(scan)
     published = (

@@ -3,7 +3,10 @@
 In: the lxml tree and the page URL. Out: a Scan holding full_text as built (with each text
 chunk's element), every element in pre-order with its text span and hidden flag, and the
 links, embedded resources, canonical and license URLs, meta tags, JSON-LD scripts, <title>
-and first <h1> found on the way.
+and first <h1> found on the way. Links and resources are kept up to `MAX_WALK_LINKS` each (the
+rest are counted): a page with more elements than that gets no main-text extraction, so it has
+no article whose links would deserve a place, and extraction keeps fewer still
+(`links.keep_first`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ _COLLECT = frozenset({"a", "link", "meta", "title", "h1", "script"}) | RESOURCE_
 _SECTIONING = frozenset({"article", "section", "main"})
 _HIDDEN_STYLE = re.compile(r"(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.I)
 WS = re.compile(r"\s+")
+# As many as page.MAX_EXTRACT_ELEMENTS: a page with fewer elements loses no link to this cap.
+MAX_WALK_LINKS = 40_000
 
 
 class TextBuilder:
@@ -108,6 +113,8 @@ class Scan:
     title: str = ""
     h1: str = ""
     origin: str = ""  # scheme://host[:port] of base, for the root-relative fast path
+    max_links: int = MAX_WALK_LINKS  # links, and as many resources, kept
+    dropped_links: int = 0  # links and resources past max_links, not kept
 
     def resolve(self, href: str) -> str:
         href = href.strip()
@@ -132,9 +139,9 @@ def _is_hidden(el: Any, tag: str) -> bool:
     return bool(tag == "input" and (el.get("type") or "").lower() == "hidden")
 
 
-def walk(root: Any, url: str) -> Scan:
+def walk(root: Any, url: str, *, max_links: int = MAX_WALK_LINKS) -> Scan:
     base = base_url(url, root)
-    scan = Scan(base=base, origin=origin(base))
+    scan = Scan(base=base, origin=origin(base), max_links=max_links)
     nodes = scan.nodes
     tb = scan.text
     # stack items: (element, parent index, parent hidden, parent text-off, closing?)
@@ -182,6 +189,9 @@ def _collect(scan: Scan, el: Any, tag: str, index: int) -> None:
         href = attrib.get("href")
         rel = tuple(attrib.get("rel", "").lower().split())
         if href is not None:
+            if tag == "a" and len(scan.links) >= scan.max_links:
+                scan.dropped_links += 1
+                return
             absolute = scan.resolve(href)
             if tag == "a":
                 scan.links.append((index, absolute, "", rel))
@@ -206,5 +216,8 @@ def _collect(scan: Scan, el: Any, tag: str, index: int) -> None:
     if tag == "script" and attrib.get("type", "").lower() == "application/ld+json":
         scan.jsonld.append(el.text or "")
     if tag in RESOURCE_TAGS:
+        if len(scan.resources) >= scan.max_links:
+            scan.dropped_links += 1
+            return
         for src in resource_urls(el, tag):
             scan.resources.append((index, tag, scan.resolve(src), attrib.get("alt", "")))

@@ -4,13 +4,23 @@ In: the retrieval arrays, the documents' byte blobs and the settings (to write);
 read). Out: the file on disk, written atomically; or an IndexFile whose arrays are read-only
 views of a memory map, so worker processes share it through the page cache and loading it
 runs no code from the file. Format 1 files (blake2b token hashes) are still read and written.
+
+Every file written now ends with a SHA-256 of all the bytes before it, and says so in its
+header (`"checksum": "sha256"`); a file whose bytes disagree with it is `IndexDamaged`, never
+read. Files written before the checksum still load, and earlier releases read the new files
+(they ignore the header key and the bytes after the arrays): no format number changed.
+Saves write `.<name>.<pid>.<random>.tmp` beside the file and rename it; `remove_stale_temps`
+removes those left by a process that died mid-save.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import math
 import os
+import re
 import struct
 import tempfile
 from collections.abc import Callable, Iterator
@@ -29,15 +39,21 @@ __all__ = [
     "FORMATS",
     "INDEX_FORMAT",
     "REBUILD",
+    "IndexDamaged",
     "IndexFile",
     "IndexFileError",
+    "IndexSaveError",
     "Stream",
     "read_index",
+    "remove_stale_temps",
     "write_index",
 ]
 
+log = logging.getLogger(__name__)
+
 INDEX_FORMAT = 2  # written by new indexes; format 1 files (blake2b token hashes) still load
 FORMATS = (1, 2)
+_DIGEST = 32  # bytes of the SHA-256 at the end of a checksummed file
 _MAGIC = b"XPCINDEX"
 _PREAMBLE = struct.Struct("<8sIIQ")  # magic, format, reserved, header length
 _ALIGN = 64
@@ -46,6 +62,52 @@ REBUILD = "delete the file so that the next scan rebuilds it"
 
 class IndexFileError(XPostCheckError):
     """A saved index cannot be read: missing, corrupt, or written by another format."""
+
+
+class IndexDamaged(IndexFileError):
+    """The file is an xpostcheck index whose bytes are damaged (truncated, a checksum that
+    disagrees, arrays that do not fit): a scan rebuilds it from its sources."""
+
+
+class IndexSaveError(IndexFileError):
+    """The index could not be written (a full disk, a read-only folder): exit 3."""
+
+    exit_code = 3
+
+
+_TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_temps(path: str | Path) -> list[Path]:
+    """Remove the temporary files of saves of `path` whose process is gone (killed mid-save);
+    returns what was removed. A save in progress, in this or another live process, is left."""
+    target = Path(path)
+    removed = []
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        found = _TEMP.fullmatch(entry.name)
+        if not found or found["name"] != target.name or _alive(int(found["pid"])):
+            continue
+        try:
+            entry.unlink()
+        except OSError:
+            continue
+        removed.append(entry)
+        log.info("removed %s, left by an interrupted save of the index", entry)
+    return removed
 
 
 def _directory(keys: U64) -> tuple[I64, int, int]:
@@ -110,8 +172,10 @@ def write_index(
     bitmap_shift: int,
     arrays: dict[str, npt.NDArray[Any] | Stream],
 ) -> None:
-    """Write an index file atomically (a temporary file, then a rename). ``arrays`` are
-    written in their order; format 1 files also get the directory its readers search with."""
+    """Write an index file atomically (a temporary file, then a rename), ending with the
+    checksum of its bytes. ``arrays`` are written in their order; format 1 files also get the
+    directory its readers search with. An OSError (a full disk) is an IndexSaveError naming
+    the file, and leaves no temporary file."""
     target = Path(path)
     arrays = dict(arrays)
     header: dict[str, Any] = {
@@ -120,6 +184,7 @@ def write_index(
         "urls": urls,
         "df_limit": df_limit,
         "bitmap_shift": bitmap_shift,
+        "checksum": "sha256",
         "arrays": {},
     }
     if version == 1:  # what readers of format 1 search with
@@ -139,36 +204,59 @@ def write_index(
         entry[2] += start
     body = json.dumps(header, ensure_ascii=False).encode("utf-8")
     body += b" " * (start - _PREAMBLE.size - len(body))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = ""
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent
+        )
+        digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as out:
-            out.write(_PREAMBLE.pack(_MAGIC, version, 0, len(body)))
-            out.write(body)
+
+            def put(data: bytes) -> None:
+                digest.update(data)
+                out.write(data)
+
+            put(_PREAMBLE.pack(_MAGIC, version, 0, len(body)))
+            put(body)
             for array in arrays.values():
                 if isinstance(array, Stream):
                     for piece in array.pieces():
-                        out.write(piece)
+                        put(piece)
                 else:
-                    out.write(np.ascontiguousarray(array).tobytes())
-                out.write(b"\0" * (-array.nbytes % _ALIGN))
+                    put(np.ascontiguousarray(array).tobytes())
+                put(b"\0" * (-array.nbytes % _ALIGN))
+            out.write(digest.digest())
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, target)
+    except OSError as exc:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise IndexSaveError(
+            f"cannot save the index ({exc.strerror or exc}); free some space or make the "
+            "folder writable (or choose another --index), then run the scan again",
+            where=str(target),
+        ) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
 def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile:
     """Read an index file written by :func:`write_index`. When ``config`` is given, the settings
-    that shape the saved arrays must equal the file's; any problem raises IndexFileError."""
+    that shape the saved arrays must equal the file's; any problem raises IndexFileError, and
+    IndexDamaged when the file is an index whose bytes are damaged (its checksum disagrees,
+    its header or arrays do not read)."""
     where = str(path)
     rebuild = REBUILD
     try:
         with open(path, "rb") as handle:
             preamble = handle.read(_PREAMBLE.size)
             if len(preamble) < _PREAMBLE.size:
+                if _MAGIC.startswith(preamble[: len(_MAGIC)]):
+                    raise IndexDamaged(f"the index is damaged (cut short); {rebuild}", where=where)
                 raise IndexFileError(f"not an xpostcheck index (too short); {rebuild}", where=where)
             magic, version, _, header_len = _PREAMBLE.unpack(preamble)
             if magic != _MAGIC:
@@ -180,26 +268,39 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
                     where=where,
                 )
             header = json.loads(handle.read(header_len).decode("utf-8"))
+            if not isinstance(header, dict):
+                raise ValueError("the header is not an object")
         size = os.path.getsize(path)
-        mapped = np.memmap(path, dtype=np.uint8, mode="r") if size else None
+        mapped = np.memmap(path, dtype=np.uint8, mode="r")
     except FileNotFoundError:
         raise IndexFileError("no index file here; build one with a scan", where=where) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexFileError(f"cannot read the index ({exc}); {rebuild}", where=where) from None
+    except OSError as exc:
+        raise IndexFileError(
+            f"cannot read the index ({exc.strerror or exc}); check its permissions", where=where
+        ) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError too
+        raise IndexDamaged(f"cannot read the index ({exc}); {rebuild}", where=where) from None
+    end = size  # where the arrays must end: before the checksum, when the file has one
+    if header.get("checksum") == "sha256":
+        end = size - _DIGEST
+        if end < _PREAMBLE.size + header_len or not _checksum_ok(mapped, end):
+            raise IndexDamaged(
+                f"the index is damaged (its checksum does not match its contents); {rebuild}",
+                where=where,
+            )
     try:
         names = {f.name for f in fields(MatchConfig)}
         saved = MatchConfig(**{k: v for k, v in header["config"].items() if k in names})
         arrays: dict[str, Any] = {}
-        assert mapped is not None
         for name, (dtype, shape, offset) in header["arrays"].items():
             kind = np.dtype(dtype)
             if kind.hasobject:
                 raise ValueError(f"array {name} holds objects")
             count = int(np.prod(shape)) if shape else 1
-            end = offset + count * kind.itemsize
-            if offset % _ALIGN or end > size:
+            stop = offset + count * kind.itemsize
+            if offset % _ALIGN or stop > end:
                 raise ValueError(f"array {name} lies outside the file")
-            arrays[name] = mapped[offset:end].view(kind).reshape(shape)
+            arrays[name] = mapped[offset:stop].view(kind).reshape(shape)
         urls = [str(u) for u in header["urls"]]
         n = len(urls)
         ok = (
@@ -224,7 +325,7 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
                 raise ValueError("the bitmap is not of bytes")
             bitmap = (arrays["bitmap"], bitmap_shift)
     except (KeyError, TypeError, ValueError, AssertionError, ConfigError) as exc:
-        raise IndexFileError(f"the index is damaged ({exc}); {rebuild}", where=where) from None
+        raise IndexDamaged(f"the index is damaged ({exc}); {rebuild}", where=where) from None
     if config is not None:
         for name in SHAPING:
             if getattr(config, name) != getattr(saved, name):
@@ -234,3 +335,12 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
                     where=where,
                 )
     return IndexFile(version, saved, urls, df_limit, arrays, bitmap)
+
+
+def _checksum_ok(mapped: npt.NDArray[np.uint8], end: int) -> bool:
+    """Whether the SHA-256 of the file's first `end` bytes is the one that follows them."""
+    digest = hashlib.sha256()
+    step = 1 << 24
+    for start in range(0, end, step):
+        digest.update(mapped[start : min(end, start + step)].data)
+    return digest.digest() == bytes(mapped[end : end + _DIGEST])

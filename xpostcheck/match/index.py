@@ -14,7 +14,11 @@ tokens (or the whole source is there, for sources shorter than that).
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +31,12 @@ from xpostcheck.match.documents import Blob, Documents
 from xpostcheck.match.fileformat import (
     INDEX_FORMAT,
     REBUILD,
+    IndexDamaged,
     IndexFileError,
+    IndexSaveError,
     Stream,
     read_index,
+    remove_stale_temps,
     write_index,
 )
 from xpostcheck.match.retrieval import Retrieval
@@ -38,13 +45,41 @@ from xpostcheck.models import Match, SourceArticle
 __all__ = [
     "INDEX_FORMAT",
     "Alignment",
+    "IndexDamaged",
     "IndexFileError",
+    "IndexSaveError",
     "MatchConfig",
     "SourceIndex",
     "align",
 ]
 
 _PREPARED_LIMIT = 256  # sources whose tokens are kept between pages
+
+log = logging.getLogger(__name__)
+
+# What identifies one version of a file on disk: a save renames a new file into place.
+_Stamp = tuple[int, int, int, int]
+
+
+def _stamp(path: Path) -> _Stamp | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@contextmanager
+def _folder_locked(path: Path) -> Iterator[None]:
+    """One save at a time into a folder: an OS lock on the folder itself (released by the
+    kernel if the process dies), so that a save leaves no file of its own beside the index."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.parent, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 class SourceIndex:
@@ -61,6 +96,9 @@ class SourceIndex:
         # for an index read from a format 1 file (its saved shingles were made with those).
         self._hash_cache: dict[str, int] | None = None
         self._prepared_cache: dict[int, Prepared] = {}  # doc -> tokens, least recent first
+        # The file this index was loaded from or last saved to, as it was then: a save over
+        # a file that changed since merges the articles the file has and this index lacks.
+        self._origin: tuple[str, _Stamp | None] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -168,15 +206,55 @@ class SourceIndex:
 
     # -- persistence ----------------------------------------------------------------------
 
-    def save(self, path: str | Path) -> None:
-        """Write the index to ``path`` atomically (a temporary file, then a rename)."""
+    def save(self, path: str | Path, *, replace: bool = False) -> None:
+        """Write the index to ``path`` atomically (a temporary file, then a rename).
+
+        The index is merged, never overwritten: when the file on disk is not the one this
+        index was loaded from (or last saved to), another writer saved it meanwhile, and the
+        articles it holds that this index lacks are added here first. ``replace`` writes this
+        index alone (``--rebuild-index``, or a damaged file). Saves into one folder take turns
+        (an OS lock on the folder); temporary files of saves killed mid-way are removed.
+        Raises IndexSaveError (a full disk, a read-only folder) naming the file.
+        """
+        target = Path(path)
+        try:
+            with _folder_locked(target):
+                remove_stale_temps(target)
+                if not replace:
+                    self._merge_saved(target)
+                self._write(target)
+                self._origin = (str(target.absolute()), _stamp(target))
+        except OSError as exc:
+            raise IndexSaveError(
+                f"cannot save the index ({exc.strerror or exc}); make the folder writable or "
+                "choose another --index",
+                where=str(target),
+            ) from None
+
+    def _merge_saved(self, target: Path) -> None:
+        """Add the articles of the index saved at ``target`` that this one lacks, when the
+        file changed since this index read or wrote it."""
+        stamp = _stamp(target)
+        if stamp is None or self._origin == (str(target.absolute()), stamp):
+            return
+        try:
+            saved = SourceIndex.load(target)
+        except IndexFileError as exc:
+            log.warning("%s; saving this index over it", exc)
+            return
+        missing = [article for article in saved.articles() if article.url not in self]
+        if missing:
+            log.info("%s: kept %d articles another writer saved", target, len(missing))
+            self.add(missing)
+
+    def _write(self, target: Path) -> None:
         self.flush()
         documents, retrieval = self._documents, self._retrieval
         live = documents.live()
         text = Stream.of(live, lambda doc: documents.piece(doc, text=True))
         meta = Stream.of(live, lambda doc: documents.piece(doc, text=False))
         write_index(
-            path,
+            target,
             version=1 if self._hash_cache is not None else INDEX_FORMAT,
             config=self.config,
             urls=[documents.url(d) for d in live],
@@ -194,12 +272,16 @@ class SourceIndex:
     @classmethod
     def load(cls, path: str | Path, *, config: MatchConfig | None = None) -> SourceIndex:
         """Read an index written by :meth:`save` (format 2, or format 1 of earlier releases).
+        A damaged file raises :class:`IndexDamaged` (its checksum disagrees, or its arrays do
+        not fit); temporary files of saves killed mid-way are removed.
 
         ``config``, when given, replaces the saved settings: its thresholds (min_coverage,
         min_words, kinds, stock phrases, retrieval) apply from then on. The settings that
         shape the saved arrays (shingle, modulus, min_samples) must equal the file's: any
         difference raises :class:`IndexFileError`, as the file has to be rebuilt for them.
         """
+        remove_stale_temps(path)
+        stamp = _stamp(Path(path))
         saved = read_index(path, config)
         arrays, n = saved.arrays, len(saved.urls)
         index = cls(config or saved.config)
@@ -210,7 +292,7 @@ class SourceIndex:
             Blob(arrays["meta"], arrays["meta_offsets"]),
         )
         if len(index._documents) != n:
-            raise IndexFileError(f"the index repeats a url; {REBUILD}", where=str(path))
+            raise IndexDamaged(f"the index repeats a url; {REBUILD}", where=str(path))
         index._retrieval = Retrieval.from_file(
             index.config,
             arrays,
@@ -218,4 +300,5 @@ class SourceIndex:
             saved.bitmap,
             keep_counts=config is None or config.df_limit(n) == saved.df_limit,
         )
+        index._origin = (str(Path(path).absolute()), stamp)
         return index

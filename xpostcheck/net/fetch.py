@@ -60,7 +60,9 @@ class FetchConfig:
     max_bytes: int = 10_000_000  # after decompression
     max_redirects: int = 5
     retries: int = 2  # on 429/5xx, honouring Retry-After (capped)
-    allowed_hosts: frozenset[str] = frozenset()  # only these may resolve to non-public addresses
+    # Only these may be non-public addresses: "HOST" (every port), "HOST:PORT" or
+    # "[ADDRESS]:PORT" (see policy.py; a name is allowed as a name, not for its addresses)
+    allowed_hosts: frozenset[str] = frozenset()
     max_retry_after: float = 30.0  # a longer Retry-After is not waited for: the fetch fails
     backoff: float = 1.0  # first wait before a retry without Retry-After; doubles each time
     use_env_proxies: bool = False  # honour HTTP(S)_PROXY; the address check then sees the proxy
@@ -104,9 +106,7 @@ class Fetcher:
 
     def __init__(self, config: FetchConfig | None = None) -> None:
         self.config = config or FetchConfig()
-        self.policy = AddressPolicy(
-            frozenset(h.lower().rstrip(".").strip("[]") for h in self.config.allowed_hosts)
-        )
+        self.policy = AddressPolicy(self.config.allowed_hosts)
         self._guard = Guard(self.policy)
         self._local = threading.local()
         self._sessions: list[requests.Session] = []

@@ -81,11 +81,12 @@ def guarded_pools(guard: Guard) -> dict[str, type[HTTPConnectionPool]]:
         except OSError:
             peer = ""
         host = str(conn.host)
-        if not guard.policy.ip_allowed(host, peer):
+        port = conn.port if isinstance(conn.port, int) else None
+        if not guard.policy.ip_allowed(host, peer, port):
             sock.close()
             raise Blocked(
-                f"refused: {host} connected to non-public address {peer or '?'} "
-                "and was not named by the user"
+                f"refused: {host} connected to non-public {peer or '?'}; "
+                f"to scan it, pass --allow-private {host}"
             )
 
     class Conn(urllib3.connection.HTTPConnection):

@@ -72,7 +72,9 @@ def fetch_robots(fetcher: Fetcher, url: str) -> RobotsPolicy:
             "unavailable", f"robots.txt unavailable ({exc.reason})", failure=SkipCode.UNREACHABLE
         )
     except FetchError as exc:
-        code = exc.code if exc.code is SkipCode.REFUSED else SkipCode.UNREACHABLE
+        # Refused, or kept out by the address policy, says more than "unreachable".
+        kept = (SkipCode.REFUSED, SkipCode.ADDRESS_POLICY)
+        code = exc.code if exc.code in kept else SkipCode.UNREACHABLE
         return RobotsPolicy("unavailable", f"robots.txt unavailable ({exc.reason})", failure=code)
     body = got.body[:MAX_ROBOTS_BYTES]
     return RobotsPolicy.parse(body.decode("utf-8", errors="replace"))

@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import tempfile
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from xpostcheck import options
 from xpostcheck.config import Settings
 from xpostcheck.extract.page import extract_page
 from xpostcheck.match.index import MatchConfig, SourceIndex
 from xpostcheck.models import Fetched, Match, Page, SkipCode, Skipped
+from xpostcheck.util.files import scan_tempdir
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +60,21 @@ _WORKER_INDEX: list[SourceIndex] = []
 
 
 def _init_worker(index_path: str, config: MatchConfig) -> None:
+    # The parent decides when the scan stops: Ctrl-C (sent to the whole process group) is its
+    # to handle, and it shuts the pool down; a worker never prints a KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # a worker never outlives its scan, even one killed with -9
+        threading.Thread(
+            target=_exit_with, args=(parent.sentinel,), name="xpostcheck-parent", daemon=True
+        ).start()
     _WORKER_INDEX.append(SourceIndex.load(index_path, config=config))
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])  # ready when the parent process has ended
+    os._exit(1)
 
 
 def _analyse_in_worker(fetched: Fetched) -> tuple[Page, list[Match]]:
@@ -75,7 +95,9 @@ class Analyser:
     With one worker everything runs in the calling (site unit's) thread. With more, a pool of
     spawned processes, each holding the index loaded from `index_path` (or from a temporary
     copy when the scan keeps none), is started on the first page and shared by the units. A
-    dead worker loses no page: the rest of the scan goes on in-process.
+    dead worker loses no page: the rest of the scan goes on in-process. `close` ends the
+    workers and removes the temporary copy, also when the scan is interrupted (Ctrl-C,
+    SIGTERM); a worker whose scan died (kill -9) exits by itself.
     """
 
     def __init__(
@@ -86,14 +108,27 @@ class Analyser:
         self.config = config
         self.workers = workers
         self._lock = threading.Lock()
+        self._inline_lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._broken = False
         self._closed = False
+        # Per-page analysis deadline (pool only): a page whose analysis passes it is skipped
+        # and its worker killed; the pages in flight go to a fresh pool.
+        self.deadline = options.ANALYSIS_DEADLINE
+        self.work: Callable[[Fetched], tuple[Page, list[Match]]] = _analyse_in_worker
+        self._pool_of: weakref.WeakKeyDictionary[Future[Any], ProcessPoolExecutor] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._killed: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
 
     def inline(self, fetched: Fetched) -> Analysed | Skipped:
         try:
-            page, matches = analyse(fetched, self.index)
+            # One page at a time in this process: the units' threads would only fight over
+            # the GIL (measured: +40% CPU for 24 units analysing side by side), while their
+            # crawlers keep fetching meanwhile.
+            with self._inline_lock:
+                page, matches = analyse(fetched, self.index)
         except Exception as exc:  # one bad page never stops the scan
             return Skipped(
                 fetched.final_url, f"extraction failed: {exc}", SkipCode.EXTRACTION_FAILED
@@ -127,7 +162,15 @@ class Analyser:
         while len(inflight) > limit:
             fetched, future = inflight.popleft()
             try:
-                page, matches = future.result()
+                page, matches = self._result_in_time(fetched, future)
+            except FutureTimeout:
+                yield Skipped(
+                    fetched.final_url,
+                    f"analysis took longer than {self.deadline:g} s (the per-page deadline); "
+                    "skipped",
+                    SkipCode.EXTRACTION_FAILED,
+                )
+                continue
             except BrokenProcessPool as exc:
                 with self._lock:
                     if not self._broken:
@@ -149,12 +192,43 @@ class Analyser:
             if self._pool is None:
                 self._pool = self._start()
             pool = self._pool
-        return pool.submit(_analyse_in_worker, fetched)
+        future = pool.submit(self.work, fetched)
+        self._pool_of[future] = pool
+        return future
+
+    def _result_in_time(
+        self, fetched: Fetched, future: Future[tuple[Page, list[Match]]]
+    ) -> tuple[Page, list[Match]]:
+        """The future's result within the deadline. Past it, the pool's workers are killed
+        (a process is the only way to stop a runaway parse) and FutureTimeout is raised; a
+        page that was in flight in a pool killed for another page's sake is submitted again."""
+        while True:
+            try:
+                return future.result(timeout=self.deadline)
+            except FutureTimeout:
+                self._kill(self._pool_of.get(future))
+                raise
+            except BrokenProcessPool:
+                if self._pool_of.get(future) not in self._killed:
+                    raise
+                future = self._submit(fetched)
+
+    def _kill(self, pool: ProcessPoolExecutor | None) -> None:
+        with self._lock:
+            if pool is None or pool in self._killed:
+                return
+            self._killed.add(pool)
+            if self._pool is pool:
+                self._pool = None  # the next page starts a fresh pool
+        log.warning("page analysis passed %g s; restarting the extraction workers", self.deadline)
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def _start(self) -> ProcessPoolExecutor:
         index_path = self.index_path
         if not index_path or not Path(index_path).exists():
-            self._tmp = tempfile.TemporaryDirectory(prefix="xpostcheck-")
+            self._tmp = scan_tempdir()  # named after this process: see util.files.clean_stale
             index_path = os.path.join(self._tmp.name, "index")
             self.index.save(index_path)
         # spawn, not fork: the crawlers' threads are already running in this process.
@@ -171,7 +245,9 @@ class Analyser:
             self._closed = True
             pool, self._pool = self._pool, None
             tmp, self._tmp = self._tmp, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        if tmp is not None:
-            tmp.cleanup()
+        try:
+            if pool is not None:  # pages not started are dropped; at most one per worker runs on
+                pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            if tmp is not None:
+                tmp.cleanup()

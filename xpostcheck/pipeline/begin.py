@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,9 +22,10 @@ from pathlib import Path
 from xpostcheck import __version__
 from xpostcheck.config import Settings
 from xpostcheck.errors import SourceError
-from xpostcheck.match.index import MatchConfig, SourceIndex
+from xpostcheck.match.index import IndexDamaged, MatchConfig, SourceIndex
 from xpostcheck.models import Fetched, RuleSet, Skipped, SourceArticle
 from xpostcheck.net.fetch import FetchConfig, Fetcher
+from xpostcheck.net.policy import named_addresses
 from xpostcheck.pages.crawl import CrawlConfig
 from xpostcheck.pages.polite import Politeness
 from xpostcheck.pipeline.analyse import Analyser, workers_for
@@ -31,7 +33,9 @@ from xpostcheck.pipeline.carry import NewerSources
 from xpostcheck.rules.loader import apply_overrides, load_ruleset
 from xpostcheck.sources.loader import describe_skipped, load_sources_report
 from xpostcheck.store import Store, open_store
-from xpostcheck.util.urls import host_of
+from xpostcheck.util.lock import FileLock
+
+log = logging.getLogger(__name__)
 
 # (event, detail): "sources" n | "fetched" url | "skipped" url | "copy" url
 ProgressFn = Callable[[str, str], None]
@@ -137,6 +141,7 @@ class Scan:
     analyser: Analyser
     progress: ProgressFn
     stopping: threading.Event
+    locks: tuple[FileLock, ...] = ()  # held from begin to close: one writer per database
     # The one politeness layer of the scan (robots.txt, per-host delay, redirect answers),
     # shared by every unit's crawl and by the link checks.
     polite: Politeness = dataclasses.field(init=False, compare=False)
@@ -145,14 +150,48 @@ class Scan:
         object.__setattr__(self, "polite", Politeness(self.fetcher, self.crawl_config))
 
     def close(self) -> None:
-        """Release the scan's resources: the analyser's pool, the store, the fetcher."""
+        """Release the scan's resources: the analyser's pool, the store, the fetcher, and
+        last the locks on the database and the index."""
         try:
             self.analyser.close()
         finally:
             try:
                 self.store.close()
             finally:
-                self.fetcher.close()
+                try:
+                    self.fetcher.close()
+                finally:
+                    _release(self.locks)
+
+
+def _release(locks: tuple[FileLock, ...]) -> None:
+    for held in reversed(locks):
+        held.release()
+
+
+def take_locks(settings: Settings) -> tuple[FileLock, ...]:
+    """One scan at a time per database file and per index file: lock `<db>.lock` (which
+    covers the index beside it) and, for an index kept elsewhere, `<index>.lock`, always in
+    the same order so that two scans never deadlock. A scan waits for the one
+    that holds a lock (saying so once, as a warning), or with `no_wait` fails at once."""
+    guarded: dict[str, str] = {}  # absolute path -> what it guards
+    if "://" not in settings.db:
+        guarded[str(Path(settings.db).absolute())] = "database"
+    index = index_path_for(settings)
+    if index and index != f"{settings.db}.index":
+        guarded.setdefault(str(Path(index).absolute()), "index")
+    held: list[FileLock] = []
+    try:
+        for path in sorted(guarded):
+            held.append(
+                FileLock.acquire(
+                    path, wait=not settings.no_wait, what=guarded[path], on_wait=log.warning
+                )
+            )
+    except BaseException:
+        _release(tuple(held))
+        raise
+    return tuple(held)
 
 
 def _serialised(progress: ProgressFn | None) -> ProgressFn:
@@ -169,26 +208,22 @@ def _serialised(progress: ProgressFn | None) -> ProgressFn:
 
 
 def _fetcher(settings: Settings) -> SharedFetcher:
-    named = {host_of(u) for u in settings.sites + settings.urls}
-    named |= {host_of(s) for s in settings.sources if s.startswith(("http://", "https://"))}
+    # Non-public addresses: only the exact ADDRESS:PORT a site, --url or source URL names,
+    # and what --allow-private names (a host name too, which no URL alone can allow).
+    urls = settings.sites + settings.urls
+    urls += tuple(s for s in settings.sources if s.startswith(("http://", "https://")))
     config = FetchConfig(
         contact=settings.contact,
         deadline=settings.timeout,
-        allowed_hosts=frozenset(h for h in named if h),
+        allowed_hosts=named_addresses(urls) | frozenset(settings.allow_private),
     )
     return SharedFetcher(config, settings.threads)
 
 
-def _load_index(
-    settings: Settings,
-    ruleset: RuleSet,
-    config: MatchConfig,
-    fetcher: Fetcher,
-    store: Store,
-    scan_id: int,
-) -> tuple[SourceIndex, list[Skipped], set[str]]:
-    """The index of the scan's sources, the sources skipped, and the sources whose article
-    changed since an earlier scan."""
+def _read_sources(
+    settings: Settings, ruleset: RuleSet, fetcher: Fetcher
+) -> tuple[list[SourceArticle], list[Skipped]]:
+    """The scan's source articles and the sources skipped; SourceError when none is left."""
     articles, skipped = load_sources_report(
         list(settings.sources), fetch=fetcher.fetch, publisher=ruleset.publisher
     )
@@ -199,45 +234,85 @@ def _load_index(
             + (f" ({why})" if why else "; check the files or URLs given"),
             where=", ".join(settings.sources),
         )
+    return articles, skipped
+
+
+def _open_index(settings: Settings, config: MatchConfig) -> tuple[SourceIndex, bool]:
+    """The saved index (or a new one) and whether it must be saved whole, replacing the file:
+    on --rebuild-index, and when the saved file is damaged (rebuilt from this scan's sources,
+    with a warning). Any other problem with the file (another program's file, other shaping
+    settings, a newer format) is an IndexFileError: the file is left alone."""
     path = index_path_for(settings)
-    if path and Path(path).exists() and not settings.rebuild_index:
-        index = SourceIndex.load(path, config=config)
-    else:
-        index = SourceIndex(config)
+    if not path or settings.rebuild_index or not Path(path).exists():
+        return SourceIndex(config), bool(path)
+    try:
+        return SourceIndex.load(path, config=config), False
+    except IndexDamaged as exc:
+        log.warning("%s; rebuilding it from the sources of this scan", exc)
+        return SourceIndex(config), True
+
+
+def _grow_index(
+    settings: Settings,
+    index: SourceIndex,
+    replace: bool,
+    articles: list[SourceArticle],
+    store: Store,
+    scan_id: int,
+) -> set[str]:
+    """Add this scan's sources to the index, save it when it changed, and return the sources
+    whose article changed since an earlier scan."""
     # The store notes which scan each article (in its current form) arrived in: an unchanged
     # page is matched against the ones that came after it was last analysed, and a copy
     # judged against an older form of its source is judged again.
     modified = store.note_sources(scan_id, {a.url: source_digest(a) for a in articles})
     changed = index.add(articles)
-    if path and (changed or settings.rebuild_index or not Path(path).exists()):
-        index.save(path)
-    return index, skipped, modified
+    path = index_path_for(settings)
+    if path and (changed or replace):
+        # The scan holds the index's lock (take_locks); a save still merges what a library
+        # caller added to the file meanwhile.
+        index.save(path, replace=replace)
+    return modified
 
 
 def begin(settings: Settings, progress: ProgressFn | None = None) -> Scan:
-    """Load the rules, open the store and begin a scan in it, build the source index."""
+    """Load the rules, take the database's lock, open and check the store and the source
+    index (before anything is crawled), begin a scan in the store, grow the index."""
     ruleset = load_ruleset(settings.rules)
     if settings.rule_overrides:
         ruleset = apply_overrides(ruleset, settings.rule_overrides, where=settings.overrides_where)
     config = match_config(settings.min_coverage)
     scan_fingerprint = fingerprint(ruleset, config)
     report = _serialised(progress)
-    fetcher = _fetcher(settings)
+    locks = take_locks(settings)
     try:
-        store = open_store(settings.db)
+        fetcher = _fetcher(settings)
     except BaseException:
-        fetcher.close()
+        _release(locks)
         raise
     try:
+        store = open_store(settings.db, check=True)
+    except BaseException:
+        try:
+            fetcher.close()
+        finally:
+            _release(locks)
+        raise
+    try:
+        index, replace = _open_index(settings, config)
+        articles, skipped = _read_sources(settings, ruleset, fetcher)
         started = now_iso()
         scan_id = store.begin_scan(scan_key(settings, ruleset), started, scan_fingerprint)
-        index, skipped, modified = _load_index(settings, ruleset, config, fetcher, store, scan_id)
+        modified = _grow_index(settings, index, replace, articles, store, scan_id)
         report("sources", str(len(index)))
     except BaseException:
         try:
             store.close()
         finally:
-            fetcher.close()
+            try:
+                fetcher.close()
+            finally:
+                _release(locks)
         raise
     return Scan(
         settings=settings,
@@ -262,4 +337,5 @@ def begin(settings: Settings, progress: ProgressFn | None = None) -> Scan:
         analyser=Analyser(index, index_path_for(settings), config, workers_for(settings)),
         progress=report,
         stopping=threading.Event(),
+        locks=locks,
     )

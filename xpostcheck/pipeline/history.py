@@ -11,15 +11,23 @@ History (per failed check, identified by canonical page URL, source URL and rule
   scan that first reported it as new);
 - `resolved`: checks open after the previous scan with the same key that no longer fail,
   except on pages skipped this time (unknown is not fixed) or not looked at; a page that
-  answered 404 or 410 is gone, and its findings are resolved.
+  answered 404 or 410 is gone, and its findings are resolved. A finding of a source article
+  that is not in this scan's index was not looked for, so it is not resolved either.
+Order (overlapping scans): each look at a page has a time, when the page was fetched. The
+ledger of findings (open, or closed by a resolution) keeps for each finding the newest look:
+an older look changes nothing, so a slow scan that fetched a page before a fix neither
+re-opens the finding nor resets its first sighting, and one that fetched it before it broke
+again does not resolve it. A scan's looks reach the ledger only when its report was
+delivered (`merge_observations`, applied by the store).
 Triage marks (false-positive, licensed, notified, ignored) apply to every later scan: the
 finding stays in the report, marked, but no longer counts as a violation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Container, Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 
 from xpostcheck.models import (
     Copy,
@@ -42,6 +50,7 @@ __all__ = [
     "apply_marks",
     "judge_history",
     "mark_for",
+    "merge_observations",
     "merge_unchanged",
     "with_mark",
 ]
@@ -58,11 +67,16 @@ Marks = Mapping[FindingKey, Mark]
 
 @dataclass(frozen=True)
 class OpenFinding:
-    """A failed check not yet resolved: where it was and when its run of failures began."""
+    """A finding in the ledger: where it was, when its run of failures began, when the page
+    was last looked at (`seen_at`, the fetch time; None in ledgers older than it) and whether
+    that look found it failing (`open`) or fixed (closed: kept, with its time, so that an
+    older look cannot re-open it)."""
 
     url: str
     kind: str
     first_seen: str | None
+    seen_at: str | None = None
+    open: bool = True
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,10 @@ class HistoryOutcome:
     """What `judge_history` decided for one scan."""
 
     report: Report  # annotated: new/first_seen per failed check, triage marks, resolved[]
-    still_open: dict[FindingKey, OpenFinding]  # for the next scan of the same key, in order
+    still_open: dict[FindingKey, OpenFinding]  # open after this scan alone, in order
+    # What this scan saw, with when: each failed check (open) and each resolution (closed);
+    # the ledger takes them once the report is delivered (`merge_observations`).
+    observed: dict[FindingKey, OpenFinding]
 
 
 def mark_for(marks: Marks, key: str, copy: Copy, finding: Finding) -> Mark | None:
@@ -109,18 +126,27 @@ def judge_history(
     report: Report,
     open_findings: Mapping[FindingKey, OpenFinding],
     marks: Marks,
-    looked_at: Collection[str],
+    looked_at: Collection[str] | Mapping[str, str],
+    *,
+    sources: Container[str] | None = None,
 ) -> HistoryOutcome:
-    """Annotate `report` with history and triage, given what was open after the previous
-    scan of the same key (in the order it was opened) and the canonical URLs of the pages
-    this scan recorded (`looked_at`; empty when the report was built without recording
-    pages, in which case any page but the skipped ones counts as looked at when the scan
-    fetched any)."""
+    """Annotate `report` with history and triage, given the ledger of the same key
+    (`open_findings`: open findings in the order they were opened, and closed ones), the
+    canonical URLs of the pages this scan recorded (`looked_at`, with their fetch times when
+    a mapping; empty when the report was built without recording pages, in which case any
+    page but the skipped ones counts as looked at when the scan fetched any), and the source
+    URLs of this scan's index (`sources`; None: every source was looked for).
+
+    A page's look is timed by `looked_at`, else by its copy's `fetched_at`, else by the
+    scan's start (a page gone, 404 or 410, by the scan's start)."""
     started = report.scan.started
+    times: Mapping[str, str] = looked_at if isinstance(looked_at, Mapping) else {}
     copies = []
     failing: dict[FindingKey, OpenFinding] = {}
+    observed: dict[FindingKey, OpenFinding] = {}
     for copy in report.copies:
         key = canonicalize(copy.url)
+        seen_at = times.get(key) or copy.fetched_at or started
         checks = []
         for f in copy.checks:
             if f.passed:
@@ -128,13 +154,15 @@ def judge_history(
                 continue
             ident = (key, copy.source_url, f.rule)
             before = open_findings.get(ident)
-            annotated = replace(
-                f,
-                new=before is None,
-                first_seen=started if before is None else (before.first_seen or started),
-            )
+            # Failing, after a run of failures that is still open, or seen fixed only after
+            # this look (this look is older news): not new, and first seen when that run began.
+            ongoing = before is not None and (before.open or _older(seen_at, before.seen_at))
+            first_seen = (before.first_seen if before and ongoing else None) or started
+            annotated = replace(f, new=not ongoing, first_seen=first_seen)
             failing.pop(ident, None)  # a repeat moves to the end, as the latest write
-            failing[ident] = OpenFinding(copy.url, f.kind, annotated.first_seen)
+            failing[ident] = OpenFinding(copy.url, f.kind, first_seen)
+            observed.pop(ident, None)
+            observed[ident] = OpenFinding(copy.url, f.kind, first_seen, seen_at)
             checks.append(with_mark(annotated, mark_for(marks, key, copy, f)))
         judged = tuple(checks)
         copies.append(replace(copy, checks=judged, verdict=verdict_for(judged)))
@@ -143,25 +171,39 @@ def judge_history(
     gone = {canonicalize(s.url) for s in report.skipped if s.code is SkipCode.GONE}
     skipped = {canonicalize(s.url) for s in report.skipped} - gone
     # Otherwise a finding is resolved only where this scan looked again: a page it fetched
-    # (when it recorded its pages) and did not skip. A page of an unreachable site, or one
-    # the crawl did not reach this time, keeps its findings open.
+    # (when it recorded its pages) and did not skip, for a source in its index. A page of an
+    # unreachable site, or one the crawl did not reach this time, keeps its findings open;
+    # so does a look older than the one that last found the finding failing.
     seen = set(looked_at)
-    resolved = [
-        ident
-        for ident in open_findings
-        if ident not in failing
-        and (
-            ident[0] in gone
-            or ident[0] not in skipped
-            and (ident[0] in seen if seen else report.scan.pages_fetched > 0)
-        )
-    ]
+    opened = {ident: o for ident, o in open_findings.items() if o.open}
+
+    def looked_again(ident: FindingKey) -> str | None:
+        """When this scan looked at the finding's page, or None when it did not."""
+        if sources is not None and ident[1] not in sources:
+            return None
+        if ident[0] in gone:
+            return started
+        if ident[0] in skipped:
+            return None
+        if ident[0] in seen if seen else report.scan.pages_fetched > 0:
+            return times.get(ident[0]) or started
+        return None
+
+    resolved = []
+    for ident, before in opened.items():
+        if ident in failing:
+            continue
+        when = looked_again(ident)
+        if when is None or _older(when, before.seen_at):
+            continue
+        resolved.append(ident)
+        observed[ident] = replace(before, seen_at=when, open=False)
     # What stays open: what was open and neither failed now nor was resolved (not looked at),
     # in its old order, then what failed now.
     closed = set(resolved)
     still_open = {
         ident: before
-        for ident, before in open_findings.items()
+        for ident, before in opened.items()
         if ident not in closed and ident not in failing
     }
     still_open.update(failing)
@@ -169,13 +211,50 @@ def judge_history(
         report,
         copies=tuple(copies),
         resolved=tuple(
-            Resolved(
-                url=open_findings[i].url, source_url=i[1], rule=i[2], kind=open_findings[i].kind
-            )
+            Resolved(url=opened[i].url, source_url=i[1], rule=i[2], kind=opened[i].kind)
             for i in resolved
         ),
     )
-    return HistoryOutcome(report=out, still_open=still_open)
+    return HistoryOutcome(report=out, still_open=still_open, observed=observed)
+
+
+def merge_observations(
+    ledger: Mapping[FindingKey, OpenFinding], observed: Mapping[FindingKey, OpenFinding]
+) -> dict[FindingKey, OpenFinding]:
+    """The ledger rows to write when a scan's looks (`observed`, from `judge_history`) are
+    delivered into `ledger` as it stands now: for each finding, the newer look wins (on equal
+    times, the one delivered later); a run of failures seen again keeps its first sighting."""
+    out: dict[FindingKey, OpenFinding] = {}
+    for ident, look in observed.items():
+        row = ledger.get(ident)
+        if row is None:
+            out[ident] = look
+            continue
+        if _older(look.seen_at, row.seen_at):
+            continue  # older news than the ledger's
+        if look.open and row.open and row.first_seen:
+            first = min(row.first_seen, look.first_seen or row.first_seen, key=_instant)
+            look = replace(look, first_seen=first)
+        out[ident] = look
+    return out
+
+
+def _instant(value: str) -> tuple[int, datetime | str]:
+    """An ISO 8601 time, comparable across offsets; text that is not one compares as text
+    (after every time)."""
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return (1, value)
+    return (0, when if when.tzinfo else when.replace(tzinfo=timezone.utc))
+
+
+def _older(a: str | None, b: str | None) -> bool:
+    """Whether the look at time `a` came strictly before the one at `b` (a look without a
+    time, from a ledger older than times, came before every other)."""
+    if a is None or b is None:
+        return a is None and b is not None
+    return _instant(a) < _instant(b)
 
 
 def merge_unchanged(before: PageState | None, fetched: Fetched) -> PageState:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from xpostcheck.models import Report
 from xpostcheck.report.base import RenderContext
+from xpostcheck.util.urls import redact_credentials
 
 __all__ = ["CSV_COLUMNS", "CsvFormat"]
 
@@ -89,4 +90,4 @@ class CsvFormat:
                     f.triage_note,
                 ]
                 writer.writerow([_cell(v) for v in row])
-        return buf.getvalue()
+        return redact_credentials(buf.getvalue())  # no user:password@ in any report

@@ -21,6 +21,7 @@ from xpostcheck.report.base import (
     percent,
     summary_line,
 )
+from xpostcheck.util.urls import redact_credentials
 
 __all__ = ["HtmlFormat", "Segment", "elide", "highlight"]
 
@@ -152,4 +153,5 @@ class HtmlFormat:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        return env.from_string(source).render(**_html_context(report, ctx))
+        text = env.from_string(source).render(**_html_context(report, ctx))
+        return redact_credentials(text)  # no user:password@ in any report

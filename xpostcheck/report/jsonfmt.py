@@ -24,6 +24,7 @@ from xpostcheck.models import (
     Skipped,
 )
 from xpostcheck.report.base import RenderContext, ReportError
+from xpostcheck.util.urls import redact_credentials
 
 __all__ = ["JsonFormat", "report_from_dict", "report_to_dict"]
 
@@ -251,4 +252,5 @@ class JsonFormat:
     name: str = "json"
 
     def render(self, report: Report, ctx: RenderContext) -> str:
-        return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        return redact_credentials(text)  # no user:password@ in any report

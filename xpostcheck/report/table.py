@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from xpostcheck.models import Finding, Report
 from xpostcheck.report.base import RenderContext, failed_checks, percent, summary_line
+from xpostcheck.util.urls import redact_credentials
 
 __all__ = ["TableFormat"]
 
@@ -87,4 +88,4 @@ class TableFormat:
             for k in report.skipped:
                 console.print(f"  {k.url}: {k.reason}", markup=False, highlight=False)
         console.print(summary_line(report), markup=False, highlight=False)
-        return buf.getvalue()
+        return redact_credentials(buf.getvalue())  # no user:password@ in any report

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+from xpostcheck.checks.compose import GROUP_KINDS
 from xpostcheck.checks.context import NoticeValues
 from xpostcheck.checks.registry import KINDS
 from xpostcheck.errors import XPostCheckError
@@ -88,11 +89,14 @@ def _fix_for(
         options=rule.options if rule else {},
     )
     spec = KINDS.get(f.kind)
+    members: tuple[Rule, ...] = tuple(rule.options.get("members", ())) if rule else ()
     condition = (rule.description if rule and rule.description else "") or (
         spec.condition if spec else f"meet the rule {f.rule}"
     )
     found = f.message + (f" ({f.evidence})" if f.evidence else "")
-    if spec is not None:
+    if f.kind in GROUP_KINDS and members:
+        action, snippet = _group_fix(f.kind, members, values), ""
+    elif spec is not None:
         action, snippet = spec.fix_for(values)
     else:
         action, snippet = f"Please meet the rule {f.rule}: {f.message}", ""
@@ -105,6 +109,21 @@ def _fix_for(
         action=action,
         snippet=snippet,
     )
+
+
+def _group_fix(kind: str, members: tuple[Rule, ...], values: NoticeValues) -> str:
+    """What a notice asks for a failed any_of (one of the alternatives, each with what to add)
+    or all_of (each condition)."""
+    lines = ["Do one of these:" if kind == "any_of" else "Do all of these:"]
+    for n, member in enumerate(members):
+        spec = KINDS.get(member.kind)
+        if spec is None:
+            continue
+        action, snippet = spec.fix_for(replace(values, options=member.options))
+        lines.append(
+            f"   ({chr(ord('a') + n)}) {action}" + (f"\n         {snippet}" if snippet else "")
+        )
+    return "\n".join(lines)
 
 
 def draft_notice(

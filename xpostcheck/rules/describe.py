@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from xpostcheck.checks.compose import GROUP_KINDS
 from xpostcheck.checks.registry import KINDS
-from xpostcheck.models import RuleSet
+from xpostcheck.models import Rule, RuleSet
 
 
 def _fmt(value: Any) -> str:
@@ -40,12 +41,25 @@ def _describe_lines(rs: RuleSet) -> Iterator[str]:
     yield ""
     yield f"  {len(rs.rules)} rules:"
     for rule in rs.rules:
-        yield f"  - {rule.id} [{rule.kind}] {rule.severity}"
-        text = rule.description or KINDS[rule.kind].summary if rule.kind in KINDS else ""
-        if text:
-            yield f"      {text}"
-        for key, value in rule.options.items():
-            yield f"      {key} = {_fmt(value)}"
+        yield from _rule_lines(rule, "  - ", "      ")
+        if rule.kind in GROUP_KINDS:
+            for member in rule.options.get("members", ()):
+                yield from _rule_lines(member, "      * ", "          ")
+
+
+def _rule_lines(rule: Rule, head: str, indent: str) -> Iterator[str]:
+    yield f"{head}{rule.id} [{rule.kind}] {rule.severity}"
+    summary = KINDS[rule.kind].summary if rule.kind in KINDS else ""
+    if rule.kind == "any_of":
+        summary = "passes when one of these rules passes"
+    elif rule.kind == "all_of":
+        summary = "passes when every one of these rules passes"
+    text = rule.description or summary
+    if text:
+        yield f"{indent}{text}"
+    for key, value in rule.options.items():
+        if key != "members":
+            yield f"{indent}{key} = {_fmt(value)}"
 
 
 def describe_ruleset(rs: RuleSet) -> str:

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xpostcheck.checks.compose import GROUP_KINDS, valid_condition
 from xpostcheck.checks.context import SEVERITIES
 from xpostcheck.checks.registry import KINDS
 from xpostcheck.errors import RuleError
 from xpostcheck.models import Rule, RuleSet
 from xpostcheck.rules.describe import describe_ruleset
 from xpostcheck.rules.overrides import apply_overrides
+from xpostcheck.util.nesting import TOO_DEEP, deep_line
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,8 +53,10 @@ _TOP_KEYS = (
     "description",
     "extends",
     "rule",
+    "example_source",
+    "example",
 )
-_RULE_KEYS = ("id", "kind", "severity", "description", "enabled")
+_RULE_KEYS = ("id", "kind", "severity", "description", "enabled", "when", *GROUP_KINDS)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -189,6 +193,20 @@ class _LoopError(RuleError):
     """'extends' leads back to a file already being loaded."""
 
 
+def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """The TOML of a rule file, or RuleError naming the file and the line at fault."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        line = deep_line(text)
+        raise RuleError(f"not valid TOML: {TOO_DEEP}", path=str(path), line=line) from None
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise RuleError(
+            f"not valid TOML: {exc}", path=str(path), line=int(m.group(1)) if m else None
+        ) from None
+
+
 class _Loader:
     """Loads one file and what it extends; collects every error it finds."""
 
@@ -212,13 +230,7 @@ class _Loader:
             raise RuleError("rule file not found", path=str(path)) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise RuleError(f"cannot read rule file: {exc}", path=str(path)) from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            m = re.search(r"line (\d+)", str(exc))
-            raise RuleError(
-                f"not valid TOML: {exc}", path=str(path), line=int(m.group(1)) if m else None
-            ) from None
+        data = _parse_toml(path, text)
         return self._build(path, resolved, data, _Lines(text.splitlines()), chain)
 
     def _build(
@@ -409,7 +421,9 @@ class _Loader:
             return None
         seen.add(rule_id)
         base = next((r for r in current if r.id == rule_id), None)
-        if base is not None and "kind" not in raw:
+        if base is not None and base.kind in GROUP_KINDS and "kind" not in raw:
+            raw = _over_group(base, raw)
+        elif base is not None and "kind" not in raw and not any(k in raw for k in GROUP_KINDS):
             # A partial override of an inherited rule: change only the keys given.
             merged: dict[str, Any] = {
                 "kind": base.kind,
@@ -424,6 +438,11 @@ class _Loader:
             self.error("'enabled' must be true or false", path, line("enabled"))
         if enabled is False and base is not None:
             return Rule(id=rule_id, kind=base.kind, source_file=str(path), line=header)
+        when = raw.get("when")
+        if when is not None and (problem := valid_condition(when)):
+            self.error(f"rule {rule_id!r}: {problem}", path, line("when"))
+        if groups := [k for k in GROUP_KINDS if k in raw]:
+            return _load_group(self, rule_id, raw, groups, path, where, header, end, before)
         kind = raw.get("kind")
         spec = KINDS.get(kind) if isinstance(kind, str) else None
         if spec is None:
@@ -469,6 +488,7 @@ class _Loader:
         for name in spec.required:
             if not raw.get(name):
                 self.error(f"rule {rule_id!r}: a {kind} rule needs {name!r}", path, header)
+        options.update({"when": when} if when is not None else {})
         if len(self.errors) > before:
             return None
         return Rule(
@@ -480,3 +500,96 @@ class _Loader:
             source_file=str(path),
             line=header,
         )
+
+
+def _over_group(base: Rule, raw: dict[str, Any]) -> dict[str, Any]:
+    """A table changing an inherited group: its members are kept unless it gives new ones."""
+    if any(k in raw for k in GROUP_KINDS):
+        return raw
+    kept: dict[str, Any] = {
+        "severity": base.severity,
+        "description": base.description,
+        base.kind: base.options.get("members", ()),
+    }
+    if "when" in base.options:
+        kept["when"] = base.options["when"]
+    return {**kept, **raw}
+
+
+def _load_group(
+    self: _Loader,
+    rule_id: str,
+    raw: dict[str, Any],
+    groups: list[str],
+    path: Path,
+    where: _Lines,
+    header: int,
+    end: int,
+    before: int,
+) -> Rule | None:
+    """An any_of / all_of rule: its members are rule tables (kind and options; an id is
+    optional), judged together as one finding."""
+    group = groups[0]
+    if len(groups) > 1 or "kind" in raw:
+        self.error(
+            f"rule {rule_id!r}: a rule is either one check ('kind') or one group "
+            "('any_of' or 'all_of'), not both",
+            path,
+            where.key_line(group, header, end),
+        )
+        return None
+    members_raw = raw[group]
+    if not isinstance(members_raw, (list, tuple)) or not members_raw:
+        self.error(
+            f"rule {rule_id!r}: '{group}' must be a non-empty list of rule tables",
+            path,
+            where.key_line(group, header, end),
+        )
+        return None
+    severity = raw.get("severity", "error")
+    if severity not in SEVERITIES:
+        self.error(
+            f"rule {rule_id!r}: severity must be one of {', '.join(SEVERITIES)}",
+            path,
+            where.key_line("severity", header, end),
+        )
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        self.error(f"rule {rule_id!r}: 'description' must be a string", path, header)
+        description = ""
+    members: list[Rule] = []
+    seen: set[str] = set()
+    for n, member in enumerate(members_raw, 1):
+        if isinstance(member, Rule):  # an inherited group's member, already checked
+            members.append(member)
+            continue
+        if not isinstance(member, dict):
+            self.error(f"rule {rule_id!r}: member {n} of '{group}' must be a table", path, header)
+            continue
+        extra = [k for k in ("enabled", "severity") if k in member]
+        if extra:
+            self.error(
+                f"rule {rule_id!r}: member {n} of '{group}' may not set {extra[0]!r} "
+                "(the group's own severity applies)",
+                path,
+                where.key_line(extra[0], header, end),
+            )
+            continue
+        table = {"id": f"{rule_id}.{n}", **member, "severity": severity}
+        made = self._rule(table, [], path, where, header, end, seen)
+        if made is not None:
+            members.append(made)
+    if len(self.errors) > before:
+        return None
+    options: dict[str, Any] = {"members": tuple(members)}
+    if raw.get("when") is not None:
+        options["when"] = raw["when"]
+    return Rule(
+        id=rule_id,
+        kind=group,
+        severity=severity,
+        description=description,
+        options=options,
+        source_file=str(path),
+        line=header,
+    )

@@ -50,12 +50,12 @@ def apply_overrides(
         severity = change.get("severity", rule.severity)
         if severity not in SEVERITIES:
             raise fail(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
-        spec = KINDS[rule.kind]
+        spec = KINDS.get(rule.kind)  # None for an any_of / all_of group
         options = dict(rule.options)
         for key, value in change.items():
             if key in ("enabled", "severity"):
                 continue
-            option = spec.options.get(key)
+            option = spec.options.get(key) if spec is not None else None
             problem = (
                 f"unknown option {key!r} for kind {rule.kind!r}"
                 if option is None

@@ -2,7 +2,9 @@
 
 In: the file's bytes and its name. Out: articles into the Collector; a well-formed record whose
 body is empty is skipped (SkipCode.SOURCE, the file and line in the reason); a malformed one
-raises SourceError naming the file and line."""
+raises SourceError naming the file and line. Records are split on "\n" only: U+2028, U+0085 and
+the other characters str.splitlines() breaks on are text inside a JSON string, and raw control
+characters in strings (which strict JSON wants escaped) are accepted."""
 
 from __future__ import annotations
 
@@ -15,16 +17,23 @@ from xpostcheck.extract.page import article_from_html
 from xpostcheck.models import SourceArticle
 from xpostcheck.sources.collect import Collector, text_of
 
+# strict=False: a raw tab or control character inside a string is text, as producers write it.
+_DECODER = json.JSONDecoder(strict=False)
+
 
 def read_jsonl(c: Collector, spec: str, data: bytes) -> None:
     """Every record of a JSON Lines file; a record without article text is skipped."""
     found = False
-    for number, line in enumerate(text_of(spec, data).splitlines(), 1):
+    for number, line in enumerate(text_of(spec, data).split("\n"), 1):
         if not line.strip():
             continue
         where = f"{spec}:{number}"
         try:
-            obj = json.loads(line)
+            obj = _DECODER.decode(line.strip())
+        except RecursionError:
+            raise SourceError(
+                "JSON nested too deeply to read; write one flat JSON object a line", where=where
+            ) from None
         except ValueError as exc:
             raise SourceError(
                 f"not valid JSON ({getattr(exc, 'msg', exc)}); write one JSON object a line",

@@ -14,8 +14,10 @@ from xpostcheck.store.sqlite import SqliteStore
 __all__ = ["open_store"]
 
 
-def open_store(spec: str | Path) -> Store:
-    """Open the store named by `spec`: a file path (SQLite) or a postgresql:// URL."""
+def open_store(spec: str | Path, *, check: bool = False) -> Store:
+    """Open the store named by `spec`: a file path (SQLite) or a postgresql:// URL. With
+    `check` (a scan, before it crawls), also make sure it can be written and is not damaged:
+    a StoreError names the file and what to do."""
     text = str(spec)
     if text.startswith(("postgresql://", "postgres://")):
         raise StoreError(
@@ -26,7 +28,7 @@ def open_store(spec: str | Path) -> Store:
         raise StoreError(
             "unknown store URL; give a SQLite file path or a postgresql:// URL", where=_redact(text)
         )
-    return SqliteStore(Path(text))
+    return SqliteStore(Path(text), check=check)
 
 
 def _redact(url: str) -> str:

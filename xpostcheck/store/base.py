@@ -7,7 +7,7 @@ every backend calls; a backend only reads and writes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,7 +34,8 @@ class ScanSummary:
 
     scan: int
     started: str
-    finished: str | None  # None: the scan did not finish (crashed or still running)
+    finished: str | None  # None: the scan did not finish (crashed or still running);
+    # "interrupted": stopped by Ctrl-C or SIGTERM (`ScanLog.mark_interrupted`)
     rules: str
     pages: int
     copies: int
@@ -45,10 +46,28 @@ class ScanSummary:
 
 
 class ScanLog(Protocol):
-    """Scans: begun, finished with their report (annotated with history), listed, read back."""
+    """Scans: begun, finished with their report (annotated with history), delivered, listed,
+    read back.
+
+    History changes only when a scan is delivered: `finish_scan(..., pending=True)` records
+    the scan and its annotated report, and `deliver(scan_id)` (once the report went out)
+    merges what it saw into the ledger of findings, the newest look at each finding winning.
+    `pending=False` (the default) delivers at once. `undelivered(scan_id)` counts the
+    findings that earlier scans of the same key reported new in reports that never went out.
+    """
 
     def begin_scan(self, key: str, started: str, fingerprint: str = "") -> int: ...
-    def finish_scan(self, scan_id: int, report: Report) -> Report: ...
+    def finish_scan(
+        self,
+        scan_id: int,
+        report: Report,
+        *,
+        sources: Container[str] | None = None,
+        pending: bool = False,
+    ) -> Report: ...
+    def deliver(self, scan_id: int) -> None: ...
+    def undelivered(self, scan_id: int) -> int: ...
+    def mark_interrupted(self, scan_id: int) -> None: ...
     def history(self, limit: int = 20) -> list[ScanSummary]: ...
     def report(self, scan_id: int) -> Report | None: ...
 

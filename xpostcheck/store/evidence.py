@@ -29,6 +29,7 @@ import brotli
 
 from xpostcheck.errors import StoreError
 from xpostcheck.models import Fetched
+from xpostcheck.util.urls import redact_credentials, strip_credentials
 
 __all__ = [
     "ArchivedResponse",
@@ -118,10 +119,13 @@ def _header_lines(fetched: Fetched) -> list[bytes]:
 
 def http_block(fetched: Fetched) -> bytes:
     """The HTTP header block for the WARC record: as received (or rebuilt from status and
-    headers when the fetcher kept no raw block), with encodings already undone renamed."""
+    headers when the fetcher kept no raw block), with encodings already undone renamed and
+    any `user:password@` of a URL in a header (a Location) cut out."""
     out = []
     renamed = False
     for i, line in enumerate(_header_lines(fetched)):
+        if b"@" in line:
+            line = redact_credentials(line.decode("latin-1")).encode("latin-1")
         if i > 0 and b":" in line:
             name, _, value = line.partition(b":")
             low = name.strip().lower()
@@ -163,7 +167,7 @@ def write_response(folder: Path, filename: str, fetched: Fetched) -> EvidenceRec
             ("WARC-Type", "response"),
             ("WARC-Record-ID", record_id),
             ("WARC-Date", _warc_date(fetched.fetched_at)),
-            ("WARC-Target-URI", fetched.final_url),
+            ("WARC-Target-URI", strip_credentials(fetched.final_url)),
             ("WARC-Block-Digest", _b32(hashlib.sha256(block).digest())),
             ("WARC-Payload-Digest", _b32(bytes.fromhex(payload_hex))),
             ("Content-Type", "application/http; msgtype=response"),

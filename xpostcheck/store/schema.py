@@ -6,11 +6,28 @@ or a StoreError naming the file and the migration that failed (each runs in a tr
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 
 from xpostcheck.errors import StoreError
 
-__all__ = ["MIGRATIONS", "migrate", "schema_version"]
+__all__ = [
+    "MIGRATIONS",
+    "SQLITE_BUSY",
+    "SQLITE_CANTOPEN",
+    "SQLITE_CORRUPT",
+    "SQLITE_ERROR",
+    "SQLITE_FULL",
+    "SQLITE_IOERR",
+    "SQLITE_NOTADB",
+    "SQLITE_READONLY",
+    "migrate",
+    "schema_version",
+]
+
+# SQLite's primary result codes (an error's sqlite_errorcode & 0xFF), as sqlite3.h names them.
+SQLITE_ERROR, SQLITE_BUSY, SQLITE_READONLY, SQLITE_IOERR = 1, 5, 8, 10
+SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 11, 13, 14, 26
 
 # Each entry moves the schema one version up; never edit an entry once released, append one.
 MIGRATIONS: tuple[str, ...] = (
@@ -177,6 +194,31 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE skipped ADD COLUMN code TEXT NOT NULL DEFAULT 'other'
     """,
+    # 6: alerts are delivered before history is committed, and history is ordered by when
+    # each page was seen (issue 12).
+    # - scans.delivered: when the scan's report went out; a finished scan without it changed
+    #   no history (its findings stay new). Scans finished before this version were.
+    # - open_findings becomes the ledger of the newest look at each finding: seen_at (the
+    #   page's fetch time) and open (0: that look found it fixed).
+    # - observations: a finished scan's looks, waiting for its delivery to reach the ledger.
+    """
+    ALTER TABLE scans ADD COLUMN delivered TEXT;
+    UPDATE scans SET delivered = finished WHERE finished IS NOT NULL;
+    ALTER TABLE open_findings ADD COLUMN seen_at TEXT;
+    ALTER TABLE open_findings ADD COLUMN open INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE observations (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        url_key TEXT NOT NULL,
+        source_url TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        url TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        first_seen TEXT,
+        seen_at TEXT,
+        open INTEGER NOT NULL,
+        PRIMARY KEY (scan_id, url_key, source_url, rule)
+    )
+    """,
 )
 
 
@@ -186,8 +228,40 @@ def schema_version(db: sqlite3.Connection) -> int:
 
 def migrate(db: sqlite3.Connection, where: str) -> None:
     """Bring the database up to `len(MIGRATIONS)`, one transaction per migration. Refuses a
-    newer schema and a file that holds someone else's tables."""
-    version = schema_version(db)
+    newer schema and a file that holds someone else's tables.
+
+    Each step reads the version inside the write transaction that migrates it (BEGIN
+    IMMEDIATE), so that processes opening a new database at once migrate it once: the others
+    wait for the write lock (busy_timeout), then find the work done."""
+    if schema_version(db) == len(MIGRATIONS):
+        return  # the common case, without taking the write lock
+    while True:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = schema_version(db)
+            _refuse(db, version, where)
+            if version == len(MIGRATIONS):
+                db.execute("COMMIT")
+                return
+            for statement in _statements(MIGRATIONS[version]):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version={version + 1}")
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            _rollback(db)
+            if _is_write_failure(exc):
+                raise  # a full disk, a read-only file: the store names it
+            raise StoreError(
+                f"schema migration {version + 1} failed ({exc}); the database was left at "
+                f"version {version}",
+                where=where,
+            ) from None
+        except BaseException:
+            _rollback(db)
+            raise
+
+
+def _refuse(db: sqlite3.Connection, version: int, where: str) -> None:
     if version > len(MIGRATIONS):
         raise StoreError(
             f"the database has schema version {version}, newer than this xpostcheck knows "
@@ -201,23 +275,18 @@ def migrate(db: sqlite3.Connection, where: str) -> None:
                 "this SQLite file holds other tables and no xpostcheck schema; choose another --db",
                 where=where,
             )
-    for number in range(version, len(MIGRATIONS)):
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _statements(MIGRATIONS[number]):
-                db.execute(statement)
-            db.execute(f"PRAGMA user_version={number + 1}")
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open (SQLite ends some on its own, a full disk)."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
             db.execute("ROLLBACK")
-            raise StoreError(
-                f"schema migration {number + 1} failed ({exc}); the database was left at "
-                f"version {number}",
-                where=where,
-            ) from None
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+
+
+def _is_write_failure(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    return code in (SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR)
 
 
 def _statements(script: str) -> list[str]:

@@ -224,3 +224,66 @@ def original_key(url: str) -> str:
         )
     ]
     return article_key(urlunsplit((parts.scheme, netloc, path, urlencode(query), "")))
+
+
+def strip_credentials(url: str) -> str:
+    """`url` without the `user:password@` part of its authority (unchanged when it has none,
+    or is not a URL with an authority)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _redact_userinfo(url, "")
+    if "@" not in parts.netloc:
+        return url
+    hostport = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+
+
+def mask_password(url: str) -> str:
+    """`url` with the password of its `user:password@` part replaced by `***`, for a message."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _redact_userinfo(url, "***@")
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    netloc = f"{user}:***@{hostport}" if colon else f"{user}@{hostport}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+# Where a URL's authority ends in free text (a password may hold an @ of its own, so the
+# userinfo runs to the last @ before this).
+_AUTHORITY_END = re.compile(r"[/?#\s\"'<>]")
+
+
+def _redact_userinfo(text: str, replacement: str) -> str:
+    """Each `scheme://userinfo@` in `text` as `scheme://` + `replacement`. Linear time: an
+    authority ends at a `/`, so the authorities of two `://` never overlap."""
+    out: list[str] = []
+    done = 0
+    pos = text.find("://")
+    while pos != -1:
+        if pos > 0 and text[pos - 1].isalnum():  # after a scheme, not a bare "://"
+            start = pos + 3
+            found = _AUTHORITY_END.search(text, start)
+            stop = found.start() if found else len(text)
+            at = text.rfind("@", start, stop)
+            if at != -1:
+                out.append(text[done:start] + replacement)
+                done = at + 1
+            pos = text.find("://", stop)
+        else:
+            pos = text.find("://", pos + 3)
+    out.append(text[done:])
+    return "".join(out)
+
+
+def redact_credentials(text: str) -> str:
+    """`text` (a URL, a message, a header block) with every `scheme://user:password@` cut down
+    to `scheme://`: the defence of last resort before something is stored, logged or
+    reported."""
+    if "@" not in text:
+        return text
+    return _redact_userinfo(text, "")

@@ -1,21 +1,29 @@
 """SQLite tables of scans: begun, finished with their copies, findings, skips and history.
 
 In: a scan's Report. Out: the Report annotated by `pipeline.history.judge_history` (new,
-first seen, resolved, triage), persisted with what stays open; summaries; reports read back.
+first seen, resolved, triage), persisted with what the scan saw; summaries; reports read back.
+What a scan saw reaches the ledger of findings (`open_findings`: the newest look at each) only
+when it is delivered (`deliver`, merged by `pipeline.history.merge_observations`): a scan
+whose report never went out leaves its findings new for the next one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import replace
 
 from xpostcheck.errors import StoreError
 from xpostcheck.models import Passage, Report, Resolved, ScanInfo, SkipCode, Skipped
-from xpostcheck.pipeline.history import FindingKey, OpenFinding, judge_history
+from xpostcheck.pipeline.history import (
+    FindingKey,
+    OpenFinding,
+    judge_history,
+    merge_observations,
+)
 from xpostcheck.store.base import ScanSummary
 from xpostcheck.store.sqlite.copies import CopyTables
-from xpostcheck.store.sqlite.tables import locked, url_key_of
+from xpostcheck.store.sqlite.tables import locked, now_iso, url_key_of
 
 __all__ = ["ScanTables"]
 
@@ -35,38 +43,138 @@ class ScanTables(CopyTables):
             return int(cur.lastrowid or 0)
 
     @locked
-    def finish_scan(self, scan_id: int, report: Report) -> Report:
+    def finish_scan(
+        self,
+        scan_id: int,
+        report: Report,
+        *,
+        sources: Container[str] | None = None,
+        pending: bool = False,
+    ) -> Report:
         """Persist the scan's copies and findings; return the report annotated with history
-        (first_seen/new per failed check, resolved[]), triage marks and the scan id."""
+        (first_seen/new per failed check, resolved[]), triage marks and the scan id.
+        `sources`: the source URLs of the scan's index (a finding of another source was not
+        looked for). `pending`: the report has not gone out yet; the scan changes no history
+        until `deliver(scan_id)` (else it is delivered now)."""
         exists = self._db.execute("SELECT finished FROM scans WHERE id = ?", (scan_id,)).fetchone()
         if exists is None:
             raise StoreError(f"no scan #{scan_id} was begun in this database", where=str(self.path))
         if exists[0] is not None:
             raise StoreError(f"scan #{scan_id} is already finished", where=str(self.path))
         scan_key = self._db.execute("SELECT key FROM scans WHERE id = ?", (scan_id,)).fetchone()[0]
-        open_findings = {
-            (url_key, source_url, rule): OpenFinding(url, kind, first_seen)
-            for url, url_key, source_url, rule, kind, first_seen in self._db.execute(
-                """SELECT url, url_key, source_url, rule, kind, first_seen FROM open_findings
-                   WHERE key = ? ORDER BY rowid""",
-                (scan_key,),
+        looked_at: dict[str, str] = {}
+        for url_key, fetched_at in self._db.execute(
+            "SELECT url_key, fetched_at FROM pages WHERE scan_id = ? ORDER BY id", (scan_id,)
+        ):
+            looked_at[url_key] = max(looked_at.get(url_key, ""), fetched_at or "")
+        outcome = judge_history(
+            report, self._ledger(scan_key), self._triage_marks(), looked_at, sources=sources
+        )
+        out = replace(outcome.report, scan=replace(report.scan, scan_id=scan_id))
+        self._persist(scan_id, out, outcome.observed, deliver=not pending)
+        return out
+
+    def _ledger(self, scan_key: str) -> dict[FindingKey, OpenFinding]:
+        """The ledger of a scan key: the newest look at each finding, open ones in the order
+        they were opened."""
+        return {
+            (url_key, source_url, rule): OpenFinding(url, kind, first_seen, seen_at, bool(is_open))
+            for url, url_key, source_url, rule, kind, first_seen, seen_at, is_open in (
+                self._db.execute(
+                    """SELECT url, url_key, source_url, rule, kind, first_seen, seen_at, open
+                       FROM open_findings WHERE key = ? ORDER BY rowid""",
+                    (scan_key,),
+                )
             )
         }
-        looked_at = {
-            r[0]
-            for r in self._db.execute("SELECT url_key FROM pages WHERE scan_id = ?", (scan_id,))
+
+    @locked
+    def deliver(self, scan_id: int) -> None:
+        """The scan's report went out: what it saw reaches the ledger, where for each finding
+        the newest look wins. Delivering a scan again changes nothing."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")  # read the ledger and write it in one transaction
+        try:
+            row = db.execute(
+                "SELECT finished, delivered FROM scans WHERE id = ?", (scan_id,)
+            ).fetchone()
+            if row is None or row[0] is None:
+                raise StoreError(
+                    f"scan #{scan_id} is not a finished scan of this database; finish it first",
+                    where=str(self.path),
+                )
+            if row[1] is None:
+                self._deliver(scan_id)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _deliver(self, scan_id: int) -> None:
+        """Merge the scan's looks into its key's ledger (inside the caller's transaction)."""
+        db = self._db
+        scan_key = db.execute("SELECT key FROM scans WHERE id = ?", (scan_id,)).fetchone()[0]
+        observed = {
+            (url_key, source_url, rule): OpenFinding(url, kind, first_seen, seen_at, bool(is_open))
+            for url_key, source_url, rule, url, kind, first_seen, seen_at, is_open in db.execute(
+                """SELECT url_key, source_url, rule, url, kind, first_seen, seen_at, open
+                   FROM observations WHERE scan_id = ? ORDER BY rowid""",
+                (scan_id,),
+            )
         }
-        outcome = judge_history(report, open_findings, self._triage_marks(), looked_at)
-        out = replace(outcome.report, scan=replace(report.scan, scan_id=scan_id))
-        self._persist(scan_id, out, scan_key, outcome.still_open)
-        return out
+        updates = merge_observations(self._ledger(scan_key), observed)
+        # A row written again moves to the end of the ledger's order, as the latest opened.
+        db.executemany(
+            "DELETE FROM open_findings WHERE key = ? AND url_key = ? AND source_url = ? "
+            "AND rule = ?",
+            [(scan_key, *ident) for ident in updates],
+        )
+        db.executemany(
+            """INSERT INTO open_findings
+                   (key, url_key, source_url, rule, url, kind, first_seen, seen_at, open)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                (scan_key, *ident, o.url, o.kind, o.first_seen, o.seen_at, int(o.open))
+                for ident, o in updates.items()
+            ],
+        )
+        db.execute("DELETE FROM observations WHERE scan_id = ?", (scan_id,))
+        db.execute("UPDATE scans SET delivered = ? WHERE id = ?", (now_iso(), scan_id))
+
+    @locked
+    def undelivered(self, scan_id: int) -> int:
+        """How many failed checks the finished scans of this scan's key reported as new since
+        its last delivered scan, in reports that never went out (so they are new again)."""
+        row = self._db.execute(
+            """SELECT count(*) FROM (SELECT DISTINCT f.url_key, f.source_url, f.rule
+               FROM findings f JOIN scans s ON s.id = f.scan_id
+               WHERE s.key = (SELECT key FROM scans WHERE id = :scan) AND s.id < :scan
+                 AND s.finished IS NOT NULL AND s.delivered IS NULL
+                 AND f.passed = 0 AND f.new = 1
+                 AND s.id > coalesce((SELECT max(d.id) FROM scans d
+                                      WHERE d.key = s.key AND d.delivered IS NOT NULL), 0))""",
+            {"scan": scan_id},
+        ).fetchone()
+        return int(row[0])
+
+    @locked
+    def mark_interrupted(self, scan_id: int) -> None:
+        """A scan stopped by Ctrl-C or SIGTERM: `history` lists it as interrupted. A finished
+        scan stays finished."""
+        with self._lock:
+            self._db.execute(
+                """UPDATE scans SET info = json_set(info, '$.interrupted', 1)
+                   WHERE id = ? AND finished IS NULL""",
+                (scan_id,),
+            )
 
     def _persist(
         self,
         scan_id: int,
         report: Report,
-        scan_key: str,
-        still_open: Mapping[FindingKey, OpenFinding],
+        observed: Mapping[FindingKey, OpenFinding],
+        *,
+        deliver: bool,
     ) -> None:
         s = report.scan
         info = {
@@ -137,15 +245,14 @@ class ScanTables(CopyTables):
                        VALUES (?, ?, ?, ?, ?)""",
                     [(scan_id, r.url, r.source_url, r.rule, r.kind) for r in report.resolved],
                 )
-                # What stays open for the next scan of this key, as history decided.
-                db.execute("DELETE FROM open_findings WHERE key = ?", (scan_key,))
+                # What this scan saw, for the ledger once its report is delivered.
                 db.executemany(
-                    """INSERT INTO open_findings
-                           (key, url_key, source_url, rule, url, kind, first_seen)
-                       VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    """INSERT OR REPLACE INTO observations (scan_id, url_key, source_url, rule,
+                           url, kind, first_seen, seen_at, open)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     [
-                        (scan_key, *ident, o.url, o.kind, o.first_seen)
-                        for ident, o in still_open.items()
+                        (scan_id, *ident, o.url, o.kind, o.first_seen, o.seen_at, int(o.open))
+                        for ident, o in observed.items()
                     ],
                 )
                 db.execute(
@@ -164,6 +271,8 @@ class ScanTables(CopyTables):
                         scan_id,
                     ),
                 )
+                if deliver:
+                    self._deliver(scan_id)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -172,7 +281,10 @@ class ScanTables(CopyTables):
     @locked
     def history(self, limit: int = 20) -> list[ScanSummary]:
         rows = self._db.execute(
-            """SELECT id, started, finished, rules, pages, copies, violations, new, resolved,
+            """SELECT id, started,
+                      CASE WHEN finished IS NULL AND json_extract(info, '$.interrupted')
+                           THEN 'interrupted' ELSE finished END,
+                      rules, pages, copies, violations, new, resolved,
                       skipped FROM scans ORDER BY id DESC LIMIT ?""",
             (max(0, limit),),
         ).fetchall()
