@@ -27,6 +27,7 @@ from xpostcheck.models import Fetched, RuleSet, Skipped, SourceArticle
 from xpostcheck.net.fetch import FetchConfig, Fetcher
 from xpostcheck.net.policy import named_addresses
 from xpostcheck.pages.crawl import CrawlConfig
+from xpostcheck.pages.polite import Politeness
 from xpostcheck.pipeline.analyse import Analyser, workers_for
 from xpostcheck.pipeline.carry import NewerSources
 from xpostcheck.rules.loader import apply_overrides, load_ruleset
@@ -141,6 +142,12 @@ class Scan:
     progress: ProgressFn
     stopping: threading.Event
     locks: tuple[FileLock, ...] = ()  # held from begin to close: one writer per database
+    # The one politeness layer of the scan (robots.txt, per-host delay, redirect answers),
+    # shared by every unit's crawl and by the link checks.
+    polite: Politeness = dataclasses.field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "polite", Politeness(self.fetcher, self.crawl_config))
 
     def close(self) -> None:
         """Release the scan's resources: the analyser's pool, the store, the fetcher, and
