@@ -23,6 +23,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from xpostcheck.errors import FetchError
+from xpostcheck.models import Fetched, SkipCode
 from xpostcheck.net.fetch import Fetcher
 from xpostcheck.net.robots import RobotsPolicy, fetch_robots
 from xpostcheck.pages.config import CrawlConfig
@@ -132,6 +134,22 @@ class Politeness:
         else:
             self.set_robots(key, policy)
         return policy
+
+    # -- single fetches ---------------------------------------------------------------------
+
+    def fetch(self, url: str, *, html_only: bool = True) -> Fetched:
+        """One request outside the crawl (the publisher's own articles, feeds and sitemaps
+        named as sources), after robots.txt allows it and in its host's slot. Raises
+        FetchError (SkipCode.ROBOTS when robots.txt disallows it)."""
+        if not self.robots_for(url).allowed(url):
+            raise FetchError(url, "disallowed by robots.txt", SkipCode.ROBOTS)
+
+        def refusal(target: str) -> str | None:  # a redirect's host, by what is known of it
+            policy = self.robots.get(host_key(target))
+            return "disallowed by robots.txt" if policy and not policy.allowed(target) else None
+
+        with self.slot(url):
+            return self.fetcher.fetch(url, html_only=html_only, check_redirect=refusal)
 
     # -- link checks ------------------------------------------------------------------------
 
