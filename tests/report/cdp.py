@@ -50,6 +50,7 @@ class Browser:
                 "about:blank",
             ],
             preexec_fn=fds,  # noqa: PLW1509 - only dup2, before exec
+            # 3 and 4 are open here: the pipes took the lowest free descriptors.
             pass_fds=(3, 4, to_child, from_child),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
