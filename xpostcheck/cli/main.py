@@ -24,6 +24,7 @@ from xpostcheck.cli.output import (
     configure_logging,
     stop_on_signals,
 )
+from xpostcheck.cli.report_cmd import report
 from xpostcheck.cli.review import evidence, explain, history, notice, triage
 from xpostcheck.cli.rules import rules_group
 from xpostcheck.cli.scan import demo, scan
@@ -84,7 +85,7 @@ def main(verbose: int, debug: bool) -> None:
     configure_logging(verbose)
 
 
-for _command in (scan, demo, explain, rules_group, history, evidence, triage, notice):
+for _command in (scan, demo, explain, rules_group, history, report, evidence, triage, notice):
     main.add_command(_command)
 
 
