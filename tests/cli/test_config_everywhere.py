@@ -35,7 +35,7 @@ def scanned(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         yield tmp_path, f"{server.base}/a"
 
 
-def test_history_triage_evidence_and_notice_read_the_config_db(
+def test_history_report_triage_evidence_and_notice_read_the_config_db(
     scanned: tuple[Path, str], tmp_path: Path
 ) -> None:
     folder, copy_url = scanned
@@ -51,6 +51,9 @@ def test_history_triage_evidence_and_notice_read_the_config_db(
     notice = runner.invoke(main, ["notice", copy_url])
     assert notice.exit_code == 0, notice.output
     assert ARTICLES["a"][0] in notice.stdout
+    again = runner.invoke(main, ["report", "--scan", "1", "--format", "json"])
+    assert again.exit_code == 0, again.output
+    assert [c["url"] for c in json.loads(again.stdout)["copies"]] == [copy_url]
     triage = runner.invoke(main, ["triage", copy_url, "--as", "licensed", "--rule", "gr-link"])
     assert triage.exit_code == 0, triage.output
     assert not (folder / "xpostcheck.db").exists()
@@ -163,7 +166,8 @@ def test_a_bad_environment_value_is_one_line_on_the_command_line(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    "command", ["scan", "history", "triage", "notice", "explain", "evidence", "config"]
+    "command",
+    ["scan", "history", "report", "triage", "notice", "explain", "evidence", "config"],
 )
 def test_every_help_says_where_settings_come_from(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"], terminal_width=200)

@@ -26,6 +26,7 @@ from xpostcheck.cli.output import (
     configure_logging,
     stop_on_signals,
 )
+from xpostcheck.cli.report_cmd import report
 from xpostcheck.cli.review import evidence, explain, history, notice, triage
 from xpostcheck.cli.rules import rules_group
 from xpostcheck.cli.scan import demo, scan
@@ -101,6 +102,7 @@ for _command in (
     explain,
     rules_group,
     history,
+    report,
     evidence,
     triage,
     notice,

@@ -19,7 +19,7 @@ from xpostcheck import options
 from xpostcheck.cli.config_cmd import command_settings, explain_settings
 from xpostcheck.cli.output import EXIT_OK
 from xpostcheck.errors import XPostCheckError
-from xpostcheck.report.history import format_history
+from xpostcheck.report.history import format_history, format_site_trend
 from xpostcheck.util.files import STDOUT, check_writable, scan_tempdir, write_output
 from xpostcheck.util.urls import host_of
 
@@ -49,11 +49,15 @@ def _open_existing(db: str) -> Store:
 @click.option(
     "--limit", default=options.HISTORY_LIMIT, show_default=True, help="How many scans to list."
 )
-def history(db: str, limit: int) -> None:
+@click.option("--site", help="One site over time: its copies, violations, new and resolved.")
+def history(db: str, limit: int, site: str | None) -> None:
     """List past scans and their counts, newest first."""
     db = command_settings(db=db).db
     store = _open_existing(db)
     try:
+        if site:
+            click.echo(format_site_trend(site, store.site_trend(host_of(site) or site, limit)))
+            return
         click.echo(format_history(store.history(limit)))
     finally:
         store.close()
