@@ -9,7 +9,13 @@ else to `xpostcheck.a`.
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 PACKAGE = Path(__file__).resolve().parents[1] / "xpostcheck"
 MAX_MODULE_LINES = 600
@@ -127,3 +133,15 @@ def test_no_class_over_300_lines() -> None:
                 if size > MAX_CLASS_LINES:
                     long[f"{name}.{node.name}"] = size
     assert long == {}
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject.toml lists the packages a (non-editable) install ships: a subpackage missing
+    there imports from the source tree and fails only once installed, as CI installs it."""
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    packages = {
+        ".".join(init.parent.relative_to(PACKAGE.parent).parts)
+        for init in PACKAGE.rglob("__init__.py")
+    }
+    assert packages - listed == set()
