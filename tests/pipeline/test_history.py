@@ -176,14 +176,12 @@ def test_triage_marks_persist_and_stop_counting(tmp_path: Path) -> None:
     store.close()
 
     store = open_store(db)  # the marks survive a reopen
-    assert store.triage_marks(A) == [
-        {
-            "source_url": "",
-            "rule": "",
-            "status": "licensed",
-            "note": "signed agreement 2024-02",
-            "created": store.triage_marks(A)[0]["created"],
-        }
+    # One mark per failed finding of the page.
+    assert [
+        (m["source_url"], m["rule"], m["status"], m["note"]) for m in store.triage_marks(A)
+    ] == [
+        (SRC, "link", "licensed", "signed agreement 2024-02"),
+        (SRC, "copy", "licensed", "signed agreement 2024-02"),
     ]
     r2 = run(
         store,
@@ -207,7 +205,7 @@ def test_triage_marks_persist_and_stop_counting(tmp_path: Path) -> None:
     assert r2.violations == () and r2.exit_code("any") == 0
     # previous_copies shows the marks as they stand now.
     assert [c.verdict for c in store.previous_copies(A)] == ["compliant"]
-    # A more specific mark wins over the whole-URL one.
+    # Marking one finding again replaces its mark.
     assert store.triage(A, "notified", rule="copy") == 1
     r3 = run(
         store,

@@ -139,6 +139,7 @@ class ScanTables(CopyTables):
             ],
         )
         db.execute("DELETE FROM observations WHERE scan_id = ?", (scan_id,))
+        self._lapse_marks(scan_id)
         db.execute("UPDATE scans SET delivered = ? WHERE id = ?", (now_iso(), scan_id))
 
     @locked
