@@ -122,6 +122,11 @@ def evidence_changed(marked: str | None, now: str | None) -> bool:
     return words(marked) != words(now)
 
 
+def _recorded(mark: tuple[str, ...] | Mark) -> str | None:
+    """The evidence a mark recorded (a plain (status, note) pair recorded none)."""
+    return mark[2] if len(mark) > 2 else None
+
+
 def _idents(key: str, copy: Copy, finding: Finding) -> tuple[FindingKey, ...]:
     return (
         (key, copy.source_url, finding.rule),
@@ -140,7 +145,7 @@ def mark_for(marks: Marks, key: str, copy: Copy, finding: Finding) -> Mark | Non
     for ident in _idents(key, copy, finding):
         mark = marks.get(ident)
         if mark is not None:
-            return None if evidence_changed(mark.evidence, finding.evidence) else mark
+            return None if evidence_changed(_recorded(mark), finding.evidence) else mark
     return None
 
 
@@ -149,7 +154,7 @@ def _lapsed(marks: Marks, key: str, copy: Copy, finding: Finding) -> bool:
     for ident in _idents(key, copy, finding):
         mark = marks.get(ident)
         if mark is not None:
-            return evidence_changed(mark.evidence, finding.evidence)
+            return evidence_changed(_recorded(mark), finding.evidence)
     return False
 
 
@@ -165,7 +170,7 @@ def lapsed_marks(copies: Iterable[Copy], marks: Marks) -> list[FindingKey]:
             for ident in _idents(key, copy, f):
                 mark = marks.get(ident)
                 if mark is not None:
-                    if evidence_changed(mark.evidence, f.evidence) and ident not in out:
+                    if evidence_changed(_recorded(mark), f.evidence) and ident not in out:
                         out.append(ident)
                     break
     return out
