@@ -1,0 +1,174 @@
+"""`xpostcheck triage` on a real scan database: one finding by default, a whole page only when
+asked (and then listed), never a passing check; `triage list` and `triage remove`; clear lines
+for a rule without a finding and a page without a failed check."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from xpostcheck.cli.main import main
+from xpostcheck.demo.web import ARTICLES, RULES, DemoWeb, demo_web
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[DemoWeb]:
+    with demo_web() as running:
+        yield running
+
+
+def _run(*args: str) -> Any:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _scan(web: DemoWeb, db: Path) -> dict[str, Any]:
+    result = _run(
+        "scan",
+        *web.sites,
+        "--sources",
+        str(ARTICLES),
+        "--rules",
+        str(RULES),
+        "--db",
+        str(db),
+        "--delay",
+        "0",
+        "--workers",
+        "1",
+        "-f",
+        "json",
+        "--quiet",
+    )
+    assert result.exit_code in (0, 1), result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+@pytest.fixture(scope="module")
+def scanned(web: DemoWeb, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("scanned")
+    _scan(web, folder / "scans.db")
+    return folder
+
+
+@pytest.fixture()
+def db(scanned: Path, tmp_path: Path) -> Path:
+    """A copy of the scanned database (and its evidence) for one test to change."""
+    shutil.copytree(scanned, tmp_path / "db")
+    return tmp_path / "db" / "scans.db"
+
+
+def _url(web: DemoWeb, path: str) -> str:
+    return next(s for s in web.sites if s.startswith("http://127.0.0.3")).rstrip("/") + path
+
+
+def _checks(report: dict[str, Any], url: str) -> dict[str, tuple[bool, bool | None, str | None]]:
+    copy = next(c for c in report["copies"] if c["url"] == url)
+    return {k["rule"]: (k["passed"], k.get("new"), k.get("triage")) for k in copy["checks"]}
+
+
+def test_a_mark_names_one_finding_by_default(web: DemoWeb, db: Path) -> None:
+    ospreys = _url(web, "/stories/ospreys.html")
+    bare = _run("triage", ospreys, "--as", "false-positive", "--db", str(db))
+    assert bare.exit_code == 2
+    assert bare.output == (
+        f"xpostcheck: error: {ospreys}: name the finding to mark with --rule (failing here: "
+        "ll-attribution, ll-copyright, ll-link, ll-non-commercial), or mark every failed check "
+        "with --whole-page\n"
+    )
+    assert _run("triage", "list", "--db", str(db)).stdout == "no triage marks\n"
+
+    marked = _run("triage", ospreys, "--as", "licensed", "--rule", "ll-link", "--db", str(db))
+    assert marked.exit_code == 0, marked.output
+    assert marked.stdout == f"marked ll-link on {ospreys} as licensed\n"
+    report = _scan(web, db)
+    assert _checks(report, ospreys) == {
+        "ll-attribution": (False, False, None),
+        "ll-copyright": (False, False, None),
+        "ll-link": (False, False, "licensed"),
+        "ll-non-commercial": (False, False, None),
+    }
+    copy = next(c for c in report["copies"] if c["url"] == ospreys)
+    assert copy["verdict"] == "violation"  # the other failed checks still count
+
+
+def test_a_rule_without_a_failed_check_is_named(web: DemoWeb, db: Path) -> None:
+    budget = _url(web, "/stories/school-budget.html")
+    nope = _run("triage", budget, "--as", "ignored", "--rule", "nope", "--db", str(db))
+    assert nope.exit_code == 2
+    assert nope.output == (
+        f"xpostcheck: error: {budget}: rule 'nope' has no finding on this page; "
+        "the rules failing here: ll-copyright\n"
+    )
+    passing = _run("triage", budget, "--as", "ignored", "--rule", "ll-link", "--db", str(db))
+    assert passing.exit_code == 2
+    assert passing.output == (
+        f"xpostcheck: error: {budget}: rule 'll-link' passes on this page; "
+        "the rules failing here: ll-copyright\n"
+    )
+    compliant = next(s for s in web.sites if s.startswith("http://127.0.0.4")).rstrip("/")
+    clean = compliant + "/blog/ferry-cuts.html"
+    nothing = _run("triage", clean, "--as", "ignored", "--whole-page", "--db", str(db))
+    assert nothing.exit_code == 2
+    assert nothing.output == (
+        f"xpostcheck: error: {clean}: no failed check on this page to mark "
+        "(marks never cover checks that pass)\n"
+    )
+    both = _run("triage", budget, "--as", "ignored", "--rule", "x", "--whole-page", "--db", str(db))
+    assert both.exit_code == 2
+    assert "give --rule or --whole-page, not both" in both.output
+    assert _run("triage", "list", "--db", str(db)).stdout == "no triage marks\n"
+
+
+def test_whole_page_lists_what_it_covers_list_and_remove(web: DemoWeb, db: Path) -> None:
+    budget = _url(web, "/stories/school-budget.html")
+    source = "https://lakesideledger.example/2026/11/school-budget-vote"
+    whole = _run(
+        "triage", budget, "--as", "licensed", "--whole-page", "--note", "deal", "--db", str(db)
+    )
+    assert whole.exit_code == 0, whole.output
+    assert whole.stdout == (
+        f"marked 1 failed check(s) on {budget} as licensed:\n"
+        f"  ll-copyright  (copy of {source})\n"
+        "Checks that pass are not marked, nor rules that fail here later.\n"
+    )
+    listed = _run("triage", "list", budget, "--db", str(db))
+    assert listed.exit_code == 0
+    (line,) = listed.stdout.splitlines()
+    assert line.startswith(f"{budget}  ll-copyright  licensed  20")
+    assert line.endswith("  deal")
+    report = _scan(web, db)
+    assert _checks(report, budget) == {
+        "ll-attribution": (True, None, None),  # passing checks carry no mark
+        "ll-copyright": (False, False, "licensed"),
+        "ll-link": (True, None, None),
+        "ll-non-commercial": (True, None, None),
+    }
+
+    missing = _run("triage", "remove", budget, "--rule", "ll-link", "--db", str(db))
+    assert missing.exit_code == 2
+    assert missing.output == (
+        f"xpostcheck: error: {budget}: no triage mark of rule 'll-link' on this URL; "
+        "marked here: ll-copyright\n"
+    )
+    vague = _run("triage", "remove", budget, "--db", str(db))
+    assert vague.exit_code == 2 and "give --rule RULE or --all" in vague.output
+    removed = _run("triage", "remove", budget, "--all", "--db", str(db))
+    assert removed.exit_code == 0
+    assert removed.stdout == f"removed 1 triage mark(s) on {budget}\n"
+    assert _run("triage", "list", "--db", str(db)).stdout == "no triage marks\n"
+    again = _scan(web, db)
+    assert _checks(again, budget)["ll-copyright"] == (False, False, None)
+
+
+def test_triage_help_lists_its_commands() -> None:
+    result = _run("triage", "--help")
+    assert result.exit_code == 0
+    for line in ("triage URL --as licensed --whole-page", "triage list [URL]", "triage remove"):
+        assert line in result.stdout
