@@ -21,7 +21,6 @@ from xpostcheck.config import build_settings, default_index
 from xpostcheck.errors import XPostCheckError
 from xpostcheck.report.history import format_history
 from xpostcheck.util.files import STDOUT, check_writable, scan_tempdir, write_output
-from xpostcheck.util.urls import host_of
 
 if TYPE_CHECKING:
     from xpostcheck.store import Store
@@ -66,16 +65,31 @@ def history(db: str, limit: int) -> None:
     "-o",
     type=click.Path(dir_okay=False, allow_dash=True),
     help=(
-        "Write the WARC here (default: <host>.warc.gz in this folder); '-' is stdout. A device, "
-        "FIFO or /dev/stdout is written in place, never replaced."
+        "Write the WARC here (default: a file named by the page in this folder, numbered -2, "
+        "-3... when taken); '-' is stdout. An existing file is never overwritten; a device, "
+        "FIFO or /dev/stdout is written in place."
     ),
 )
 def evidence(url: str, db: str, output: str | None) -> None:
-    """Export the WARC evidence recorded for URL: the exact response as it was seen."""
-    target = output or f"{host_of(url) or 'evidence'}.warc.gz"
+    """Export the WARC evidence recorded for URL: the exact response as it was seen. Each
+    export is a new file; none is ever overwritten.
+
+    \b
+    xpostcheck evidence https://blog.example/posts/harbor.html
+    xpostcheck evidence URL -o harbor.warc.gz"""
+    from xpostcheck.review.evidence import evidence_name, write_new, write_numbered
+
+    in_place = output is not None and _written_in_place(output)
+    if output is not None and not in_place and Path(output).exists():
+        raise XPostCheckError(
+            "a file is already there; evidence is never overwritten: give another -o or "
+            "leave -o out for a new file named by the page",
+            where=output,
+        )
+    if output is not None:
+        check_writable(output, "evidence")
     store = _open_existing(db)
     try:
-        check_writable(target, "evidence")
         data = store.evidence(url)
     finally:
         store.close()
@@ -83,14 +97,32 @@ def evidence(url: str, db: str, output: str | None) -> None:
         raise XPostCheckError(
             "no evidence recorded for this URL (only pages holding copies are archived)", where=url
         )
+    target = output or evidence_name(url)
     try:
-        write_output(target, data)
+        if output is None:
+            target = str(write_numbered(".", evidence_name(url), data))
+        elif in_place:
+            write_output(output, data)
+        else:
+            write_new(output, data)
+    except FileExistsError:
+        raise XPostCheckError(
+            "a file appeared there meanwhile; evidence is never overwritten: give another -o",
+            where=target,
+        ) from None
     except OSError as exc:
         raise XPostCheckError(
             f"cannot write the evidence: {exc.strerror or exc}", where=target
         ) from None
     # With the WARC on stdout, the line about it goes to stderr.
     click.echo(f"wrote {len(data)} bytes of WARC evidence to {target}", err=target == STDOUT)
+
+
+def _written_in_place(path: str) -> bool:
+    """stdout, a descriptor path, a device, FIFO or socket: written in place, not a file."""
+    from xpostcheck.util.files import _kind  # the same test `write_output` makes
+
+    return _kind(path) in ("stdout", "fd", "special")
 
 
 class _TriageGroup(click.Group):
