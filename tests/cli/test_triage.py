@@ -172,3 +172,46 @@ def test_triage_help_lists_its_commands() -> None:
     assert result.exit_code == 0
     for line in ("triage URL --as licensed --whole-page", "triage list [URL]", "triage remove"):
         assert line in result.stdout
+
+
+def test_the_reports_next_steps_work_as_printed(
+    web: DemoWeb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commands the HTML report prints, run as printed from another folder: the database
+    and the rule file the scan used travel with them."""
+    import html as htmllib
+    import re
+    import shlex
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    monkeypatch.chdir(scans)
+    rules = shutil.copy(RULES, scans / "my rules.toml")  # a file, not a shipped pack
+    result = _run(
+        "scan",
+        *web.sites,
+        *("--sources", str(ARTICLES), "--rules", "my rules.toml", "--db", "scans.db"),
+        *("--delay", "0", "--workers", "1", "-f", "html", "-o", "report.html", "--quiet"),
+    )
+    assert result.exit_code == 1, result.output
+    page = (scans / "report.html").read_text(encoding="utf-8")
+    steps = re.findall(r'<p class="next">(.*?)</p>', page)
+    assert len(steps) == 3  # one per violation
+    commands = [htmllib.unescape(c) for c in re.findall(r"<code>(.*?)</code>", steps[0])]
+    db = str(scans / "scans.db")
+    assert [shlex.split(c)[:2] for c in commands] == [
+        ["xpostcheck", "notice"],
+        ["xpostcheck", "evidence"],
+        ["xpostcheck", "triage"],
+    ]
+    assert all(shlex.split(c)[shlex.split(c).index("--db") + 1] == db for c in commands)
+    assert f"--rules '{rules}'" in commands[0]
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    outcomes = [_run(*shlex.split(c)[1:]) for c in commands]
+    assert [o.exit_code for o in outcomes] == [0, 0, 0], [o.output for o in outcomes]
+    assert "The Lakeside Ledger" in outcomes[0].stdout
+    assert [p.suffix for p in elsewhere.iterdir()] == [".gz"]
+    assert outcomes[2].stdout.startswith("marked ")
