@@ -215,3 +215,64 @@ def test_the_reports_next_steps_work_as_printed(
     assert "The Lakeside Ledger" in outcomes[0].stdout
     assert [p.suffix for p in elsewhere.iterdir()] == [".gz"]
     assert outcomes[2].stdout.startswith("marked ")
+
+
+def test_a_triaged_finding_whose_evidence_changes_is_new_again(tmp_path: Path) -> None:
+    """A copy marked licensed for its ads: the same ads keep the mark; other ad networks make
+    the finding new (exit 1 with --fail-on new) once, and the mark is listed as lapsed."""
+    from loopback import Server, html
+
+    from xpostcheck.demo.web import build_sites, render
+
+    page = next(p for s in build_sites() if (p := render(s, "/stories/ospreys.html")))
+    ads = page[page.index("<script async") : page.index("</ins>") + len("</ins>")]
+    db = tmp_path / "scans.db"
+    rules = tmp_path / "rules.toml"  # ads are an error here, so that they count
+    text = RULES.read_text(encoding="utf-8")
+    head, tail = text.split('id = "ll-non-commercial"')
+    rules.write_text(
+        head + 'id = "ll-non-commercial"' + tail.replace('"warning"', '"error"', 1), "utf-8"
+    )
+    with Server({"/stories/ospreys.html": html(page)}) as server:
+        url = server.base + "/stories/ospreys.html"
+
+        def scan() -> tuple[int, dict[str, Any]]:
+            result = _run(
+                "scan",
+                *("--url", url, "--sources", str(ARTICLES), "--rules", str(rules)),
+                *("--db", str(db), "--delay", "0", "--workers", "1", "-f", "json"),
+                *("--fail-on", "new", "--quiet"),
+            )
+            return result.exit_code, json.loads(result.stdout)
+
+        assert scan()[0] == 1
+        for rule in ("ll-attribution", "ll-copyright", "ll-link", "ll-non-commercial"):
+            ok = _run("triage", url, "--as", "licensed", "--rule", rule, "--db", str(db))
+            assert ok.exit_code == 0, ok.output
+        code, same = scan()  # same ads: still licensed, nothing new
+        assert code == 0
+        assert _checks(same, url)["ll-non-commercial"] == (False, False, "licensed")
+
+        other = '<script async src="https://securepubads.doubleclick.net/tag/js/gpt.js"></script>'
+        server.routes["/stories/ospreys.html"] = html(page.replace(ads, other))
+        code, changed = scan()
+        assert code == 1
+        assert _checks(changed, url)["ll-non-commercial"] == (False, True, None)
+        assert [k.get("triage") for k in changed["copies"][0]["checks"]] == [
+            "licensed",
+            "licensed",
+            "licensed",
+            None,
+        ]
+        listed = _run("triage", "list", "--db", str(db)).stdout.splitlines()
+        assert [line.split("  ")[1:3] for line in listed] == [
+            ["ll-attribution", "licensed"],
+            ["ll-copyright", "licensed"],
+            ["ll-link", "licensed"],
+            ["ll-non-commercial", listed[3].split("  ")[2]],
+        ]
+        assert listed[3].split("  ")[2].startswith("licensed (lapsed 20")
+        assert listed[3].split("  ")[2].endswith(": evidence changed)")
+        code, later = scan()  # new once: ongoing from now on, and still not triaged
+        assert code == 0
+        assert _checks(later, url)["ll-non-commercial"] == (False, False, None)
