@@ -31,8 +31,6 @@ __all__ = ["ScanTables"]
 class ScanTables(CopyTables):
     """The `ScanLog` part of the store (it reads copies and triage marks of `CopyTables`)."""
 
-    # -- scans ----------------------------------------------------------------------------
-
     @locked
     def begin_scan(self, key: str, started: str, fingerprint: str = "") -> int:
         with self._lock:
