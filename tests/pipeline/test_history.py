@@ -422,7 +422,9 @@ def test_three_scans_of_a_changing_site(
     bodies = [body for body in _warc_bodies(warc.read_bytes())]
     assert len(bodies) == 2  # /b changed twice as a copy: scan 1 and scan 2 (304 in scan 3)
     assert bodies[0] == pages["/b"].encode()
-    marked = runner.invoke(main, ["triage", b_url, "--as", "licensed", "--db", str(db)])
+    marked = runner.invoke(
+        main, ["triage", b_url, "--as", "licensed", "--rule", "gr-copyright", "--db", str(db)]
+    )
     assert marked.exit_code == 0, marked.output
     code, r4 = scan()
     assert code == 0 and failed(r4) == {("/b", "copyright_notice"): (False, t2)}
