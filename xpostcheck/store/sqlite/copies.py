@@ -114,7 +114,12 @@ class CopyTables(Tables):
     def _lapse_marks(self, scan_id: int) -> None:
         """Record as lapsed the marks whose finding, as this delivered scan saw it, shows
         evidence that changed materially (inside the caller's transaction)."""
-        lapsed = lapsed_marks(self._copies(scan_id), self._triage_marks())
+        marks = self._triage_marks()
+        # Only the pages with a mark that recorded evidence: a scan of a thousand copies
+        # without such marks reads nothing more.
+        pages = sorted({key[0] for key, mark in marks.items() if mark.evidence is not None})
+        copies = [c for url_key in pages for c in self._copies(scan_id, url_key=url_key)]
+        lapsed = lapsed_marks(copies, marks)
         self._db.executemany(
             "UPDATE triage SET lapsed = ? WHERE url_key = ? AND source_url = ? AND rule = ?",
             [(now_iso(), *ident) for ident in lapsed],
