@@ -623,10 +623,18 @@ def test_html_next_steps_only_for_violations() -> None:
     assert (
         f"Next steps: draft a request to the site with <code>xpostcheck notice {url} --rules "
         f"harbornews</code>; export the page as it was seen with <code>xpostcheck evidence "
-        f"{url}</code>; if the site has permission, mark it with <code>xpostcheck triage {url} "
-        "--as licensed</code>."
+        f"{url}</code>; if the site has permission, mark its failed checks with <code>xpostcheck "
+        f"triage {url} --as licensed --whole-page</code>."
     ) in html
     assert html.count('<p class="next">') == 2  # the compliant excerpt has none
+    # The commands carry the database and the rule file the scan used, shell-quoted.
+    ctx = replace(sample_context(), db="/srv/my scans.db", rules="/etc/xp/harbor.toml")
+    html = FORMATS["html"].render(sample_report(), ctx)
+    assert (
+        f"<code>xpostcheck notice {url} --db &#39;/srv/my scans.db&#39; --rules "
+        "/etc/xp/harbor.toml</code>"
+    ) in html
+    assert f"<code>xpostcheck evidence {url} --db &#39;/srv/my scans.db&#39;</code>" in html
 
 
 def test_long_unmatched_stretches_are_elided() -> None:

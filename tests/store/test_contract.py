@@ -281,9 +281,29 @@ def test_triage_marks_and_their_validation(store: Store) -> None:
     assert store.triage(PAGE, "ignored", rule="no-such-rule") == 0
     assert store.triage(PAGE + "?utm_source=feed", "licensed") == 2
     marks = store.triage_marks(PAGE)
-    assert [{k: m[k] for k in ("source_url", "rule", "status", "note")} for m in marks] == [
-        {"source_url": "", "rule": "link", "status": "false-positive", "note": "ours"},
-        {"source_url": "", "rule": "", "status": "licensed", "note": ""},
+    # One mark per failed finding, naming its source and rule; marking again replaces.
+    assert [
+        {k: m[k] for k in ("url", "source_url", "rule", "status", "note", "evidence", "lapsed")}
+        for m in marks
+    ] == [
+        {
+            "url": PAGE,
+            "source_url": SRC,
+            "rule": "link",
+            "status": "licensed",
+            "note": "",
+            "evidence": "ev",
+            "lapsed": "",
+        },
+        {
+            "url": PAGE,
+            "source_url": SRC,
+            "rule": "c",
+            "status": "licensed",
+            "note": "",
+            "evidence": "ev",
+            "lapsed": "",
+        },
     ]
     assert all(m["created"] for m in marks)
     for status in TRIAGE_STATUSES:  # every status is accepted; setting one again replaces it
@@ -291,6 +311,68 @@ def test_triage_marks_and_their_validation(store: Store) -> None:
     assert len(store.triage_marks(PAGE)) == 2
     with pytest.raises(StoreError):
         store.triage(PAGE, "wontfix")
+
+
+def test_marks_never_cover_passing_checks_nor_later_failures(store: Store) -> None:
+    link, ok = check("link", "link_to_original", False), check("c", "copyright", True)
+    scan(store, a_report(T1, a_copy(PAGE, link, ok)), fetched())
+    assert store.triage(PAGE, "false-positive") == 1  # the failing check only
+    assert [m["rule"] for m in store.triage_marks(PAGE)] == ["link"]
+    # The copyright check fails later: it is new and counts, the marked one does not.
+    r2 = scan(
+        store,
+        a_report(T2, a_copy(PAGE, link, check("c", "copyright", False))),
+        fetched(at=T2),
+    )
+    assert failing(r2) == {
+        (PAGE, "link"): (False, T1, "false-positive"),
+        (PAGE, "c"): (True, T2, None),
+    }
+    assert r2.copies[0].verdict == "violation" and r2.exit_code("new") == 1
+
+
+def test_a_mark_lapses_when_the_evidence_changes_materially(store: Store) -> None:
+    def link(evidence: str) -> Finding:
+        return replace(check("link", "link_to_original", False), evidence=evidence)
+
+    scan(store, a_report(T1, a_copy(PAGE, link("Credit: Harbor News"))), fetched())
+    assert store.triage(PAGE, "licensed", note="deal") == 1
+    # Other spacing, case or punctuation is not a material change: still triaged.
+    r2 = scan(store, a_report(T2, a_copy(PAGE, link("credit:  harbor news."))), fetched(at=T2))
+    assert failing(r2) == {(PAGE, "link"): (False, T1, "licensed")}
+    # Other words are: new again, counted, and the mark lapses once the report is delivered.
+    r3 = scan(store, a_report(T3, a_copy(PAGE, link("Credit: Someone Else"))), fetched(at=T3))
+    assert failing(r3) == {(PAGE, "link"): (True, T1, None)}
+    assert r3.exit_code("new") == 1
+    (mark,) = store.triage_marks(PAGE)
+    assert (mark["status"], mark["evidence"]) == ("licensed", "Credit: Harbor News")
+    assert mark["lapsed"]
+    assert store.previous_copies(PAGE)[0].checks[0].triage is None
+    # New only once: the next scan sees it ongoing and untriaged.
+    t4 = "2024-05-27T06:00:00+00:00"
+    r4 = scan(store, a_report(t4, a_copy(PAGE, link("Credit: Someone Else"))), fetched(at=t4))
+    assert failing(r4) == {(PAGE, "link"): (False, T1, None)}
+    # Marking it again records the new evidence and clears the lapse.
+    assert store.triage(PAGE, "licensed") == 1
+    (mark,) = store.triage_marks(PAGE)
+    assert (mark["evidence"], mark["lapsed"]) == ("Credit: Someone Else", "")
+
+
+def test_untriage_and_every_mark(store: Store) -> None:
+    link, copyright_ = check("link", "link_to_original", False), check("c", "copyright", False)
+    scan(store, a_report(T1, a_copy(PAGE, link, copyright_), a_copy(OTHER, link)), fetched())
+    assert store.triage(PAGE, "licensed") == 2 and store.triage(OTHER, "ignored") == 1
+    assert [(m["url"], m["rule"]) for m in store.triage_marks()] == [
+        (PAGE, "link"),
+        (PAGE, "c"),
+        (OTHER, "link"),
+    ]
+    assert store.untriage(PAGE + "#x", rule="nope") == 0
+    assert store.untriage(PAGE + "#x", rule="c") == 1
+    assert [m["rule"] for m in store.triage_marks(PAGE)] == ["link"]
+    assert [f.triage for f in store.previous_copies(PAGE)[0].checks] == ["licensed", None]
+    assert store.untriage(PAGE) == 1 and store.triage_marks(PAGE) == []
+    assert [m["url"] for m in store.triage_marks()] == [OTHER]
 
 
 # --- evidence ----------------------------------------------------------------------------------

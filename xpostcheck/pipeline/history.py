@@ -20,14 +20,21 @@ re-opens the finding nor resets its first sighting, and one that fetched it befo
 again does not resolve it. A scan's looks reach the ledger only when its report was
 delivered (`merge_observations`, applied by the store).
 Triage marks (false-positive, licensed, notified, ignored) apply to every later scan: the
-finding stays in the report, marked, but no longer counts as a violation.
+finding stays in the report, marked, but no longer counts as a violation. A mark names one
+finding (page, source, rule) and never covers a check that passes. It records the finding's
+evidence when it was set: once the evidence changes materially (other words, not other spacing,
+case or punctuation), the mark no longer applies and the finding is new again; the store then
+records the mark as lapsed (`lapsed_marks`). Marks without recorded evidence (set before
+evidence was kept) cover the finding whatever it shows.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Container, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from xpostcheck.models import (
     Copy,
@@ -48,7 +55,9 @@ __all__ = [
     "Marks",
     "OpenFinding",
     "apply_marks",
+    "evidence_changed",
     "judge_history",
+    "lapsed_marks",
     "mark_for",
     "merge_observations",
     "merge_unchanged",
@@ -58,8 +67,15 @@ __all__ = [
 FindingKey = tuple[str, str, str]
 """(canonical page URL, source URL, rule id): one check on one copy, across scans."""
 
-Mark = tuple[str, str]
-"""(triage status, note)."""
+
+class Mark(NamedTuple):
+    """A triage mark: its status, the note given with it, and the evidence of the finding
+    when it was marked (None: not recorded; the mark covers whatever the finding shows)."""
+
+    status: str
+    note: str = ""
+    evidence: str | None = None
+
 
 Marks = Mapping[FindingKey, Mark]
 """Triage marks by (canonical page URL, source URL or "", rule id or ""): "" covers all."""
@@ -90,18 +106,74 @@ class HistoryOutcome:
     observed: dict[FindingKey, OpenFinding]
 
 
-def mark_for(marks: Marks, key: str, copy: Copy, finding: Finding) -> Mark | None:
-    """The most specific triage mark covering this finding: url+source+rule, url+source,
-    url+rule, then the whole URL. `key` is the copy's canonical URL."""
-    for ident in (
+_WORD = re.compile(r"\w+")
+
+
+def evidence_changed(marked: str | None, now: str | None) -> bool:
+    """Whether a finding's evidence changed materially since it was marked (`marked`, None:
+    not recorded, which never counts as a change): other words, not other spacing, case or
+    punctuation. No evidence and empty evidence are the same."""
+    if marked is None:
+        return False
+
+    def words(text: str | None) -> list[str]:
+        return _WORD.findall((text or "").casefold())
+
+    return words(marked) != words(now)
+
+
+def _recorded(mark: tuple[str, ...] | Mark) -> str | None:
+    """The evidence a mark recorded (a plain (status, note) pair recorded none)."""
+    return mark[2] if len(mark) > 2 else None
+
+
+def _idents(key: str, copy: Copy, finding: Finding) -> tuple[FindingKey, ...]:
+    return (
         (key, copy.source_url, finding.rule),
         (key, copy.source_url, ""),
         (key, "", finding.rule),
         (key, "", ""),
-    ):
-        if ident in marks:
-            return marks[ident]
+    )
+
+
+def mark_for(marks: Marks, key: str, copy: Copy, finding: Finding) -> Mark | None:
+    """The most specific triage mark covering this failed finding: url+source+rule, then (marks
+    of older versions) url+source, url+rule, the whole URL; a mark whose recorded evidence
+    differs materially from the finding's covers nothing. `key` is the copy's canonical URL."""
+    if finding.passed:
+        return None
+    for ident in _idents(key, copy, finding):
+        mark = marks.get(ident)
+        if mark is not None:
+            return None if evidence_changed(_recorded(mark), finding.evidence) else mark
     return None
+
+
+def _lapsed(marks: Marks, key: str, copy: Copy, finding: Finding) -> bool:
+    """Whether the most specific mark naming this failed finding no longer covers it."""
+    for ident in _idents(key, copy, finding):
+        mark = marks.get(ident)
+        if mark is not None:
+            return evidence_changed(_recorded(mark), finding.evidence)
+    return False
+
+
+def lapsed_marks(copies: Iterable[Copy], marks: Marks) -> list[FindingKey]:
+    """The marks (by their own key) that the failed findings of `copies` (a scan's) no longer
+    fit: the evidence they recorded changed materially."""
+    out: list[FindingKey] = []
+    for copy in copies:
+        key = canonicalize(copy.url)
+        for f in copy.checks:
+            if f.passed:
+                continue
+            for ident in _idents(key, copy, f):
+                mark = marks.get(ident)
+                if mark is not None:
+                    if evidence_changed(_recorded(mark), f.evidence) and ident not in out:
+                        out.append(ident)
+                    break
+    return out
 
 
 def with_mark(finding: Finding, mark: Mark | None) -> Finding:
@@ -115,9 +187,7 @@ def apply_marks(copies: Iterable[Copy], marks: Marks) -> list[Copy]:
     out = []
     for copy in copies:
         key = canonicalize(copy.url)
-        checks = tuple(
-            with_mark(f, None if f.passed else mark_for(marks, key, copy, f)) for f in copy.checks
-        )
+        checks = tuple(with_mark(f, mark_for(marks, key, copy, f)) for f in copy.checks)
         out.append(replace(copy, checks=checks, verdict=verdict_for(checks)))
     return out
 
@@ -158,7 +228,10 @@ def judge_history(
             # this look (this look is older news): not new, and first seen when that run began.
             ongoing = before is not None and (before.open or _older(seen_at, before.seen_at))
             first_seen = (before.first_seen if before and ongoing else None) or started
-            annotated = replace(f, new=not ongoing, first_seen=first_seen)
+            # A triaged finding whose evidence changed materially is new again (once: the
+            # store records the mark as lapsed when the report is delivered).
+            new = not ongoing or _lapsed(marks, key, copy, f)
+            annotated = replace(f, new=new, first_seen=first_seen)
             failing.pop(ident, None)  # a repeat moves to the end, as the latest write
             failing[ident] = OpenFinding(copy.url, f.kind, first_seen)
             observed.pop(ident, None)

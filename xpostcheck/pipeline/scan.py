@@ -15,6 +15,7 @@ caller.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -104,7 +105,15 @@ def finish(scan: Scan, results: Sequence[SiteResult], *, pending: bool = False) 
     pages = PageTexts.from_store(scan.store, texts, carried)
     sources = {c.source_url: a for c in copies if (a := scan.index.get(c.source_url))}
     return ScanResult(
-        report, RenderContext(sources=sources, pages=pages), scan.ruleset, undelivered
+        report,
+        RenderContext(
+            sources=sources,
+            pages=pages,
+            db=_as_printed(settings.db),
+            rules=_as_printed(settings.rules),
+        ),
+        scan.ruleset,
+        undelivered,
     )
 
 
@@ -158,3 +167,12 @@ def _mark_interrupted(scan: Scan) -> None:
         scan.store.mark_interrupted(scan.scan_id)
     except Exception as exc:  # the interruption is what the user must hear about
         log.warning("could not mark scan #%s as interrupted: %s", scan.scan_id, exc)
+
+
+def _as_printed(value: str) -> str:
+    """A database or rules setting as the commands a report prints should give it: a file
+    that exists by its absolute path (the commands then work from any folder), anything else
+    (a pack name, a database URL) as it is."""
+    if value and "://" not in value and os.path.isfile(value):
+        return os.path.abspath(value)
+    return value

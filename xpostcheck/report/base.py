@@ -35,6 +35,11 @@ class RenderContext:
 
     sources: Mapping[str, SourceArticle] = field(default_factory=dict)  # by source_url
     pages: Mapping[str, str] = field(default_factory=dict)  # by copy url: the page's full_text
+    # What the commands a report prints must carry to work as printed: the scan database
+    # ("" leaves --db out) and the rules as the scan named them (a pack, or a rule file's path;
+    # "" falls back to the rule set's name).
+    db: str = ""
+    rules: str = ""
 
 
 class Formatter(Protocol):

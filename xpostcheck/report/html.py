@@ -10,6 +10,7 @@ HTML text from the jinja2 template `templates/report.html.j2`, autoescaped.
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -338,6 +339,20 @@ def _html_context(report: Report, ctx: RenderContext) -> dict[str, Any]:
         "violations": len(report.violations),
         "new_violations": len(report.new_violations),
         "triaged": sum(1 for c in report.copies for f in c.checks if f.triage and not f.passed),
+        "next_steps": lambda url: next_steps(url, ctx, report),
+    }
+
+
+def next_steps(url: str, ctx: RenderContext, report: Report) -> dict[str, str]:
+    """The review commands for the copy at `url`, shell-quoted, carrying --db and the rules
+    as the scan named them, so that they work as printed."""
+    q = shlex.quote
+    db = f" --db {q(ctx.db)}" if ctx.db else ""
+    rules = ctx.rules or report.scan.rules
+    return {
+        "notice": f"xpostcheck notice {q(url)}{db}" + (f" --rules {q(rules)}" if rules else ""),
+        "evidence": f"xpostcheck evidence {q(url)}{db}",
+        "triage": f"xpostcheck triage {q(url)} --as licensed --whole-page{db}",
     }
 
 

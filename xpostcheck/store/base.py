@@ -116,7 +116,11 @@ class CopyLog(Protocol):
 
 
 class TriageLog(Protocol):
-    """Triage marks set by people on a page's findings (see TRIAGE_STATUSES)."""
+    """Triage marks set by people on a page's failed findings (see TRIAGE_STATUSES): one mark
+    per finding (page, source, rule) with the finding's evidence when marked; `triage` marks
+    every failed finding of the latest scan of the page that fits its filters and returns how
+    many. A delivered scan whose finding shows other evidence records its mark as lapsed.
+    `untriage` removes marks and returns how many; `triage_marks(None)` lists every page's."""
 
     def triage(
         self,
@@ -127,7 +131,10 @@ class TriageLog(Protocol):
         source_url: str | None = None,
         rule: str | None = None,
     ) -> int: ...
-    def triage_marks(self, url: str) -> list[dict[str, str]]: ...
+    def untriage(
+        self, url: str, *, source_url: str | None = None, rule: str | None = None
+    ) -> int: ...
+    def triage_marks(self, url: str | None = None) -> list[dict[str, str]]: ...
 
 
 class EvidenceArchive(Protocol):

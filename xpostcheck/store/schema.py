@@ -219,6 +219,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (scan_id, url_key, source_url, rule)
     )
     """,
+    # 7: a triage mark names one finding and records its evidence when set (NULL in marks
+    # set before); `lapsed` is when a delivered scan found that evidence changed materially,
+    # after which the mark covers nothing (issue 13).
+    """
+    ALTER TABLE triage ADD COLUMN evidence TEXT;
+    ALTER TABLE triage ADD COLUMN lapsed TEXT
+    """,
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from xpostcheck.errors import StoreError
 from xpostcheck.models import Copy, Finding, Passage
-from xpostcheck.pipeline.history import FindingKey, Mark, apply_marks
+from xpostcheck.pipeline.history import FindingKey, Mark, apply_marks, lapsed_marks
 from xpostcheck.store.base import TRIAGE_STATUSES
 from xpostcheck.store.sqlite.tables import Tables, locked, now_iso, url_key_of
 
@@ -102,12 +102,30 @@ class CopyTables(Tables):
         return out
 
     def _triage_marks(self) -> dict[FindingKey, Mark]:
+        """The marks in force (not lapsed)."""
         return {
-            (r[0], r[1], r[2]): (r[3], r[4])
-            for r in self._db.execute("SELECT url_key, source_url, rule, status, note FROM triage")
+            (r[0], r[1], r[2]): Mark(r[3], r[4], r[5])
+            for r in self._db.execute(
+                "SELECT url_key, source_url, rule, status, note, evidence FROM triage "
+                "WHERE lapsed IS NULL"
+            )
         }
 
-    # -- triage and history ---------------------------------------------------------------
+    def _lapse_marks(self, scan_id: int) -> None:
+        """Record as lapsed the marks whose finding, as this delivered scan saw it, shows
+        evidence that changed materially (inside the caller's transaction)."""
+        marks = self._triage_marks()
+        # Only the pages with a mark that recorded evidence: a scan of a thousand copies
+        # without such marks reads nothing more.
+        pages = sorted({key[0] for key, mark in marks.items() if mark.evidence is not None})
+        copies = [c for url_key in pages for c in self._copies(scan_id, url_key=url_key)]
+        lapsed = lapsed_marks(copies, marks)
+        self._db.executemany(
+            "UPDATE triage SET lapsed = ? WHERE url_key = ? AND source_url = ? AND rule = ?",
+            [(now_iso(), *ident) for ident in lapsed],
+        )
+
+    # -- triage ---------------------------------------------------------------------------
 
     @locked
     def triage(
@@ -119,8 +137,10 @@ class CopyTables(Tables):
         source_url: str | None = None,
         rule: str | None = None,
     ) -> int:
-        """Mark the findings on `url` (optionally one source article or one rule). Returns how
-        many findings of the latest scan of `url` the mark covers; 0 records nothing."""
+        """Mark the failed findings of the latest scan of `url` (optionally of one source
+        article, one rule): one mark per finding, with the finding's evidence, so that a mark
+        never covers a check that passes, nor a rule that fails there later. Returns how many
+        findings were marked; 0 records nothing."""
         if status not in TRIAGE_STATUSES:
             raise StoreError(
                 f"unknown triage status {status!r}; use one of {', '.join(TRIAGE_STATUSES)}",
@@ -129,35 +149,59 @@ class CopyTables(Tables):
         scan_id = self._latest_copy_scan(url)
         if scan_id is None:
             return 0
-        sql = "SELECT count(*) FROM findings WHERE scan_id = ? AND url_key = ?"
-        args: list[Any] = [scan_id, url_key_of(url)]
+        key = url_key_of(url)
+        sql = """SELECT source_url, rule, evidence FROM findings
+                 WHERE scan_id = ? AND url_key = ? AND passed = 0"""
+        args: list[Any] = [scan_id, key]
         if source_url is not None:
             sql += " AND source_url = ?"
             args.append(source_url)
         if rule is not None:
             sql += " AND rule = ?"
             args.append(rule)
-        count = int(self._db.execute(sql, args).fetchone()[0])
-        if count == 0:
+        group = " GROUP BY source_url, rule ORDER BY min(id)"
+        found = self._db.execute(sql + group, args).fetchall()
+        if not found:
             return 0
+        created = now_iso()
         with self._lock:
-            self._db.execute(
-                """INSERT INTO triage (url_key, source_url, rule, status, note, created)
-                   VALUES (?, ?, ?, ?, ?, ?)
+            self._db.executemany(
+                """INSERT INTO triage (url_key, source_url, rule, status, note, created, evidence)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (url_key, source_url, rule)
                    DO UPDATE SET status = excluded.status, note = excluded.note,
-                                 created = excluded.created""",
-                (url_key_of(url), source_url or "", rule or "", status, note, now_iso()),
+                                 created = excluded.created, evidence = excluded.evidence,
+                                 lapsed = NULL""",
+                [(key, src, r, status, note, created, ev or "") for src, r, ev in found],
             )
-        return count
+        return len(found)
 
     @locked
-    def triage_marks(self, url: str) -> list[dict[str, str]]:
-        """The triage marks stored for `url`, with their notes (for display)."""
-        rows = self._db.execute(
-            """SELECT source_url, rule, status, note, created FROM triage WHERE url_key = ?
-               ORDER BY id""",
-            (url_key_of(url),),
-        ).fetchall()
-        keys = ("source_url", "rule", "status", "note", "created")
+    def untriage(self, url: str, *, source_url: str | None = None, rule: str | None = None) -> int:
+        """Remove the marks on `url` (optionally of one source article, one rule); returns how
+        many were removed."""
+        sql = "DELETE FROM triage WHERE url_key = ?"
+        args: list[Any] = [url_key_of(url)]
+        if source_url is not None:
+            sql += " AND source_url = ?"
+            args.append(source_url)
+        if rule is not None:
+            sql += " AND rule = ?"
+            args.append(rule)
+        with self._lock:
+            return int(self._db.execute(sql, args).rowcount)
+
+    @locked
+    def triage_marks(self, url: str | None = None) -> list[dict[str, str]]:
+        """The triage marks stored for `url` (every page's when None), oldest first, with
+        their notes, the evidence they recorded ("" when none) and when they lapsed ("" when
+        in force)."""
+        sql = """SELECT url_key, source_url, rule, status, note, created,
+                        coalesce(evidence, ''), coalesce(lapsed, '') FROM triage"""
+        args: list[Any] = []
+        if url is not None:
+            sql += " WHERE url_key = ?"
+            args.append(url_key_of(url))
+        rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        keys = ("url", "source_url", "rule", "status", "note", "created", "evidence", "lapsed")
         return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -31,8 +31,6 @@ __all__ = ["ScanTables"]
 class ScanTables(TrendTables):
     """The `ScanLog` part of the store (it reads copies and triage marks of `CopyTables`)."""
 
-    # -- scans ----------------------------------------------------------------------------
-
     @locked
     def begin_scan(self, key: str, started: str, fingerprint: str = "") -> int:
         with self._lock:
@@ -139,6 +137,7 @@ class ScanTables(TrendTables):
             ],
         )
         db.execute("DELETE FROM observations WHERE scan_id = ?", (scan_id,))
+        self._lapse_marks(scan_id)
         db.execute("UPDATE scans SET delivered = ? WHERE id = ?", (now_iso(), scan_id))
 
     @locked
