@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from xpostcheck import options
-from xpostcheck.cli.output import EXIT_OK
+from xpostcheck.cli.output import EXIT_FAILED, EXIT_OK
 from xpostcheck.config import build_settings, default_index
 from xpostcheck.errors import XPostCheckError
 from xpostcheck.report.history import format_history
@@ -183,7 +183,8 @@ def notice(
     help=f"Share of a source that makes a copy ({options.MIN_COVERAGE:g}).",
 )
 def explain(url: str, rules: str, sources: tuple[str, ...], min_coverage: float | None) -> None:
-    """Fetch URL and show every check with its evidence."""
+    """Fetch URL and show every check with its evidence. Exit 0 when the page complies (or
+    holds no copy), 1 on violations, 3 when the page cannot be fetched."""
     from xpostcheck.pipeline.scan import run_scan  # the scan's libraries load only to scan
 
     with scan_tempdir() as tmp:
@@ -199,6 +200,10 @@ def explain(url: str, rules: str, sources: tuple[str, ...], min_coverage: float 
     report = result.report
     for skip in report.skipped:
         click.echo(f"skipped {skip.url}: {skip.reason}")
+    if not report.copies and report.scan.pages_fetched == 0:
+        # Nothing was checked: the page itself failed (a 404, a refused connection, ...).
+        click.echo(f"xpostcheck: error: {url}: the page could not be fetched", err=True)
+        sys.exit(EXIT_FAILED)
     if not report.copies:
         click.echo(f"{url}: no copy of any of the {report.scan.sources} source articles found.")
         sys.exit(EXIT_OK)
