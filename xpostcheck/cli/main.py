@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from xpostcheck import __version__
+from xpostcheck.cli.examples import add_examples
 from xpostcheck.cli.output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -69,7 +70,9 @@ class _Group(click.Group):
             ctx.exit(EXIT_FAILED)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "show_default": True}
+)
 @click.version_option(__version__, prog_name="xpostcheck")
 @click.option("-v", "--verbose", count=True, help="Log more on stderr (-vv for debug).")
 @click.option(
@@ -86,6 +89,7 @@ def main(verbose: int, debug: bool) -> None:
 
 for _command in (scan, demo, explain, rules_group, history, evidence, triage, notice):
     main.add_command(_command)
+add_examples(main)  # after every command is added: each --help ends with examples
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,8 @@ that the command line starts fast.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,13 +51,26 @@ def _open_existing(db: str) -> Store:
 @click.option(
     "--limit", default=options.HISTORY_LIMIT, show_default=True, help="How many scans to list."
 )
-def history(db: str, limit: int) -> None:
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A plain table, or a JSON array of one object per scan.",
+)
+def history(db: str, limit: int, fmt: str) -> None:
     """List past scans and their counts, newest first."""
     store = _open_existing(db)
     try:
-        click.echo(format_history(store.history(limit)))
+        rows = store.history(limit)
     finally:
         store.close()
+    if fmt == "json":
+        click.echo(json.dumps([dataclasses.asdict(row) for row in rows], indent=2))
+    else:
+        click.echo(format_history(rows))
 
 
 @click.command()
