@@ -3,13 +3,23 @@ width with its ports and colours, and the progress on stderr."""
 
 from __future__ import annotations
 
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from loopback import Server, refused_port
 
 from xpostcheck.cli.main import main
 from xpostcheck.demo.web import ARTICLES, RULES
+from xpostcheck.models import Copy, Finding, Report, ScanInfo
+from xpostcheck.report.base import RenderContext
+from xpostcheck.report.table import NARROW, TableFormat, break_path
 
 PAGE = (
     200,
@@ -49,3 +59,126 @@ def test_explain_exits_3_when_the_page_is_a_404(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output
     assert f"skipped {url}: HTTP 404" in result.stdout
     assert f"xpostcheck: error: {url}: the page could not be fetched" in result.stderr
+
+
+# --- the table at the terminal's width ------------------------------------------------------
+
+
+def _report() -> Report:
+    failed = Finding("ll-link", "link_to_original", False, "error", "no link", new=True)
+    warn = Finding("ll-non-commercial", "non_commercial", False, "warning", "ads", new=True)
+    copies = (
+        Copy(
+            "http://127.0.0.2:8123/stories/2024/school-board-budget-vote-moves-to-march.html",
+            "127.0.0.2",
+            "https://lakesideledger.example/2024/school-budget-vote",
+            1.0,
+            "full",
+            "violation",
+            (),
+            (failed, warn),
+            source_title="School board puts a four percent budget increase to voters in March",
+        ),
+        Copy(
+            "https://blog.example/a.html",
+            "blog.example",
+            "https://lakesideledger.example/2024/ferry",
+            0.32,
+            "excerpt",
+            "compliant",
+            (),
+            (),
+            source_title="Ferry",
+        ),
+    )
+    scan = ScanInfo("2024-05-06T06:00:00+00:00", "2024-05-06T06:01:00+00:00", 2, 5)
+    return Report(scan=scan, copies=copies)
+
+
+def test_break_path_breaks_after_separators_not_mid_word() -> None:
+    assert break_path("/posts/library-sundays.html", 25) == ["/posts/", "library-sundays.html"]
+    assert break_path("/posts/library-sundays.html", 12) == ["/posts/", "library-", "sundays.html"]
+    assert break_path("/posts/library-sundays.html", 40) == ["/posts/library-sundays.html"]
+    assert break_path("/x/abcdefghijklmnop", 6) == ["/x/", "abcdef", "ghijkl", "mnop"]
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120, 160])
+def test_the_table_fits_the_width_shows_ports_and_keeps_words_whole(width: int) -> None:
+    text = TableFormat(width=width, color=False).render(_report(), RenderContext())
+    lines = text.splitlines()
+    # Every line fits but the summary, kept on one line for whoever greps it.
+    assert max(len(line) for line in lines[:-1]) <= width, text
+    assert "127.0.0.2:8123" in text  # the port, which the site (a host) leaves out
+    assert "\x1b[" not in text
+    # The long path comes back whole when its pieces in the Copy column are put together,
+    # and every piece but the last ends at a separator.
+    path = "/stories/2024/school-board-budget-vote-moves-to-march.html"
+    cells = [line.split("│")[2 if width >= NARROW else 1].strip() for line in lines if "│" in line]
+    start = next(i for i, cell in enumerate(cells) if path.startswith(cell) and cell)
+    pieces: list[str] = []
+    while "".join(pieces) != path:
+        pieces.append(cells[start + len(pieces)])
+    assert all(p[-1] in "/-_.?&=" for p in pieces[:-1]), pieces
+    assert "VIOLATION" in text and "ll-link" in text
+    assert lines[-1] == "xpostcheck: 2 copies, 1 violation (1 new), 0 skipped, 5 pages"
+
+
+def test_colour_marks_violations_red_when_asked() -> None:
+    text = TableFormat(width=120, color=True).render(_report(), RenderContext())
+    assert "\x1b[1;31mVIOLATION\x1b[0m" in text
+    assert "\x1b[31mll-link (new)\x1b[0m" in text
+    assert "\x1b[32mcompliant\x1b[0m" in text
+
+
+def _copy_page(tmp_path: Path) -> bytes:
+    article = json.loads(ARTICLES.read_text(encoding="utf-8").splitlines()[0])
+    paragraphs = "".join(f"<p>{p}</p>" for p in article["text"].split("\n\n"))
+    return f"<html><head><title>copy</title></head><body>{paragraphs}</body></html>".encode()
+
+
+def _in_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """Run xpostcheck with stdout and stderr on a pseudo-terminal; all it wrote."""
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from xpostcheck.cli.main import main; main(prog_name='xpostcheck')"]
+        + args,
+        stdin=subprocess.DEVNULL,
+        stdout=child_fd,
+        stderr=child_fd,
+        env={**os.environ, "COLUMNS": "120", **env},
+    )
+    os.close(child_fd)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=120)
+    os.close(main_fd)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "coloured"),
+    [
+        ({"NO_COLOR": ""}, [], True),
+        ({"NO_COLOR": "1"}, [], False),
+        ({"NO_COLOR": ""}, ["--no-color"], False),
+    ],
+    ids=["terminal", "NO_COLOR", "--no-color"],
+)
+def test_colour_on_a_terminal_unless_no_color(
+    tmp_path: Path, env: dict[str, str], flags: list[str], coloured: bool
+) -> None:
+    with Server({"/robots.txt": (404, {}, b""), "/copy.html": PAGE}) as server:
+        server.routes["/copy.html"] = (200, {"Content-Type": "text/html"}, _copy_page(tmp_path))
+        args = [*flags, "scan", "-s", str(ARTICLES), "-r", str(RULES)]
+        args += ["--db", str(tmp_path / "x.db"), "--url", f"{server.base}/copy.html"]
+        out = _in_a_terminal(args, env)
+    assert "VIOLATION" in out, out
+    assert ("\x1b[1;31mVIOLATION" in out) is coloured, out
+    assert bool(re.search(r"\x1b\[[0-9;]*m", out)) is coloured, out  # any colour at all

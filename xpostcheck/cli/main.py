@@ -23,6 +23,7 @@ from xpostcheck.cli.output import (
     EXIT_TERMINATED,
     Terminated,
     configure_logging,
+    no_color_flag,
     stop_on_signals,
 )
 from xpostcheck.cli.review import evidence, explain, history, notice, triage
@@ -81,10 +82,12 @@ class _Group(click.Group):
     envvar="XPOSTCHECK_DEBUG",
     help="Show the traceback of an internal error (or set XPOSTCHECK_DEBUG=1).",
 )
-def main(verbose: int, debug: bool) -> None:
+@click.option("--no-color", is_flag=True, help="No colours (as NO_COLOR=1 does).")
+def main(verbose: int, debug: bool, no_color: bool) -> None:
     """Find republished copies of a publisher's articles and check them against its
     cross-post rules."""
     configure_logging(verbose)
+    no_color_flag(no_color)
 
 
 for _command in (scan, demo, explain, rules_group, history, evidence, triage, notice):

@@ -10,6 +10,7 @@ when a report that the scan produced cannot be written.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -30,6 +31,7 @@ __all__ = [
     "EXIT_VIOLATIONS",
     "configure_logging",
     "emit",
+    "no_color_flag",
     "progress",
     "stop_on_signals",
     "Terminated",
@@ -90,6 +92,13 @@ def configure_logging(verbose: int, *, quiet: bool = False) -> None:
     logging.getLogger("xpostcheck").setLevel(ours)
     for name in _LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL + 1 if quiet else logging.WARNING)
+
+
+def no_color_flag(no_color: bool) -> None:
+    """`--no-color`: set NO_COLOR (https://no-color.org) for this process, which the table, the
+    progress bar (rich) and any worker process honour alike."""
+    if no_color:
+        os.environ["NO_COLOR"] = "1"
 
 
 @contextmanager
