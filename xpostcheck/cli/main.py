@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from xpostcheck import __version__
+from xpostcheck.cli.demo import demo
 from xpostcheck.cli.examples import add_examples
 from xpostcheck.cli.output import (
     EXIT_FAILED,
@@ -28,7 +29,7 @@ from xpostcheck.cli.output import (
 )
 from xpostcheck.cli.review import evidence, explain, history, notice, triage
 from xpostcheck.cli.rules import rules_group
-from xpostcheck.cli.scan import demo, scan
+from xpostcheck.cli.scan import scan
 from xpostcheck.errors import XPostCheckError
 
 __all__ = ["main"]
