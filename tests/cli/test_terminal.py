@@ -21,6 +21,7 @@ from xpostcheck.models import Copy, Finding, Report, ScanInfo
 from xpostcheck.report.base import RenderContext
 from xpostcheck.report.table import NARROW, TableFormat, break_path
 
+RUN = "from xpostcheck.cli.main import main; main(prog_name='xpostcheck')"
 PAGE = (
     200,
     {"Content-Type": "text/html; charset=utf-8"},
@@ -140,8 +141,7 @@ def _in_a_terminal(args: list[str], env: dict[str, str]) -> str:
     """Run xpostcheck with stdout and stderr on a pseudo-terminal; all it wrote."""
     main_fd, child_fd = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from xpostcheck.cli.main import main; main(prog_name='xpostcheck')"]
-        + args,
+        [sys.executable, "-c", RUN, *args],
         stdin=subprocess.DEVNULL,
         stdout=child_fd,
         stderr=child_fd,
@@ -182,3 +182,68 @@ def test_colour_on_a_terminal_unless_no_color(
     assert "VIOLATION" in out, out
     assert ("\x1b[1;31mVIOLATION" in out) is coloured, out
     assert bool(re.search(r"\x1b\[[0-9;]*m", out)) is coloured, out  # any colour at all
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+def _small_site(copy_page: bytes) -> dict[str, object]:
+    index = (
+        b'<html><body><a href="/a.html">a</a> <a href="/b.html">b</a>'
+        b' <a href="/private.html">p</a></body></html>'
+    )
+    return {
+        "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private"),
+        "/": (200, {"Content-Type": "text/html"}, index),
+        "/a.html": (200, {"Content-Type": "text/html"}, copy_page),
+        "/b.html": PAGE,
+    }
+
+
+def _piped(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run xpostcheck with stdout and stderr on pipes (no terminal), as cron does."""
+    return subprocess.run(
+        [sys.executable, "-c", RUN, *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def _strip_escapes(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+
+
+def test_a_progress_bar_per_site_on_a_terminal_pages_done_of_known(tmp_path: Path) -> None:
+    with Server(_small_site(_copy_page(tmp_path))) as server:  # type: ignore[arg-type]
+        args = ["scan", "-s", str(ARTICLES), "-r", str(RULES), "--db", str(tmp_path / "x.db")]
+        args += ["--delay", "0", server.base + "/"]
+        out = _strip_escapes(_in_a_terminal(args, {"NO_COLOR": ""}))
+    site = f"127.0.0.1:{server.port}"
+    frames = re.findall(re.escape(site) + r"\s+\S*\s*(\d+)/(\d+) pages", out)
+    assert frames, out
+    # Done never passes known; the crawl ends with every known page done: 3 fetched, 1 skipped.
+    assert all(int(done) <= int(known) for done, known in frames)
+    assert frames[-1] == ("4", "4"), frames
+    assert "1 with copies" in out
+    assert "xpostcheck: 1 copy, 1 violation (1 new), 1 skipped, 3 pages" in out
+
+
+def test_verbose_logs_each_page_with_its_outcome_and_no_bar_off_a_terminal(tmp_path: Path) -> None:
+    with Server(_small_site(_copy_page(tmp_path))) as server:  # type: ignore[arg-type]
+        args = ["scan", "-s", str(ARTICLES), "-r", str(RULES), "--delay", "0"]
+        quiet = _piped([*args, "--db", str(tmp_path / "q.db"), server.base])
+        loud = _piped(["-v", *args, "--db", str(tmp_path / "v.db"), server.base])
+    base = server.base
+    assert quiet.returncode == loud.returncode == 1, loud.stderr
+    assert quiet.stderr == ""  # off a terminal: no progress at all (the table says the rest)
+    pages = sorted(
+        line.removeprefix("INFO xpostcheck.pages: ")
+        for line in loud.stderr.splitlines()
+        if line.startswith("INFO xpostcheck.pages: ")
+    )
+    assert pages == sorted(
+        [
+            f"fetched {base}: no copy",
+            f"fetched {base}/a.html: copy found",
+            f"fetched {base}/b.html: no copy",
+            f"skipped {base}/private.html: disallowed by robots.txt",
+        ]
+    )

@@ -66,10 +66,12 @@ class Crawler:
         config: CrawlConfig | None = None,
         *,
         known: Callable[[str], PageState | None] | None = None,
+        on_queued: Callable[[str], None] | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.config = config or CrawlConfig()
         self.known = known
+        self.on_queued = on_queued  # told each page URL queued (progress: pages known)
         self._robots: dict[str, RobotsPolicy] = {}  # per host key; only definite answers
 
     def crawl(self, sites: Sequence[str], urls: Sequence[str] = ()) -> Iterator[Fetched | Skipped]:
@@ -100,13 +102,24 @@ class _Run:
         )
         self.stopping = threading.Event()
         self.hosts = Hosts(cfg, crawler._robots)
-        self.frontier = Frontier(cfg, skip=self._skip, enqueue=self.hosts.enqueue)
+        self.frontier = Frontier(cfg, skip=self._skip, enqueue=self._queued(crawler.on_queued))
         self.recrawl = Recrawl(cfg, crawler.known) if crawler.known is not None else None
         work = Work(crawler.fetcher, cfg, crawler._robots)
         self.pool = FetchPool(work, cfg.threads, self.stopping)
         self.sites = list(sites)
         self.urls = list(urls)
         self.thread = threading.Thread(target=self._main, name="xpostcheck-crawl", daemon=True)
+
+    def _queued(self, on_queued: Callable[[str], None] | None) -> Callable[[Task], None]:
+        if on_queued is None:
+            return self.hosts.enqueue
+
+        def enqueue(task: Task) -> None:
+            self.hosts.enqueue(task)
+            if task.kind == "page":
+                on_queued(task.url)
+
+        return enqueue
 
     # -- lifecycle --------------------------------------------------------------------------
 

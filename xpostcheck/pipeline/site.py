@@ -149,7 +149,12 @@ def scan_site(scan: Scan, unit: SiteUnit) -> SiteResult:
         last = known.get(fetched.url)
         return last is not None and last.content_hash == fetched.content_hash
 
-    crawler = Crawler(scan.fetcher, crawl_config_for(scan.crawl_config, unit), known=known.get)
+    crawler = Crawler(
+        scan.fetcher,
+        crawl_config_for(scan.crawl_config, unit),
+        known=known.get,
+        on_queued=lambda url: scan.progress("queued", url),
+    )
     events = crawler.crawl(list(unit.sites), list(unit.urls))
     try:
         for item in scan.analyser.pages(events, unchanged):
@@ -181,7 +186,7 @@ def _record(
     """Count, profile and store one event of the unit's crawl."""
     if isinstance(item, Skipped):
         tally.skipped.append(item)
-        scan.progress("skipped", item.url)
+        scan.progress("skipped", f"{item.url} {item.reason}")
     elif isinstance(item, Analysed):
         _record_analysed(scan, item, tally)
     else:
