@@ -40,7 +40,7 @@ def test_a_closed_port_reads_as_a_refused_connection_not_a_robots_problem(tmp_pa
     with refused_port() as port:
         code, text = _scan(f"http://127.0.0.1:{port}/", db=tmp_path / "x.db")
     assert code == 3
-    assert f"http://127.0.0.1:{port}/: connection refused (when asking for robots.txt)" in text
+    assert f"http://127.0.0.1:{port}/: connection refused; host not crawled" in text
     assert "robots.txt unavailable" not in text
 
 

@@ -75,8 +75,9 @@ def fetch_robots(fetcher: Fetcher, url: str) -> RobotsPolicy:
         # Refused, or kept out by the address policy, says more than "unreachable".
         kept = (SkipCode.REFUSED, SkipCode.ADDRESS_POLICY)
         code = exc.code if exc.code in kept else SkipCode.UNREACHABLE
-        # A network failure is the host's, not robots.txt's: say it first.
-        note = f"{exc.reason} (when asking for robots.txt)"
+        # A network failure (refused, TLS, timeout) is the host's, not robots.txt's: say only it.
+        network = code is not SkipCode.ADDRESS_POLICY
+        note = exc.reason if network else f"robots.txt unavailable ({exc.reason})"
         return RobotsPolicy("unavailable", note, failure=code)
     body = got.body[:MAX_ROBOTS_BYTES]
     return RobotsPolicy.parse(body.decode("utf-8", errors="replace"))
