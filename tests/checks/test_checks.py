@@ -253,12 +253,21 @@ def test_attribution_with_author_and_title_placeholders() -> None:
     )
     assert verdict(f) == (True, "credit line found", line)
     bare = SourceArticle(url=ORIGINAL, title="T", text=BODY)
-    f = judge("attribution", make_page(line), source=bare, phrases=["by {author}"])
+    f = judge(
+        "attribution",
+        make_page(line),
+        source=bare,
+        phrases=["by {author}"],
+        builtin_credits=False,
+    )
     assert verdict(f) == (
         True,
         "nothing to look for: the phrases need an author or title the original lacks",
         None,
     )
+    # The built-in credit forms still read the line when the pack's phrases cannot apply.
+    f = judge("attribution", make_page(line), source=bare, phrases=["by {author}"])
+    assert verdict(f) == (True, "credit line found", line)
 
 
 # --- byline --------------------------------------------------------------------------------

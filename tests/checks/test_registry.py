@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "xpostcheck"
 # Each checks module may import only the modules of lower layers.
 LAYERS = {
     "textutil": 0,
+    "credits": 0,
     "siteprofile": 1,
     "context": 2,
     "changes": 2.5,  # what a copy changed: used by content (integrity) and compose (`when`)

@@ -44,18 +44,24 @@ def test_the_walk_finds_every_command() -> None:
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "xpostcheck")
-def test_every_help_ends_with_examples_that_parse(path: tuple[str, ...]) -> None:
+def test_every_help_has_examples_that_parse(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
-    head, _, examples = result.output.partition("\n  Examples:\n")
-    assert examples, f"'xpostcheck {' '.join(path)} --help' has no examples"
-    lines = [line.strip() for line in examples.splitlines() if line.strip()]
+    # The examples: the lines after "Examples:" (in the epilog or in the docstring).
+    _, found, after = result.output.partition("Examples:\n")
+    assert found, f"'xpostcheck {' '.join(path)} --help' has no examples"
+    lines = []
+    for line in after.splitlines():
+        if not line.strip().startswith("xpostcheck"):
+            break
+        lines.append(line.strip())
     assert lines
+    parsed = []
     for line in lines:
         words = shlex.split(line.split("  #")[0].split(" | ")[0])
         assert words[0] == "xpostcheck"
         args = words[1:]
-        assert args[: len(path)] == list(path), line
+        parsed.append(args)
         # Each example parses: its command exists and its options are real.
         command: click.Command = main
         ctx = main.make_context("xpostcheck", [], resilient_parsing=True)
@@ -66,6 +72,8 @@ def test_every_help_ends_with_examples_that_parse(path: tuple[str, ...]) -> None
             command, rest = sub, rest[1:]
         with contextlib.suppress(click.exceptions.Exit):  # an example showing --help
             command.make_context(command.name or "", list(rest), parent=ctx)
+    # At least one example shows the command itself.
+    assert any(args[: len(path)] == list(path) for args in parsed), lines
 
 
 def test_defaults_are_shown_in_help() -> None:

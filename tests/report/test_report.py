@@ -79,6 +79,7 @@ PAGE_1 = (
     "The county board approved the harbor dredging plan on Tuesday.\n\n"
     "Work starts in October and will close the north channel for six weeks.\n\n"
     "Fishing crews asked for night access; the board said it would consider it.\n"
+    "Originally published by Harbor News.\n"
     "Comments are closed."
 )
 
@@ -507,12 +508,28 @@ def test_html_side_by_side_marks_passages() -> None:
     section = html.split('<section class="copy" id="copy-1"')[1].split("</section>")[0]
     source_box = section.split('<div class="text source">')[1].split("</div>")[0]
     page_box = section.split('<div class="text page">')[1].split("</div>")[0]
-    assert source_box.count("<mark") == 2 and page_box.count("<mark") == 2
+    assert source_box.count("<mark") == 2 and page_box.count("<mark data-p") == 2
     assert (
         '<mark data-p="1">The county board approved the harbor dredging plan on Tuesday.</mark>'
         in page_box
     )
-    assert page_box.startswith("Coastal Blog | Home | About\n<mark")
+    # The copy pane shows the article, not the site navigation before it; the credit line a
+    # check found is marked with the rule that found it.
+    assert page_box.startswith(
+        '<span class="cut">[site navigation and other text before the article: 28 characters '
+        'not shown]</span><mark data-p="1">'
+    )
+    assert "Coastal Blog | Home" not in page_box
+    assert (
+        '<mark class="found" title="credit line found by gr-attribution">'
+        "Originally published by Harbor News</mark>." in page_box
+    )
+    assert page_box.endswith(
+        '<span class="cut">[text after the article: 21 characters not shown]</span>'
+    )
+    assert "link to the original found by gr-link" not in section  # that check failed
+    # Times carry their zone.
+    assert '<time datetime="2024-05-06T06:00:03+00:00">2024-05-06 06:00:03 UTC</time>' in section
     # A text the report does not have is said to be missing, with the offsets it knows.
     third = html.split('<section class="copy" id="copy-3"')[1].split("</section>")[0]
     assert '<div class="text source">' in third
@@ -522,14 +539,57 @@ def test_html_side_by_side_marks_passages() -> None:
 
 def test_html_filter_attributes() -> None:
     html = FORMATS["html"].render(sample_report(), sample_context())
-    rows = re.findall(r'<tr class="copy-row" ([^>]*)>', html)
-    assert rows == [
+    rows = re.findall(r'<tr class="copy-row" (.*?) data-search="([^"]*)">', html)
+    assert [r[0] for r in rows] == [
         'data-copy="copy-1" data-site="coastal-blog.example" '
-        'data-rules="gr-ads gr-copyright gr-link" data-new="1"',
+        'data-rules="gr-ads gr-copyright gr-link" data-new="1" data-verdict="violation" '
+        'data-triaged="0"',
         'data-copy="copy-2" data-site="quay-times.example" '
-        'data-rules="gr-attribution gr-copyright" data-new="0"',
-        'data-copy="copy-3" data-site="quay-times.example" data-rules="" data-new="0"',
+        'data-rules="gr-attribution gr-copyright" data-new="0" data-verdict="violation" '
+        'data-triaged="0"',
+        'data-copy="copy-3" data-site="quay-times.example" data-rules="" data-new="0" '
+        'data-verdict="compliant" data-triaged="0"',
     ]
+    assert rows[1][1].startswith("https://quay-times.example/library sunday hours")
+    assert "signed agreement" in rows[1][1] and "no credit line naming" in rows[1][1]
+
+
+def test_html_violations_first_with_urls_in_the_overview() -> None:
+    report = sample_report()
+    reordered = replace(report, copies=(report.copies[2], report.copies[1], report.copies[0]))
+    html = FORMATS["html"].render(reordered, sample_context())
+    titles = re.findall(r'<section class="copy" id="copy-\d+"[^>]*>\n<h2>([^<]*)', html)
+    assert [t.split(" <")[0].strip() for t in titles] == [
+        "Dredging plan approved",  # the new violation
+        "Sunday hours &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;",  # an ongoing one
+        "In brief: dredging",  # compliant
+    ]
+    site_order = r'<section class="site" id="[^"]*" data-site="([^"]*)"'
+    assert re.findall(site_order, html) == ["coastal-blog.example", "quay-times.example"]
+    fixed = replace(report.copies[0], verdict="compliant", checks=report.copies[0].checks[:1])
+    html = FORMATS["html"].render(
+        replace(report, copies=(fixed, *report.copies[1:])), RenderContext()
+    )
+    # The site with violations comes before the site without.
+    assert re.findall(site_order, html) == ["quay-times.example", "coastal-blog.example"]
+    assert '<span class="url">https://quay-times.example/dredging-brief</span>' in html
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("2024-05-06T06:00:00+00:00", "2024-05-06 06:00:00 UTC"),
+        ("2024-05-06T08:00:00+02:00", "2024-05-06 08:00:00 +02:00"),
+        ("2024-05-06T01:30:00-04:30", "2024-05-06 01:30:00 -04:30"),
+        ("2024-05-06T06:00:00", "2024-05-06 06:00:00 (zone unknown)"),
+        ("yesterday", "yesterday"),
+        ("", ""),
+    ],
+)
+def test_times_are_shown_with_their_zone(value: str, shown: str) -> None:
+    from xpostcheck.report.html import when
+
+    assert when(value) == shown
 
 
 def test_table_shows_brackets_as_written() -> None:
@@ -581,21 +641,26 @@ def test_long_unmatched_stretches_are_elided() -> None:
         Segment("t" * 100, None),
     ]
     report = sample_report()
-    long_page = "x" * 3000 + PAGE_1 + "comment " * 1000
+    # A long unmatched stretch inside the article (comments between two passages) is elided;
+    # what lies before and after the article is cut, and said so.
+    long_page = "x" * 3000 + PAGE_1[:90] + "y" * 6000 + PAGE_1[90:] + "comment " * 1000
     ctx = replace(sample_context(), pages={report.copies[0].url: long_page})
+    first, second = report.copies[0].passages
     moved = replace(
         report.copies[0],
-        passages=tuple(
-            Passage(p.source_start, p.source_end, p.page_start + 3000, p.page_end + 3000)
-            for p in report.copies[0].passages
+        passages=(
+            replace(first, page_start=first.page_start + 3000, page_end=first.page_end + 3000),
+            replace(second, page_start=second.page_start + 9000, page_end=second.page_end + 9000),
         ),
     )
     html = FORMATS["html"].render(replace(report, copies=(moved,)), ctx)
     assert (
-        '<span class="elided">[&hellip; 5,021 characters not shown; the whole page is in the '
+        '<span class="elided">[&hellip; 3,002 characters not shown; the whole page is in the '
         "evidence &hellip;]</span>"
     ) in html
-    assert html.count("<mark") == 4  # both passages, on both sides
+    assert "before the article: 3,028 characters not shown" in html
+    assert "[text after the article: 8,021 characters not shown]" in html
+    assert html.count("<mark data-p") == 4  # both passages, on both sides
 
 
 def test_every_format_and_csv_column_is_documented() -> None:

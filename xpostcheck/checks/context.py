@@ -17,6 +17,9 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, get_args
 
+import lxml.etree
+import lxml.html
+
 from xpostcheck.checks.siteprofile import SiteProfile
 from xpostcheck.checks.textutil import PLACEHOLDERS, lines_of, norm
 from xpostcheck.models import Finding, Match, Page, Rule, RuleSet, Severity, SourceArticle
@@ -233,6 +236,27 @@ def position_ok(ctx: CheckContext, offset: int, index: int, count: int, where: s
     return index < third if where == "top" else index >= count - third
 
 
+HEADER_WINDOW = 600  # characters before the copied text where the copy's own header may sit
+
+
+def own_header(ctx: CheckContext) -> str:
+    """The text between the copy's title and the start of the copied passages, when the title
+    sits at most HEADER_WINDOW characters before them: the copy's own header (byline,
+    dateline), which belongs to the copy even when its markup sits outside <article> (a
+    Medium or Blogger post header). '' when there is no such header."""
+    passages = ctx.match.passages
+    if not passages:
+        return ""
+    full = ctx.page.full_text
+    start = min(p.page_start for p in passages)
+    window = full[max(0, start - HEADER_WINDOW) : start]
+    for title in (ctx.source.title, ctx.page.title):
+        title = " ".join(title.split())[:80]
+        if len(title) >= 8 and (at := window.rfind(title)) >= 0:
+            return window[at + len(title) :]
+    return ""
+
+
 # --- facts about one page, worked out once -------------------------------------------------
 
 
@@ -313,6 +337,36 @@ class PageFacts:
             if n in c or (c in n and len(c) >= 0.8 * len(n)):
                 return True
         return any(n in a for a in alts)
+
+    @cached_property
+    def _page_edges(self) -> list[str]:
+        """Normalised texts of the page-level <header> and <footer> elements (outside any
+        article, aside, nav or comment block): where a page's own end note may sit."""
+        html = self.page.html
+        if "<footer" not in html.lower() and "<header" not in html.lower():
+            return []
+        try:
+            tree = lxml.html.fromstring(html)
+        except (ValueError, lxml.etree.ParserError):
+            return []
+        edges = []
+        for el in tree.iter("header", "footer"):
+            blocked = False
+            for up in el.iterancestors():
+                if up.tag in {"body", "html"}:
+                    break
+                words = f"{up.get('class', '')} {up.get('id', '')}".lower()
+                if up.tag in {"article", "aside", "nav", "main", "section"} or "comment" in words:
+                    blocked = True
+                    break
+            if not blocked:
+                edges.append(norm(el.text_content()))
+        return edges
+
+    def in_page_edge(self, line: str) -> bool:
+        """Whether `line` sits in the page-level header or footer (not a sidebar or comment)."""
+        n = self.norm(line)
+        return bool(n) and any(n in edge for edge in self._page_edges)
 
     @property
     def markup_published(self) -> str | None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-from xpostcheck.checks.context import CheckContext, position_ok
+from xpostcheck.checks.context import CheckContext, own_header, position_ok
 from xpostcheck.checks.textutil import fuzzy_contains, quoted, shorten
 from xpostcheck.models import Finding, Link
-from xpostcheck.util.urls import article_key, host_of, is_home_page, same_site
+from xpostcheck.util.urls import article_key, host_of, is_home_page, original_key, same_site
 
 _NOFOLLOW = {"nofollow", "ugc", "sponsored"}
 _MAX_HOPS = 3
@@ -44,7 +44,7 @@ def _follow(ctx: CheckContext, href: str, target: str) -> str | None:
             return None
         url = urljoin(url, location)
         chain.append(url)
-        if article_key(url) == target:
+        if original_key(url) == target:
             return " -> ".join(chain)
     return None
 
@@ -90,13 +90,22 @@ def _shortlink_rank(href: str, page_url: str) -> int:
 
 def check_link_to_original(ctx: CheckContext) -> Finding:
     source = ctx.source
-    target = article_key(source.url)
+    # AMP, mobile and print forms of the original count as the original (util.urls).
+    target = original_key(source.url)
     region = str(ctx.opt("region"))
     allow_home = bool(ctx.opt("allow_home_page"))
     allow_nofollow = bool(ctx.opt("allow_nofollow"))
     anchors = [t for tmpl in ctx.opt("anchor_text") for t in ctx.expand(tmpl)]
     profile = ctx.profile
     inside, outside = _candidate_links(ctx, region)
+    if region != "page":
+        # A link in the copy's own header (its byline) belongs to the copy, even outside
+        # <article> in the markup.
+        header = own_header(ctx)
+        if header:
+            own = [link for link in outside if link.text and link.text in header]
+            inside += own
+            outside = [link for link in outside if link not in own]
 
     hits: list[tuple[Link, str]] = []  # (link, evidence)
     home: list[Link] = []
@@ -106,7 +115,7 @@ def check_link_to_original(ctx: CheckContext) -> Finding:
         href = link.href
         if not href.lower().startswith(("http://", "https://")):
             continue
-        if article_key(href) == target:
+        if original_key(href) == target:
             hits.append((link, href))
         elif same_site(href, source.url):
             if is_home_page(href):
@@ -181,14 +190,14 @@ def check_link_to_original(ctx: CheckContext) -> Finding:
             "link to the publisher's home page (the rule accepts it)",
             describe(home[0], home[0].href),
         )
-    outside_hits = [link for link in outside if article_key(link.href) == target]
+    outside_hits = [link for link in outside if original_key(link.href) == target]
     if outside_hits:
         return ctx.finding(
             False,
             f"a link to the original appears only outside the {region} region (site chrome)",
             describe(outside_hits[0], outside_hits[0].href),
         )
-    hidden = [link for link in ctx.page.links if link.hidden and article_key(link.href) == target]
+    hidden = [link for link in ctx.page.links if link.hidden and original_key(link.href) == target]
     if hidden:
         return ctx.finding(
             False,

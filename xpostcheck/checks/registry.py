@@ -169,6 +169,13 @@ _SPECS: tuple[KindSpec, ...] = (
                 "phrases with {publisher}, {author}, {title}, {url}",
                 validate=valid_templates,
             ),
+            "builtin_credits": Option(
+                "bool",
+                True,
+                "also recognise credits as people write them: the publisher's name or an alias "
+                "with a credit verb or label, a byline, a copyright line or a link (en, es, fr, "
+                "de, pt, it); false narrows the check to the phrases",
+            ),
             "position": _POSITION,
             "region": _REGION,
             "threshold": _THRESHOLD,

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import re
 
-from xpostcheck.checks.context import CheckContext, position_ok
+from xpostcheck.checks.context import CheckContext, own_header, position_ok
+from xpostcheck.checks.credits import credit_in, fold, name_patterns
 from xpostcheck.checks.textutil import (
     best_line,
     excerpt,
     frame_words,
     fuzzy_contains,
+    lines_of,
     norm,
     quoted,
     shorten,
 )
 from xpostcheck.models import Finding
-from xpostcheck.util.urls import article_key
+from xpostcheck.util.urls import article_key, host_of, same_site
 
 # --- attribution ---------------------------------------------------------------------------
 
@@ -67,11 +69,53 @@ def _placed(ctx: CheckContext, lines: list[str], where: str) -> list[str]:
     return placed
 
 
+class _Recogniser:
+    """The built-in credit forms (checks.credits) for this copy: the publisher's names, the
+    original's domain, and the anchor texts of the page's links to the publisher's site."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        names = list(ctx.names("publisher"))
+        header = own_header(ctx)
+        host = host_of(ctx.source.url)
+        if host:
+            names.append(host[4:] if host.startswith("www.") else host)
+        self.patterns = name_patterns(names)
+        self.linked = tuple(
+            fold(link.text)
+            for link in ctx.page.links
+            if link.text
+            and not link.hidden
+            and (link.region != "chrome" or link.text in header)
+            and same_site(link.href, ctx.source.url)
+        )
+        self.copied = norm(ctx.source.text)
+
+    def find(self, lines: list[str]) -> tuple[str, str] | None:
+        """(line, form) of the first line that credits the publisher."""
+        for line in lines:
+            if len(line) > 200 and norm(line) in self.copied:
+                continue  # a copied paragraph that mentions the publisher is no credit
+            form = credit_in(line, self.patterns, self.linked, copyright=False)
+            if form is not None:
+                return line, form
+        return None
+
+
+_FORMS = {
+    "credit": "credit line found",
+    "byline": "credit found in a byline naming the publisher",
+    "link": "credit found: the publisher's name linked to its site",
+}
+
+
 def check_attribution(ctx: CheckContext) -> Finding:
     templates: list[str] = list(ctx.opt("phrases"))
     frames = {t: frame_words(tmpl) for tmpl in templates for t in ctx.expand(tmpl)}
     texts = list(frames)
-    if not texts:
+    # A pack's phrases extend the built-in credit forms; only builtin_credits = false narrows
+    # the check to the phrases alone.
+    builtin = _Recogniser(ctx) if ctx.opt("builtin_credits") is not False else None
+    if not texts and builtin is None:
         return ctx.finding(
             True,
             "nothing to look for: the phrases need an author or title the original lacks",
@@ -81,34 +125,71 @@ def check_attribution(ctx: CheckContext) -> Finding:
     facts = ctx.page_facts
     lines = facts.lines(str(ctx.opt("region")))
     in_text = [ln for ln in lines if not facts.in_caption(ln)]
+    # The copy's own header (title area, byline) belongs to it even outside <article>.
+    header = [ln for ln in lines_of(own_header(ctx)) if ln not in in_text]
+    in_text = header + in_text
     where = str(ctx.opt("position"))
     placed = _placed(ctx, in_text, where)
-    found = _best_line(ctx, placed, texts, threshold, frames)
+    found = _best_line(ctx, placed, texts, threshold, frames) if texts else None
     if found:
         return ctx.finding(True, "credit line found", excerpt(found[1], found[2]))
-    elsewhere = _best_line(ctx, in_text, texts, threshold, frames) if placed != in_text else None
+    recognised = builtin.find(placed) if builtin else None
+    if recognised:
+        return ctx.finding(True, _FORMS[recognised[1]], shorten(recognised[0]))
+    elsewhere = (
+        _best_line(ctx, in_text, texts, threshold, frames) if placed != in_text and texts else None
+    )
+    if elsewhere is None and builtin is not None and placed != in_text:
+        misplaced = builtin.find(in_text)
+        if misplaced:
+            elsewhere = (0, misplaced[0], misplaced[0])
     if elsewhere:
         return ctx.finding(
             False,
             f"credit line found, but not at the {where}",
             excerpt(elsewhere[1], elsewhere[2]),
         )
-    looked = f"looked for {quoted(texts)}"
-    captioned = _best_line(
-        ctx, [ln for ln in lines if facts.in_caption(ln)], texts, threshold, frames
+    looked = (
+        f"looked for {quoted(texts)}"
+        if texts
+        else "looked for the publisher's name in a credit, byline or copyright line"
     )
+
+    def search(candidates: list[str]) -> tuple[str, str] | None:
+        hit = _best_line(ctx, candidates, texts, threshold, frames) if texts else None
+        if hit:
+            return hit[1], excerpt(hit[1], hit[2])
+        known = builtin.find(candidates) if builtin else None
+        return (known[0], shorten(known[0])) if known else None
+
+    captioned = search([ln for ln in lines if facts.in_caption(ln)])
     if captioned:
         return ctx.finding(
             False,
             "credit appears only in an image caption, which credits the picture, not the article",
-            excerpt(captioned[1], captioned[2]),
+            captioned[1],
         )
-    chrome = _best_line(ctx, facts.chrome_lines, texts, threshold, frames)
+    chrome = search(facts.chrome_lines)
     if chrome:
+        profile = ctx.profile
+        if (
+            profile is not None
+            and profile.pages >= profile.min_pages
+            and where == "anywhere"
+            and not profile.is_chrome_text(chrome[0])
+            and ctx.page_facts.in_page_edge(chrome[0])
+        ):
+            # In a header or footer by its markup, but no other page of the site shows it:
+            # the page's own end note, not site chrome.
+            return ctx.finding(
+                True,
+                "credit found in this page's footer or header (no other page of the site shows it)",
+                chrome[1],
+            )
         return ctx.finding(
             False,
             "credit appears only in the site's chrome (shown on every page), not with this article",
-            excerpt(chrome[1], chrome[2]),
+            chrome[1],
         )
     return ctx.finding(False, "no credit line naming the original", looked)
 

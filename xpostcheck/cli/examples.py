@@ -35,6 +35,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "history": (
         "xpostcheck history",
         "xpostcheck history --db scans/xpostcheck.db --limit 5",
+        "xpostcheck history --site blog.example  # one site over time",
         "xpostcheck history --format json | jq '.[0]'",
     ),
     "evidence": (

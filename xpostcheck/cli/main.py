@@ -27,6 +27,7 @@ from xpostcheck.cli.output import (
     no_color_flag,
     stop_on_signals,
 )
+from xpostcheck.cli.report_cmd import report
 from xpostcheck.cli.review import evidence, explain, history, notice, triage
 from xpostcheck.cli.rules import rules_group
 from xpostcheck.cli.scan import scan
@@ -91,7 +92,7 @@ def main(verbose: int, debug: bool, no_color: bool) -> None:
     no_color_flag(no_color)
 
 
-for _command in (scan, demo, explain, rules_group, history, evidence, triage, notice):
+for _command in (scan, demo, explain, rules_group, history, report, evidence, triage, notice):
     main.add_command(_command)
 add_examples(main)  # after every command is added: each --help ends with examples
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,7 +22,7 @@ from xpostcheck import options
 from xpostcheck.cli.output import EXIT_FAILED, EXIT_OK
 from xpostcheck.config import build_settings, default_index
 from xpostcheck.errors import XPostCheckError
-from xpostcheck.report.history import format_history
+from xpostcheck.report.history import format_history, format_site_trend
 from xpostcheck.util.files import STDOUT, check_writable, scan_tempdir, write_output
 from xpostcheck.util.urls import host_of
 
@@ -51,6 +52,7 @@ def _open_existing(db: str) -> Store:
 @click.option(
     "--limit", default=options.HISTORY_LIMIT, show_default=True, help="How many scans to list."
 )
+@click.option("--site", help="One site over time: its copies, violations, new and resolved.")
 @click.option(
     "--format",
     "-f",
@@ -60,15 +62,19 @@ def _open_existing(db: str) -> Store:
     show_default=True,
     help="A plain table, or a JSON array of one object per scan.",
 )
-def history(db: str, limit: int, fmt: str) -> None:
+def history(db: str, limit: int, site: str | None, fmt: str) -> None:
     """List past scans and their counts, newest first."""
     store = _open_existing(db)
     try:
-        rows = store.history(limit)
+        rows: Sequence[Any] = (
+            store.site_trend(host_of(site) or site, limit) if site else store.history(limit)
+        )
     finally:
         store.close()
     if fmt == "json":
         click.echo(json.dumps([dataclasses.asdict(row) for row in rows], indent=2))
+    elif site:
+        click.echo(format_site_trend(site, rows))
     else:
         click.echo(format_history(rows))
 

@@ -14,6 +14,7 @@ import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from xpostcheck.extract.walk import BLOCK, WS, Node, Scan
 from xpostcheck.models import Region
@@ -57,6 +58,26 @@ _CHROME_WORDS = frozenset(
         "related",
         "colophon",
         "masthead",
+        # Widgets CMSs put inside the entry content: related posts (WordPress core, Jetpack,
+        # YARPP, Contextual Related Posts, Blogger, Ghost, Drupal), share bars, newsletter and
+        # subscription boxes (Substack, Ghost, Medium), tag lists.
+        "relatedposts",
+        "related_posts",
+        "yarpp",
+        "crp_related",
+        "sharedaddy",
+        "sharing",
+        "share",
+        "sharebar",
+        "social",
+        "newsletter",
+        "subscribe",
+        "subscription",
+        "tagcloud",
+        "tags",
+        "recommended",
+        "recirculation",
+        "readmore",
     }
 )
 _WORD_SPLIT = re.compile(r"[\s_-]+")
@@ -179,7 +200,24 @@ def _is_chrome(
     words = f"{attrib.get('class', '')} {attrib.get('id', '')}".lower()
     if words.strip() and not _CHROME_WORDS.isdisjoint(_WORD_SPLIT.split(words)):
         return True
-    return held == 0 and density is not None and density.is_link_list(node, i)
+    return (
+        held == 0
+        and density is not None
+        and density.is_link_list(node, i)
+        and not _holds_byline(node.el)
+    )
+
+
+def _holds_byline(el: Any) -> bool:
+    """An element with the author's markup (itemprop=author, rel=author, a byline or vcard
+    class): a post's own header or footer line, not a list of links to other pages."""
+    for sub in el.iter():
+        if sub.get("itemprop") == "author" or "author" in (sub.get("rel") or "").split():
+            return True
+        words = _WORD_SPLIT.split((sub.get("class") or "").lower())
+        if "byline" in words or "vcard" in words:
+            return True
+    return False
 
 
 def _near_node(nodes: list[Node], article: int) -> int:

@@ -89,7 +89,9 @@ def guarded_pools(guard: Guard) -> dict[str, type[HTTPConnectionPool]]:
                 f"to scan it, pass --allow-private {host}"
             )
 
-    class Conn(urllib3.connection.HTTPConnection):
+    class Guarded(urllib3.connection.HTTPConnection):
+        """Checks the connected address, and hands the socket to the deadline's watch."""
+
         def _new_conn(self) -> socket.socket:
             sock = super()._new_conn()
             check(self, sock)
@@ -101,17 +103,11 @@ def guarded_pools(guard: Guard) -> dict[str, type[HTTPConnectionPool]]:
                 watch.attach(self.sock)
             return super().getresponse()
 
-    class SConn(urllib3.connection.HTTPSConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            check(self, sock)
-            return sock
+    class Conn(Guarded):
+        pass
 
-        def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
-            watch = guard.watch()
-            if watch is not None and self.sock is not None:
-                watch.attach(self.sock)
-            return super().getresponse()
+    class SConn(Guarded, urllib3.connection.HTTPSConnection):
+        pass
 
     class Pool(HTTPConnectionPool):
         ConnectionCls = Conn

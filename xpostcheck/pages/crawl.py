@@ -40,6 +40,7 @@ from xpostcheck.pages.config import CrawlConfig
 from xpostcheck.pages.frontier import NON_HTML_EXTENSIONS, Frontier
 from xpostcheck.pages.hosts import Host, Hosts
 from xpostcheck.pages.links import FEED_TYPES, MAX_LINKS_PER_PAGE, extract_links
+from xpostcheck.pages.polite import Politeness
 from xpostcheck.pages.recrawl import Recrawl, carried
 from xpostcheck.pages.tasks import Result, Site, Task
 from xpostcheck.pages.work import FetchPool, Work
@@ -66,13 +67,17 @@ class Crawler:
         config: CrawlConfig | None = None,
         *,
         known: Callable[[str], PageState | None] | None = None,
+        polite: Politeness | None = None,
         on_queued: Callable[[str], None] | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.config = config or CrawlConfig()
         self.known = known
+        # Every request (pages, robots.txt, sitemaps, feeds, and the link checks' redirects
+        # through `polite.resolve_redirect`) goes through this one politeness layer.
+        self.polite = polite or Politeness(fetcher, self.config)
+        self._robots: dict[str, RobotsPolicy] = self.polite.robots  # only definite answers
         self.on_queued = on_queued  # told each page URL queued (progress: pages known)
-        self._robots: dict[str, RobotsPolicy] = {}  # per host key; only definite answers
 
     def crawl(self, sites: Sequence[str], urls: Sequence[str] = ()) -> Iterator[Fetched | Skipped]:
         """Yield each HTML page fetched (304-unchanged ones too) and a Skipped for every URL
@@ -101,10 +106,10 @@ class _Run:
             maxsize=max(1, cfg.queue_size)
         )
         self.stopping = threading.Event()
-        self.hosts = Hosts(cfg, crawler._robots)
+        self.hosts = Hosts(cfg, crawler.polite)
         self.frontier = Frontier(cfg, skip=self._skip, enqueue=self._queued(crawler.on_queued))
         self.recrawl = Recrawl(cfg, crawler.known) if crawler.known is not None else None
-        work = Work(crawler.fetcher, cfg, crawler._robots)
+        work = Work(crawler.fetcher, cfg, crawler._robots, crawler.polite)
         self.pool = FetchPool(work, cfg.threads, self.stopping)
         self.sites = list(sites)
         self.urls = list(urls)

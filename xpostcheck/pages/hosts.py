@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from xpostcheck.models import SkipCode
 from xpostcheck.net.robots import RobotsPolicy, robots_url
 from xpostcheck.pages.config import CrawlConfig
+from xpostcheck.pages.polite import Politeness
 from xpostcheck.pages.tasks import Result, Site, Task, host_key
 
 
@@ -59,9 +60,10 @@ class Host:
 class Hosts:
     """The hosts of one crawl and the heap of their next-allowed times."""
 
-    def __init__(self, cfg: CrawlConfig, robots: dict[str, RobotsPolicy]) -> None:
+    def __init__(self, cfg: CrawlConfig, polite: Politeness) -> None:
         self.cfg = cfg
-        self.robots = robots  # the Crawler's cache, per host key; only definite answers
+        self.polite = polite
+        self.robots = polite.robots  # the scan's cache, per host key; only definite answers
         self.table: dict[str, Host] = {}
         self.heap: list[tuple[float, int, str]] = []
         self.seq = 0
@@ -110,6 +112,7 @@ class Hosts:
 
     def set_robots(self, host: Host, policy: RobotsPolicy) -> None:
         host.robots = policy
+        self.polite.set_robots(host.key, policy)
         if policy.crawl_delay is not None:
             host.gap = max(self.cfg.delay, min(policy.crawl_delay, self.cfg.max_crawl_delay))
 
@@ -145,6 +148,5 @@ class Hosts:
             # The host was not crawled at all: as unreachable as a refused connection.
             host.blocked_code = policy.failure or SkipCode.UNREACHABLE
             return None
-        self.robots[host.key] = policy
         self.set_robots(host, policy)
         return policy

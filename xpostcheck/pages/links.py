@@ -1,5 +1,6 @@
-"""Links of an HTML page for the crawler: anchors, feeds named by <link rel=alternate>, and
-whether the page asks not to be followed.
+"""Links of an HTML page for the crawler: anchors, the page's AMP and alternate versions
+(<link rel=amphtml>, <link rel=alternate> of an HTML type), feeds named by <link rel=alternate>,
+and whether the page asks not to be followed.
 
 In: HTML text and its URL. Out: absolute http(s) URLs without fragments, and a nofollow flag.
 """
@@ -12,10 +13,12 @@ from lxml import etree
 
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 MAX_LINKS_PER_PAGE = 5000
+_PAGE_TYPES = frozenset({"", "text/html", "application/xhtml+xml"})
 
 
 def extract_links(html: str, base_url: str) -> tuple[list[str], list[str], bool]:
     """(absolute link URLs, feed URLs from <link rel=alternate>, nofollow) of an HTML page.
+    The links include the page's <link rel=amphtml> and HTML <link rel=alternate> versions.
 
     Tolerates malformed HTML; fragments are dropped, non-http(s) links left out."""
     if not html.strip():
@@ -49,6 +52,17 @@ def extract_links(html: str, base_url: str) -> tuple[list[str], list[str], bool]
                 url = _absolute(base, href)
                 if url:
                     feeds.append(url)
+            elif (
+                href
+                and ("amphtml" in rel or "alternate" in rel)
+                and kind in _PAGE_TYPES
+                and len(links) < MAX_LINKS_PER_PAGE
+            ):
+                # The page's AMP twin, or its other language or mobile version: pages to
+                # discover like its anchors (the frontier keeps them to the site).
+                url = _absolute(base, href)
+                if url:
+                    links.append(url)
         else:
             href = el.get("href")
             if href and len(links) < MAX_LINKS_PER_PAGE:

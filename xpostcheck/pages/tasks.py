@@ -25,7 +25,10 @@ def bare(host: str) -> str:
 
 def host_key(url: str) -> str:
     """The politeness key of a URL: its host and port (`host:port`), lower-cased."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
     return (parts.netloc or "").lower()
 
 

@@ -27,6 +27,7 @@ from xpostcheck.net.robots import RobotsPolicy, fetch_robots
 from xpostcheck.pages.config import CrawlConfig
 from xpostcheck.pages.feeds import parse_feed
 from xpostcheck.pages.links import extract_links
+from xpostcheck.pages.polite import Politeness
 from xpostcheck.pages.sitemaps import parse_sitemap_entries
 from xpostcheck.pages.tasks import Result, Task, host_key
 
@@ -35,13 +36,27 @@ class Work:
     """What a fetch thread does with one task. Safe to call from several threads at once."""
 
     def __init__(
-        self, fetcher: Fetcher, cfg: CrawlConfig, robots: Mapping[str, RobotsPolicy]
+        self,
+        fetcher: Fetcher,
+        cfg: CrawlConfig,
+        robots: Mapping[str, RobotsPolicy],
+        polite: Politeness | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.cfg = cfg
         self.robots = robots  # read only here
+        self.polite = polite
 
     def __call__(self, task: Task) -> Result:
+        """The task's request, in its host's slot of the politeness layer (the scheduler has
+        timed it already; the slot keeps other parts of the scan, such as link checks, from
+        asking the same host too soon before or after)."""
+        if self.polite is None:
+            return self._do(task)
+        with self.polite.slot(task.url):
+            return self._do(task)
+
+    def _do(self, task: Task) -> Result:
         if task.kind == "robots":
             return Result(robots=fetch_robots(self.fetcher, task.url))
         if task.kind == "sitemap":
@@ -59,12 +74,13 @@ class Work:
         # the store kept the page's links from the last full fetch, or when a sitemap already
         # lists the site's pages.
         conditional = state is not None and (not follow or bool(state.links) or site.sitemap_read)
+        hops: list[str] = []
         try:
             got = self.fetcher.fetch(
                 task.url,
                 etag=state.etag if conditional and state else None,
                 last_modified=state.last_modified if conditional and state else None,
-                check_redirect=self.robots_refusal,
+                check_redirect=self._redirect_check(task.url, hops),
             )
         except HTTPStatusError as exc:
             return Result(
@@ -72,6 +88,9 @@ class Work:
             )
         except FetchError as exc:
             return Result(events=[Skipped(task.url, exc.reason, exc.code)])
+        finally:
+            if self.polite is not None:
+                self.polite.hopped(task.url, hops)
         result = Result(final_url=got.final_url)
         if got.unchanged:
             if state and state.content_hash:
@@ -89,6 +108,24 @@ class Work:
                 result.feeds = feeds
         result.events.append(got)
         return result
+
+    def _redirect_check(self, url: str, hops: list[str]) -> Callable[[str], str | None]:
+        """robots_refusal for each redirect hop (collected in `hops`), which also waits for the
+        hop's host's turn and tells the politeness layer the answer, so that the link checks
+        never ask again for a redirect the crawl has already followed."""
+        if self.polite is None:
+            return self.robots_refusal
+        polite = self.polite
+
+        def check(target: str) -> str | None:
+            polite.remember_redirect(hops[-1] if hops else url, target)
+            refusal = self.robots_refusal(target)
+            if refusal is None:  # each hop is a request: it waits for its host's turn
+                polite.hop(url, target)
+                hops.append(target)
+            return refusal
+
+        return check
 
     def robots_refusal(self, url: str) -> str | None:
         """For redirects: 'disallowed by robots.txt' when the target's host has rules (already

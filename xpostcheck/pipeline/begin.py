@@ -27,6 +27,7 @@ from xpostcheck.models import Fetched, RuleSet, Skipped, SourceArticle
 from xpostcheck.net.fetch import FetchConfig, Fetcher
 from xpostcheck.net.policy import named_addresses
 from xpostcheck.pages.crawl import CrawlConfig
+from xpostcheck.pages.polite import Politeness
 from xpostcheck.pipeline.analyse import Analyser, workers_for
 from xpostcheck.pipeline.carry import NewerSources
 from xpostcheck.rules.loader import apply_overrides, load_ruleset
@@ -140,6 +141,9 @@ class Scan:
     analyser: Analyser
     progress: ProgressFn
     stopping: threading.Event
+    # The one politeness layer of the scan (robots.txt, per-host delay, redirect answers),
+    # shared by the source reader, every unit's crawl and the link checks.
+    polite: Politeness
     locks: tuple[FileLock, ...] = ()  # held from begin to close: one writer per database
 
     def close(self) -> None:
@@ -213,12 +217,23 @@ def _fetcher(settings: Settings) -> SharedFetcher:
     return SharedFetcher(config, settings.threads)
 
 
+def _crawl_config(settings: Settings) -> CrawlConfig:
+    return CrawlConfig(
+        max_pages_per_site=settings.max_pages,
+        max_depth=settings.max_depth,
+        threads=settings.threads,
+        delay=settings.delay,
+        recheck_after=settings.recheck_after,
+    )
+
+
 def _read_sources(
-    settings: Settings, ruleset: RuleSet, fetcher: Fetcher
+    settings: Settings, ruleset: RuleSet, polite: Politeness
 ) -> tuple[list[SourceArticle], list[Skipped]]:
-    """The scan's source articles and the sources skipped; SourceError when none is left."""
+    """The scan's source articles and the sources skipped; SourceError when none is left.
+    Source URLs are fetched through the scan's politeness layer, as every other request."""
     articles, skipped = load_sources_report(
-        list(settings.sources), fetch=fetcher.fetch, publisher=ruleset.publisher
+        list(settings.sources), fetch=polite.fetch, publisher=ruleset.publisher
     )
     if not articles:
         why = describe_skipped(skipped)
@@ -293,7 +308,8 @@ def begin(settings: Settings, progress: ProgressFn | None = None) -> Scan:
         raise
     try:
         index, replace = _open_index(settings, config)
-        articles, skipped = _read_sources(settings, ruleset, fetcher)
+        polite = Politeness(fetcher, _crawl_config(settings))
+        articles, skipped = _read_sources(settings, ruleset, polite)
         started = now_iso()
         scan_id = store.begin_scan(scan_key(settings, ruleset), started, scan_fingerprint)
         modified = _grow_index(settings, index, replace, articles, store, scan_id)
@@ -312,13 +328,8 @@ def begin(settings: Settings, progress: ProgressFn | None = None) -> Scan:
         ruleset=ruleset,
         fingerprint=scan_fingerprint,
         match_config=config,
-        crawl_config=CrawlConfig(
-            max_pages_per_site=settings.max_pages,
-            max_depth=settings.max_depth,
-            threads=settings.threads,
-            delay=settings.delay,
-            recheck_after=settings.recheck_after,
-        ),
+        crawl_config=polite.cfg,
+        polite=polite,
         started=started,
         store=store,
         scan_id=scan_id,

@@ -149,10 +149,12 @@ def scan_site(scan: Scan, unit: SiteUnit) -> SiteResult:
         last = known.get(fetched.url)
         return last is not None and last.content_hash == fetched.content_hash
 
+    config = crawl_config_for(scan.crawl_config, unit)
     crawler = Crawler(
         scan.fetcher,
-        crawl_config_for(scan.crawl_config, unit),
+        config,
         known=known.get,
+        polite=scan.polite,
         on_queued=lambda url: scan.progress("queued", url),
     )
     events = crawler.crawl(list(unit.sites), list(unit.urls))
@@ -167,7 +169,13 @@ def scan_site(scan: Scan, unit: SiteUnit) -> SiteResult:
     # A source dropped from the index (--rebuild-index) takes its carried copies along.
     carried = [c for c in tally.carried if c.source_url in scan.index]
     judged = judge_copies(
-        scan.ruleset, tally.copy_pages, scan.index, tally.profiles, scan.fetcher.resolve_redirect
+        # Shortlinks are resolved through the scan's politeness layer: its robots.txt rules,
+        # per-host delay, address policy and User-Agent, each URL asked once.
+        scan.ruleset,
+        tally.copy_pages,
+        scan.index,
+        tally.profiles,
+        crawler.polite.resolve_redirect,
     )
     return SiteResult(
         unit=unit,

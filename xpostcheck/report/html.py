@@ -1,5 +1,8 @@
-"""The HTML format: one self-contained page, each copy beside its source with the copied
-passages highlighted and long unmatched stretches elided.
+"""The HTML format: one self-contained page, violations first, each copy beside its source
+with the copied passages highlighted, the credit, copyright and link evidence the checks found
+marked on the page, the page cut to the article (site navigation before and after left out)
+and long unmatched stretches elided. Filters (violations only, new only, hide triaged, site,
+rule, text search) run in inline script; times show their zone.
 
 In: Report and RenderContext (source texts by URL, page texts by copy URL, any Mapping). Out:
 HTML text from the jinja2 template `templates/report.html.j2`, autoescaped.
@@ -9,13 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
 from rapidfuzz.distance import Indel
 
-from xpostcheck.models import Passage, Report
+from xpostcheck.models import Copy, Finding, Passage, Report
 from xpostcheck.report.base import (
     RenderContext,
     failed_checks,
@@ -26,7 +30,28 @@ from xpostcheck.report.base import (
 from xpostcheck.util.textnorm import tokenize
 from xpostcheck.util.urls import redact_credentials
 
-__all__ = ["HtmlFormat", "Segment", "changed_words", "elide", "highlight", "mark_changed"]
+__all__ = [
+    "HtmlFormat",
+    "Segment",
+    "article_window",
+    "changed_words",
+    "elide",
+    "found_spans",
+    "highlight",
+    "mark_changed",
+    "mark_found",
+    "when",
+]
+
+# Check kinds whose evidence, when the check passed, is a line or link on the page.
+FOUND_KINDS = {
+    "attribution": "credit line",
+    "copyright_notice": "copyright line",
+    "link_to_original": "link to the original",
+    "byline": "byline",
+    "license_notice": "licence notice",
+}
+CONTEXT = 300  # characters of the page kept around the article, to the line's end
 
 
 @dataclass(frozen=True)
@@ -35,6 +60,7 @@ class Segment:
     mark: int | None  # passage number (1-based) when highlighted
     elided: int = 0  # characters left out after `text` (long unmatched stretches)
     changed: bool = False  # inside a passage, words the other side does not have (an edit)
+    found: str = ""  # what a check found here ("credit line found by gr-attribution")
 
 
 def highlight(text: str, spans: Sequence[tuple[int, int]]) -> list[Segment]:
@@ -125,6 +151,118 @@ def elide(segments: list[Segment], *, keep: int = 1500, limit: int = 4000) -> li
     return out
 
 
+def when(value: str | None) -> str:
+    """An ISO 8601 time for people, with its zone: '2024-05-06 06:00:00 UTC', or the offset
+    ('+02:00'); a time without a zone says so. Anything unreadable is shown as written."""
+    if not value:
+        return ""
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    text = at.strftime("%Y-%m-%d %H:%M:%S")
+    offset = at.utcoffset()
+    if offset is None:
+        return f"{text} (zone unknown)"
+    if not offset:
+        return f"{text} UTC"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{text} {sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def found_spans(
+    page_text: str, checks: Sequence[Finding]
+) -> tuple[list[tuple[int, int, str]], list[tuple[str, str]]]:
+    """Where the passed checks' evidence stands in the page text: (start, end, label) spans,
+    and the (label, evidence) the text does not show (a link's address, mostly)."""
+    lower = page_text.lower()
+    spans: list[tuple[int, int, str]] = []
+    elsewhere: list[tuple[str, str]] = []
+    for f in checks:
+        what = FOUND_KINDS.get(f.kind)
+        if not f.passed or what is None or not f.evidence or not f.evidence.strip():
+            continue
+        label = f"{what} found by {f.rule}"
+        needle = f.evidence.strip().lower()
+        at = lower.find(needle)
+        if at < 0:
+            elsewhere.append((label, f.evidence.strip()))
+            continue
+        spans.append((at, at + len(needle), label))
+    return spans, elsewhere
+
+
+def article_window(
+    text: str, spans: Sequence[tuple[int, int]], *, context: int = CONTEXT
+) -> tuple[int, int]:
+    """The part of a page worth showing: from the line of the first marked span to the line
+    of the last (at most `context` characters beyond either), so that site navigation before
+    the article and the footer after it are left out. No spans: the whole text."""
+    real = [(a, b) for a, b in spans if b > a and text[a:b].strip()]
+    if not real:
+        return 0, len(text)
+    # A passage may begin with the line break before it: start at its first visible character.
+    real = [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in real]
+    start = max(0, min(a for a, _ in real))
+    end = min(len(text), max(b for _, b in real))
+    line_start = text.rfind("\n", 0, start) + 1
+    start = line_start if start - line_start <= context else start
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    end = line_end if line_end - end <= context else end
+    return start, end
+
+
+def mark_found(segments: list[Segment], found: Sequence[tuple[int, int, str]]) -> list[Segment]:
+    """Split segments at the found spans (offsets in the whole text) and label the parts
+    inside them, marked by a passage or not."""
+    cuts = sorted(found)
+    out: list[Segment] = []
+    pos = 0
+    for seg in segments:
+        end = pos + len(seg.text)
+        at = pos
+        for a, b, label in cuts:
+            a, b = max(a, pos), min(b, end)
+            if a >= b or a < at:
+                continue
+            if a > at:
+                out.append(replace(seg, text=seg.text[at - pos : a - pos]))
+            out.append(replace(seg, text=seg.text[a - pos : b - pos], found=label))
+            at = b
+        if at < end:
+            out.append(replace(seg, text=seg.text[at - pos :]))
+        pos = end
+    return out
+
+
+def _shift(spans: Sequence[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    return [(max(a, start) - start, min(b, end) - start) for a, b in spans if b > start and a < end]
+
+
+def _page_view(c: Copy, page_text: str, on_page: list[tuple[int, int]]) -> dict[str, Any]:
+    """The copy pane: the article part of the page, passages, changes and found lines marked."""
+    found, elsewhere = found_spans(page_text, c.checks)
+    passages = [(p.page_start, p.page_end) for p in c.passages]
+    start, end = article_window(page_text, passages + [(a, b) for a, b, _ in found])
+    text = page_text[start:end]
+    segments = highlight(text, _shift(passages, start, end))
+    segments = mark_changed(segments, _shift(on_page, start, end))
+    shifted = [(a - start, b - start, label) for a, b, label in found if a >= start and b <= end]
+    return {
+        "segments": elide(mark_found(segments, shifted)),
+        "cut_before": start,
+        "cut_after": len(page_text) - end,
+        "found_elsewhere": elsewhere,
+    }
+
+
+def _order(c: Copy) -> tuple[int, int, str, str]:
+    """Violations first (new ones first), then compliant copies; by site and URL within."""
+    return (c.verdict != "violation", not is_new(c), c.site, c.url)
+
+
 def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
@@ -133,7 +271,7 @@ def _html_context(report: Report, ctx: RenderContext) -> dict[str, Any]:
     copies = []
     sites: dict[str, list[dict[str, Any]]] = {}
     by_rule: Counter[tuple[str, str, str]] = Counter()
-    for i, c in enumerate(report.copies, 1):
+    for i, c in enumerate(sorted(report.copies, key=_order), 1):
         failed = failed_checks(c)
         for f in failed:
             by_rule[(f.rule, f.kind, f.severity)] += 1
@@ -154,15 +292,14 @@ def _html_context(report: Report, ctx: RenderContext) -> dict[str, Any]:
             if source is not None
             else None
         )
-        page_segments = (
-            elide(
-                mark_changed(
-                    highlight(page_text, [(p.page_start, p.page_end) for p in c.passages]),
-                    on_page,
-                )
-            )
-            if page_text is not None
-            else None
+        page = _page_view(c, page_text, on_page) if page_text is not None else None
+        open_failures = [f for f in failed if f.triage is None]
+        search = " ".join(
+            [c.url, c.title, c.site, c.source_url, c.source_title, c.verdict, c.kind]
+            + [
+                f"{f.rule} {f.kind} {f.message} {f.evidence or ''} {f.triage or ''} {f.triage_note}"
+                for f in c.checks
+            ]
         )
         item = {
             "n": i,
@@ -174,7 +311,9 @@ def _html_context(report: Report, ctx: RenderContext) -> dict[str, Any]:
             "coverage": percent(c.coverage),
             "source": source,
             "source_segments": source_segments,
-            "page_segments": page_segments,
+            "page": page,
+            "triaged": bool(failed) and not open_failures,
+            "search": " ".join(search.lower().split()),
         }
         copies.append(item)
         sites.setdefault(c.site, []).append(item)
@@ -184,7 +323,12 @@ def _html_context(report: Report, ctx: RenderContext) -> dict[str, Any]:
         "scan": report.scan,
         "summary": summary_line(report),
         "copies": copies,
-        "sites": sorted(sites.items()),
+        "sites": sorted(
+            sites.items(),
+            key=lambda kv: (-sum(i["c"].verdict == "violation" for i in kv[1]), kv[0]),
+        ),
+        "site_names": sorted(sites),
+        "when": when,
         "site_slug": _slug,
         "rules": rules,
         "by_rule": sorted(

@@ -21,6 +21,7 @@ __all__ = [
     "PageLog",
     "ScanLog",
     "ScanSummary",
+    "SiteTrend",
     "Store",
     "TriageLog",
 ]
@@ -43,6 +44,21 @@ class ScanSummary:
     new: int
     resolved: int
     skipped: int
+
+
+@dataclass(frozen=True)
+class SiteTrend:
+    """One line of `xpostcheck history --site HOST`: what one finished scan saw on the site.
+
+    `violations` and `new` count copies (a copy with a new violation counts once); `resolved`
+    counts findings on the site's pages that this scan saw fixed or gone."""
+
+    scan: int
+    started: str
+    copies: int
+    violations: int
+    new: int
+    resolved: int
 
 
 class ScanLog(Protocol):
@@ -69,6 +85,8 @@ class ScanLog(Protocol):
     def undelivered(self, scan_id: int) -> int: ...
     def mark_interrupted(self, scan_id: int) -> None: ...
     def history(self, limit: int = 20) -> list[ScanSummary]: ...
+    def site_trend(self, host: str, limit: int = 20) -> list[SiteTrend]: ...
+    def page_text_at(self, url: str, scan_id: int) -> str | None: ...
     def report(self, scan_id: int) -> Report | None: ...
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track a click; they never change which article a URL names.
 _TRACKING_EXACT = frozenset(
@@ -157,6 +157,73 @@ def same_site(a: str, b: str) -> bool:
     same host on two other ports is two sites (two servers, two publishers).
     """
     return _site_of(a) == _site_of(b)
+
+
+# --- the same article in another form (AMP, mobile, print) ---------------------------------
+
+_AMP_CACHE = re.compile(r"^/[cvi]/(s/)?([^/]+)(/.*)?$")
+_TWIN_HOST_PREFIXES = ("m.", "amp.", "mobile.")
+_TWIN_QUERY = {
+    "amp": None,  # any value: ?amp, ?amp=1, ?amp=true
+    "outputtype": {"amp", "print"},
+    "output": {"amp", "print"},
+    "view": {"amp", "print"},
+    "print": None,
+    "printable": None,
+}
+_TWIN_SEGMENTS = frozenset({"amp", "print"})
+_AMP_SUFFIX = re.compile(r"\.amp(?=\.html?$|$)", re.IGNORECASE)
+
+
+def _from_amp_cache(parts: SplitResult) -> SplitResult:
+    """`https://www-example-com.cdn.ampproject.org/c/s/www.example.com/a` names
+    `https://www.example.com/a`."""
+    host = (parts.hostname or "").lower()
+    if not host.endswith(".cdn.ampproject.org"):
+        return parts
+    m = _AMP_CACHE.match(parts.path)
+    if not m:
+        return parts
+    scheme = "https" if m.group(1) else "http"
+    return SplitResult(scheme, m.group(2), m.group(3) or "/", parts.query, "")
+
+
+def original_key(url: str) -> str:
+    """`article_key` of the article a URL names, reading its AMP, mobile and print forms as
+    the article itself, as search engines do: the AMP cache URL, an `m.`, `amp.` or
+    `mobile.` host, a `/amp` or `/print` path segment at either end, `.amp.html`, and
+    `?amp=1`, `?outputType=amp`, `?print=1`, `?view=print`. Two URLs with equal keys name the
+    same article."""
+    try:
+        parts = _from_amp_cache(urlsplit(url.strip()))
+        host = (parts.hostname or "").lower()
+        netloc = parts.netloc.lower()
+    except ValueError:
+        return article_key(url)
+    bare = host[4:] if host.startswith("www.") else host
+    for prefix in _TWIN_HOST_PREFIXES:
+        if bare.startswith(prefix) and bare.count(".") >= 2:
+            netloc = netloc.replace(host, bare[len(prefix) :], 1)
+            break
+    segments = parts.path.split("/")
+    trailing = parts.path.endswith("/")
+    inner = [s for s in segments if s]
+    while inner and inner[-1].lower() in _TWIN_SEGMENTS:
+        inner.pop()
+    while len(inner) > 1 and inner[0].lower() in _TWIN_SEGMENTS:
+        inner.pop(0)
+    if inner:
+        inner[-1] = _AMP_SUFFIX.sub("", inner[-1])
+    path = "/" + "/".join(inner) + ("/" if trailing and inner else "")
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not (
+            k.lower() in _TWIN_QUERY
+            and (_TWIN_QUERY[k.lower()] is None or v.lower() in (_TWIN_QUERY[k.lower()] or ()))
+        )
+    ]
+    return article_key(urlunsplit((parts.scheme, netloc, path, urlencode(query), "")))
 
 
 def strip_credentials(url: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from xpostcheck.models import Fetched, PageState
 from xpostcheck.pipeline.history import merge_unchanged
@@ -36,20 +37,7 @@ class PageTables(Tables):
                ORDER BY p.id DESC LIMIT 1""",
             (url, url),
         ).fetchone()
-        if row is None:
-            return None
-        return PageState(
-            url=url,
-            etag=row[1],
-            last_modified=row[2],
-            content_hash=row[3],
-            fetched_at=row[4],
-            links=_links_from_json(row[5]),
-            cache_control=row[6],
-            expires=row[7],
-            fingerprint=row[8],
-            scan_id=row[9],
-        )
+        return None if row is None else _state(url, row[1:])
 
     @locked
     def page_states(self, host: str) -> dict[str, PageState]:
@@ -77,18 +65,7 @@ class PageTables(Tables):
             if host_of(row[0]) != host and host_of(row[1]) != host:
                 continue
             for url in dict.fromkeys((row[0], row[1])):
-                out[url] = PageState(
-                    url=url,
-                    etag=row[2],
-                    last_modified=row[3],
-                    content_hash=row[4],
-                    fetched_at=row[5],
-                    links=_links_from_json(row[6]),
-                    cache_control=row[7],
-                    expires=row[8],
-                    fingerprint=row[9],
-                    scan_id=row[10],
-                )
+                out[url] = _state(url, row[2:])
         return out
 
     @locked
@@ -228,3 +205,21 @@ def _links_from_json(text: str | None) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
     return tuple(v for v in value if isinstance(v, str))
+
+
+def _state(url: str, row: Sequence[Any]) -> PageState:
+    """A PageState from the columns etag, last_modified, content_hash, fetched_at, links,
+    cache_control, expires, fingerprint and scan_id, in that order."""
+    etag, modified, content_hash, fetched_at, links, cache, expires, fingerprint, scan = row
+    return PageState(
+        url=url,
+        etag=etag,
+        last_modified=modified,
+        content_hash=content_hash,
+        fetched_at=fetched_at,
+        links=_links_from_json(links),
+        cache_control=cache,
+        expires=expires,
+        fingerprint=fingerprint,
+        scan_id=scan,
+    )

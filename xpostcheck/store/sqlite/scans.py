@@ -22,13 +22,13 @@ from xpostcheck.pipeline.history import (
     merge_observations,
 )
 from xpostcheck.store.base import ScanSummary
-from xpostcheck.store.sqlite.copies import CopyTables
 from xpostcheck.store.sqlite.tables import locked, now_iso, url_key_of
+from xpostcheck.store.sqlite.trends import TrendTables
 
 __all__ = ["ScanTables"]
 
 
-class ScanTables(CopyTables):
+class ScanTables(TrendTables):
     """The `ScanLog` part of the store (it reads copies and triage marks of `CopyTables`)."""
 
     # -- scans ----------------------------------------------------------------------------
