@@ -111,6 +111,12 @@ def test_history_as_json(tmp_path: Path) -> None:
     row = rows[0]
     assert (row["scan"], row["pages"], row["copies"], row["violations"]) == (1, 1, 0, 0)
     assert row["rules"] and row["finished"]
+    # One site over time, as JSON too (no copy was found there: no scan to list).
+    trend = CliRunner().invoke(
+        main, ["history", "--db", str(db), "--site", "127.0.0.1", "--format", "json"]
+    )
+    assert trend.exit_code == 0, trend.output
+    assert json.loads(trend.output) == []
 
 
 def test_shell_completion_works_as_the_readme_says() -> None:
