@@ -18,18 +18,21 @@ import click
 
 from xpostcheck import __version__
 from xpostcheck.cli.config_cmd import add_config_option, config_command
+from xpostcheck.cli.demo import demo
+from xpostcheck.cli.examples import add_examples
 from xpostcheck.cli.output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
     Terminated,
     configure_logging,
+    no_color_flag,
     stop_on_signals,
 )
 from xpostcheck.cli.report_cmd import report
 from xpostcheck.cli.review import evidence, explain, history, notice, triage
 from xpostcheck.cli.rules import rules_group
-from xpostcheck.cli.scan import demo, scan
+from xpostcheck.cli.scan import scan
 from xpostcheck.errors import XPostCheckError
 
 __all__ = ["main"]
@@ -72,7 +75,9 @@ class _Group(click.Group):
             ctx.exit(EXIT_FAILED)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "show_default": True}
+)
 @click.version_option(__version__, prog_name="xpostcheck")
 @click.option("-v", "--verbose", count=True, help="Log more on stderr (-vv for debug).")
 @click.option(
@@ -81,7 +86,8 @@ class _Group(click.Group):
     envvar="XPOSTCHECK_DEBUG",
     help="Show the traceback of an internal error (or set XPOSTCHECK_DEBUG=1).",
 )
-def main(verbose: int, debug: bool) -> None:
+@click.option("--no-color", is_flag=True, help="No colours (as NO_COLOR=1 does).")
+def main(verbose: int, debug: bool, no_color: bool) -> None:
     """Find republished copies of a publisher's articles and check them against its
     cross-post rules.
 
@@ -94,6 +100,7 @@ def main(verbose: int, debug: bool) -> None:
     3 the scan failed, 4 scanned but a notification failed.
     """
     configure_logging(verbose)
+    no_color_flag(no_color)
 
 
 for _command in (
@@ -110,6 +117,7 @@ for _command in (
 ):
     add_config_option(_command)
     main.add_command(_command)
+add_examples(main)  # after every command is added: each --help ends with examples
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,11 +10,13 @@ when a report that the scan produced cannot be written.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import click
 
@@ -30,6 +32,8 @@ __all__ = [
     "EXIT_VIOLATIONS",
     "configure_logging",
     "emit",
+    "no_color_flag",
+    "PageLines",
     "progress",
     "stop_on_signals",
     "Terminated",
@@ -92,36 +96,127 @@ def configure_logging(verbose: int, *, quiet: bool = False) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL + 1 if quiet else logging.WARNING)
 
 
+def no_color_flag(no_color: bool) -> None:
+    """`--no-color`: set NO_COLOR (https://no-color.org) for this process, which the table, the
+    progress bar (rich) and any worker process honour alike."""
+    if no_color:
+        os.environ["NO_COLOR"] = "1"
+
+
+class _Tally:
+    """Pages known (queued), done (fetched or skipped) and with copies, per site, as the
+    scan's progress events tell them."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, int] = {}
+        self.done: dict[str, int] = {}
+        self.copies: dict[str, int] = {}
+
+    def add(self, event: str, url: str) -> str:
+        """Count one event; the site (host and port) it belongs to."""
+        site = _site_of(url)
+        if event == "queued":
+            self.known[site] = self.known.get(site, 0) + 1
+        elif event in ("fetched", "skipped"):
+            self.done[site] = self.done.get(site, 0) + 1
+            # A URL skipped before it was queued (a cap, a trap) is known as it is done.
+            self.known[site] = max(self.known.get(site, 0), self.done[site])
+        elif event == "copy":
+            self.copies[site] = self.copies.get(site, 0) + 1
+        return site
+
+
+def _site_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc.rpartition("@")[2] or url
+
+
+class PageLines:
+    """The -v line of each page and its outcome: 'fetched URL: copy found', 'fetched URL: no
+    copy', 'skipped URL: reason' (a page's "copy" event comes before its "fetched")."""
+
+    def __init__(self) -> None:
+        self.copies: set[str] = set()
+
+    def line(self, event: str, detail: str) -> str | None:
+        if event == "skipped":
+            url, _, reason = detail.partition(" ")
+            return f"skipped {url}: {reason or 'no reason given'}"
+        if event == "copy":
+            self.copies.add(detail)
+        elif event == "fetched":
+            found = detail in self.copies
+            self.copies.discard(detail)
+            return f"fetched {detail}: {'copy found' if found else 'no copy'}"
+        return None
+
+
 @contextmanager
 def progress(enabled: bool) -> Iterator[Callable[[str, str], None] | None]:
-    """A live progress line on stderr, only when stderr is a terminal."""
+    """On a terminal (stderr), a live progress bar per site: pages done of pages known, with
+    the copies found and an estimate of the time left. With -v, one line per page and its
+    outcome (above the bars on a terminal, as log lines elsewhere). Nothing else on a
+    non-terminal."""
+    verbose = logging.getLogger("xpostcheck").isEnabledFor(logging.INFO)
+    log = logging.getLogger("xpostcheck.pages")
     if not enabled or not sys.stderr.isatty():
-        yield None
+        if not (enabled and verbose):
+            yield None
+            return
+
+        lines = PageLines()
+
+        def log_page(event: str, detail: str) -> None:
+            line = lines.line(event, detail)
+            if line:
+                log.info(line)
+
+        yield log_page
         return
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    counts = {"fetched": 0, "copy": 0, "skipped": 0}
+    tally = _Tally()
+    lines = PageLines()
+    tasks: dict[str, TaskID] = {}
     with Progress(
-        SpinnerColumn(),
         TextColumn("{task.description}"),
+        BarColumn(bar_width=24),
+        MofNCompleteColumn(),
+        TextColumn("pages"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[note]}"),
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        task = bar.add_task("starting")
+        status = bar.add_task("indexing the sources", total=None, note="")
 
         def update(event: str, detail: str) -> None:
             if event == "sources":
-                bar.update(task, description=f"indexed {detail} source articles; crawling")
+                bar.update(status, description=f"{detail} source articles indexed", total=1)
+                bar.update(status, completed=1, visible=False)
                 return
-            counts[event] = counts.get(event, 0) + 1
+            url = detail.partition(" ")[0]
+            site = tally.add(event, url)
+            if site not in tasks:
+                tasks[site] = bar.add_task(site, total=None, note="")
+            copies = tally.copies.get(site, 0)
             bar.update(
-                task,
-                description=(
-                    f"{counts['fetched']} pages, {counts['copy']} with copies, "
-                    f"{counts['skipped']} skipped  {detail[:60]}"
-                ),
+                tasks[site],
+                total=tally.known.get(site, 0) or None,
+                completed=tally.done.get(site, 0),
+                note=f"{copies} with copies" if copies else "",
             )
+            line = lines.line(event, detail) if verbose else None
+            if line:
+                bar.console.print(line, markup=False, highlight=False)
 
         yield update
 

@@ -9,15 +9,18 @@ that the command line starts fast.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from xpostcheck import options
 from xpostcheck.cli.config_cmd import command_settings, explain_settings
-from xpostcheck.cli.output import EXIT_OK
+from xpostcheck.cli.output import EXIT_FAILED, EXIT_OK
 from xpostcheck.errors import XPostCheckError
 from xpostcheck.report.history import format_history, format_site_trend
 from xpostcheck.util.files import STDOUT, check_writable, scan_tempdir, write_output
@@ -50,17 +53,31 @@ def _open_existing(db: str) -> Store:
     "--limit", default=options.HISTORY_LIMIT, show_default=True, help="How many scans to list."
 )
 @click.option("--site", help="One site over time: its copies, violations, new and resolved.")
-def history(db: str, limit: int, site: str | None) -> None:
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A plain table, or a JSON array of one object per scan.",
+)
+def history(db: str, limit: int, site: str | None, fmt: str) -> None:
     """List past scans and their counts, newest first."""
     db = command_settings(db=db).db
     store = _open_existing(db)
     try:
-        if site:
-            click.echo(format_site_trend(site, store.site_trend(host_of(site) or site, limit)))
-            return
-        click.echo(format_history(store.history(limit)))
+        rows: Sequence[Any] = (
+            store.site_trend(host_of(site) or site, limit) if site else store.history(limit)
+        )
     finally:
         store.close()
+    if fmt == "json":
+        click.echo(json.dumps([dataclasses.asdict(row) for row in rows], indent=2))
+    elif site:
+        click.echo(format_site_trend(site, rows))
+    else:
+        click.echo(format_history(rows))
 
 
 @click.command()
@@ -348,7 +365,8 @@ def notice(
     help=f"Share of a source that makes a copy ({options.MIN_COVERAGE:g}).",
 )
 def explain(url: str, rules: str, sources: tuple[str, ...], min_coverage: float | None) -> None:
-    """Fetch URL and show every check with its evidence."""
+    """Fetch URL and show every check with its evidence. Exit 0 when the page complies (or
+    holds no copy), 1 on violations, 3 when the page cannot be fetched."""
     from xpostcheck.pipeline.scan import run_scan  # the scan's libraries load only to scan
 
     with scan_tempdir() as tmp:
@@ -364,6 +382,10 @@ def explain(url: str, rules: str, sources: tuple[str, ...], min_coverage: float 
     report = result.report
     for skip in report.skipped:
         click.echo(f"skipped {skip.url}: {skip.reason}")
+    if not report.copies and report.scan.pages_fetched == 0:
+        # Nothing was checked: the page itself failed (a 404, a refused connection, ...).
+        click.echo(f"xpostcheck: error: {url}: the page could not be fetched", err=True)
+        sys.exit(EXIT_FAILED)
     if not report.copies:
         click.echo(f"{url}: no copy of any of the {report.scan.sources} source articles found.")
         sys.exit(EXIT_OK)

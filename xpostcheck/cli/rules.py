@@ -6,6 +6,7 @@ rule loader is imported inside each command, so that the command line starts fas
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -21,11 +22,34 @@ def rules_group() -> None:
 
 
 @rules_group.command("list")
-def rules_list() -> None:
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="One line per pack, or a JSON array of one object per pack.",
+)
+def rules_list(fmt: str) -> None:
     """List the rule packs shipped in rules/."""
     from xpostcheck.rules.loader import list_packs
 
-    for pack in list_packs():
+    packs = list_packs()
+    if fmt == "json":
+        rows = [
+            {
+                "name": pack.name,
+                "publisher": pack.publisher,
+                "rules": [rule.id for rule in pack.rules],
+                "policy_url": pack.policy_url,
+                "description": pack.description,
+            }
+            for pack in packs
+        ]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for pack in packs:
         click.echo(
             f"{pack.name:<22} {pack.publisher:<28} {len(pack.rules):>2} rules  {pack.policy_url}"
         )

@@ -1,4 +1,4 @@
-"""`xpostcheck scan` and `xpostcheck demo`: flags to Settings, one scan, the report out.
+"""`xpostcheck scan`: flags to Settings, one scan, the report out.
 
 In: the flags (and a config file). Out: the report on stdout or in a file, the summary line
 on stderr, and the exit code the report computes. The pipeline is imported when a scan runs,
@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -31,7 +30,7 @@ from xpostcheck.report.base import summary_line
 from xpostcheck.report.formats import FORMATS as REPORT_FORMATS
 from xpostcheck.util.files import STDOUT, check_writable, clean_stale
 
-__all__ = ["demo", "scan"]
+__all__ = ["scan"]
 
 # Options that take one value each time they are given: a bare argument right after their value
 # is almost always a second value given the wrong way, and would otherwise become a SITE.
@@ -275,36 +274,3 @@ def _run_scan(settings: Settings, *, quiet: bool) -> int:
     if settings.fail_on == "never":
         return EXIT_OK
     return result.report.exit_code("new" if settings.fail_on == "new" else "any")
-
-
-@click.command()
-@click.option(
-    "--output",
-    "-o",
-    default=options.DEMO_OUTPUT,
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="Where to write the JSON report.",
-)
-@click.option("--keep-serving", is_flag=True, help="Leave the demo web running until Ctrl-C.")
-def demo(output: str, keep_serving: bool) -> None:
-    """Serve a bundled demo web on loopback, scan it end to end, print the table and write
-    the JSON report. Exits 0 when the demo ran."""
-    from xpostcheck.demo.web import demo_web
-    from xpostcheck.pipeline.scan import run_scan
-
-    check_writable(output, "report")
-    with demo_web() as web:
-        click.echo(f"Demo web serving {len(web.sites)} republisher sites on loopback:", err=True)
-        for url in web.sites:
-            click.echo(f"  {url}", err=True)
-        with progress(True) as update:
-            result = run_scan(web.settings(), progress=update)
-        click.echo(REPORT_FORMATS["table"].render(result.report, result.context))
-        json_text = REPORT_FORMATS["json"].render(result.report, result.context)
-        emit(json_text, output)
-        click.echo(f"JSON report written to {Path(output).resolve()}", err=True)
-        if keep_serving:
-            click.echo("Serving until Ctrl-C.", err=True)
-            web.wait()
-    sys.exit(EXIT_OK)

@@ -440,7 +440,7 @@ def _describe(exc: BaseException) -> tuple[str, SkipCode]:
         if detail:
             reason = f"TLS error: certificate verify failed ({detail.group(1).strip()})"
             return reason, SkipCode.UNREACHABLE
-        return "TLS error: " + text[:200], SkipCode.UNREACHABLE
+        return _tls_reason(text), SkipCode.UNREACHABLE
     if isinstance(exc, requests.exceptions.ConnectionError):
         if "refused" in text.lower():
             return "connection refused", SkipCode.REFUSED
@@ -452,3 +452,16 @@ def _describe(exc: BaseException) -> tuple[str, SkipCode]:
     if isinstance(exc, requests.exceptions.TooManyRedirects):
         return "too many redirects", SkipCode.OTHER
     return f"{type(exc).__name__}: {text[:200]}", SkipCode.OTHER
+
+
+# OpenSSL's words when the other end answered a TLS handshake with something else (plain HTTP).
+_NOT_TLS = ("WRONG_VERSION_NUMBER", "record layer failure", "UNKNOWN_PROTOCOL", "http request")
+
+
+def _tls_reason(text: str) -> str:
+    """A failed TLS handshake in words, without urllib3's pool and retry internals."""
+    if any(marker.lower() in text.lower() for marker in _NOT_TLS):
+        return "TLS handshake failed: the server may not speak HTTPS on this port"
+    detail = re.search(r"\[SSL: [A-Z_]+\] ([^(')\"]+)", text)
+    what = detail.group(1).strip() if detail else "the server closed the connection"
+    return f"TLS handshake failed: {what}"

@@ -75,6 +75,9 @@ def fetch_robots(fetcher: Fetcher, url: str) -> RobotsPolicy:
         # Refused, or kept out by the address policy, says more than "unreachable".
         kept = (SkipCode.REFUSED, SkipCode.ADDRESS_POLICY)
         code = exc.code if exc.code in kept else SkipCode.UNREACHABLE
-        return RobotsPolicy("unavailable", f"robots.txt unavailable ({exc.reason})", failure=code)
+        # A network failure (refused, TLS, timeout) is the host's, not robots.txt's: say only it.
+        network = code is not SkipCode.ADDRESS_POLICY
+        note = exc.reason if network else f"robots.txt unavailable ({exc.reason})"
+        return RobotsPolicy("unavailable", note, failure=code)
     body = got.body[:MAX_ROBOTS_BYTES]
     return RobotsPolicy.parse(body.decode("utf-8", errors="replace"))

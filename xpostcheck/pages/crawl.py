@@ -68,6 +68,7 @@ class Crawler:
         *,
         known: Callable[[str], PageState | None] | None = None,
         polite: Politeness | None = None,
+        on_queued: Callable[[str], None] | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.config = config or CrawlConfig()
@@ -76,6 +77,7 @@ class Crawler:
         # through `polite.resolve_redirect`) goes through this one politeness layer.
         self.polite = polite or Politeness(fetcher, self.config)
         self._robots: dict[str, RobotsPolicy] = self.polite.robots  # only definite answers
+        self.on_queued = on_queued  # told each page URL queued (progress: pages known)
 
     def crawl(self, sites: Sequence[str], urls: Sequence[str] = ()) -> Iterator[Fetched | Skipped]:
         """Yield each HTML page fetched (304-unchanged ones too) and a Skipped for every URL
@@ -105,13 +107,24 @@ class _Run:
         )
         self.stopping = threading.Event()
         self.hosts = Hosts(cfg, crawler.polite)
-        self.frontier = Frontier(cfg, skip=self._skip, enqueue=self.hosts.enqueue)
+        self.frontier = Frontier(cfg, skip=self._skip, enqueue=self._queued(crawler.on_queued))
         self.recrawl = Recrawl(cfg, crawler.known) if crawler.known is not None else None
         work = Work(crawler.fetcher, cfg, crawler._robots, crawler.polite)
         self.pool = FetchPool(work, cfg.threads, self.stopping)
         self.sites = list(sites)
         self.urls = list(urls)
         self.thread = threading.Thread(target=self._main, name="xpostcheck-crawl", daemon=True)
+
+    def _queued(self, on_queued: Callable[[str], None] | None) -> Callable[[Task], None]:
+        if on_queued is None:
+            return self.hosts.enqueue
+
+        def enqueue(task: Task) -> None:
+            self.hosts.enqueue(task)
+            if task.kind == "page":
+                on_queued(task.url)
+
+        return enqueue
 
     # -- lifecycle --------------------------------------------------------------------------
 

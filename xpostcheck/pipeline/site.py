@@ -150,7 +150,13 @@ def scan_site(scan: Scan, unit: SiteUnit) -> SiteResult:
         return last is not None and last.content_hash == fetched.content_hash
 
     config = crawl_config_for(scan.crawl_config, unit)
-    crawler = Crawler(scan.fetcher, config, known=known.get, polite=scan.polite)
+    crawler = Crawler(
+        scan.fetcher,
+        config,
+        known=known.get,
+        polite=scan.polite,
+        on_queued=lambda url: scan.progress("queued", url),
+    )
     events = crawler.crawl(list(unit.sites), list(unit.urls))
     try:
         for item in scan.analyser.pages(events, unchanged):
@@ -188,7 +194,7 @@ def _record(
     """Count, profile and store one event of the unit's crawl."""
     if isinstance(item, Skipped):
         tally.skipped.append(item)
-        scan.progress("skipped", item.url)
+        scan.progress("skipped", f"{item.url} {item.reason}")
     elif isinstance(item, Analysed):
         _record_analysed(scan, item, tally)
     else:
