@@ -68,6 +68,8 @@ def test_every_help_has_examples_that_parse(path: tuple[str, ...]) -> None:
         rest = args
         while isinstance(command, click.Group) and rest and not rest[0].startswith("-"):
             sub = command.get_command(ctx, rest[0])
+            if sub is None and command.name == "triage":  # `triage URL ...` is `triage mark`
+                sub, rest = command.get_command(ctx, "mark"), ["mark", *rest]
             assert sub is not None, line
             command, rest = sub, rest[1:]
         with contextlib.suppress(click.exceptions.Exit):  # an example showing --help

@@ -43,9 +43,25 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "xpostcheck evidence https://blog.example/a-copy.html -o copy.warc.gz",
     ),
     "triage": (
-        "xpostcheck triage https://blog.example/a-copy.html --as licensed "
-        "--note 'contract 2024-17'",
         "xpostcheck triage https://blog.example/a-copy.html --as false-positive --rule gr-link",
+        "xpostcheck triage https://blog.example/a-copy.html --as licensed --whole-page "
+        "--note 'contract 2024-17'",
+        "xpostcheck triage list",
+        "xpostcheck triage remove https://blog.example/a-copy.html --rule gr-link",
+    ),
+    "triage mark": (
+        "xpostcheck triage mark https://blog.example/a-copy.html --as false-positive "
+        "--rule gr-link",
+        "xpostcheck triage mark https://blog.example/a-copy.html --as licensed --whole-page "
+        "--note 'contract 2024-17'",
+    ),
+    "triage list": (
+        "xpostcheck triage list",
+        "xpostcheck triage list https://blog.example/a-copy.html",
+    ),
+    "triage remove": (
+        "xpostcheck triage remove https://blog.example/a-copy.html --rule gr-link",
+        "xpostcheck triage remove https://blog.example/a-copy.html --all",
     ),
     "notice": (
         "xpostcheck notice https://blog.example/a-copy.html",
