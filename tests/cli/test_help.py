@@ -84,6 +84,10 @@ def test_defaults_are_shown_in_help() -> None:
     assert "[default: table]" in history
     demo = CliRunner().invoke(main, ["demo", "--help"]).output
     assert "[default:xpostcheck-demo-report.json]" in "".join(demo.split())
+    # A counter flag has no default worth showing.
+    top = CliRunner().invoke(main, ["--help"]).output
+    assert "Log more on stderr (-vv for debug).\n" in top
+    assert "[default: 0]" not in top
 
 
 def test_rules_list_as_json_names_every_shipped_pack() -> None:

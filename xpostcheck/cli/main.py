@@ -79,7 +79,9 @@ class _Group(click.Group):
     cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "show_default": True}
 )
 @click.version_option(__version__, prog_name="xpostcheck")
-@click.option("-v", "--verbose", count=True, help="Log more on stderr (-vv for debug).")
+@click.option(
+    "-v", "--verbose", count=True, show_default=False, help="Log more on stderr (-vv for debug)."
+)
 @click.option(
     "--debug",
     is_flag=True,
