@@ -114,7 +114,6 @@ class Scan:
     h1: str = ""
     origin: str = ""  # scheme://host[:port] of base, for the root-relative fast path
     max_links: int = MAX_WALK_LINKS  # links, and as many resources, kept
-    dropped_links: int = 0  # links and resources past max_links, not kept
 
     def resolve(self, href: str) -> str:
         href = href.strip()
@@ -190,8 +189,7 @@ def _collect(scan: Scan, el: Any, tag: str, index: int) -> None:
         rel = tuple(attrib.get("rel", "").lower().split())
         if href is not None:
             if tag == "a" and len(scan.links) >= scan.max_links:
-                scan.dropped_links += 1
-                return
+                return  # past the cap: not kept
             absolute = scan.resolve(href)
             if tag == "a":
                 scan.links.append((index, absolute, "", rel))
@@ -217,7 +215,6 @@ def _collect(scan: Scan, el: Any, tag: str, index: int) -> None:
         scan.jsonld.append(el.text or "")
     if tag in RESOURCE_TAGS:
         if len(scan.resources) >= scan.max_links:
-            scan.dropped_links += 1
-            return
+            return  # past the cap: not kept
         for src in resource_urls(el, tag):
             scan.resources.append((index, tag, scan.resolve(src), attrib.get("alt", "")))
