@@ -378,6 +378,24 @@ def test_copyright_without_year_or_name_or_only_in_chrome() -> None:
     )
 
 
+def test_copyright_year_optional() -> None:
+    """year = "optional": terms that ask for the copyright to be acknowledged, not for a year."""
+    for line in ("© Global Research", "Copyright Maren Ostrowski, Global Research."):
+        assert verdict(judge("copyright_notice", make_page(line), year="optional")) == (
+            True,
+            "copyright line found",
+            line,
+        )
+    disclaimer = (
+        "Permission to cross-post as long as the source and copyright are acknowledged "
+        "together with a hyperlink to the original Global Research article."
+    )
+    for text in (disclaimer, "© Riverside Commons"):
+        assert judge("copyright_notice", make_page(text), year="optional").message == (
+            "no copyright line (©, 'Copyright' or '(c)' with the author or the publisher)"
+        )
+
+
 def test_copyright_names_author_and_publisher() -> None:
     page = make_page("© 2025 Maren Ostrowski")
     assert judge("copyright_notice", page, names="author").passed is True
