@@ -3,11 +3,12 @@ quotations), each with the passage it sits in.
 
 Pure functions over the source text, the page text and the match's passages. Alignment bridges
 small gaps, so a changed figure sits inside a passage: each passage's source and page words are
-compared token by token. Text on the page between two passages (inside the copy's span) that
-the original lacks is an insertion, when it is part of the copy's article text: an image
-caption, a "Related" box, a newsletter promotion or an ad slot between two paragraphs is the
-page's furniture, not an alteration of the story (the extractor leaves it out of the article
-text).
+compared token by token; a relative change of time or place, an honorific, an abbreviation or
+a number written in another style is not a changed fact (`housestyle`). Text on the page
+between two passages (inside the copy's span) that the original lacks is an insertion, when it
+is part of the copy's article text: an image caption, a "Related" box, a newsletter promotion
+or an ad slot between two paragraphs is the page's furniture, not an alteration of the story
+(the extractor leaves it out of the article text).
 
 In: a CheckContext. Out: a tuple of `Change`.
 """
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 
 from xpostcheck.checks.context import CheckContext
+from xpostcheck.checks.housestyle import is_style_edit, same_numbers
 from xpostcheck.checks.textutil import norm, shorten
 
 __all__ = ["Change", "changes", "word_count"]
@@ -165,6 +167,13 @@ def _changes(
                 what = "quotation"
             if what == "wording":
                 continue  # house style and the like: not a fact
+            if what != "quotation" and is_style_edit(old, new):
+                continue  # "15%", "last week", "here", "Mr. Okafor": time, place and style
+            if what == "number" and same_numbers(
+                [w for w, _, _ in src[max(0, op.src_start - 3) : op.src_end + 3]],
+                [w for w, _, _ in pg[max(0, op.dest_start - 3) : op.dest_end + 3]],
+            ):
+                continue  # "five to two" -> "5-2": the diff splits it, the numbers agree
             found.append(Change(what, " ".join(old), " ".join(new), shorten(context, 160)))
     # text the original lacks between passages, inside the copied span
     for (_, _, _, end), (_, _, start, _) in zip(by_page, by_page[1:], strict=False):
