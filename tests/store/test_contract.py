@@ -1,7 +1,8 @@
 """The store contract: what every backend must do, through the `Store` protocol only.
 
-The `store` fixture is the one place that knows the backends; a new backend (PostgreSQL)
-adds a param there and must pass every test here unchanged.
+The `store` fixture is the one place that knows the backends (SQLite, and PostgreSQL on the
+throwaway server of `tests/pgserver.py`, a new database per test); every test here runs
+unchanged on each.
 """
 
 from __future__ import annotations

@@ -207,6 +207,7 @@ def test_writers_of_one_scan_on_several_connections_lose_nothing(pg_url: str) ->
             40,
         )
         assert conn.execute("SELECT count(*) FROM evidence").fetchone() == (40,)
+        assert conn.execute("SELECT count(*) FROM warc_records").fetchone() == (40,)
     with open_store(url) as store:
         from xpostcheck.store.evidence import read_responses
 
@@ -269,3 +270,19 @@ except StoreError as exc:
     assert lines[0] == str(len(MIGRATIONS))
     assert lines[1].startswith("postgresql://u:***@127.0.0.1/db: a PostgreSQL store needs psycopg")
     assert lines[1].endswith("install it with pip install 'xpostcheck[postgres]'")
+
+
+def test_a_scan_refuses_a_user_that_may_not_write(pg_url: str) -> None:
+    import psycopg
+
+    url = fresh(pg_url, "read_only_user")
+    open_store(url).close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS reader")
+        conn.execute("CREATE ROLE reader LOGIN")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    reader = url.replace("postgres@", "reader@")
+    with open_store(reader) as store:  # reading is fine: history, report
+        assert store.history() == []
+    with pytest.raises(StoreError, match="may not write the scan tables"):
+        open_store(reader, check=True)

@@ -25,7 +25,7 @@ def open_store(spec: str | Path, *, check: bool = False) -> Store:
     a StoreError names the file and what to do."""
     text = str(spec)
     if is_postgres_url(text):
-        store: Store = _postgres(text).PostgresStore(text)
+        store: Store = _postgres(text).PostgresStore(text, check=check)
         return store
     if "://" in text:
         raise StoreError(

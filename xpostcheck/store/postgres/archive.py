@@ -4,7 +4,9 @@
 In: a Fetched page and the store's pooled connection. Out: an `EvidenceRecord` naming the row
 (`file` is `warc_records/<id>`), and the record's bytes back, checked by SHA-256. Rows are
 inserted, never appended to a shared file, so any number of workers write at once without
-clobbering each other, and the evidence is backed up with the database.
+clobbering each other, and the evidence is backed up with the database. One record per scan
+and URL: a retried job's capture replaces the first (as the page's row does), leaving no
+orphan record behind.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ class WarcRows:
         data, payload_hex, record_id = warc_record(fetched)
         with self._db:
             row = self._db.execute(
-                "INSERT INTO warc_records (scan_id, data) VALUES (?, ?) RETURNING id",
-                (scan_id, data),
+                """INSERT INTO warc_records (scan_id, url, data) VALUES (?, ?, ?)
+                   ON CONFLICT (scan_id, url) DO UPDATE SET data = excluded.data
+                   RETURNING id""",
+                (scan_id, fetched.url, data),
             ).fetchone()
         return EvidenceRecord(
             file=f"{_PREFIX}{row[0]}",

@@ -52,6 +52,18 @@ def _advice(message: str) -> str:
     return message
 
 
+def _check_writable(conn: psycopg.Connection[Any], where: str) -> None:
+    row = conn.execute(
+        "SELECT has_table_privilege('pages', 'INSERT') AND has_table_privilege('scans', 'UPDATE')"
+    ).fetchone()
+    if not (row and row[0]):
+        raise StoreError(
+            "this database user may not write the scan tables; GRANT it INSERT, UPDATE and "
+            "DELETE on them, or use the user that created them",
+            where=where,
+        )
+
+
 class PostgresStore(ScanTables, PageTables):
     """The shared store: one PostgreSQL database that scans and workers on several machines
     write at once. The pooled connection is also the table classes' lock: holding it means
@@ -65,11 +77,15 @@ class PostgresStore(ScanTables, PageTables):
         *,
         pool_size: int = POOL_SIZE,
         archive: EvidenceArchive | None = None,
+        check: bool = False,
     ) -> None:
+        """With `check` (a scan, before it crawls), also make sure the user may write."""
         self.url = url
         self._where = redact_db_url(url)
         with connect(url, self._where) as conn:
             migrate(conn, self._where)
+            if check:
+                _check_writable(conn, self._where)
         self._pool = ConnectionPool(
             url,
             min_size=1,
