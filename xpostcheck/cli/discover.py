@@ -230,7 +230,9 @@ def discover(
         candidates, summary, lines = _from_access_logs(access_logs, flags)
     else:
         raise click.UsageError("give a discovery method: --access-log FILE")
-    emit(render(fmt, candidates, summary, pages=pages), output)
+    text = render(fmt, candidates, summary, pages=pages)
+    if text or (output and output != "-"):  # no candidate as URLs: an empty output, no blank line
+        emit(text, output)
     if not quiet:
         for line in lines:
             click.echo(line, err=True)

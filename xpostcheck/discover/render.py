@@ -73,7 +73,8 @@ def describe_log_summary(summary: LogSummary, candidates: int) -> list[str]:
     ]
     if summary.malformed:
         first = ", ".join(f"{m.file}:{m.line} ({m.reason})" for m in summary.malformed_examples)
-        lines.append(f"malformed: {summary.malformed:,} lines, skipped; first: {first}")
+        noun = "line" if summary.malformed == 1 else "lines"
+        lines.append(f"malformed: {summary.malformed:,} {noun}, skipped; first: {first}")
     if summary.dropped:
         lines.append("dropped: " + ", ".join(f"{r} {n:,}" for r, n in summary.dropped))
     if summary.sites_evicted:
