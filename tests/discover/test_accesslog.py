@@ -178,7 +178,8 @@ def test_a_missing_log_or_a_folder_is_an_error_before_anything_is_read(tmp_path:
         ("l.facebook.com", "social"),
         ("t.co", "social"),
         ("old.reddit.com", "social"),
-        ("mail.google.com", "search"),  # google.* comes first; dropped either way
+        ("mail.google.com", "webmail"),  # the longest listed name wins over google.*
+        ("news.google.de", "feed-reader"),
         ("outlook.live.com", "webmail"),
         ("webmail.smallisp.example", "webmail"),
         ("feedly.com", "feed-reader"),

@@ -4,6 +4,7 @@ stderr, usage errors, and discovery feeding `scan --sites-file` against loopback
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -216,3 +217,19 @@ def test_discovered_sites_feed_scan_which_finds_the_copies(tmp_path: Path) -> No
     urls = {c["url"] for c in copies}
     assert f"{riverbend}posts/ferry-winter.html" in urls
     assert f"{northshore}stories/school-budget.html" in urls
+
+
+def test_the_readme_shows_discover_feeding_scan_with_options_that_parse() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    _, found, after = readme.partition("## Finding sites to scan: `discover`")
+    assert found
+    block = after.split("```sh\n", 1)[1].split("```", 1)[0].replace("\\\n", " ")
+    commands = [shlex.split(line) for line in block.splitlines() if line.strip()]
+    assert [c[:2] for c in commands] == [["xpostcheck", "discover"], ["xpostcheck", "scan"]]
+    discover_args, scan_args = commands[0][2:], commands[1][2:]
+    written = discover_args[discover_args.index("-o") + 1]
+    assert "urls" in discover_args and scan_args[scan_args.index("--sites-file") + 1] == written
+    for name, args in (("discover", discover_args), ("scan", scan_args)):
+        command = main.commands[name]
+        ctx = command.make_context(name, list(args))  # an unknown option raises
+        assert ctx.params

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ MAX_LINE = 64 * 1024  # bytes; a longer line is malformed
 MALFORMED_EXAMPLES = 5  # places of malformed lines kept for the summary
 _PAGES_KEPT = 50  # page URLs (with their counts) kept per site, to choose the top ones from
 _TARGETS_KEPT = 3  # publisher paths kept per site, for the evidence
+_AUTHORITY_END = re.compile(r"[/?#]")
 _CACHE = 50_000  # referrers and user agents whose verdicts are remembered (then forgotten)
 
 
@@ -265,33 +267,48 @@ class _Reader:
         self._refs[referrer] = verdict
         return verdict
 
-    def _judge(self, referrer: str) -> tuple[str, bool, str] | str:
-        try:
-            parts = urlsplit(referrer.strip())
-            host = (parts.hostname or "").rstrip(".")
-            port = parts.port
-        except ValueError:
-            return "not-a-web-page"
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not host:
-            return "not-a-web-page"
+    def _host_verdict(self, host: str) -> str:
         reason = self._hosts.get(host)
         if reason is None:
             reason = self.options.noise.host_reason(host)
             if len(self._hosts) >= _CACHE:
                 self._hosts.clear()
             self._hosts[host] = reason
+        return reason
+
+    def _judge(self, referrer: str) -> tuple[str, bool, str] | str:
+        text = referrer.strip()
+        scheme, sep, rest = text.partition("://")
+        scheme = scheme.lower()
+        if not sep or scheme not in ("http", "https"):
+            return "not-a-web-page"
+        # The host first, cheaply: most referrers are noise, and need no more than that.
+        end = _AUTHORITY_END.search(rest)
+        authority = rest[: end.start()] if end else rest
+        quick = authority.rpartition("@")[2].lower()
+        if quick and not quick.startswith("[") and quick.count(":") <= 1:
+            reason = self._host_verdict(quick.partition(":")[0].rstrip("."))
+            if reason:
+                return reason
+        try:
+            parts = urlsplit(text)
+            host = (parts.hostname or "").rstrip(".")
+            port = parts.port
+        except ValueError:
+            return "not-a-web-page"
+        if not host:
+            return "not-a-web-page"
+        reason = self._host_verdict(host)
         if reason:
             return reason
         shown = f"[{host}]" if ":" in host else host
-        netloc = (
-            shown
-            if port is None or port == {"http": 80, "https": 443}[scheme]
-            else (f"{shown}:{port}")
-        )
-        page = canonicalize(
-            f"{scheme}://{netloc}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
-        )
+        default = 443 if scheme == "https" else 80
+        netloc = shown if port is None or port == default else f"{shown}:{port}"
+        path = parts.path or "/"
+        if parts.query or "%" in path or "/." in path or "//" in path:
+            page = canonicalize(f"{scheme}://{netloc}{path}?{parts.query}")
+        else:  # already in canonical form: no query, nothing to unquote or resolve
+            page = f"{scheme}://{netloc}{path}"
         return netloc, scheme == "https", page
 
     def _agent(self, agent: str) -> str:
@@ -315,13 +332,14 @@ class _Reader:
         if not referrer:
             self._drop("no-referrer")
             return
-        verdict = self._referrer(referrer)
-        if isinstance(verdict, str):
-            self._drop(verdict)
-            return
+        # The client first: few distinct agents, each judged once.
         reason = self._agent(agent) if agent else ""
         if reason:
             self._drop(reason)
+            return
+        verdict = self._referrer(referrer)
+        if isinstance(verdict, str):
+            self._drop(verdict)
             return
         netloc, https, page = verdict
         site = self.sites.get(netloc)

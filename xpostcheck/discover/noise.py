@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from xpostcheck.errors import ConfigError
@@ -38,9 +39,10 @@ REASONS = (
     "no-time",
 )
 
-# A name ending in ".*" matches that name under any country or generic suffix (google.* is
-# google.com, www.google.co.uk, news.google.de); any other name matches itself and its
-# subdomains.
+# A host takes the reason of the longest name it is or is under (mail.google.com is webmail,
+# www.google.com search). A name ending in ".*" matches that name under any country or
+# generic suffix (google.* is google.com, www.google.co.uk); any other name matches itself and
+# its subdomains.
 _HOSTS: dict[str, tuple[str, ...]] = {
     "search": (
         "google.*",
@@ -208,20 +210,6 @@ _PREFIXES: dict[str, tuple[str, ...]] = {"webmail": ("webmail.", "roundcube.", "
 _SUFFIX_LABEL = re.compile(r"^[a-z]{2,3}$")
 
 
-def _matches(host: str, entry: str) -> bool:
-    if entry.endswith(".*"):
-        name = entry[:-2]
-        labels = host.split(".")
-        want = name.split(".")
-        for i in range(len(labels) - len(want) + 1):
-            if labels[i : i + len(want)] == want:
-                rest = labels[i + len(want) :]
-                if 1 <= len(rest) <= 2 and all(_SUFFIX_LABEL.match(label) for label in rest):
-                    return True
-        return False
-    return host == entry or host.endswith("." + entry)
-
-
 def _is_private_host(host: str) -> bool:
     if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".lan")):
         return True
@@ -257,18 +245,42 @@ class NoiseFilter:
             extra_agents=(*self.extra_agents, *(a.strip().lower() for a in agents if a.strip())),
         )
 
+    @cached_property
+    def _index(self) -> tuple[frozenset[str], dict[str, str], dict[str, str]]:
+        """(own hosts, plain names -> reason, `name.*` names -> reason), built once."""
+        plain: dict[str, str] = {}
+        wild: dict[str, str] = {}
+        listed = [(r, e) for r, entries in self.hosts.items() for e in entries]
+        for reason, entry in [*listed, *(("ignored", e) for e in self.extra_hosts)]:
+            if entry.endswith(".*"):
+                wild.setdefault(entry[:-2], reason)
+            else:
+                plain.setdefault(entry, reason)
+        return frozenset(self.own_hosts), plain, wild
+
     def host_reason(self, host: str) -> str:
-        """Why a referrer on `host` (lower case, no port) is noise, or ''."""
-        if any(_matches(host, own) for own in self.own_hosts):
+        """Why a referrer on `host` (lower case, no port) is noise, or ''. The publisher's own
+        hosts come first; then the longest listed name the host is or is under (mail.google.com
+        is webmail, www.google.com search); then `name.*` names, the longest first."""
+        own, plain, wild = self._index
+        labels = host.split(".")
+        suffixes = [".".join(labels[i:]) for i in range(len(labels))]
+        if any(suffix in own for suffix in suffixes):
             return "own-host"
-        for reason, entries in self.hosts.items():
-            if any(_matches(host, entry) for entry in entries):
+        for suffix in suffixes:
+            reason = plain.get(suffix)
+            if reason:
                 return reason
+        for k in (1, 2):  # the country or generic suffix `*` stands for: 1 or 2 short labels
+            if len(labels) > k and all(_SUFFIX_LABEL.match(label) for label in labels[-k:]):
+                head = labels[:-k]
+                for i in range(len(head)):
+                    reason = wild.get(".".join(head[i:]))
+                    if reason:
+                        return reason
         for reason, prefixes in _PREFIXES.items():
             if host.startswith(prefixes):
                 return reason
-        if any(_matches(host, entry) for entry in self.extra_hosts):
-            return "ignored"
         if not self.allow_private and _is_private_host(host):
             return "private-address"
         return ""
