@@ -335,3 +335,57 @@ def test_publisher_hosts_come_from_sources_without_fetching(tmp_path: Path) -> N
     assert hosts == {"www.ledger.example", "archive.ledger.example", "feeds.ledger.example"}
     noise = NoiseFilter().extended(own_hosts=hosts)
     assert noise.host_reason("ledger.example") == "own-host"  # www. stands for the domain
+
+
+def test_odd_referrers_become_urls_scan_accepts_or_are_dropped(tmp_path: Path) -> None:
+    from xpostcheck.config import read_sites_file
+
+    refs = [
+        "https://user:secret@blog.example/a b.html#top",
+        "HTTPS://Blog.Example:443/./x/../c.html",
+        "https://a b.example/",
+        'https://quote".example/',
+        "https://blog.example:99999/",
+        "https://blog.example:0/",
+        "http://[::1]:8080/ipv6",
+        "https:///no-host",
+        "ftp://files.example/",
+        "https://xn--bcher-kva.example/é",
+    ]
+    log = tmp_path / "a.log"
+    log.write_text("".join(combined(r.replace('"', '\\"')) + "\n" for r in refs), encoding="utf-8")
+    noise = NoiseFilter(allow_private=True).extended(own_hosts=["news.example"])
+    found = discover_from_logs([str(log)], LogOptions(noise=noise))
+    rows = {c.site: c.pages for c in found.candidates}
+    assert rows == {
+        "https://blog.example/": (
+            "https://blog.example/a%20b.html",
+            "https://blog.example/c.html",
+        ),
+        "http://[::1]:8080/": ("http://[::1]:8080/ipv6",),
+        "https://xn--bcher-kva.example/": ("https://xn--bcher-kva.example/%C3%A9",),
+    }
+    assert dict(found.summary.dropped) == {"not-a-web-page": 6} and found.summary.kept == 4
+    sites = tmp_path / "sites.txt"
+    sites.write_text("".join(f"{site}\n" for site in rows), encoding="utf-8")
+    assert read_sites_file(str(sites)) == list(rows)
+
+
+def test_binary_garbage_and_a_second_w3c_header_are_not_fatal(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(7)
+    garbage = tmp_path / "garbage.log"
+    garbage.write_bytes(bytes(rng.randrange(256) for _ in range(200_000)))
+    w3c = tmp_path / "cdn.log"
+    w3c.write_text(
+        "#Fields: date time cs(Referer)\n2026-11-28 10:00:00 https://a.example/x\n"
+        "#Fields: date time cs-uri-stem cs(Referer) cs(User-Agent)\n"
+        "2026-11-28 10:00:01 /p.gif https://b.example/y Firefox\n",
+        encoding="utf-8",
+    )
+    found = discover_from_logs([str(garbage), str(w3c)], LogOptions(noise=OWN))
+    assert [c.site for c in found.candidates] == ["https://a.example/", "https://b.example/"]
+    summary = found.summary
+    assert summary.malformed == summary.lines - 2 > 0
+    assert summary.problems == ()

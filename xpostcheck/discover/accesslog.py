@@ -55,6 +55,8 @@ MALFORMED_EXAMPLES = 5  # places of malformed lines kept for the summary
 _PAGES_KEPT = 50  # page URLs (with their counts) kept per site, to choose the top ones from
 _TARGETS_KEPT = 3  # publisher paths kept per site, for the evidence
 _AUTHORITY_END = re.compile(r"[/?#]")
+_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?\Z")  # a name or IPv4 address
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/._~!$&'()*+,;=:@-]*\Z")  # nothing to quote or unquote
 _CACHE = 50_000  # referrers and user agents whose verdicts are remembered (then forgotten)
 
 
@@ -226,36 +228,41 @@ class _Reader:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
 
     def read(self, path: str) -> None:
-        parser: LineParser | None = None
+        self._parser: LineParser | None = None  # each file has its own format and header
         number = 0
         try:
             with _open(path) as stream:
                 for number, raw in enumerate(_lines(stream), 1):  # noqa: B007 - used after
-                    self.lines += 1
-                    if raw is None:
-                        self._bad(path, number, f"line longer than {MAX_LINE} bytes")
-                        continue
-                    line = raw.decode("utf-8", "replace")
-                    if not line.strip():
-                        self.lines -= 1
-                        continue
-                    if parser is None:
-                        fmt = self.options.fmt
-                        fmt = sniff_format(line) if fmt == "auto" else fmt
-                        parser = parser_for(fmt, self.options.json_fields)
-                        line = line.lstrip("\ufeff")
-                    if parser.header(line):
-                        self.lines -= 1
-                        continue
-                    try:
-                        hit = parser.parse(line)
-                    except BadLine as exc:
-                        self._bad(path, number, str(exc))
-                        continue
-                    self._count(hit.when, hit.referrer, hit.agent, hit.path)
+                    self._take(path, number, raw)
         except (OSError, EOFError, zlib.error) as exc:
             where = f"after line {number}" if number else "at its start"
             self.problems.append(f"{path}: unreadable {where}: {exc}")
+
+    def _take(self, path: str, number: int, raw: bytes | None) -> None:
+        """One line: blank lines and headers are not counted as lines read."""
+        if raw is None:
+            self.lines += 1
+            self._bad(path, number, f"line longer than {MAX_LINE} bytes")
+            return
+        line = raw.decode("utf-8", "replace")
+        parser = self._parser
+        if parser is None:
+            line = line.lstrip("\ufeff")
+            if not line.strip():
+                return
+            fmt = self.options.fmt
+            parser = self._parser = parser_for(
+                sniff_format(line) if fmt == "auto" else fmt, self.options.json_fields
+            )
+        if parser.header(line) or not line.strip():
+            return
+        self.lines += 1
+        try:
+            hit = parser.parse(line)
+        except BadLine as exc:
+            self._bad(path, number, str(exc))
+            return
+        self._count(hit.when, hit.referrer, hit.agent, hit.path)
 
     def _referrer(self, referrer: str) -> tuple[str, bool, str] | str:
         known = self._refs.get(referrer)
@@ -283,30 +290,42 @@ class _Reader:
         if not sep or scheme not in ("http", "https"):
             return "not-a-web-page"
         # The host first, cheaply: most referrers are noise, and need no more than that.
+        # A host that is no valid name (spaces, quotes) is no web page: `scan` could not use it.
         end = _AUTHORITY_END.search(rest)
         authority = rest[: end.start()] if end else rest
         quick = authority.rpartition("@")[2].lower()
-        if quick and not quick.startswith("[") and quick.count(":") <= 1:
-            reason = self._host_verdict(quick.partition(":")[0].rstrip("."))
+        if quick and "[" not in quick and quick.count(":") <= 1:
+            # A plain authority: the rest of the URL is read without urlsplit.
+            host, _, port_text = quick.partition(":")
+            host = host.rstrip(".")
+            reason = self._host_verdict(host) if host else ""
             if reason:
                 return reason
-        try:
-            parts = urlsplit(text)
-            host = (parts.hostname or "").rstrip(".")
-            port = parts.port
-        except ValueError:
-            return "not-a-web-page"
-        if not host:
-            return "not-a-web-page"
-        reason = self._host_verdict(host)
-        if reason:
-            return reason
+            if not _HOST_NAME.match(host) or (
+                port_text and not (port_text.isdigit() and 0 < int(port_text) < 65536)
+            ):
+                return "not-a-web-page"
+            port = int(port_text) if port_text else None
+            path, _, query = rest[len(authority) :].partition("#")[0].partition("?")
+        else:
+            try:
+                parts = urlsplit(text)
+                host = (parts.hostname or "").rstrip(".")
+                port = parts.port
+            except ValueError:
+                return "not-a-web-page"
+            if not host:
+                return "not-a-web-page"
+            reason = self._host_verdict(host)
+            if reason:
+                return reason
+            path, query = parts.path, parts.query
         shown = f"[{host}]" if ":" in host else host
         default = 443 if scheme == "https" else 80
         netloc = shown if port is None or port == default else f"{shown}:{port}"
-        path = parts.path or "/"
-        if parts.query or "%" in path or "/." in path or "//" in path:
-            page = canonicalize(f"{scheme}://{netloc}{path}?{parts.query}")
+        path = path or "/"
+        if query or not _PLAIN_PATH.match(path) or "/." in path or "//" in path:
+            page = canonicalize(f"{scheme}://{netloc}{path}?{query}")
         else:  # already in canonical form: no query, nothing to unquote or resolve
             page = f"{scheme}://{netloc}{path}"
         return netloc, scheme == "https", page
