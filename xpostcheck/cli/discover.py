@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from xpostcheck.cli.output import EXIT_OK, emit
+from xpostcheck.discover.accesslog import MAX_SITES, PAGES_PER_SITE
 from xpostcheck.discover.candidates import Candidate
 
 __all__ = ["discover"]
@@ -173,14 +174,14 @@ def _positive(_ctx: click.Context, param: click.Parameter, value: int) -> int:
 @click.option(
     "--pages-per-site",
     type=int,
-    default=10,
+    default=PAGES_PER_SITE,
     callback=_positive,
     help="Candidate pages listed per site, the most requested first.",
 )
 @click.option(
     "--max-sites",
     type=int,
-    default=20_000,
+    default=MAX_SITES,
     callback=_positive,
     help="Referring sites counted at once; past it those with the fewest hits are "
     "evicted (memory stays bounded).",

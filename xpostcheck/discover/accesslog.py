@@ -218,6 +218,7 @@ class _Reader:
         self._refs: dict[str, tuple[str, bool, str] | str] = {}
         self._agents: dict[str, str] = {}
         self._hosts: dict[str, str] = {}
+        self._parser: LineParser | None = None  # the file being read's
 
     def _bad(self, file: str, number: int, reason: str) -> None:
         self.malformed_count += 1
@@ -228,7 +229,7 @@ class _Reader:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
 
     def read(self, path: str) -> None:
-        self._parser: LineParser | None = None  # each file has its own format and header
+        self._parser = None  # each file has its own format and header
         number = 0
         try:
             with _open(path) as stream:
