@@ -9,14 +9,17 @@ The log (combined format, generated at run time in a temporary folder, deleted a
 copies on 40 republisher hosts (each with thousands of distinct pages, so the per-site caps are
 reached), the publisher's own pages, search engines with a unique query per request, social
 networks, webmail and feed readers, bots (some with referrers on hosts nobody else names),
-requests without a referrer, private-address referrers and about 1% malformed lines.
+requests without a referrer, private-address referrers, about 1% malformed lines, and a long
+tail of sites seen once each (3%: 6,000 at 200,000 lines, 30,000 at a million). The run caps
+the sites counted at 5,000 (`--max-sites`; the tool's default is 20,000) so that both sizes pass
+the cap: the smallest sites are evicted, and the republishers must survive.
 
 Each size runs in its own process, reading the first N lines, so that peak memory (ru_maxrss)
 is that size's own. Figures per size: lines per second, peak RSS in MB and the baseline of the
 same process before reading, whether every republisher host was found (`missed`), which noise
-hosts were listed (`noise_listed`, should be empty), and whether the malformed lines were all
-counted. "peak_ratio" is the largest size's peak over the smallest's: bounded memory keeps it
-near 1 while the lines grow fivefold.
+hosts were listed (`noise_listed`, should be empty), whether the malformed lines were all
+counted, and how many long-tail sites were listed and evicted. "peak_ratio" is the largest
+size's peak over the smallest's: bounded memory keeps it near 1 while the lines grow fivefold.
 """
 
 from __future__ import annotations
@@ -101,7 +104,8 @@ def generate(out: TextIO, lines: int, seed: int = 16) -> dict[str, int]:
     rng = random.Random(seed)
     weights = [1.0 / (1 + i) ** 0.7 for i in range(len(REPUBLISHERS))]
     kinds = ("copy", "own", "search", "social", "mail-feed", "bot", "none", "private", "bad")
-    shares = (26, 25, 15, 10, 3, 8, 10, 2, 1)
+    kinds += ("tail",)
+    shares = (26, 22, 15, 10, 3, 8, 10, 2, 1, 3)
     counts = dict.fromkeys(kinds, 0)
     for n in range(lines):
         kind = rng.choices(kinds, shares)[0]
@@ -137,6 +141,10 @@ def generate(out: TextIO, lines: int, seed: int = 16) -> dict[str, int]:
             line = _clf(rng, second, f"https://{host}/", BOTS[n % len(BOTS)])
         elif kind == "none":
             line = _clf(rng, second, "-", browser)
+        elif kind == "tail":
+            # A long tail of sites seen once: real referrers, but past the site cap at 1M lines.
+            ref = f"https://tail{rng.getrandbits(40):x}.example/post.html"
+            line = _clf(rng, second, ref, browser)
         elif kind == "private":
             line = _clf(rng, second, f"http://192.168.{n % 256}.{n % 250 + 1}/intranet", browser)
         else:
@@ -146,17 +154,19 @@ def generate(out: TextIO, lines: int, seed: int = 16) -> dict[str, int]:
     return counts
 
 
-def run_one(path: str, lines: int, expected_malformed: int) -> dict[str, Any]:
+def run_one(path: str, expected_malformed: int, max_sites: int) -> dict[str, Any]:
     from xpostcheck.discover.accesslog import LogOptions, discover_from_logs
     from xpostcheck.discover.noise import NoiseFilter
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    options = LogOptions(noise=NoiseFilter().extended(own_hosts=[PUBLISHER]))
+    noise = NoiseFilter().extended(own_hosts=[PUBLISHER])
+    options = LogOptions(noise=noise, max_sites=max_sites)
     start = time.perf_counter()
     found = discover_from_logs([path], options)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     listed = {c.site.split("/")[2] for c in found.candidates}
+    noise = listed - set(REPUBLISHERS)
     summary = found.summary
     return {
         "lines": summary.lines,
@@ -166,7 +176,8 @@ def run_one(path: str, lines: int, expected_malformed: int) -> dict[str, Any]:
         "baseline_mb": round(baseline, 1),
         "candidates": len(found.candidates),
         "missed": sorted(set(REPUBLISHERS) - listed),
-        "noise_listed": sorted(listed - set(REPUBLISHERS))[:10],
+        "noise_listed": sorted(h for h in noise if not h.startswith("tail"))[:10],
+        "tail_listed": sum(1 for h in listed if h.startswith("tail")),
         "malformed": summary.malformed,
         "malformed_all_counted": summary.malformed == expected_malformed,
         "dropped": dict(summary.dropped),
@@ -178,11 +189,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000])
     parser.add_argument("--gzip", action="store_true", help="gzip the log (compression level 1)")
+    parser.add_argument("--max-sites", type=int, default=5000, help="the discovery's site cap")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        path, lines, malformed = args.child
-        print(json.dumps(run_one(path, int(lines), int(malformed))))
+        path, malformed, max_sites = args.child
+        print(json.dumps(run_one(path, int(malformed), int(max_sites))))
         return
     sizes = sorted(args.sizes)
     results: dict[str, Any] = {}
@@ -196,7 +208,14 @@ def main() -> None:
                 with open(path, "w", encoding="utf-8") as plain:
                     counts = generate(plain, size)
             child = subprocess.run(
-                [sys.executable, __file__, "--child", str(path), str(size), str(counts["bad"])],
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    str(path),
+                    str(counts["bad"]),
+                    str(args.max_sites),
+                ],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -210,6 +229,7 @@ def main() -> None:
                 "benchmark": "discover-access-log",
                 "gzip": args.gzip,
                 "republisher_hosts": len(REPUBLISHERS),
+                "max_sites": args.max_sites,
                 "all_found": all(not r["missed"] for r in results.values()),
                 "no_noise_listed": all(not r["noise_listed"] for r in results.values()),
                 "malformed_all_counted": all(r["malformed_all_counted"] for r in results.values()),

@@ -389,3 +389,16 @@ def test_binary_garbage_and_a_second_w3c_header_are_not_fatal(tmp_path: Path) ->
     summary = found.summary
     assert summary.malformed == summary.lines - 2 > 0
     assert summary.problems == ()
+
+
+def test_big_sites_with_many_pages_survive_a_long_tail_under_a_small_cap(tmp_path: Path) -> None:
+    lines = []
+    for i in range(1500):
+        lines.append(combined(f"https://big{i % 5}.example/{i}.html"))
+        lines.append(combined(f"https://tail{i}.example/"))
+    log = tmp_path / "a.log"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = discover_from_logs([str(log)], LogOptions(noise=OWN, max_sites=20))
+    top = [(c.site, c.hits, c.distinct_pages) for c in found.candidates[:5]]
+    assert top == [(f"https://big{i}.example/", 300, 300) for i in range(5)]
+    assert found.summary.sites <= 20 and found.summary.sites_evicted > 1400

@@ -214,6 +214,9 @@ class _Reader:
         self.kept = 0
         self.evicted = 0
         self.stored = 0  # page entries held over every site (pages and distinct hashes)
+        # Room for 20 entries a site on average, and for at least 100 sites at their caps.
+        per_site = _PAGES_KEPT + options.max_pages_counted
+        self.max_stored = max(options.max_sites * 20, 100 * per_site)
         # referrer -> (netloc, https, canonical page) or the reason it is dropped
         self._refs: dict[str, tuple[str, bool, str] | str] = {}
         self._agents: dict[str, str] = {}
@@ -390,14 +393,14 @@ class _Reader:
                 site.first = when
             if site.last is None or when > site.last:
                 site.last = when
-        if self.stored > self.options.max_sites * 20:
+        if self.stored > self.max_stored:
             self._evict()
 
     def _evict(self) -> None:
         """Drop the sites with the fewest hits until a tenth of the room is free again."""
         ranked = sorted(self.sites.values(), key=lambda s: (s.hits, len(s.distinct)))
         keep_sites = self.options.max_sites * 9 // 10
-        keep_stored = self.options.max_sites * 18
+        keep_stored = self.max_stored * 9 // 10
         for site in ranked:
             if len(self.sites) <= keep_sites and self.stored <= keep_stored:
                 break
