@@ -233,3 +233,27 @@ def test_the_readme_shows_discover_feeding_scan_with_options_that_parse() -> Non
         command = main.commands[name]
         ctx = command.make_context(name, list(args))  # an unknown option raises
         assert ctx.params
+
+
+def test_standard_input_plain_or_gzipped_and_json_field_names() -> None:
+    import gzip
+
+    record = {"at": "2026-11-28T09:30:00Z", "ref": "https://blog.example/a", "asked": "/p.gif"}
+    text = json.dumps(record) + "\n"
+    for data in (text.encode(), gzip.compress(text.encode())):
+        result = CliRunner().invoke(
+            main,
+            ["discover", "--access-log", "-", "--publisher-host", "news.example", "-f", "json"]
+            + ["--json-referrer", "ref", "--json-time", "at", "--json-path", "asked"],
+            input=data,
+        )
+        assert result.exit_code == 0, result.output
+        (row,) = json.loads(result.stdout)["candidates"]
+        assert row["site"] == "https://blog.example/"
+        assert row["evidence"][1:] == [
+            "seen 2026-11-28 09:30 to 2026-11-28 09:30 UTC",
+            "requested /p.gif (1)",
+        ]
+        assert result.stderr.startswith(
+            "read 1 line in 1 file: 1 request referred by other sites, 1 candidate site\n"
+        )

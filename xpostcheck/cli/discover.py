@@ -62,7 +62,7 @@ def _from_access_logs(logs: Sequence[str], flags: dict[str, Any]) -> Found:
         referrer=tuple(flags["json_referrer"]) or JSON_FIELDS.referrer,
         agent=tuple(flags["json_agent"]) or JSON_FIELDS.agent,
         time=tuple(flags["json_time"]) or JSON_FIELDS.time,
-        path=JSON_FIELDS.path,
+        path=tuple(flags["json_path"]) or JSON_FIELDS.path,
     )
     options = LogOptions(
         noise=noise,
@@ -73,7 +73,8 @@ def _from_access_logs(logs: Sequence[str], flags: dict[str, Any]) -> Found:
         pages_per_site=flags["pages_per_site"],
         max_sites=flags["max_sites"],
     )
-    found = discover_from_logs(logs, options)
+    stdin = sys.stdin.buffer if "-" in logs else None
+    found = discover_from_logs(logs, options, stdin=stdin)
     lines = describe_log_summary(found.summary, len(found.candidates))
     return found.candidates, found.summary.to_dict(), lines
 
@@ -89,10 +90,11 @@ def _positive(_ctx: click.Context, param: click.Parameter, value: int) -> int:
     "--access-log",
     "access_logs",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(dir_okay=False, allow_dash=True),
     metavar="FILE",
-    help="An access log (combined, W3C extended or JSON Lines; gzipped or not): the referrers "
-    "of the publisher's own requests name the copies (repeat for more).",
+    help="An access log (combined, W3C extended or JSON Lines; gzipped or not; '-' is the "
+    "standard input): the referrers of the publisher's own requests name the copies (repeat "
+    "for more).",
 )
 @click.option(
     "--log-format",
@@ -163,6 +165,12 @@ def _positive(_ctx: click.Context, param: click.Parameter, value: int) -> int:
     multiple=True,
     metavar="FIELD",
     help="JSON log field of the time (ISO 8601 or epoch seconds); default: common names.",
+)
+@click.option(
+    "--json-path",
+    multiple=True,
+    metavar="FIELD",
+    help="JSON log field of the requested path or URL (for the evidence); default: common names.",
 )
 @click.option(
     "--min-hits",

@@ -13,11 +13,13 @@ multi-gigabyte log runs in bounded memory and the big referrers survive.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import re
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -176,11 +178,27 @@ class _Site:
         )
 
 
-def _open(path: str) -> BinaryIO:
-    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
-    if raw.peek(2)[:2] == b"\x1f\x8b":
-        return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"))
-    return raw
+STDIN = "-"  # a path that names the standard input given to discover_from_logs
+
+
+@contextmanager
+def _open(path: str, stdin: BinaryIO | None) -> Iterator[BinaryIO]:
+    """The lines' bytes of `path` (or of `stdin` for '-'), gunzipped when they start as gzip
+    does; everything opened here is closed on exit (never the caller's stdin)."""
+    with contextlib.ExitStack() as stack:
+        if path == STDIN:
+            if stdin is None:
+                raise ConfigError("no standard input to read", where=path)
+            raw: BinaryIO = stdin
+        else:
+            raw = stack.enter_context(open(path, "rb"))
+        # A stream that cannot peek (a pipe's wrapper in tests) is read through a buffer.
+        peekable = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[type-var]
+        if peekable.peek(2)[:2] == b"\x1f\x8b":
+            unzipped = gzip.GzipFile(fileobj=peekable, mode="rb")
+            yield stack.enter_context(io.BufferedReader(unzipped))
+        else:
+            yield peekable
 
 
 def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
@@ -203,8 +221,9 @@ def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
 class _Reader:
     """One run over the logs: the sites' counters and the summary's tallies."""
 
-    def __init__(self, options: LogOptions) -> None:
+    def __init__(self, options: LogOptions, stdin: BinaryIO | None = None) -> None:
         self.options = options
+        self.stdin = stdin
         self.sites: dict[str, _Site] = {}
         self.dropped: dict[str, int] = {}
         self.malformed: list[Malformed] = []
@@ -235,7 +254,7 @@ class _Reader:
         self._parser = None  # each file has its own format and header
         number = 0
         try:
-            with _open(path) as stream:
+            with _open(path, self.stdin) as stream:
                 for number, raw in enumerate(_lines(stream), 1):  # noqa: B007 - used after
                     self._take(path, number, raw)
         except (OSError, EOFError, zlib.error) as exc:
@@ -431,18 +450,22 @@ class _Reader:
         return LogDiscovery(tuple(rows), summary)
 
 
-def discover_from_logs(paths: Sequence[str], options: LogOptions | None = None) -> LogDiscovery:
-    """Candidate republishers from the referrers in access logs `paths`. A file that is
-    missing or a folder raises ConfigError before any is read; a file that breaks off (a
-    truncated gzip) is listed in `summary.problems` and the others are still read."""
+def discover_from_logs(
+    paths: Sequence[str], options: LogOptions | None = None, *, stdin: BinaryIO | None = None
+) -> LogDiscovery:
+    """Candidate republishers from the referrers in access logs `paths` ('-' reads `stdin`).
+    A file that is missing or a folder raises ConfigError before any is read; a file that
+    breaks off (a truncated gzip) is listed in `summary.problems` and the others are read."""
     opts = options or LogOptions()
     for path in paths:
+        if path == STDIN:
+            continue
         p = Path(path)
         if not p.exists():
             raise ConfigError("access log not found; check --access-log", where=path)
         if p.is_dir():
             raise ConfigError("is a folder; give the log files themselves", where=path)
-    reader = _Reader(opts)
+    reader = _Reader(opts, stdin)
     for path in paths:
         reader.read(path)
     return reader.result(len(paths))

@@ -63,18 +63,21 @@ def render(
     raise ValueError(f"unknown output {fmt!r}; use one of {', '.join(OUTPUTS)}")
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def describe_log_summary(summary: LogSummary, candidates: int) -> list[str]:
     """A log run in a few lines for stderr: what was read, what was malformed (with the first
     places), what was dropped and why, and what a cap or a broken file cost."""
-    files = "file" if summary.files == 1 else "files"
     lines = [
-        f"read {summary.lines:,} lines in {summary.files} {files}: "
-        f"{summary.kept:,} requests referred by other sites, {candidates:,} candidate sites"
+        f"read {_n(summary.lines, 'line')} in {_n(summary.files, 'file')}: "
+        f"{_n(summary.kept, 'request')} referred by other sites, "
+        f"{_n(candidates, 'candidate site')}"
     ]
     if summary.malformed:
         first = ", ".join(f"{m.file}:{m.line} ({m.reason})" for m in summary.malformed_examples)
-        noun = "line" if summary.malformed == 1 else "lines"
-        lines.append(f"malformed: {summary.malformed:,} {noun}, skipped; first: {first}")
+        lines.append(f"malformed: {_n(summary.malformed, 'line')}, skipped; first: {first}")
     if summary.dropped:
         lines.append("dropped: " + ", ".join(f"{r} {n:,}" for r, n in summary.dropped))
     if summary.sites_evicted:
