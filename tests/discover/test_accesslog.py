@@ -402,3 +402,25 @@ def test_big_sites_with_many_pages_survive_a_long_tail_under_a_small_cap(tmp_pat
     top = [(c.site, c.hits, c.distinct_pages) for c in found.candidates[:5]]
     assert top == [(f"https://big{i}.example/", 300, 300) for i in range(5)]
     assert found.summary.sites <= 20 and found.summary.sites_evicted > 1400
+
+
+def test_hostile_lengths_are_dropped_or_cut_short(tmp_path: Path) -> None:
+    long_path = "/" + "p" * 5000
+    lines = [
+        combined("https://blog.example" + long_path),  # past MAX_REFERRER
+        combined("https://" + "h" * 300 + ".example/"),  # longer than DNS allows
+        combined("https://blog.example/fine", agent="Mozilla/5.0 " + "x" * 3000),
+        combined("https://blog.example/fine", path="/img/" + "a" * 1000 + ".gif?" + "q" * 100),
+    ]
+    log = tmp_path / "a.log"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = discover_from_logs([str(log)], LogOptions(noise=OWN))
+    (row,) = found.candidates
+    assert (row.site, row.hits, row.pages) == (
+        "https://blog.example/",
+        2,
+        ("https://blog.example/fine",),
+    )
+    assert dict(found.summary.dropped) == {"not-a-web-page": 2}
+    asked = row.evidence[-1]
+    assert asked.startswith("requested /img/aaa") and len(asked) < 260 and "qq" not in asked

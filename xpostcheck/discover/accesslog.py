@@ -56,6 +56,9 @@ MAX_LINE = 64 * 1024  # bytes; a longer line is malformed
 MALFORMED_EXAMPLES = 5  # places of malformed lines kept for the summary
 _PAGES_KEPT = 50  # page URLs (with their counts) kept per site, to choose the top ones from
 _TARGETS_KEPT = 3  # publisher paths kept per site, for the evidence
+_TARGET_CHARS = 200  # a publisher path kept is cut there
+MAX_REFERRER = 4096  # characters; a longer Referer is no page anyone links to (browsers cut)
+_CACHED_CHARS = 300  # referrers and agents longer than this are judged afresh, not remembered
 _AUTHORITY_END = re.compile(r"[/?#]")
 _HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?\Z")  # a name or IPv4 address
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9/._~!$&'()*+,;=:@-]*\Z")  # nothing to quote or unquote
@@ -145,12 +148,23 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
 class _Site:
     """The counters of one referring site."""
 
-    __slots__ = ("distinct", "first", "hits", "https", "last", "netloc", "pages", "targets")
+    __slots__ = (
+        "cost",
+        "distinct",
+        "first",
+        "hits",
+        "https",
+        "last",
+        "netloc",
+        "pages",
+        "targets",
+    )
 
     def __init__(self, netloc: str) -> None:
         self.netloc = netloc
         self.https = False
         self.hits = 0
+        self.cost = 0  # what its pages weigh against the reader's budget (see _count)
         self.pages: dict[str, int] = {}
         self.distinct: set[int] = set()
         self.targets: dict[str, int] = {}
@@ -232,9 +246,11 @@ class _Reader:
         self.lines = 0
         self.kept = 0
         self.evicted = 0
-        self.stored = 0  # page entries held over every site (pages and distinct hashes)
-        # Room for 20 entries a site on average, and for at least 100 sites at their caps.
-        per_site = _PAGES_KEPT + options.max_pages_counted
+        # What the sites' pages weigh: a distinct-page hash costs 1, a kept page URL 1 per
+        # started 100 characters. Room for 20 a site on average, and for at least 100 sites
+        # at their caps (URLs of 100 characters).
+        self.stored = 0
+        per_site = 2 * _PAGES_KEPT + options.max_pages_counted
         self.max_stored = max(options.max_sites * 20, 100 * per_site)
         # referrer -> (netloc, https, canonical page) or the reason it is dropped
         self._refs: dict[str, tuple[str, bool, str] | str] = {}
@@ -292,12 +308,15 @@ class _Reader:
         if known is not None:
             return known
         verdict = self._judge(referrer)
-        if len(self._refs) >= _CACHE:
-            self._refs.clear()
-        self._refs[referrer] = verdict
+        if len(referrer) <= _CACHED_CHARS:
+            if len(self._refs) >= _CACHE:
+                self._refs.clear()
+            self._refs[referrer] = verdict
         return verdict
 
     def _host_verdict(self, host: str) -> str:
+        if len(host) > 253:  # longer than DNS allows
+            return "not-a-web-page"
         reason = self._hosts.get(host)
         if reason is None:
             reason = self.options.noise.host_reason(host)
@@ -357,9 +376,10 @@ class _Reader:
         known = self._agents.get(agent)
         if known is None:
             known = self.options.noise.agent_reason(agent)
-            if len(self._agents) >= _CACHE:
-                self._agents.clear()
-            self._agents[agent] = known
+            if len(agent) <= _CACHED_CHARS:
+                if len(self._agents) >= _CACHE:
+                    self._agents.clear()
+                self._agents[agent] = known
         return known
 
     def _count(self, when: datetime | None, referrer: str, agent: str, path: str) -> None:
@@ -373,6 +393,9 @@ class _Reader:
                 return
         if not referrer:
             self._drop("no-referrer")
+            return
+        if len(referrer) > MAX_REFERRER:
+            self._drop("not-a-web-page")
             return
         # The client first: few distinct agents, each judged once.
         reason = self._agent(agent) if agent else ""
@@ -391,18 +414,21 @@ class _Reader:
             site = self.sites[netloc] = _Site(netloc)
         self.kept += 1
         site.hits += 1
+        cost_before = site.cost
         site.https = site.https or https
         if page in site.pages:
             site.pages[page] += 1
         elif len(site.pages) < _PAGES_KEPT:
             site.pages[page] = 1
-            self.stored += 1
+            site.cost += 1 + len(page) // 100  # a long URL costs as much as several entries
         if len(site.distinct) < self.options.max_pages_counted:
             before = len(site.distinct)
             site.distinct.add(hash(page))
-            self.stored += len(site.distinct) - before
+            site.cost += len(site.distinct) - before
+        self.stored += site.cost - cost_before
         if path:
-            path = path.split("?", 1)[0]  # a pixel's query is often unique per request
+            # A pixel's query is often unique per request; a hostile path is cut short.
+            path = path.split("?", 1)[0][:_TARGET_CHARS]
             if path in site.targets:
                 site.targets[path] += 1
             elif len(site.targets) < _TARGETS_KEPT:
@@ -424,7 +450,7 @@ class _Reader:
             if len(self.sites) <= keep_sites and self.stored <= keep_stored:
                 break
             del self.sites[site.netloc]
-            self.stored -= len(site.pages) + len(site.distinct)
+            self.stored -= site.cost
             self.evicted += 1
 
     def result(self, files: int) -> LogDiscovery:
