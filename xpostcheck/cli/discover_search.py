@@ -137,6 +137,12 @@ def summary_lines(summary: SearchSummary) -> list[str]:
         if summary.budget_exhausted:
             why += "; raise --max-queries"
         lines.append(f"not searched ({why}): {_listed(summary.unsearched)}")
+    elif summary.budget_exhausted:
+        left = summary.queries_planned - summary.queries_spent
+        lines.append(
+            f"query budget spent: {left} more sentence{'s' if left != 1 else ''} not asked; "
+            "raise --max-queries"
+        )
     if summary.without_sentences:
         lines.append(f"no distinctive sentence to search for: {_listed(summary.without_sentences)}")
     if summary.failures:

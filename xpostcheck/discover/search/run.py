@@ -60,6 +60,7 @@ class SearchSummary:
     provider: str
     max_queries: int
     queries_spent: int = 0
+    queries_planned: int = 0  # the queries the articles' sentences called for, budget aside
     articles: int = 0  # articles read
     articles_searched: int = 0  # articles with at least one query sent
     unsearched: tuple[str, ...] = ()  # articles with sentences to ask, not asked (budget, stop)
@@ -208,6 +209,7 @@ def search_candidates(
         provider=provider.name,
         max_queries=cfg.max_queries,
         queries_spent=spent,
+        queries_planned=len(schedule),
         articles=len(articles),
         articles_searched=len(searched),
         unsearched=tuple(url for url in with_queries if url not in searched),
