@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from xpostcheck.models import SourceArticle
 from xpostcheck.util.textnorm import STOP_WORDS, normalize_text, tokenize
@@ -29,6 +31,7 @@ __all__ = ["Query", "SentencePicker", "pick_queries"]
 
 MIN_WORDS = 8  # a shorter sentence is too common to find one article
 MAX_WORDS = 20  # longest query, in tokens: engines cap phrase length, copies edit long ones
+MAX_WORD = 24  # a longer token is an id, a hash or glued markup, not a word
 OPENING_SHARE = 0.3  # the first pick comes from this share of the article's sentences
 
 # After these a sentence ends (an abbreviation splits too; each part is still verbatim).
@@ -46,9 +49,10 @@ _BOILERPLATE = re.compile(
     r"appeared)|republish|this (?:article|story) (?:was|first|is)|subscribe|newsletter"
     r"|sign up|follow us|click here|read more|donate|support our|contact us|share this"
     r"|reported from|contributed (?:reporting|to this)|additional reporting|editing by"
-    r"|https?://|www\.|\S+@\S+\.\w+)",
+    r"|https?://|www\.)",
     re.IGNORECASE,
 )
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.\w")
 _BYLINE = re.compile(r"^\s*(?:by|written by|reported by|story by|words by)\s", re.IGNORECASE)
 
 
@@ -66,45 +70,70 @@ class Query:
 class _Sentence:
     index: int
     text: str
-    words: tuple[str, ...]
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
+    words: list[str]
+    starts: list[int]  # each word's offsets in `text`
+    ends: list[int]
+
+
+def _spans(text: str) -> Iterator[tuple[int, int]]:
+    """[start, end) of each sentence of `text`, without surrounding spaces."""
+    begin = 0
+    for match in chain(_SENTENCE_END.finditer(text), (None,)):
+        stop = match.start() if match else len(text)
+        part = text[begin:stop]
+        kept = part.strip()
+        if kept:
+            a = begin + len(part) - len(part.lstrip())
+            yield a, a + len(kept)
+        if match:
+            begin = match.end()
 
 
 def split_sentences(text: str) -> list[str]:
     """The sentences of `text`, stripped, in order (paragraph breaks end a sentence)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    return [text[a:b] for a, b in _spans(text)]
 
 
 def _sentences(text: str) -> list[_Sentence]:
+    """The sentences of `text` with their words, the text tokenised once."""
+    tokens = tokenize(text)
+    words = tokens.words
+    starts: list[int] = tokens.starts.tolist()
+    ends: list[int] = tokens.ends.tolist()
     out = []
-    for index, sentence in enumerate(split_sentences(text)):
-        tokens = tokenize(sentence)
+    i = 0
+    for index, (a, b) in enumerate(_spans(text)):
+        i = bisect_left(starts, a, i)
+        j = bisect_left(starts, b, i)
         out.append(
             _Sentence(
                 index,
-                sentence,
-                tokens.words,
-                tuple(int(i) for i in tokens.starts),
-                tuple(int(i) for i in tokens.ends),
+                text[a:b],
+                list(words[i:j]),
+                [x - a for x in starts[i:j]],
+                [x - a for x in ends[i:j]],
             )
         )
+        i = j
     return out
 
 
-def _is_credit(sentence: _Sentence, authors: Sequence[str]) -> bool:
+def _is_credit(text: str, authors: Sequence[str]) -> bool:
     """A byline, credit, caption or notice rather than the article's own prose."""
-    if _BYLINE.match(sentence.text) or _BOILERPLATE.search(sentence.text):
+    if _BYLINE.match(text) or _BOILERPLATE.search(text):
         return True
-    folded = normalize_text(sentence.text)
-    short = len(sentence.words) < 2 * MIN_WORDS
-    return short and any(a.strip() and normalize_text(a) in folded for a in authors)
+    if "@" in text and _EMAIL.search(text):
+        return True
+    if not authors or len(text.split()) >= 2 * MIN_WORDS:
+        return False
+    folded = normalize_text(text)
+    return any(a.strip() and normalize_text(a) in folded for a in authors)
 
 
 def _is_prose(words: Sequence[str]) -> bool:
-    """Mostly words, not numbers, codes or a list of names."""
-    letters = sum(1 for w in words if not w.isdigit())
-    return letters >= 0.7 * len(words)
+    """Mostly words, not numbers, codes, ids or markup."""
+    letters = sum(1 for w in words if w.isalpha() and len(w) <= MAX_WORD)
+    return letters >= 0.8 * len(words)
 
 
 class SentencePicker:
@@ -121,24 +150,34 @@ class SentencePicker:
             raise ValueError("need 1 <= min_words <= max_words")
         self.max_words = max_words
         self.min_words = min_words
-        self._sentences = {a.url: _sentences(a.text) for a in articles}
         doc_freq: Counter[str] = Counter()
-        sentence_freq: Counter[str] = Counter()
-        for sentences in self._sentences.values():
+        sentence_freq: Counter[int] = Counter()
+        for article in articles:
+            sentences = _sentences(article.text)
             doc_freq.update({w for s in sentences for w in s.words})
-            sentence_freq.update({" ".join(s.words) for s in sentences if s.words})
+            sentence_freq.update({hash(" ".join(s.words)) for s in sentences if s.words})
         self._doc_freq = doc_freq
         self._shared = {key for key, n in sentence_freq.items() if n > 1}
-        self._n = len(self._sentences)
+        self._n = len(articles)
+        self._weights: dict[str, float] = {}
 
     def weight(self, word: str) -> float:
-        """How much `word` says about one article: 0 for stop words and single characters of
-        spaced scripts; else the smoothed inverse document frequency, plus a little for
-        length (which alone orders the words when there are few articles)."""
-        if word in STOP_WORDS or (len(word) == 1 and word.isascii()):
-            return 0.0
-        idf = math.log((self._n + 1) / (self._doc_freq.get(word, 0) + 0.5))
-        return max(idf, 0.0) + 0.05 * min(len(word), 10)
+        """How much `word` says about one article: 0 for stop words, single characters of
+        spaced scripts and runs too long to be a word; else the smoothed inverse document
+        frequency, plus a little for length (which alone orders the words when there are
+        few articles). A token with digits (an id, a date, a code) weighs half, at most."""
+        known = self._weights.get(word)
+        if known is not None:
+            return known
+        if word in STOP_WORDS or (len(word) == 1 and word.isascii()) or len(word) > MAX_WORD:
+            value = 0.0
+        else:
+            idf = math.log((self._n + 1) / (self._doc_freq.get(word, 0) + 0.5))
+            value = max(idf, 0.0) + 0.05 * min(len(word), 10)
+            if not word.isalpha():
+                value = min(value, 1.0) / 2
+        self._weights[word] = value
+        return value
 
     def _best_stretch(self, sentence: _Sentence) -> tuple[float, int, int]:
         """(score, first token, end token) of the sentence's most distinctive stretch."""
@@ -154,39 +193,62 @@ class SentencePicker:
         score = best_sum / size * min(1.0, size / 12)
         return score, best_start, best_start + size
 
-    def candidates(self, article: SourceArticle) -> list[Query]:
-        """Every usable sentence of `article` as a query, best first."""
-        out = []
-        for sentence in self._sentences.get(article.url, []):
+    def _ranked(self, article: SourceArticle) -> tuple[list[tuple[Query, str]], int]:
+        """The article's prose sentences as (query, whole sentence), best first, not yet
+        checked for credits (the costly test, made only on what is about to be picked); and
+        how many sentences the article has."""
+        scored = []
+        sentences = _sentences(article.text)
+        for sentence in sentences:
             words = sentence.words
             if len(words) < self.min_words or not _is_prose(words):
                 continue
-            if " ".join(words) in self._shared or _is_credit(sentence, article.authors):
+            if hash(" ".join(words)) in self._shared:
                 continue
             score, first, end = self._best_stretch(sentence)
-            if score <= 0:
-                continue
+            if score > 0:
+                scored.append((-score, sentence.index, sentence, first, end))
+        scored.sort(key=lambda row: row[:2])
+        out = []
+        for neg, _, sentence, first, end in scored:
             raw = sentence.text[sentence.starts[first] : sentence.ends[end - 1]]
             text = _SPACES.sub(" ", _QUOTES.sub(" ", _INVISIBLE.sub("", raw))).strip()
-            out.append(Query(article.url, text, round(score, 4), sentence.index))
-        out.sort(key=lambda q: (-q.score, q.position))
+            out.append((Query(article.url, text, round(-neg, 4), sentence.index), sentence.text))
+        return out, len(sentences)
+
+    def candidates(self, article: SourceArticle) -> list[Query]:
+        """Every usable sentence of `article` as a query, best first."""
+        ranked, _ = self._ranked(article)
+        seen: set[str] = set()
+        out = []
+        for query, sentence in ranked:
+            if query.text not in seen and not _is_credit(sentence, article.authors):
+                seen.add(query.text)
+                out.append(query)
         return out
 
     def pick(self, article: SourceArticle, count: int) -> list[Query]:
         """Up to `count` queries for `article`: the best of its opening first, then the best
-        of the rest; no two from neighbouring sentences."""
-        ranked = self.candidates(article)
-        if not ranked or count <= 0:
-            return []
-        total = len(self._sentences.get(article.url, []))
+        of the rest; no two alike or from neighbouring sentences."""
+        ranked, total = self._ranked(article)
         opening = max(3, math.ceil(total * OPENING_SHARE))
-        first = next((q for q in ranked if q.position < opening), ranked[0])
-        chosen = [first]
-        for query in ranked:
+        chosen: list[Query] = []
+
+        def take(query: Query, sentence: str) -> bool:
+            if any(abs(query.position - c.position) <= 1 or query.text == c.text for c in chosen):
+                return False
+            if _is_credit(sentence, article.authors):
+                return False
+            chosen.append(query)
+            return True
+
+        for query, sentence in ranked:  # the best of the opening first
+            if count > 0 and query.position < opening and take(query, sentence):
+                break
+        for query, sentence in ranked:
             if len(chosen) >= count:
                 break
-            if all(abs(query.position - c.position) > 1 for c in chosen):
-                chosen.append(query)
+            take(query, sentence)
         return chosen
 
 
