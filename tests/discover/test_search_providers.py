@@ -343,3 +343,21 @@ def test_own_sites_given_by_the_user_are_dropped(searxng: FakeProvider, sources:
     candidates, summary = discover_by_search(request, env)
     assert [c.site for c in candidates] == ["https://coastnews.example/"]
     assert summary.own_results == 3 * 3 + 2 + 3
+
+
+def test_an_article_without_sentences_spends_no_budget(
+    searxng: FakeProvider, tmp_path: Path
+) -> None:
+    sources = tmp_path / "articles.jsonl"
+    short = {
+        "url": "https://www.harbourpost.example/brief",
+        "title": "Brief",
+        "text": "Ferry late.",
+    }
+    records = [dict(short, published="2026-04-01"), *ARTICLES]
+    sources.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    env = {"XPOSTCHECK_SEARXNG_URL": searxng.base}
+    _, summary = discover_by_search(_request("searxng", str(sources), max_queries=2), env)
+    assert summary.without_sentences == ("https://www.harbourpost.example/brief",)
+    assert summary.queries_spent == 2 and summary.articles_searched == 2
+    assert summary.unsearched == (OLDEST,) and summary.budget_exhausted

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from xpostcheck import options
 from xpostcheck.discover.candidates import Candidate
 from xpostcheck.discover.search.providers import ProviderError, SearchProvider, SearchResult
-from xpostcheck.discover.search.sentences import MAX_WORDS, Query, pick_queries
+from xpostcheck.discover.search.sentences import MAX_WORDS, Query, SentencePicker
 from xpostcheck.models import Skipped, SourceArticle
 from xpostcheck.util.urls import article_key, canonicalize, original_key
 
@@ -92,17 +92,34 @@ def _host_key(url: str) -> str:
     return original_key(url).split("/", 1)[0].split("?", 1)[0]
 
 
-def _schedule(articles: Sequence[SourceArticle], picked: dict[str, list[Query]]) -> list[Query]:
-    """Every query in the order it would be sent: round-robin over the articles, newest
-    first (those without a date last, in the order given)."""
+def _newest_first(articles: Sequence[SourceArticle]) -> list[SourceArticle]:
+    """Newest first; articles without a date last, in the order given."""
     dated = sorted(
         (a for a in articles if a.published), key=lambda a: a.published or "", reverse=True
     )
-    order = dated + [a for a in articles if not a.published]
+    return dated + [a for a in articles if not a.published]
+
+
+def _plan(
+    articles: Sequence[SourceArticle], cfg: SearchConfig
+) -> tuple[list[Query], dict[str, list[Query]]]:
+    """Every query in the order it would be sent (round-robin over the articles, newest
+    first), and each article's queries. Sentences are picked only for as many articles as the
+    budget can reach: an article past that has none in the plan, and is not searched."""
+    picker = SentencePicker(articles, max_words=cfg.max_words)
+    order = _newest_first(articles)
+    picked: dict[str, list[Query]] = {}
+    reached = 0
+    for article in order:
+        if reached >= cfg.max_queries:
+            break
+        picked[article.url] = picker.pick(article, cfg.per_article)
+        reached += bool(picked[article.url])
     rounds = max((len(q) for q in picked.values()), default=0)
-    return [
+    schedule = [
         picked[a.url][r] for r in range(rounds) for a in order if r < len(picked.get(a.url, []))
     ]
+    return schedule, picked
 
 
 class _Sites:
@@ -153,8 +170,7 @@ def search_candidates(
     """Search for a few distinctive sentences of each article; the sites that carry them."""
     cfg = config or SearchConfig()
     report = progress or (lambda _event, _detail: None)
-    picked = pick_queries(articles, cfg.per_article, max_words=cfg.max_words)
-    schedule = _schedule(articles, picked)
+    schedule, picked = _plan(articles, cfg)
     own = {_host_key(a.url) for a in articles} | {_host_key(s) for s in cfg.own_sites}
     sites = _Sites()
     failures: list[SearchFailure] = []
@@ -204,7 +220,8 @@ def search_candidates(
                 own_results += 1
                 continue
             sites.add(query, result)
-    with_queries = [a.url for a in articles if picked.get(a.url)]
+    # an article the plan left out (budget) is not searched, whatever its sentences
+    with_queries = [a.url for a in articles if picked.get(a.url) or a.url not in picked]
     summary = SearchSummary(
         provider=provider.name,
         max_queries=cfg.max_queries,
@@ -213,12 +230,12 @@ def search_candidates(
         articles=len(articles),
         articles_searched=len(searched),
         unsearched=tuple(url for url in with_queries if url not in searched),
-        without_sentences=tuple(a.url for a in articles if not picked.get(a.url)),
+        without_sentences=tuple(url for url, queries in picked.items() if not queries),
         results=results,
         own_results=own_results,
         failures=tuple(failures),
         stopped=stopped,
-        budget_exhausted=stopped is None and spent < len(schedule),
+        budget_exhausted=stopped is None and (spent < len(schedule) or len(picked) < len(articles)),
         error_counts=dict(Counter(f.kind for f in failures)),
     )
     return sites.candidates(), summary
