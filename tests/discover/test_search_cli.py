@@ -35,6 +35,7 @@ NEWEST, MIDDLE, OLDEST = (str(a["url"]) for a in ARTICLES)
 @click.command()
 @click.option("--sources", "-s", multiple=True)
 @click.option("--allow-private", multiple=True)
+@click.option("--publisher-host", multiple=True)
 @search_options
 def discover(**kw: Any) -> None:
     try:
@@ -114,9 +115,11 @@ def test_flags_win_over_the_environment(searxng: FakeProvider, tmp_path: Path) -
     sources = write_sources(tmp_path)
     args = ["--search", "SearXNG", "-s", sources, "--search-url", searxng.base]
     args += ["--max-queries", "1", "--search-interval", "0", "--queries-per-article", "1"]
+    args += ["--publisher-host", "coastnews.example"]
     result = _run(args, {"XPOSTCHECK_SEARXNG_URL": "http://192.0.2.1:9"})
     assert result.exit_code == 0, result.output
     assert len(searxng.queries()) == 1
+    assert [row["site"] for row in json.loads(result.stdout)] == ["https://islandblog.example/"]
 
 
 def test_summary_lines_cut_long_lists() -> None:

@@ -337,9 +337,14 @@ def test_a_name_for_a_loopback_provider_needs_allow_private(
     assert summary.failures == () and candidates
 
 
-def test_own_sites_given_by_the_user_are_dropped(searxng: FakeProvider, sources: str) -> None:
+def test_publisher_hosts_and_their_subdomains_are_dropped(
+    searxng: FakeProvider, sources: str
+) -> None:
     env = {"XPOSTCHECK_SEARXNG_URL": searxng.base}
-    request = _request("searxng", sources, own_sites=("https://islandblog.example",))
+    request = _request("searxng", sources, publisher_hosts=("example",))
+    candidates, summary = discover_by_search(request, env)
+    assert candidates == [] and summary.own_results == summary.results == 23
+    request = _request("searxng", sources, publisher_hosts=("islandblog.example",))
     candidates, summary = discover_by_search(request, env)
     assert [c.site for c in candidates] == ["https://coastnews.example/"]
     assert summary.own_results == 3 * 3 + 2 + 3

@@ -28,8 +28,8 @@ LISTED = 3  # article URLs named per line before "and N more"
 
 
 def search_options(command: F) -> F:
-    """The search flags, for the `discover` command (which has --sources, --allow-private,
-    --timeout and --contact of its own)."""
+    """The search flags, for the `discover` command, whose --sources and --publisher-host
+    `run_search` takes too (as `sources` and `publisher_host`)."""
     flags = [
         click.option(
             "--search",
@@ -73,12 +73,6 @@ def search_options(command: F) -> F:
             metavar="SECONDS",
             help="Least time between two queries (the provider's rate limit).",
         ),
-        click.option(
-            "--own-site",
-            multiple=True,
-            metavar="URL",
-            help="Another site of the publisher's: its pages are not candidates (repeatable).",
-        ),
     ]
     for flag in reversed(flags):
         command = flag(command)
@@ -94,7 +88,7 @@ def run_search(
     max_queries: int = options.SEARCH_MAX_QUERIES,
     queries_per_article: int = options.SEARCH_PER_ARTICLE,
     search_interval: float = options.SEARCH_INTERVAL,
-    own_site: Sequence[str] = (),
+    publisher_host: Sequence[str] = (),
     allow_private: Sequence[str] = (),
     timeout: float | None = None,
     contact: str | None = None,
@@ -111,7 +105,7 @@ def run_search(
         max_queries=max_queries,
         per_article=queries_per_article,
         interval=search_interval,
-        own_sites=tuple(own_site),
+        publisher_hosts=tuple(publisher_host),
         allow_private=tuple(allow_private),
         timeout=options.TIMEOUT if timeout is None else timeout,
         contact=contact,

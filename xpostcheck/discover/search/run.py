@@ -26,7 +26,7 @@ from xpostcheck.discover.candidates import Candidate
 from xpostcheck.discover.search.providers import ProviderError, SearchProvider, SearchResult
 from xpostcheck.discover.search.sentences import MAX_WORDS, Query, SentencePicker
 from xpostcheck.models import Skipped, SourceArticle
-from xpostcheck.util.urls import article_key, canonicalize, original_key
+from xpostcheck.util.urls import article_key, canonicalize, host_of, original_key
 
 __all__ = ["SearchConfig", "SearchFailure", "SearchSummary", "search_candidates", "site_root"]
 
@@ -41,7 +41,9 @@ class SearchConfig:
     max_words: int = MAX_WORDS
     max_wait: float = options.SEARCH_MAX_WAIT  # longest Retry-After waited for between queries
     max_failures: int = 3  # failed queries in a row that stop the run
-    own_sites: tuple[str, ...] = ()  # the publisher's other sites, besides its articles' own
+    # the publisher's hosts besides its articles' own, each with its subdomains (a bare host
+    # name as `discover --publisher-host` takes it, or a URL)
+    publisher_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,22 @@ def _host_key(url: str) -> str:
     """The host part of `original_key` (no www., no default port; an AMP cache, mobile or
     print form read as the site it copies)."""
     return original_key(url).split("/", 1)[0].split("?", 1)[0]
+
+
+def _bare_host(entry: str) -> str:
+    """A host name from `HOST` or a URL: lower case, no www., port or trailing dot."""
+    text = entry.strip()
+    host = host_of(text if "://" in text else f"http://{text}")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _is_own(url: str, own: set[str], named: tuple[str, ...]) -> bool:
+    """The publisher's page: on an article's own site (an AMP cache, mobile or print form
+    included), or on a host the user named or one of its subdomains."""
+    if _host_key(url) in own:
+        return True
+    host = _bare_host(url)
+    return any(host == h or host.endswith("." + h) for h in named)
 
 
 def _newest_first(articles: Sequence[SourceArticle]) -> list[SourceArticle]:
@@ -171,7 +189,8 @@ def search_candidates(
     cfg = config or SearchConfig()
     report = progress or (lambda _event, _detail: None)
     schedule, picked = _plan(articles, cfg)
-    own = {_host_key(a.url) for a in articles} | {_host_key(s) for s in cfg.own_sites}
+    own = {_host_key(a.url) for a in articles}
+    named = tuple(_bare_host(h) for h in cfg.publisher_hosts if _bare_host(h))
     sites = _Sites()
     failures: list[SearchFailure] = []
     searched: set[str] = set()
@@ -216,7 +235,7 @@ def search_candidates(
                 continue
             seen.add(page)
             results += 1
-            if _host_key(result.url) in own:
+            if _is_own(result.url, own, named):
                 own_results += 1
                 continue
             sites.add(query, result)

@@ -48,7 +48,7 @@ class SearchRequest:
     per_article: int = options.SEARCH_PER_ARTICLE
     interval: float = options.SEARCH_INTERVAL
     results: int = options.SEARCH_RESULTS
-    own_sites: tuple[str, ...] = ()
+    publisher_hosts: tuple[str, ...] = ()  # never candidates, with their subdomains
     allow_private: tuple[str, ...] = ()
     timeout: float = options.TIMEOUT
     contact: str | None = None
@@ -107,7 +107,7 @@ def discover_by_search(
         config = SearchConfig(
             max_queries=request.max_queries,
             per_article=request.per_article,
-            own_sites=request.own_sites,
+            publisher_hosts=request.publisher_hosts,
         )
         candidates, summary = search_candidates(articles, provider, config, progress=progress)
     finally:
