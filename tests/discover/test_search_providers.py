@@ -366,3 +366,26 @@ def test_an_article_without_sentences_spends_no_budget(
     assert summary.without_sentences == ("https://www.harbourpost.example/brief",)
     assert summary.queries_spent == 2 and summary.articles_searched == 2
     assert summary.unsearched == (OLDEST,) and summary.budget_exhausted
+
+
+def test_hostile_answers_never_raise(sources: str) -> None:
+    odd = [
+        "http://[::1",  # an unclosed IPv6 literal
+        "http://copy.example:99999/a",  # no such port
+        "http://spaced copy.example/a",
+        "https://copy.example/" + "x" * 3000,
+        "https://reader:secret@copy.example/kept",
+    ]
+    bodies: list[bytes | None] = [
+        json.dumps({"results": [{"url": u} for u in odd]}).encode(),
+        b"[" * 100_000 + b"]" * 100_000,  # nesting past any parser's recursion limit
+        b"\xff\xfe\x00garbage",
+    ]
+    with FakeProvider("searxng", before=_body_of(bodies)) as fake:  # type: ignore[arg-type]
+        env = {"XPOSTCHECK_SEARXNG_URL": fake.base}
+        candidates, summary = discover_by_search(_request("searxng", sources, max_queries=3), env)
+    assert [(c.site, c.pages) for c in candidates] == [
+        ("https://copy.example/", ("https://copy.example/kept",))
+    ]
+    assert summary.error_counts == {"bad-response": 2}
+    assert summary.failures[0].reason.startswith("the answer is not JSON (RecursionError;")

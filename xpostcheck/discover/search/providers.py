@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 _TAGS = re.compile(r"<[^>]{0,200}>")
+MAX_URL = 2000  # a longer result URL is dropped (the crawler's own limit)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def _get_json(
         raise _failure(exc, hint) from None
     try:
         data = json.loads(fetched.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         start = fetched.text[:60].strip()
         raise ProviderError(
             "bad-response",
@@ -172,9 +173,21 @@ def _results(items: object, url: str, snippet_field: str, what: str) -> list[Sea
         if not isinstance(item, dict):
             continue
         link = item.get("url")
-        if isinstance(link, str) and link.startswith(("http://", "https://")):
+        if isinstance(link, str) and _usable_url(link):
             out.append(SearchResult(link, _text(item.get("title")), _text(item.get(snippet_field))))
     return out
+
+
+def _usable_url(link: str) -> bool:
+    """An http(s) URL with a host, a valid port and no spaces, of a sane length."""
+    if len(link) > MAX_URL or not link.lower().startswith(("http://", "https://")):
+        return False
+    try:
+        parts = urlsplit(link)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or too large
+    except ValueError:
+        return False
+    return bool(parts.hostname) and not any(c.isspace() for c in link)
 
 
 def _setting(

@@ -15,6 +15,7 @@ next one, or stop when that is longer than `max_wait`. A failure that every quer
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -26,7 +27,13 @@ from xpostcheck.discover.candidates import Candidate
 from xpostcheck.discover.search.providers import ProviderError, SearchProvider, SearchResult
 from xpostcheck.discover.search.sentences import MAX_WORDS, Query, SentencePicker
 from xpostcheck.models import Skipped, SourceArticle
-from xpostcheck.util.urls import article_key, canonicalize, host_of, original_key
+from xpostcheck.util.urls import (
+    article_key,
+    canonicalize,
+    host_of,
+    original_key,
+    strip_credentials,
+)
 
 __all__ = ["SearchConfig", "SearchFailure", "SearchSummary", "search_candidates", "site_root"]
 
@@ -230,6 +237,7 @@ def search_candidates(
         in_a_row = 0
         seen: set[str] = set()
         for result in found:
+            result = dataclasses.replace(result, url=strip_credentials(result.url))
             page = canonicalize(result.url)
             if page in seen:
                 continue
