@@ -146,6 +146,9 @@ class FakeProvider:
         path = "/search" if kind == "searxng" else "/res/v1/web/search"
         robots = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /\n")
         self.server = Server({path: self.answer, "/robots.txt": robots}, host=host)
+        # A client that hangs up (a timeout, a 403 left unread) is no error of the provider's;
+        # the server printing it would land in the stderr a CLI test reads.
+        self.server.httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
 
     @property
     def base(self) -> str:

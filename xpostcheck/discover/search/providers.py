@@ -118,7 +118,7 @@ def _base_url(value: str, where: str) -> str:
     return url
 
 
-def _failure(exc: FetchError, hint: str) -> ProviderError:
+def _failure(exc: FetchError, hint: Mapping[int, str]) -> ProviderError:
     """A failed request as a ProviderError: its kind, and whether the run must stop."""
     url = exc.url
     if isinstance(exc, HTTPStatusError):
@@ -126,7 +126,8 @@ def _failure(exc: FetchError, hint: str) -> ProviderError:
         if status == 429:
             return ProviderError("rate-limited", exc.reason, where=url, retry_after=exc.retry_after)
         if status in (401, 403):
-            return ProviderError("http", f"{exc.reason}: {hint}", where=url, fatal=True)
+            reason = f"{exc.reason}: {hint[status]}" if status in hint else exc.reason
+            return ProviderError("http", reason, where=url, fatal=True)
         if status in (404, 405, 410):
             reason = f"{exc.reason}: no search API at this URL; check the provider's base URL"
             return ProviderError("http", reason, where=url, fatal=True)
@@ -140,7 +141,7 @@ def _failure(exc: FetchError, hint: str) -> ProviderError:
 
 
 def _get_json(
-    polite: Politeness, url: str, headers: Mapping[str, str], hint: str
+    polite: Politeness, url: str, headers: Mapping[str, str], hint: Mapping[int, str]
 ) -> dict[str, Any]:
     """GET `url` through the politeness layer and parse its JSON object."""
     try:
@@ -226,7 +227,11 @@ class SearXNG:
 
     def search(self, query: str) -> list[SearchResult]:
         url = f"{self.base_url}/search?" + urlencode({"q": query, "format": "json"})
-        hint = "is 'json' listed in search.formats of the instance's settings.yml?"
+        hint = {
+            401: "the instance asks for a login, which xpostcheck cannot give; use an "
+            "instance (or a path) without one",
+            403: "is 'json' listed in search.formats of the instance's settings.yml?",
+        }
         data = _get_json(self.polite, url, {"Accept": "application/json"}, hint)
         if "results" not in data:
             raise ProviderError("bad-response", "the answer has no 'results'", where=url)
@@ -279,7 +284,8 @@ class Brave:
         count = max(1, min(self.results, self.max_count))
         url = f"{self.base_url}/res/v1/web/search?" + urlencode({"q": query, "count": count})
         headers = {"Accept": "application/json", "X-Subscription-Token": self._key}
-        hint = f"the API refused the key; check {self.key_variable} or --search-key"
+        refused = f"the API refused the key; check {self.key_variable} or --search-key"
+        hint = {401: refused, 403: refused}
         data = _get_json(self.polite, url, headers, hint)
         web = data.get("web")
         if web is None:
