@@ -19,6 +19,7 @@ import click
 from xpostcheck import __version__
 from xpostcheck.cli.config_cmd import add_config_option, config_command
 from xpostcheck.cli.demo import demo
+from xpostcheck.cli.discover import discover
 from xpostcheck.cli.examples import add_examples
 from xpostcheck.cli.output import (
     EXIT_FAILED,
@@ -116,6 +117,7 @@ for _command in (
     triage,
     notice,
     config_command,
+    discover,
 ):
     add_config_option(_command)
     main.add_command(_command)
