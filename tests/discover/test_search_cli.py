@@ -16,14 +16,16 @@ import click
 import pytest
 from click.testing import CliRunner
 from loopback import Server
-from searchfake import ARTICLES, FakeProvider, send, write_sources
+from searchfake import ARTICLES, FakeProvider, article_for, query_of, send, write_sources
 
 from xpostcheck.cli.discover_search import (
     run_search,
     search_exit_code,
     search_options,
+    summary_data,
     summary_lines,
 )
+from xpostcheck.discover.render import render
 from xpostcheck.discover.search.run import SearchFailure, SearchSummary
 from xpostcheck.errors import XPostCheckError
 from xpostcheck.models import SkipCode, Skipped
@@ -36,16 +38,21 @@ NEWEST, MIDDLE, OLDEST = (str(a["url"]) for a in ARTICLES)
 @click.option("--sources", "-s", multiple=True)
 @click.option("--allow-private", multiple=True)
 @click.option("--publisher-host", multiple=True)
+@click.option("--json-output", is_flag=True)
 @search_options
 def discover(**kw: Any) -> None:
     try:
-        candidates, summary = run_search(kw.pop("search"), kw.pop("sources"), **kw)
+        options = {k: v for k, v in kw.items() if k != "json_output"}
+        candidates, summary = run_search(options.pop("search"), options.pop("sources"), **options)
     except XPostCheckError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     for line in summary_lines(summary):
         click.echo(line, err=True)
-    click.echo(json.dumps([dataclasses.asdict(c) for c in candidates]))
+    if kw.get("json_output"):
+        click.echo(render("json", candidates, summary_data(summary)), nl=False)
+    else:
+        click.echo(json.dumps([dataclasses.asdict(c) for c in candidates]))
     sys.exit(search_exit_code(summary))
 
 
@@ -169,3 +176,45 @@ def test_api_headers_never_follow_a_redirect_to_another_origin() -> None:
         assert api.log[0][2]["X-Subscription-Token"] == "k1"
         assert "X-Subscription-Token" not in other.log[0][2]
         assert other.log[0][2]["User-Agent"].startswith("xpostcheck/")
+
+
+def test_the_json_output_carries_the_search_summary(tmp_path: Path) -> None:
+    def refuse_second(handler: BaseHTTPRequestHandler, n: int) -> bool:
+        if article_for(query_of(handler.path)) == MIDDLE:  # each try (the Fetcher retries)
+            send(handler, 502, b"bad gateway", content_type="text/plain")
+            return True
+        return False
+
+    sources = write_sources(tmp_path)
+    args = ["--search", "searxng", "-s", sources, "--json-output", "--search-interval", "0"]
+    args += ["--max-queries", "2", "--queries-per-article", "1"]
+    with FakeProvider("searxng", before=refuse_second) as fake:
+        result = _run(args, {"XPOSTCHECK_SEARXNG_URL": fake.base})
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["schema_version"] == 1
+    assert [c["site"] for c in data["candidates"]] == [
+        "https://coastnews.example/",
+        "https://islandblog.example/",
+    ]
+    assert data["candidates"][0]["method"] == "search"
+    summary = data["summary"]
+    failure = summary.pop("failures")
+    assert summary == {
+        "method": "search",
+        "provider": "searxng",
+        "queries_spent": 2,
+        "max_queries": 2,
+        "articles": 3,
+        "articles_searched": 2,
+        "unsearched": [OLDEST],
+        "without_sentences": [],
+        "budget_exhausted": True,
+        "results": 5,
+        "own_results": 3,
+        "errors": {"http": 1},
+        "stopped": None,
+        "sources_skipped": [],
+    }
+    assert [(f["article"], f["kind"]) for f in failure] == [(MIDDLE, "http")]
+    assert failure[0]["reason"].startswith("HTTP 502 Bad Gateway after 3 attempts")

@@ -3,8 +3,9 @@
 In: the command's parsed options and the environment. Out: the ranked candidates, the run's
 summary, and the summary as lines for the terminal. `search_options` adds the search flags to
 a click command (the `discover` command applies it); `run_search` runs the search through the
-library; `summary_lines` says what the run spent, skipped and failed; `search_exit_code` is 3
-when every query failed, else 0.
+library; `summary_lines` says what the run spent, skipped and failed (stderr) and
+`summary_data` the same as data (`render`'s JSON summary); `search_exit_code` is 3 when every
+query failed, else 0.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from xpostcheck.discover.search.providers import PROVIDERS
 from xpostcheck.discover.search.run import ProgressFn, SearchSummary
 from xpostcheck.discover.search.session import SearchRequest, discover_by_search
 
-__all__ = ["run_search", "search_exit_code", "search_options", "summary_lines"]
+__all__ = ["run_search", "search_exit_code", "search_options", "summary_data", "summary_lines"]
 
 F = TypeVar("F", bound=Callable[..., object])
 LISTED = 3  # article URLs named per line before "and N more"
+MAX_FAILURES_SHOWN = 20
 
 
 def search_options(command: F) -> F:
@@ -154,6 +156,31 @@ def summary_lines(summary: SearchSummary) -> list[str]:
             f"{summary.sources_skipped[0].url}: {summary.sources_skipped[0].reason}"
         )
     return lines
+
+
+def summary_data(summary: SearchSummary) -> dict[str, object]:
+    """The summary as JSON-ready data (the "summary" of `discover --format json`); failures
+    past the first MAX_FAILURES_SHOWN are counted in `errors` only."""
+    return {
+        "method": "search",
+        "provider": summary.provider,
+        "queries_spent": summary.queries_spent,
+        "max_queries": summary.max_queries,
+        "articles": summary.articles,
+        "articles_searched": summary.articles_searched,
+        "unsearched": list(summary.unsearched),
+        "without_sentences": list(summary.without_sentences),
+        "budget_exhausted": summary.budget_exhausted,
+        "results": summary.results,
+        "own_results": summary.own_results,
+        "errors": dict(sorted(summary.error_counts.items())),
+        "failures": [
+            {"article": f.article_url, "query": f.query, "kind": f.kind, "reason": f.reason}
+            for f in summary.failures[:MAX_FAILURES_SHOWN]
+        ],
+        "stopped": summary.stopped,
+        "sources_skipped": [{"url": s.url, "reason": s.reason} for s in summary.sources_skipped],
+    }
 
 
 def search_exit_code(summary: SearchSummary) -> int:
