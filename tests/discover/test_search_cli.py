@@ -21,6 +21,7 @@ from searchfake import ARTICLES, FakeProvider, article_for, query_of, send, writ
 from xpostcheck.cli.discover_search import (
     run_search,
     search_exit_code,
+    search_found,
     search_options,
     summary_data,
     summary_lines,
@@ -214,7 +215,31 @@ def test_the_json_output_carries_the_search_summary(tmp_path: Path) -> None:
         "own_results": 3,
         "errors": {"http": 1},
         "stopped": None,
+        "failed": False,
         "sources_skipped": [],
     }
     assert [(f["article"], f["kind"]) for f in failure] == [(MIDDLE, "http")]
     assert failure[0]["reason"].startswith("HTTP 502 Bad Gateway after 3 attempts")
+
+
+def test_search_found_has_the_shape_of_the_other_discover_methods(
+    searxng: FakeProvider, tmp_path: Path
+) -> None:
+    flags = {
+        "search": "searxng",
+        "sources": (write_sources(tmp_path),),
+        "search_url": searxng.base,
+        "search_key": None,
+        "max_queries": 3,
+        "queries_per_article": 1,
+        "search_interval": 0.0,
+        "publisher_host": ("islandblog.example",),
+        "access_logs": (),  # the command's other flags are left alone
+    }
+    candidates, data, lines = search_found(flags, env={})
+    assert [c.site for c in candidates] == ["https://coastnews.example/"]
+    assert (data["queries_spent"], data["failed"], data["own_results"]) == (3, False, 5)
+    assert lines == [
+        "search (searxng): 3 of 3 queries spent on 3 of 3 articles; "
+        "9 results, 5 of them the publisher's own"
+    ]

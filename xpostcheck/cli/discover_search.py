@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -22,7 +22,14 @@ from xpostcheck.discover.search.providers import PROVIDERS
 from xpostcheck.discover.search.run import ProgressFn, SearchSummary
 from xpostcheck.discover.search.session import SearchRequest, discover_by_search
 
-__all__ = ["run_search", "search_exit_code", "search_options", "summary_data", "summary_lines"]
+__all__ = [
+    "run_search",
+    "search_exit_code",
+    "search_found",
+    "search_options",
+    "summary_data",
+    "summary_lines",
+]
 
 F = TypeVar("F", bound=Callable[..., object])
 LISTED = 3  # article URLs named per line before "and N more"
@@ -179,8 +186,29 @@ def summary_data(summary: SearchSummary) -> dict[str, object]:
             for f in summary.failures[:MAX_FAILURES_SHOWN]
         ],
         "stopped": summary.stopped,
+        "failed": summary.failed,  # queries were sent and every one failed: exit 3
         "sources_skipped": [{"url": s.url, "reason": s.reason} for s in summary.sources_skipped],
     }
+
+
+def search_found(
+    flags: Mapping[str, Any], *, env: Mapping[str, str] | None = None
+) -> tuple[list[Candidate], dict[str, object], list[str]]:
+    """What `discover --search` found, in the shape of the command's other methods:
+    (candidates, summary as data, summary lines), from the command's parsed `flags` (those of
+    `search_options`, with `sources` and `publisher_host`)."""
+    candidates, summary = run_search(
+        flags["search"],
+        flags.get("sources") or (),
+        search_url=flags.get("search_url"),
+        search_key=flags.get("search_key"),
+        max_queries=flags.get("max_queries", options.SEARCH_MAX_QUERIES),
+        queries_per_article=flags.get("queries_per_article", options.SEARCH_PER_ARTICLE),
+        search_interval=flags.get("search_interval", options.SEARCH_INTERVAL),
+        publisher_host=flags.get("publisher_host") or (),
+        env=env,
+    )
+    return candidates, summary_data(summary), summary_lines(summary)
 
 
 def search_exit_code(summary: SearchSummary) -> int:
