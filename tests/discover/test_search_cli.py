@@ -1,60 +1,30 @@
-"""The CLI half of search discovery (`run_search`, `search_options`, `summary_lines`), through a
-small click command shaped like `xpostcheck discover`, against a loopback SearXNG; and the
-Fetcher's API requests (headers to the API's own origin only)."""
+"""The CLI half of search discovery, through the real `xpostcheck discover --search` against a
+loopback SearXNG; and the Fetcher's API requests (headers to the API's own origin only)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import sys
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 from click.testing import CliRunner
 from loopback import Server
 from searchfake import ARTICLES, FakeProvider, article_for, query_of, send, write_sources
 
 from xpostcheck.cli.discover_search import (
-    run_search,
     search_exit_code,
     search_found,
-    search_options,
-    summary_data,
     summary_lines,
 )
-from xpostcheck.discover.render import render
+from xpostcheck.cli.main import main
 from xpostcheck.discover.search.run import SearchFailure, SearchSummary
-from xpostcheck.errors import XPostCheckError
 from xpostcheck.models import SkipCode, Skipped
 from xpostcheck.net.fetch import FetchConfig, Fetcher
 
 NEWEST, MIDDLE, OLDEST = (str(a["url"]) for a in ARTICLES)
-
-
-@click.command()
-@click.option("--sources", "-s", multiple=True)
-@click.option("--allow-private", multiple=True)
-@click.option("--publisher-host", multiple=True)
-@click.option("--json-output", is_flag=True)
-@search_options
-def discover(**kw: Any) -> None:
-    try:
-        options = {k: v for k, v in kw.items() if k != "json_output"}
-        candidates, summary = run_search(options.pop("search"), options.pop("sources"), **options)
-    except XPostCheckError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    for line in summary_lines(summary):
-        click.echo(line, err=True)
-    if kw.get("json_output"):
-        click.echo(render("json", candidates, summary_data(summary)), nl=False)
-    else:
-        click.echo(json.dumps([dataclasses.asdict(c) for c in candidates]))
-    sys.exit(search_exit_code(summary))
 
 
 @pytest.fixture
@@ -64,7 +34,22 @@ def searxng() -> Iterator[FakeProvider]:
 
 
 def _run(args: list[str], env: dict[str, str]) -> Any:
-    return CliRunner().invoke(discover, args, env=env, catch_exceptions=False)
+    """`xpostcheck discover ARGS -f json` (the real command); `--json-output` asks for the
+    whole JSON document on stdout, otherwise stdout is replaced by its candidates alone."""
+    whole = "--json-output" in args
+    args = [a for a in args if a != "--json-output"]
+    result = CliRunner().invoke(main, ["discover", "-f", "json", *args], env=env)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    if not whole and result.stdout.strip():
+        return _Result(result, json.dumps(json.loads(result.stdout)["candidates"]))
+    return _Result(result, result.stdout or "[]")
+
+
+class _Result:
+    def __init__(self, result: Any, stdout: str) -> None:
+        self.exit_code, self.stderr, self.output = result.exit_code, result.stderr, result.output
+        self.stdout = stdout
 
 
 def test_discover_search_lists_candidates_and_what_it_spent(
@@ -115,7 +100,8 @@ def test_a_missing_key_is_a_usage_error_naming_the_variable(tmp_path: Path) -> N
     result = _run(["--search", "brave", "-s", sources], {"XPOSTCHECK_BRAVE_KEY": ""})
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: the Brave Search API needs a key: set XPOSTCHECK_BRAVE_KEY (or pass --search-key)\n"
+        "xpostcheck: error: the Brave Search API needs a key: set XPOSTCHECK_BRAVE_KEY "
+        "(or pass --search-key)\n"
     )
 
 

@@ -1,9 +1,9 @@
 """`xpostcheck discover`: find candidate republishers nobody listed, to feed `scan`.
 
-In: a discovery method and its options (today `--access-log FILE...`). Out: candidate sites
-and pages on stdout (table, JSON, or one URL per line for `scan --sites-file`), a short summary
-on stderr. Each method is one function below that returns (candidates, summary as plain data,
-summary lines); the command only dispatches, renders and writes.
+In: a discovery method and its options (`--access-log FILE...` or `--search PROVIDER`).
+Out: candidate sites and pages on stdout (table, JSON, or one URL per line for
+`scan --sites-file`), a short summary on stderr. Each method is one function that returns
+(candidates, summary as plain data, summary lines); the command only dispatches, renders and writes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 
 import click
 
-from xpostcheck.cli.output import EXIT_OK, emit
+from xpostcheck.cli.discover_search import search_found, search_options
+from xpostcheck.cli.output import EXIT_FAILED, EXIT_OK, emit
 from xpostcheck.discover.accesslog import MAX_SITES, PAGES_PER_SITE
 from xpostcheck.discover.candidates import Candidate
 
@@ -25,6 +26,8 @@ _EXAMPLES = (
     "xpostcheck discover --access-log access.log.1.gz --access-log access.log -s feed.xml "
     "--since 7d -f json",
     "xpostcheck discover --access-log access.log -s articles.jsonl -f urls -o sites.txt",
+    "XPOSTCHECK_SEARXNG_URL=http://127.0.0.1:8888 xpostcheck discover --search searxng "
+    "-s articles.jsonl --max-queries 30",
 )
 
 Found = tuple[Sequence[Candidate], dict[str, object], list[str]]
@@ -214,6 +217,7 @@ def _positive(_ctx: click.Context, param: click.Parameter, value: int) -> int:
     help="Write the candidates here ('-' is stdout); the summary goes to stderr.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
+@search_options
 def discover(
     access_logs: tuple[str, ...],
     fmt: str,
@@ -230,19 +234,30 @@ def discover(
     feed readers and bots are dropped; the rest are grouped by site and ranked by requests and
     distinct pages. Malformed lines are counted and skipped.
 
+    With --search PROVIDER (searxng or brave), a few distinctive sentences of each article of
+    --sources are searched for on the web, within a query budget; result pages not on the
+    publisher's own hosts are grouped by site and ranked.
+
     \b
-    Exit codes: 0 done (even with no candidate), 2 usage or input error.
+    Exit codes: 0 done (even with no candidate), 2 usage or input error,
+    3 every search query failed.
     """
     from xpostcheck.discover.render import render
 
+    if access_logs and flags.get("search"):
+        raise click.UsageError("give one discovery method: --access-log FILE or --search PROVIDER")
     if access_logs:
         candidates, summary, lines = _from_access_logs(access_logs, flags)
+    elif flags.get("search"):
+        candidates, summary, lines = search_found(flags)
     else:
-        raise click.UsageError("give a discovery method: --access-log FILE")
+        raise click.UsageError(
+            "give a discovery method: --access-log FILE or --search PROVIDER (with --sources)"
+        )
     text = render(fmt, candidates, summary, pages=pages)
     if text or (output and output != "-"):  # no candidate as URLs: an empty output, no blank line
         emit(text, output)
     if not quiet:
         for line in lines:
             click.echo(line, err=True)
-    sys.exit(EXIT_OK)
+    sys.exit(EXIT_FAILED if summary.get("failed") else EXIT_OK)
