@@ -193,11 +193,21 @@ class _ScanCommand(click.Command):
     ),
 )
 @click.option(
+    "--queue",
+    is_flag=True,
+    help=(
+        "Run the scan's sites as jobs on 'xpostcheck worker' processes (needs --db "
+        "postgresql://...), show their progress, then write the report as usual."
+    ),
+)
+@click.option(
     "--show-config",
     is_flag=True,
     help="Print the settings this scan would use, with where each came from, and exit.",
 )
-def scan(site: tuple[str, ...], config_path: str | None, show_config: bool, **flags: Any) -> None:
+def scan(
+    site: tuple[str, ...], config_path: str | None, show_config: bool, queue: bool, **flags: Any
+) -> None:
     """Crawl SITE... (and --url pages), find copies of the sources, check them against the
     rules, and report. A site is its whole host; the path of SITE is where the crawl starts.
 
@@ -227,7 +237,9 @@ def scan(site: tuple[str, ...], config_path: str | None, show_config: bool, **fl
     if settings.output:
         check_writable(settings.output, "report")
     _clean_leftovers(settings)
-    code = _run_scan(settings, quiet=settings.quiet)
+    if queue and not settings.db.startswith(("postgresql://", "postgres://")):
+        raise click.UsageError("--queue needs a PostgreSQL database: --db postgresql://...")
+    code = _run_scan(settings, quiet=settings.quiet, queue=queue)
     sys.exit(code)
 
 
@@ -239,7 +251,7 @@ def _clean_leftovers(settings: Settings) -> None:
     clean_stale([index_path_for(settings), settings.output or ""])
 
 
-def _run_scan(settings: Settings, *, quiet: bool) -> int:
+def _run_scan(settings: Settings, *, quiet: bool, queue: bool = False) -> int:
     from xpostcheck.pipeline.scan import ScanResult, run_scan  # loaded only to scan
     from xpostcheck.review.notify import new_summary, notify
 
@@ -263,7 +275,12 @@ def _run_scan(settings: Settings, *, quiet: bool) -> int:
                 click.echo(summary)
             notify(settings, result.report)
 
-        result = run_scan(settings, progress=update, deliver=deliver)
+        if queue:
+            from xpostcheck.queue.scans import run_queued_scan
+
+            result = run_queued_scan(settings, settings.db, progress=update, deliver=deliver)
+        else:
+            result = run_scan(settings, progress=update, deliver=deliver)
     if result.undelivered and not quiet:
         click.echo(
             f"the last report was not delivered: {result.undelivered} findings stay new", err=True
