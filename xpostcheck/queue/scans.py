@@ -172,11 +172,11 @@ def run_queued_scan(
             scan.ruleset,
             undelivered,
         )
-        if deliver is not None:
+        if deliver is not None:  # without, returning the result is the delivery
             deliver(result)
-            scan.store.deliver(scan.scan_id)
-            with QueueDB.open(url, setup=False) as db:
-                db.run("UPDATE xpostcheck_q_scans SET state = 'delivered' WHERE id = %s", (queued,))
+        scan.store.deliver(scan.scan_id)
+        with QueueDB.open(url, setup=False) as db:
+            db.run("UPDATE xpostcheck_q_scans SET state = 'delivered' WHERE id = %s", (queued,))
         return result
     finally:
         scan.close()

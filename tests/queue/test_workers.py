@@ -1,0 +1,190 @@
+"""Queued scans on real `xpostcheck worker` processes, against a throwaway PostgreSQL server
+(the `pg_url` fixture) and loopback sites that log every request's start and end.
+
+Bounded: a few hosts of a few pages each, short delays; every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qweb import RULES, Host, Workers, build_web, min_gap, overlaps, verdicts
+
+from xpostcheck.config import Settings
+from xpostcheck.pipeline.scan import ScanResult, run_scan
+from xpostcheck.queue.scans import run_queued_scan
+from xpostcheck.queue.schedule import add_schedule, due_schedules, list_schedules
+from xpostcheck.queue.tables import QueueDB
+
+DELAY = 0.15
+_names = itertools.count()
+
+
+@pytest.fixture()
+def queue_db(pg_url: str) -> str:
+    from tests.pgserver import create_database
+
+    return create_database(pg_url, f"q{os.getpid()}_{next(_names)}")
+
+
+@pytest.fixture()
+def web(tmp_path: Path) -> Iterator[tuple[list[Host], Path]]:
+    hosts, sources = build_web(4, 3, latency=0.02)
+    path = tmp_path / "sources.jsonl"
+    path.write_text(sources, encoding="utf-8")
+    try:
+        yield hosts, path
+    finally:
+        for host in hosts:
+            host.close()
+
+
+def _settings(db: Path, sources: Path, hosts: list[Host]) -> Settings:
+    return Settings(
+        sources=(str(sources),),
+        rules=RULES,
+        sites=tuple(h.base + "/" for h in hosts),
+        db=str(db),
+        delay=DELAY,
+        workers=1,
+        timeout=10.0,
+    )
+
+
+def _in_thread(settings: Settings, url: str) -> tuple[threading.Thread, dict[str, Any]]:
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["result"] = run_queued_scan(settings, url)
+        except BaseException as exc:  # the test reports it
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def _finished(thread: threading.Thread, out: dict[str, Any], workers: Workers) -> ScanResult:
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the queued scan did not finish in 120 s:\n" + workers.logs()
+    assert "error" not in out, f"{out.get('error')!r}\n{workers.logs()}"
+    result = out["result"]
+    assert isinstance(result, ScanResult)
+    return result
+
+
+def test_a_queued_scan_finds_what_an_in_process_scan_finds_and_keeps_hosts_polite(
+    tmp_path: Path, queue_db: str, web: tuple[list[Host], Path]
+) -> None:
+    hosts, sources = web
+    reference = run_scan(_settings(tmp_path / "ref.db", sources, hosts)).report
+    assert len(reference.copies) == 8 and len(reference.violations) == 4
+    for host in hosts:
+        host.reset()
+    workers = Workers(str(tmp_path / "q.db"), queue_db, tmp_path)
+    workers.start(2)
+    try:
+        thread, out = _in_thread(_settings(tmp_path / "q.db", sources, hosts), queue_db)
+        result = _finished(thread, out, workers)
+    finally:
+        codes = workers.stop()
+    assert codes == [0, 0], workers.logs()  # SIGTERM: the current job ends, then exit 0
+    assert verdicts(result.report) == verdicts(reference)
+    assert result.report.scan.pages_fetched == reference.scan.pages_fetched == 16
+    for host in hosts:
+        paths = [entry[2] for entry in host.log]
+        assert len(paths) == len(set(paths)) and {"/", "/p0", "/p1", "/p2"} <= set(paths)
+        assert overlaps(host) == 0
+        gap = min_gap(host)
+        assert gap is not None and gap >= DELAY * 0.95, (host.base, gap)
+    with QueueDB.open(queue_db, setup=False) as db:
+        assert db.one("SELECT state FROM xpostcheck_q_scans") == ("delivered",)
+
+
+def _dupes(db: Path, scan_id: int) -> tuple[int, int]:
+    with sqlite3.connect(db) as conn:
+        pages = conn.execute(
+            "SELECT count(*) FROM (SELECT url FROM pages WHERE scan_id = ? GROUP BY url "
+            "HAVING count(*) > 1)",
+            (scan_id,),
+        ).fetchone()[0]
+        copies = conn.execute(
+            "SELECT count(*) FROM (SELECT url, source_url FROM copies WHERE scan_id = ? "
+            "GROUP BY url, source_url HAVING count(*) > 1)",
+            (scan_id,),
+        ).fetchone()[0]
+    return pages, copies
+
+
+def test_a_worker_killed_mid_job_loses_nothing_and_records_nothing_twice(
+    tmp_path: Path, queue_db: str
+) -> None:
+    hosts, text = build_web(2, 6, latency=0.15)
+    sources = tmp_path / "sources.jsonl"
+    sources.write_text(text, encoding="utf-8")
+    try:
+        reference = run_scan(_settings(tmp_path / "ref.db", sources, hosts)).report
+        workers = Workers(str(tmp_path / "q.db"), queue_db, tmp_path, heartbeat=1.0)
+        (victim,) = workers.start(1)
+        try:
+            thread, out = _in_thread(_settings(tmp_path / "q.db", sources, hosts), queue_db)
+            deadline = time.monotonic() + 60
+            with QueueDB.open(queue_db) as db:
+                while time.monotonic() < deadline:  # some pages of the first site recorded
+                    row = db.one("SELECT count(*) FROM xpostcheck_q_pages")
+                    if row and row[0] >= 3:
+                        break
+                    time.sleep(0.05)
+                else:
+                    pytest.fail("the worker recorded no page in 60 s:\n" + workers.logs())
+                victim.send_signal(signal.SIGKILL)
+                victim.wait(timeout=10)
+                assert db.one("SELECT count(*) FROM xpostcheck_q_units WHERE state = 'todo'") == (
+                    2,
+                )
+            workers.start(1)  # finds the dead worker's job and runs it again
+            result = _finished(thread, out, workers)
+        finally:
+            workers.stop()
+        assert verdicts(result.report) == verdicts(reference)
+        assert result.report.scan.pages_fetched == reference.scan.pages_fetched
+        scan_id = result.report.scan.scan_id
+        assert scan_id is not None
+        assert _dupes(tmp_path / "q.db", scan_id) == (0, 0)
+        with QueueDB.open(queue_db, setup=False) as db:
+            attempts = db.all("SELECT attempts FROM xpostcheck_q_units ORDER BY n")
+        assert sorted(attempts) == [(1,), (2,)]  # the killed unit ran twice, the other once
+        for host in hosts:  # the killed crawl and its rerun never overlapped on their host
+            assert overlaps(host) == 0
+    finally:
+        for host in hosts:
+            host.close()
+
+
+def test_periodic_scans_are_claimed_once_when_due(queue_db: str, tmp_path: Path) -> None:
+    settings = Settings(
+        sources=("a.jsonl",),
+        rules="globalresearch",
+        sites=("https://a.example/",),
+        db=str(tmp_path / "x.db"),
+    )
+    with QueueDB.open(queue_db) as db:
+        added = add_schedule(db, "nightly", "0 3 * * *", settings)
+        assert (added.name, added.cron, added.last_run) == ("nightly", "0 3 * * *", None)
+        assert added.next_run.endswith("03:00:00+00:00")
+        later = datetime.now(timezone.utc) + timedelta(days=1, minutes=1)
+        assert due_schedules(db, later) == ["nightly"]
+        assert due_schedules(db, later) == []  # claimed: a second tick starts nothing
+        assert due_schedules(db, later + timedelta(days=1)) == ["nightly"]
+        assert [s.sites for s in list_schedules(db)] == [("https://a.example/",)]
