@@ -20,51 +20,20 @@ Out: `build_app`, an App with these tasks:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from xpostcheck.errors import XPostCheckError
+from xpostcheck.queue.defer import BACKOFF, FINISH_TASK, MAX_ATTEMPTS, SITE_TASK, START_TASK, defer
 from xpostcheck.queue.tables import QueueDB
 
 if TYPE_CHECKING:
     from procrastinate import App
 
-    from xpostcheck.queue.worker import WorkerContext
+    from xpostcheck.queue.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_ATTEMPTS", "build_app", "defer", "host_lock"]
-
-SITE_TASK = "xpostcheck.site"
-FINISH_TASK = "xpostcheck.finish"
-START_TASK = "xpostcheck.start"
-MAX_ATTEMPTS = 4  # a site job runs at most this often: then its sites are reported skipped
-BACKOFF = 4  # seconds: the retries of a failed site wait 4, 16, 64 seconds
-
-
-class QueueError(XPostCheckError):
-    """A queued scan cannot go on (exit 3)."""
-
-    exit_code = 3
-
-
-def host_lock(key: str) -> str:
-    return f"xpostcheck-host:{key}"
-
-
-def defer(
-    url: str, task: str, *, lock: str | None = None, queueing_lock: str | None = None, **kwargs: Any
-) -> None:
-    """Defer one job from synchronous code (a command, or a job on a worker thread), through
-    a connection of its own."""
-    from procrastinate import App, SyncPsycopgConnector
-    from procrastinate.exceptions import AlreadyEnqueued
-
-    app = App(connector=SyncPsycopgConnector(conninfo=url))
-    # AlreadyEnqueued: the same job waits in the queue already, and once is enough
-    with app.open(), contextlib.suppress(AlreadyEnqueued):
-        app.configure_task(task, lock=lock, queueing_lock=queueing_lock).defer(**kwargs)
+__all__ = ["build_app"]
 
 
 def build_app(url: str, ctx: WorkerContext | None = None) -> App:

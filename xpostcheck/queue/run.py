@@ -21,15 +21,24 @@ from xpostcheck.config import Settings
 from xpostcheck.errors import ScanFailed, XPostCheckError
 from xpostcheck.models import Fetched, PageState, SkipCode, Skipped
 from xpostcheck.pipeline.begin import Scan, join, match_config
+from xpostcheck.pipeline.scan import ScanResult
 from xpostcheck.pipeline.site import SiteResult, SiteUnit, scan_site
 from xpostcheck.queue import codec
-from xpostcheck.queue.tables import QueueDB
-from xpostcheck.queue.worker import WorkerContext
+from xpostcheck.queue.context import WorkerContext
+from xpostcheck.queue.defer import FINISH_TASK, MAX_ATTEMPTS, defer
+from xpostcheck.queue.tables import QueueDB, QueueError
 from xpostcheck.store import Store, open_store
 
 log = logging.getLogger(__name__)
 
-__all__ = ["QueuedScan", "joined", "run_finish", "run_site"]
+__all__ = [
+    "QueuedScan",
+    "deliver_here",
+    "joined",
+    "run_finish",
+    "run_site",
+    "unit_results",
+]
 
 
 @dataclass(frozen=True)
@@ -57,8 +66,6 @@ class QueuedScan:
             (scan,),
         )
         if row is None:
-            from xpostcheck.queue.jobs import QueueError
-
             raise QueueError(f"queued scan {scan} is not in the queue's database")
         return cls(
             id=row[0],
@@ -126,8 +133,6 @@ def joined(ctx: WorkerContext, db: QueueDB, queued: QueuedScan, *, once: bool = 
     )
     if scan.fingerprint != queued.fingerprint:
         scan.close()
-        from xpostcheck.queue.jobs import QueueError
-
         raise QueueError(
             f"the rules or match settings on this worker differ from the ones scan "
             f"#{queued.store_scan} began with (fingerprint {scan.fingerprint}, not "
@@ -147,8 +152,6 @@ def run_site(ctx: WorkerContext, scan: int, n: int, *, attempt: int = 0) -> None
     """Run unit `n` of queued scan `scan`, unless it is done already, and record its result;
     on the last attempt's failure, record its sites as skipped; then, if it was the last unit,
     defer the finishing job."""
-    from xpostcheck.queue.jobs import MAX_ATTEMPTS
-
     with QueueDB.open(ctx.url, setup=False) as db:
         row = db.one(
             "SELECT unit, state FROM xpostcheck_q_units WHERE scan = %s AND n = %s", (scan, n)
@@ -205,8 +208,6 @@ def _done(
 
 def _maybe_finish(ctx: WorkerContext, db: QueueDB, scan: int) -> None:
     """When every unit of `scan` has ended, defer its finishing job (once)."""
-    from xpostcheck.queue.jobs import FINISH_TASK, defer
-
     with db.transaction():
         row = db.one(
             "SELECT finish_queued FROM xpostcheck_q_scans WHERE id = %s FOR UPDATE", (scan,)
@@ -262,8 +263,6 @@ def _finish(db: QueueDB, scan: Scan, queued: QueuedScan, results: Sequence[SiteR
         return
     state = "finished"
     if not queued.waiting:
-        from xpostcheck.queue.scans import deliver_here
-
         try:
             deliver_here(scan.settings, result)
             scan.store.deliver(scan.scan_id)
@@ -275,3 +274,21 @@ def _finish(db: QueueDB, scan: Scan, queued: QueuedScan, results: Sequence[SiteR
         "UPDATE xpostcheck_q_scans SET state = %s, undelivered = %s WHERE id = %s",
         (state, undelivered, queued.id),
     )
+
+
+def deliver_here(settings: Settings, result: ScanResult) -> None:
+    """A periodic scan's report, delivered by the finishing job: written to its output file
+    (if it has one) and its new violations notified."""
+    from xpostcheck.report.formats import FORMATS
+    from xpostcheck.review.notify import notify
+    from xpostcheck.util.files import write_output
+
+    if settings.output and settings.output != "-":
+        text = FORMATS[settings.format].render(result.report, result.context)
+        try:
+            write_output(settings.output, text)
+        except OSError as exc:
+            raise ScanFailed(
+                f"cannot write the report: {exc.strerror or exc}", where=settings.output
+            ) from None
+    notify(settings, result.report)

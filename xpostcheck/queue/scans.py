@@ -24,11 +24,13 @@ from xpostcheck.pipeline.begin import ProgressFn, Scan, begin
 from xpostcheck.pipeline.scan import ScanResult
 from xpostcheck.pipeline.site import SiteUnit, _site_key, units_of
 from xpostcheck.queue import codec
+from xpostcheck.queue.context import WorkerContext
+from xpostcheck.queue.defer import FINISH_TASK, SITE_TASK, defer, host_lock
 from xpostcheck.queue.tables import QueueDB
 
 log = logging.getLogger(__name__)
 
-__all__ = ["deliver_here", "queue_units", "run_queued_scan", "start_scan", "start_scheduled"]
+__all__ = ["queue_units", "run_queued_scan", "start_scan", "start_scheduled"]
 
 POLL = 0.5  # seconds between two looks at a queued scan's progress
 IDLE_WARNING = 15.0  # seconds without a unit ending before the command says it waits
@@ -86,8 +88,6 @@ def start_scan(
     the queued scan's id and its units."""
     from psycopg.types.json import Jsonb
 
-    from xpostcheck.queue.jobs import SITE_TASK, defer, host_lock
-
     with QueueDB.open(url) as db:
         scan = begin(settings, progress)
         try:
@@ -124,8 +124,6 @@ def start_scan(
                 defer(url, SITE_TASK, lock=host_lock(key), scan=queued, n=n)
                 scan.progress("queued", unit.name)
             if not units:  # nothing to crawl: finish at once
-                from xpostcheck.queue.jobs import FINISH_TASK
-
                 defer(url, FINISH_TASK, scan=queued)
         except BaseException:
             scan.close()
@@ -219,13 +217,11 @@ def _wait(
         sleep(POLL)
 
 
-def start_scheduled(ctx: object, name: str) -> None:
+def start_scheduled(ctx: WorkerContext, name: str) -> None:
     """Begin periodic scan `name` on this worker and queue its site jobs (no command waits:
     the finishing job writes and delivers its report)."""
     from xpostcheck.queue.schedule import schedule_settings
-    from xpostcheck.queue.worker import WorkerContext
 
-    assert isinstance(ctx, WorkerContext)
     with QueueDB.open(ctx.url, setup=False) as db:
         settings = schedule_settings(db, name)
     if settings is None:
@@ -237,21 +233,3 @@ def start_scheduled(ctx: object, name: str) -> None:
         settings = dataclasses.replace(settings, db=ctx.store)
     scan, _, _ = start_scan(settings, ctx.url, waiting=False, schedule=name)
     scan.close()
-
-
-def deliver_here(settings: Settings, result: ScanResult) -> None:
-    """A periodic scan's report, delivered by the finishing job: written to its output file
-    (if it has one) and its new violations notified."""
-    from xpostcheck.report.formats import FORMATS
-    from xpostcheck.review.notify import notify
-    from xpostcheck.util.files import write_output
-
-    if settings.output and settings.output != "-":
-        text = FORMATS[settings.format].render(result.report, result.context)
-        try:
-            write_output(settings.output, text)
-        except OSError as exc:
-            raise ScanFailed(
-                f"cannot write the report: {exc.strerror or exc}", where=settings.output
-            ) from None
-    notify(settings, result.report)

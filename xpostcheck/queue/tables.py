@@ -22,10 +22,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from xpostcheck.errors import StoreError
+from xpostcheck.errors import StoreError, XPostCheckError
 from xpostcheck.store.backend import _redact
 
-__all__ = ["QueueDB", "QueueUnavailable"]
+__all__ = ["QueueDB", "QueueError", "QueueUnavailable"]
 
 _LOCK_KEY = 0x7870_6F73  # advisory lock for schema set-up ("xpos")
 
@@ -81,6 +81,12 @@ CREATE TABLE IF NOT EXISTS xpostcheck_q_schedules (
 
 class QueueUnavailable(StoreError):
     """The queue's database cannot be reached or set up (exit 2)."""
+
+
+class QueueError(XPostCheckError):
+    """A queued scan cannot go on (exit 3)."""
+
+    exit_code = 3
 
 
 class QueueDB:
