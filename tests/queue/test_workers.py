@@ -188,3 +188,80 @@ def test_periodic_scans_are_claimed_once_when_due(queue_db: str, tmp_path: Path)
         assert due_schedules(db, later) == []  # claimed: a second tick starts nothing
         assert due_schedules(db, later + timedelta(days=1)) == ["nightly"]
         assert [s.sites for s in list_schedules(db)] == [("https://a.example/",)]
+
+
+def test_a_site_failing_every_attempt_is_reported_skipped_and_the_scan_goes_on(
+    tmp_path: Path, queue_db: str
+) -> None:
+    from xpostcheck.queue.context import WorkerContext
+    from xpostcheck.queue.run import run_finish, run_site
+    from xpostcheck.queue.scans import start_scan
+    from xpostcheck.queue.tables import QueueError
+    from xpostcheck.store import open_store
+
+    hosts, text = build_web(2, 3, latency=0.0)
+    sources = tmp_path / "sources.jsonl"
+    sources.write_text(text, encoding="utf-8")
+    ctx = WorkerContext(url=queue_db, store=str(tmp_path / "q.db"))
+    try:
+        settings = _settings(tmp_path / "q.db", sources, hosts)
+        scan, queued, units = start_scan(settings, queue_db, waiting=True)
+        store_scan = scan.scan_id
+        scan.close()
+        run_site(ctx, queued, 0)
+        with QueueDB.open(queue_db, setup=False) as db:
+            good = db.one("SELECT fingerprint FROM xpostcheck_q_scans")
+            assert good is not None
+            db.run("UPDATE xpostcheck_q_scans SET fingerprint = 'elsewhere'")
+            with pytest.raises(QueueError, match="differ from the ones scan"):
+                run_site(ctx, queued, 1, attempt=0)  # procrastinate retries it
+            assert db.one("SELECT state, attempts FROM xpostcheck_q_units WHERE n = 1") == (
+                "todo",
+                1,
+            )
+            with pytest.raises(QueueError):
+                run_site(ctx, queued, 1, attempt=3)  # the last attempt
+            assert db.one("SELECT state FROM xpostcheck_q_units WHERE n = 1") == ("failed",)
+            assert db.one("SELECT finish_queued FROM xpostcheck_q_scans") == (True,)
+            db.run("UPDATE xpostcheck_q_scans SET fingerprint = %s", good)
+        run_finish(ctx, queued)
+        with open_store(str(tmp_path / "q.db")) as store:
+            report = store.report(store_scan)
+        assert report is not None
+        assert {c.url.rsplit("/", 1)[0] for c in report.copies} == {hosts[0].base}
+        (skip,) = report.skipped
+        assert skip.url == units[1].sites[0]
+        assert skip.reason.startswith("site job failed 4 times: ")
+    finally:
+        ctx.close()
+        for host in hosts:
+            host.close()
+
+
+def test_sigterm_lets_the_running_job_end_then_the_worker_exits_0(
+    tmp_path: Path, queue_db: str
+) -> None:
+    hosts, text = build_web(1, 6, latency=0.15)
+    sources = tmp_path / "sources.jsonl"
+    sources.write_text(text, encoding="utf-8")
+    workers = Workers(str(tmp_path / "q.db"), queue_db, tmp_path)
+    (first,) = workers.start(1)
+    try:
+        thread, out = _in_thread(_settings(tmp_path / "q.db", sources, hosts), queue_db)
+        with QueueDB.open(queue_db) as db:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                row = db.one("SELECT count(*) FROM xpostcheck_q_pages")
+                if row and row[0] >= 2:
+                    break
+                time.sleep(0.05)
+            first.send_signal(signal.SIGTERM)
+            assert first.wait(timeout=60) == 0, workers.logs()
+            assert db.one("SELECT state, attempts FROM xpostcheck_q_units") == ("done", 1)
+        workers.start(1)  # runs the finishing job
+        result = _finished(thread, out, workers)
+        assert len(result.report.copies) == 4
+    finally:
+        workers.stop()
+        for host in hosts:
+            host.close()
