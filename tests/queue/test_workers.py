@@ -265,3 +265,66 @@ def test_sigterm_lets_the_running_job_end_then_the_worker_exits_0(
         workers.stop()
         for host in hosts:
             host.close()
+
+
+def test_a_periodic_scan_added_by_command_runs_on_the_workers_and_writes_its_report(
+    tmp_path: Path, queue_db: str
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from xpostcheck.cli.main import main
+    from xpostcheck.queue.defer import START_TASK, defer
+
+    hosts, text = build_web(2, 3, latency=0.0)
+    (tmp_path / "sources.jsonl").write_text(text, encoding="utf-8")
+    report = tmp_path / "nightly.json"
+    sites = ", ".join(f'"{h.base}/"' for h in hosts)
+    (tmp_path / "nightly.toml").write_text(
+        f'sources = ["{tmp_path / "sources.jsonl"}"]\nrules = "{RULES}"\nsites = [{sites}]\n'
+        f'format = "json"\noutput = "{report}"\ndelay = {DELAY}\n',
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "q.db")
+    runner = CliRunner()
+    common = ["--db", db, "--queue-db", queue_db]
+    bad = runner.invoke(main, ["schedule", "add", "nightly", "0 3 * *", *common])
+    assert bad.exit_code == 2 and "not a cron expression" in bad.output
+    added = runner.invoke(
+        main,
+        [
+            "schedule",
+            "add",
+            "nightly",
+            "0 3 * * *",
+            "--config",
+            str(tmp_path / "nightly.toml"),
+            *common,
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    assert added.output.startswith("nightly: '0 3 * * *', next run ")
+    listed = runner.invoke(main, ["schedule", "list", *common])
+    assert listed.exit_code == 0 and listed.output.startswith("nightly  '0 3 * * *'  last never")
+    assert listed.output.rstrip().endswith("2 sites")
+    defer(queue_db, START_TASK, schedule="nightly")  # what the tick does when it is due
+    workers = Workers(db, queue_db, tmp_path)
+    workers.start(2)
+    try:
+        with QueueDB.open(queue_db, setup=False) as qdb:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                if qdb.one("SELECT state FROM xpostcheck_q_scans") == ("delivered",):
+                    break
+                time.sleep(0.2)
+            else:
+                pytest.fail("the periodic scan did not finish in 90 s:\n" + workers.logs())
+    finally:
+        workers.stop()
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["summary"]["copies"] == 4 and data["summary"]["new_violations"] == 2
+    removed = runner.invoke(main, ["schedule", "remove", "nightly", *common])
+    assert removed.exit_code == 0 and removed.output == "removed nightly\n"
+    gone = runner.invoke(main, ["schedule", "remove", "nightly", *common])
+    assert gone.exit_code == 2 and "no periodic scan named 'nightly'" in gone.output
