@@ -195,9 +195,10 @@ class _ScanCommand(click.Command):
 @click.option(
     "--queue",
     is_flag=True,
+    default=None,
     help=(
-        "Run the scan's sites as jobs on 'xpostcheck worker' processes (needs --db "
-        "postgresql://...), show their progress, then write the report as usual."
+        "Run the scan's sites as jobs on 'xpostcheck worker' processes (needs a PostgreSQL "
+        "--db), show their progress, then write the report as usual."
     ),
 )
 @click.option(
@@ -205,9 +206,7 @@ class _ScanCommand(click.Command):
     is_flag=True,
     help="Print the settings this scan would use, with where each came from, and exit.",
 )
-def scan(
-    site: tuple[str, ...], config_path: str | None, show_config: bool, queue: bool, **flags: Any
-) -> None:
+def scan(site: tuple[str, ...], config_path: str | None, show_config: bool, **flags: Any) -> None:
     """Crawl SITE... (and --url pages), find copies of the sources, check them against the
     rules, and report. A site is its whole host; the path of SITE is where the crawl starts.
 
@@ -237,9 +236,9 @@ def scan(
     if settings.output:
         check_writable(settings.output, "report")
     _clean_leftovers(settings)
-    if queue and not settings.db.startswith(("postgresql://", "postgres://")):
+    if settings.queue and not settings.db.startswith(("postgresql://", "postgres://")):
         raise click.UsageError("--queue needs a PostgreSQL database: --db postgresql://...")
-    code = _run_scan(settings, quiet=settings.quiet, queue=queue)
+    code = _run_scan(settings, quiet=settings.quiet)
     sys.exit(code)
 
 
@@ -251,7 +250,7 @@ def _clean_leftovers(settings: Settings) -> None:
     clean_stale([index_path_for(settings), settings.output or ""])
 
 
-def _run_scan(settings: Settings, *, quiet: bool, queue: bool = False) -> int:
+def _run_scan(settings: Settings, *, quiet: bool) -> int:
     from xpostcheck.pipeline.scan import ScanResult, run_scan  # loaded only to scan
     from xpostcheck.review.notify import new_summary, notify
 
@@ -275,7 +274,7 @@ def _run_scan(settings: Settings, *, quiet: bool, queue: bool = False) -> int:
                 click.echo(summary)
             notify(settings, result.report)
 
-        if queue:
+        if settings.queue:
             from xpostcheck.queue.scans import run_queued_scan
 
             result = run_queued_scan(settings, settings.db, progress=update, deliver=deliver)
