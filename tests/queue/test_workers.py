@@ -37,6 +37,13 @@ def queue_db(pg_url: str) -> str:
     return create_database(pg_url, f"q{os.getpid()}_{next(_names)}")
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_db(request: pytest.FixtureRequest, tmp_path: Path, queue_db: str) -> str:
+    """The workers' store: a SQLite file on this machine, or the queue's own PostgreSQL
+    database (store and queue in one database, as deployed)."""
+    return str(tmp_path / "q.db") if request.param == "sqlite" else queue_db
+
+
 @pytest.fixture()
 def web(tmp_path: Path) -> Iterator[tuple[list[Host], Path]]:
     hosts, sources = build_web(4, 3, latency=0.02)
@@ -49,7 +56,7 @@ def web(tmp_path: Path) -> Iterator[tuple[list[Host], Path]]:
             host.close()
 
 
-def _settings(db: Path, sources: Path, hosts: list[Host]) -> Settings:
+def _settings(db: Path | str, sources: Path, hosts: list[Host]) -> Settings:
     return Settings(
         sources=(str(sources),),
         rules=RULES,
@@ -85,17 +92,17 @@ def _finished(thread: threading.Thread, out: dict[str, Any], workers: Workers) -
 
 
 def test_a_queued_scan_finds_what_an_in_process_scan_finds_and_keeps_hosts_polite(
-    tmp_path: Path, queue_db: str, web: tuple[list[Host], Path]
+    tmp_path: Path, queue_db: str, store_db: str, web: tuple[list[Host], Path]
 ) -> None:
     hosts, sources = web
     reference = run_scan(_settings(tmp_path / "ref.db", sources, hosts)).report
     assert len(reference.copies) == 8 and len(reference.violations) == 4
     for host in hosts:
         host.reset()
-    workers = Workers(str(tmp_path / "q.db"), queue_db, tmp_path)
+    workers = Workers(store_db, queue_db, tmp_path)
     workers.start(2)
     try:
-        thread, out = _in_thread(_settings(tmp_path / "q.db", sources, hosts), queue_db)
+        thread, out = _in_thread(_settings(store_db, sources, hosts), queue_db)
         result = _finished(thread, out, workers)
     finally:
         codes = workers.stop()
@@ -112,33 +119,40 @@ def test_a_queued_scan_finds_what_an_in_process_scan_finds_and_keeps_hosts_polit
         assert db.one("SELECT state FROM xpostcheck_q_scans") == ("delivered",)
 
 
-def _dupes(db: Path, scan_id: int) -> tuple[int, int]:
-    with sqlite3.connect(db) as conn:
-        pages = conn.execute(
-            "SELECT count(*) FROM (SELECT url FROM pages WHERE scan_id = ? GROUP BY url "
-            "HAVING count(*) > 1)",
-            (scan_id,),
-        ).fetchone()[0]
-        copies = conn.execute(
-            "SELECT count(*) FROM (SELECT url, source_url FROM copies WHERE scan_id = ? "
-            "GROUP BY url, source_url HAVING count(*) > 1)",
-            (scan_id,),
-        ).fetchone()[0]
-    return pages, copies
+_DUPES = (
+    "SELECT count(*) FROM (SELECT url FROM pages WHERE scan_id = {p} GROUP BY url "
+    "HAVING count(*) > 1) AS d",
+    "SELECT count(*) FROM (SELECT url, source_url FROM copies WHERE scan_id = {p} "
+    "GROUP BY url, source_url HAVING count(*) > 1) AS d",
+)
+
+
+def _dupes(db: str, scan_id: int) -> tuple[int, ...]:
+    """Duplicated page rows and copy rows of the scan in the store."""
+    if "://" in db:
+        import psycopg
+
+        with psycopg.connect(db) as conn:
+            return tuple(
+                conn.execute(q.format(p="%s"), (scan_id,)).fetchone()[0]  # type: ignore[index]
+                for q in _DUPES
+            )
+    with sqlite3.connect(db) as lite:
+        return tuple(lite.execute(q.format(p="?"), (scan_id,)).fetchone()[0] for q in _DUPES)
 
 
 def test_a_worker_killed_mid_job_loses_nothing_and_records_nothing_twice(
-    tmp_path: Path, queue_db: str
+    tmp_path: Path, queue_db: str, store_db: str
 ) -> None:
     hosts, text = build_web(2, 6, latency=0.15)
     sources = tmp_path / "sources.jsonl"
     sources.write_text(text, encoding="utf-8")
     try:
         reference = run_scan(_settings(tmp_path / "ref.db", sources, hosts)).report
-        workers = Workers(str(tmp_path / "q.db"), queue_db, tmp_path, heartbeat=1.0)
+        workers = Workers(store_db, queue_db, tmp_path, heartbeat=1.0)
         (victim,) = workers.start(1)
         try:
-            thread, out = _in_thread(_settings(tmp_path / "q.db", sources, hosts), queue_db)
+            thread, out = _in_thread(_settings(store_db, sources, hosts), queue_db)
             deadline = time.monotonic() + 60
             with QueueDB.open(queue_db) as db:
                 while time.monotonic() < deadline:  # some pages of the first site recorded
@@ -161,7 +175,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_records_nothing_twice(
         assert result.report.scan.pages_fetched == reference.scan.pages_fetched
         scan_id = result.report.scan.scan_id
         assert scan_id is not None
-        assert _dupes(tmp_path / "q.db", scan_id) == (0, 0)
+        assert _dupes(store_db, scan_id) == (0, 0)
         with QueueDB.open(queue_db, setup=False) as db:
             attempts = db.all("SELECT attempts FROM xpostcheck_q_units ORDER BY n")
         assert sorted(attempts) == [(1,), (2,)]  # the killed unit ran twice, the other once
@@ -328,3 +342,30 @@ def test_a_periodic_scan_added_by_command_runs_on_the_workers_and_writes_its_rep
     assert removed.exit_code == 0 and removed.output == "removed nightly\n"
     gone = runner.invoke(main, ["schedule", "remove", "nightly", *common])
     assert gone.exit_code == 2 and "no periodic scan named 'nightly'" in gone.output
+
+
+def test_scan_queue_on_postgresql_writes_the_report_and_exits_with_the_usual_code(
+    tmp_path: Path, queue_db: str, web: tuple[list[Host], Path]
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    hosts, sources = web
+    reference = run_scan(_settings(tmp_path / "ref.db", sources, hosts)).report
+    workers = Workers(queue_db, queue_db, tmp_path)
+    workers.start(2)
+    try:
+        args = [sys.executable, "-m", "xpostcheck.cli.main", "scan", "--queue", "--db", queue_db]
+        args += ["-s", str(sources), "-r", RULES, "--delay", str(DELAY), "--workers", "1"]
+        args += ["-f", "json", "-o", str(tmp_path / "out.json")]
+        args += [h.base + "/" for h in hosts]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    finally:
+        workers.stop()
+    assert done.returncode == 1, done.stderr + workers.logs()  # violations found
+    assert done.stderr.strip().splitlines()[-1].startswith("xpostcheck: 8 copies, 4 violations")
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    got = sorted((c["url"], c["source_url"], c["kind"], c["verdict"]) for c in data["copies"])
+    assert got == verdicts(reference)
+    assert data["summary"]["new_violations"] == 4

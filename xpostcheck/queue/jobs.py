@@ -58,7 +58,9 @@ def build_app(url: str, ctx: WorkerContext | None = None) -> App:
 
         run_finish(ctx, scan)
 
-    @app.task(name=START_TASK, retry=RetryStrategy(max_attempts=2, wait=30))
+    # A periodic scan waits while another scan holds the database's lock: tried every minute
+    # for an hour, then reported as failed in the worker's log.
+    @app.task(name=START_TASK, retry=RetryStrategy(max_attempts=60, wait=60))
     def start_job(schedule: str) -> None:
         from xpostcheck.queue.scans import start_scheduled
 

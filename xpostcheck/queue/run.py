@@ -251,6 +251,14 @@ def run_finish(ctx: WorkerContext, scan: int) -> None:
 def _finish(db: QueueDB, scan: Scan, queued: QueuedScan, results: Sequence[SiteResult]) -> None:
     from xpostcheck.pipeline.scan import finish
 
+    if scan.store.report(scan.scan_id) is not None:
+        # finished by an earlier run of this job that died before saying so: the store
+        # records a scan's report once (and refuses a second finish_scan)
+        db.run(
+            "UPDATE xpostcheck_q_scans SET state = 'finished' WHERE id = %s AND state = 'running'",
+            (queued.id,),
+        )
+        return
     undelivered = scan.store.undelivered(scan.scan_id)
     try:
         result = finish(scan, results, pending=True)

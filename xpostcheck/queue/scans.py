@@ -227,9 +227,12 @@ def start_scheduled(ctx: WorkerContext, name: str) -> None:
     if settings is None:
         log.warning("periodic scan %r was removed before it started", name)
         return
-    if "://" in settings.db:
-        import dataclasses
+    import dataclasses
 
+    # Never wait on a worker for another scan's database lock (a `scan --queue` holds it while
+    # the workers run its sites: this worker would wait for itself); the job is retried.
+    settings = dataclasses.replace(settings, no_wait=True)
+    if "://" in settings.db:
         settings = dataclasses.replace(settings, db=ctx.store)
     scan, _, _ = start_scan(settings, ctx.url, waiting=False, schedule=name)
     scan.close()

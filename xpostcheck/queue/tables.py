@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from xpostcheck.errors import StoreError, XPostCheckError
-from xpostcheck.store.backend import _redact
+from xpostcheck.store.dburl import redact_db_url as _redact
 
 __all__ = ["QueueDB", "QueueError", "QueueUnavailable"]
 
