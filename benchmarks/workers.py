@@ -3,11 +3,11 @@
 64 hosts (one server each on 127.0.0.1, its own port: its own host for politeness and for the
 queue's host locks) x 3 pages (a home page linking them; copies of the demo corpus credited,
 copies not credited, and unrelated pages), every answer delayed by LATENCY, crawled with a
-per-host DELAY. The queue and the workers' store: a throwaway PostgreSQL server
-(tests/pgserver.py) for the queue, the store on the same machine (a SQLite file; see
-docs/deploy.md). Each run has a fresh queue database and a fresh store, its workers started and
-registered before the scan is queued, so the wall time is the scan's: from queueing to the
-report.
+per-host DELAY. The queue and the store: one database on a throwaway PostgreSQL server
+(tests/pgserver.py), as deployed (docs/deploy.md); `--store sqlite` keeps the store in a
+SQLite file on this machine instead. Each run has a fresh queue database and a fresh store,
+its workers started and registered before the scan is queued, so the wall time is the scan's:
+from queueing (sources read, index built and published) to the report.
 
 Prints ONE JSON line:
 - wall_s for 1, 2 and 4 workers and ratio_2 / ratio_4 (wall time over one worker's, measured
@@ -22,7 +22,7 @@ Prints ONE JSON line:
   started: whether the scan finished with the reference's copies and verdicts, the duplicated
   page and copy rows in the store (must be 0), and how many units ran again.
 
-Run: python benchmarks/workers.py  (about 3 to 4 minutes on 2 cores)
+Run: python benchmarks/workers.py [--store postgres|sqlite]  (about 4 minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ DELAY = 0.2
 COUNTS = (1, 2, 4)
 
 
-def settings(db: Path, sources: Path, hosts: list[qweb.Host], delay: float = DELAY) -> Settings:
+def settings(
+    db: Path | str, sources: Path, hosts: list[qweb.Host], delay: float = DELAY
+) -> Settings:
     return Settings(
         sources=(str(sources),),
         rules=qweb.RULES,
@@ -93,20 +95,31 @@ def h_logs(hosts: list[qweb.Host]) -> list[qweb.Host]:
     return [h for h in hosts if h.log]
 
 
+def store_of(folder: Path, name: str, url: str, kind: str) -> str:
+    return url if kind == "postgres" else str(folder / f"{name}.db")
+
+
 def queued_run(
-    folder: Path, admin: str, name: str, count: int, sources: Path, hosts: list[qweb.Host]
+    folder: Path,
+    admin: str,
+    name: str,
+    count: int,
+    sources: Path,
+    hosts: list[qweb.Host],
+    kind: str,
 ) -> tuple[float, Any, qweb.Workers]:
     url = pgserver.create_database(admin, name)
+    store = store_of(folder, name, url, kind)
     with QueueDB.open(url):
         pass  # the schema, before the workers race for it
     for host in hosts:
         host.reset()
-    workers = qweb.Workers(str(folder / f"{name}.db"), url, folder, heartbeat=2.0)
+    workers = qweb.Workers(store, url, folder, heartbeat=2.0)
     workers.start(count)
     try:
         wait_registered(url, count)
         start = time.monotonic()
-        result = run_queued_scan(settings(folder / f"{name}.db", sources, hosts), url)
+        result = run_queued_scan(settings(store, sources, hosts), url)
         wall = time.monotonic() - start
     finally:
         codes = workers.stop()
@@ -115,39 +128,44 @@ def queued_run(
     return wall, result.report, workers
 
 
-def dupes(db: Path, scan_id: int) -> tuple[int, int]:
-    with sqlite3.connect(db) as conn:
-        pages = conn.execute(
-            "SELECT count(*) FROM (SELECT url FROM pages WHERE scan_id = ? GROUP BY url "
-            "HAVING count(*) > 1)",
-            (scan_id,),
-        ).fetchone()[0]
-        copies = conn.execute(
-            "SELECT count(*) FROM (SELECT url, source_url FROM copies WHERE scan_id = ? "
-            "GROUP BY url, source_url HAVING count(*) > 1)",
-            (scan_id,),
-        ).fetchone()[0]
-    return int(pages), int(copies)
+_DUPES = (
+    "SELECT count(*) FROM (SELECT url FROM pages WHERE scan_id = {p} GROUP BY url "
+    "HAVING count(*) > 1) AS d",
+    "SELECT count(*) FROM (SELECT url, source_url FROM copies WHERE scan_id = {p} "
+    "GROUP BY url, source_url HAVING count(*) > 1) AS d",
+)
 
 
-def killed_run(folder: Path, admin: str) -> dict[str, Any]:
+def dupes(db: str, scan_id: int) -> tuple[int, ...]:
+    """Duplicated page rows and copy rows of the scan in the store."""
+    if "://" in db:
+        import psycopg
+
+        with psycopg.connect(db) as conn:
+            return tuple(
+                int(conn.execute(q.format(p="%s"), (scan_id,)).fetchone()[0]) for q in _DUPES
+            )  # type: ignore[index]
+    with sqlite3.connect(db) as lite:
+        return tuple(int(lite.execute(q.format(p="?"), (scan_id,)).fetchone()[0]) for q in _DUPES)
+
+
+def killed_run(folder: Path, admin: str, kind: str) -> dict[str, Any]:
     hosts, text = qweb.build_web(8, 6, latency=0.15)
     sources = folder / "killed.jsonl"
     sources.write_text(text, encoding="utf-8")
     try:
         reference = run_scan(settings(folder / "killed-ref.db", sources, hosts)).report
         url = pgserver.create_database(admin, "killed")
+        store = store_of(folder, "killed", url, kind)
         with QueueDB.open(url):
             pass
-        workers = qweb.Workers(str(folder / "killed.db"), url, folder, heartbeat=1.0)
+        workers = qweb.Workers(store, url, folder, heartbeat=1.0)
         (victim,) = workers.start(1)
         out: dict[str, Any] = {}
 
         def run() -> None:
             try:
-                out["report"] = run_queued_scan(
-                    settings(folder / "killed.db", sources, hosts), url
-                ).report
+                out["report"] = run_queued_scan(settings(store, sources, hosts), url).report
             except Exception as exc:
                 out["error"] = repr(exc)
 
@@ -171,7 +189,7 @@ def killed_run(folder: Path, admin: str) -> dict[str, Any]:
         report = out.get("report")
         if report is None:
             return {"finished": False, "error": out.get("error", "timeout")}
-        pages, copies = dupes(folder / "killed.db", report.scan.scan_id)
+        pages, copies = dupes(store, report.scan.scan_id)
         return {
             "finished": True,
             "same_as_in_process": qweb.verdicts(report) == qweb.verdicts(reference),
@@ -186,6 +204,7 @@ def killed_run(folder: Path, admin: str) -> dict[str, Any]:
 
 
 def main() -> int:
+    kind = "sqlite" if sys.argv[1:] == ["--store", "sqlite"] else "postgres"
     folder = Path(tempfile.mkdtemp(prefix="xpostcheck-bench-workers-"))
     hosts, text = qweb.build_web(HOSTS, PAGES, latency=LATENCY)
     sources = folder / "sources.jsonl"
@@ -195,6 +214,7 @@ def main() -> int:
         "pages_per_host": PAGES,
         "latency_s": LATENCY,
         "delay_s": DELAY,
+        "store": kind,
     }
     try:
         with pgserver.pg_server() as admin:
@@ -209,7 +229,9 @@ def main() -> int:
             overlapping = 0
             bound = 0.0
             for count in COUNTS:
-                wall, report, _ = queued_run(folder, admin, f"w{count}", count, sources, hosts)
+                wall, report, _ = queued_run(
+                    folder, admin, f"w{count}", count, sources, hosts, kind
+                )
                 walls[str(count)] = round(wall, 2)
                 same[str(count)] = qweb.verdicts(report) == qweb.verdicts(reference)
                 gap, over = politeness(hosts)
@@ -224,7 +246,7 @@ def main() -> int:
             out["same_as_in_process"] = same
             out["min_gap_s"] = round(min(gaps), 3) if gaps else None
             out["overlapping_requests"] = overlapping
-            out["killed"] = killed_run(folder, admin)
+            out["killed"] = killed_run(folder, admin, kind)
     finally:
         for host in hosts:
             host.close()
