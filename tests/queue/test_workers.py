@@ -369,3 +369,37 @@ def test_scan_queue_on_postgresql_writes_the_report_and_exits_with_the_usual_cod
     got = sorted((c["url"], c["source_url"], c["kind"], c["verdict"]) for c in data["copies"])
     assert got == verdicts(reference)
     assert data["summary"]["new_violations"] == 4
+
+
+def test_a_queued_scan_that_fetches_nothing_fails_as_an_in_process_one_does(
+    tmp_path: Path, queue_db: str
+) -> None:
+    import socket
+
+    from xpostcheck.errors import ScanFailed
+
+    hosts, text = build_web(1, 1, latency=0.0)
+    sources = tmp_path / "sources.jsonl"
+    sources.write_text(text, encoding="utf-8")
+    for host in hosts:
+        host.close()
+    workers = Workers(str(tmp_path / "q.db"), queue_db, tmp_path)
+    with socket.socket() as sock:  # bound, never listening: the site refuses connections
+        sock.bind(("127.0.0.1", 0))
+        site = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+        settings = Settings(
+            sources=(str(sources),),
+            rules=RULES,
+            sites=(site,),
+            db=str(tmp_path / "q.db"),
+            workers=1,
+            timeout=5.0,
+        )
+        workers.start(1)
+        try:
+            with pytest.raises(ScanFailed, match="no page could be fetched: every site is "):
+                run_queued_scan(settings, queue_db)
+        finally:
+            workers.stop()
+    with QueueDB.open(queue_db, setup=False) as db:
+        assert db.one("SELECT state FROM xpostcheck_q_scans") == ("failed",)

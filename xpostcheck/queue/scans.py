@@ -152,7 +152,7 @@ def run_queued_scan(
             state, undelivered = _wait(db, scan, queued, units, sleep)
             results = unit_results(db, queued)
         if state == "failed":
-            raise ScanFailed(undelivered_or_error(url, queued))
+            raise ScanFailed(_failure(url, queued))
         report = scan.store.report(scan.scan_id)
         if report is None:
             raise ScanFailed(f"the report of scan #{scan.scan_id} is missing from the store")
@@ -180,7 +180,7 @@ def run_queued_scan(
         scan.close()
 
 
-def undelivered_or_error(url: str, queued: int) -> str:
+def _failure(url: str, queued: int) -> str:
     with QueueDB.open(url, setup=False) as db:
         row = db.one("SELECT error FROM xpostcheck_q_scans WHERE id = %s", (queued,))
     return str(row[0]) if row and row[0] else "the queued scan failed"
