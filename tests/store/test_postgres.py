@@ -18,6 +18,7 @@ from xpostcheck.errors import StoreError
 from xpostcheck.models import Copy, Fetched, Finding, Passage, Report, ScanInfo
 from xpostcheck.store import open_store
 from xpostcheck.store.backend import scan_lock
+from xpostcheck.store.base import HeldLock
 from xpostcheck.store.schema import MIGRATIONS
 from xpostcheck.util.lock import LockBusy
 
@@ -155,13 +156,16 @@ def test_the_scan_lock_is_one_scan_at_a_time(pg_url: str) -> None:
     assert f"another scan of this database is running (xpostcheck scan pid {os.getpid()})" in str(
         err.value
     )
-    got: list[object] = []
-    waiter = threading.Thread(
-        target=lambda: got.append(scan_lock(url, wait=True, on_wait=waits.append))
-    )
+    asked = threading.Event()
+    got: list[HeldLock | None] = []
+
+    def on_wait(message: str) -> None:
+        waits.append(message)
+        asked.set()
+
+    waiter = threading.Thread(target=lambda: got.append(scan_lock(url, wait=True, on_wait=on_wait)))
     waiter.start()
-    while not waits:
-        threading.Event().wait(0.05)
+    assert asked.wait(timeout=30)
     assert got == []  # still waiting
     first.release()
     first.release()  # a second release does nothing
@@ -169,7 +173,8 @@ def test_the_scan_lock_is_one_scan_at_a_time(pg_url: str) -> None:
     assert len(got) == 1 and waits == [
         f"waiting for another scan of {url} to finish (xpostcheck scan pid {os.getpid()}) ..."
     ]
-    got[0].release()  # type: ignore[attr-defined]
+    assert got[0] is not None
+    got[0].release()
     assert scan_lock("x.db", wait=False, on_wait=waits.append) is None  # SQLite: a file lock
 
 

@@ -98,8 +98,8 @@ class _ScanCommand(click.Command):
 @click.option(
     "--db",
     help=(
-        f"The scan database: a SQLite file (default ./{options.DB}); only SQLite file paths are "
-        "supported for now."
+        f"The scan database: a SQLite file (default ./{options.DB}) or a "
+        "postgresql://USER@HOST/DB URL shared by several machines."
     ),
 )
 @click.option("--index", help="Source index file (default: beside the database).")
