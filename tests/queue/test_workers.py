@@ -403,3 +403,37 @@ def test_a_queued_scan_that_fetches_nothing_fails_as_an_in_process_one_does(
             workers.stop()
     with QueueDB.open(queue_db, setup=False) as db:
         assert db.one("SELECT state FROM xpostcheck_q_scans") == ("failed",)
+
+
+def test_two_scans_of_the_same_hosts_at_once_never_overlap_on_a_host(
+    tmp_path: Path, queue_db: str
+) -> None:
+    hosts, text = build_web(2, 3, latency=0.05)
+    sources = tmp_path / "sources.jsonl"
+    sources.write_text(text, encoding="utf-8")
+    try:
+        reference = run_scan(_settings(tmp_path / "ref.db", sources, hosts)).report
+        for host in hosts:
+            host.reset()
+        workers = Workers(str(tmp_path / "a.db"), queue_db, tmp_path)
+        workers.start(2)
+        try:
+            # two scans (two stores: one scan at a time holds a store), the same two hosts
+            runs = [
+                _in_thread(_settings(tmp_path / f"{name}.db", sources, hosts), queue_db)
+                for name in ("a", "b")
+            ]
+            results = [_finished(thread, out, workers) for thread, out in runs]
+        finally:
+            workers.stop()
+        for result in results:
+            assert verdicts(result.report) == verdicts(reference)
+        for host in hosts:
+            paths = [entry[2] for entry in host.log]
+            assert paths.count("/p0") == 2  # once per scan
+            assert overlaps(host) == 0
+            gap = min_gap(host)
+            assert gap is not None and gap >= DELAY * 0.95, (host.base, gap)
+    finally:
+        for host in hosts:
+            host.close()

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import urlsplit
+
+from xpostcheck.pipeline.site import SiteUnit, _site_key
 
 __all__ = [
     "BACKOFF",
@@ -14,6 +17,7 @@ __all__ = [
     "START_TASK",
     "defer",
     "host_lock",
+    "unit_key",
 ]
 
 SITE_TASK = "xpostcheck.site"
@@ -21,6 +25,17 @@ FINISH_TASK = "xpostcheck.finish"
 START_TASK = "xpostcheck.start"
 MAX_ATTEMPTS = 4  # a site job runs at most this often: then its sites are reported skipped
 BACKOFF = 4  # seconds: the retries of a failed site wait 4, 16, 64 seconds
+
+
+def unit_key(unit: SiteUnit) -> str:
+    """The host (and port) a queued unit fetches from: its first site's, or first URL's (a
+    queued unit of single URLs holds the URLs of one host)."""
+    url = (unit.sites or unit.urls or ("",))[0]
+    key = _site_key(url)
+    if key is None:
+        return urlsplit(url).netloc or url
+    host, port = key
+    return f"{host}:{port}" if port is not None else host
 
 
 def host_lock(key: str) -> str:

@@ -13,6 +13,7 @@ not run again, a page the unit recorded in the store before is not recorded agai
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -25,11 +26,13 @@ from xpostcheck.pipeline.scan import ScanResult
 from xpostcheck.pipeline.site import SiteResult, SiteUnit, scan_site
 from xpostcheck.queue import codec
 from xpostcheck.queue.context import WorkerContext
-from xpostcheck.queue.defer import FINISH_TASK, MAX_ATTEMPTS, defer
+from xpostcheck.queue.defer import FINISH_TASK, MAX_ATTEMPTS, defer, unit_key
 from xpostcheck.queue.tables import QueueDB, QueueError
 from xpostcheck.store import Store, open_store
 
 log = logging.getLogger(__name__)
+
+MAX_HOST_WAIT = 600.0  # seconds: a host's delay is never waited out longer than this
 
 __all__ = [
     "QueuedScan",
@@ -183,10 +186,36 @@ def run_site(ctx: WorkerContext, scan: int, n: int, *, attempt: int = 0) -> None
 
 def _scan_unit(ctx: WorkerContext, db: QueueDB, queued: QueuedScan, unit: SiteUnit) -> SiteResult:
     scan = joined(ctx, db, queued, once=True)
+    key = unit_key(unit)
     try:
-        return scan_site(scan, unit)
+        _wait_for_host(db, key)
+        try:
+            return scan_site(scan, unit)
+        finally:
+            _free_host(db, key, queued.settings.delay)
     finally:
         scan.close()
+
+
+def _wait_for_host(db: QueueDB, key: str) -> None:
+    """Until the host may be asked again: the delay since the last job on it ended (this
+    job holds the host's lock, so no other job asks it meanwhile)."""
+    row = db.one(
+        """SELECT extract(epoch FROM free_at - clock_timestamp())::float
+           FROM xpostcheck_q_hosts WHERE key = %s""",
+        (key,),
+    )
+    if row is not None and row[0] > 0:
+        time.sleep(min(float(row[0]), MAX_HOST_WAIT))
+
+
+def _free_host(db: QueueDB, key: str, delay: float) -> None:
+    db.run(
+        """INSERT INTO xpostcheck_q_hosts (key, free_at)
+           VALUES (%s, clock_timestamp() + make_interval(secs => %s))
+           ON CONFLICT (key) DO UPDATE SET free_at = excluded.free_at""",
+        (key, float(delay)),
+    )
 
 
 def _failed(unit: SiteUnit, reason: str) -> SiteResult:

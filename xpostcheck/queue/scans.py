@@ -16,16 +16,15 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from xpostcheck.config import Settings
 from xpostcheck.errors import ScanFailed
 from xpostcheck.pipeline.begin import ProgressFn, Scan, begin
 from xpostcheck.pipeline.scan import ScanResult
-from xpostcheck.pipeline.site import SiteUnit, _site_key, units_of
+from xpostcheck.pipeline.site import SiteUnit, units_of
 from xpostcheck.queue import codec
 from xpostcheck.queue.context import WorkerContext
-from xpostcheck.queue.defer import FINISH_TASK, SITE_TASK, defer, host_lock
+from xpostcheck.queue.defer import FINISH_TASK, SITE_TASK, defer, host_lock, unit_key
 from xpostcheck.queue.tables import QueueDB
 
 log = logging.getLogger(__name__)
@@ -43,21 +42,13 @@ def queue_units(sites: tuple[str, ...], urls: tuple[str, ...]) -> list[tuple[Sit
     out: list[tuple[SiteUnit, str]] = []
     for unit in units_of(sites, urls):
         if unit.sites:
-            out.append((unit, _key(unit.sites[0])))
+            out.append((unit, unit_key(unit)))
             continue
         by_key: dict[str, list[str]] = {}
         for url in unit.urls:
-            by_key.setdefault(_key(url), []).append(url)
+            by_key.setdefault(unit_key(SiteUnit((), (url,))), []).append(url)
         out.extend((SiteUnit((), tuple(group)), key) for key, group in by_key.items())
     return out
-
-
-def _key(url: str) -> str:
-    key = _site_key(url)
-    if key is None:
-        return urlsplit(url).netloc or url
-    host, port = key
-    return f"{host}:{port}" if port is not None else host
 
 
 def _publish_index(db: QueueDB, scan: Scan) -> str:

@@ -11,6 +11,8 @@ once never race (the second waits, then finds them there).
 - `xpostcheck_q_units`: one row per site unit: the unit, its state and its result (JSON).
 - `xpostcheck_q_pages`: the pages a unit recorded in the store, so that a job run again after
   its worker died records no page twice.
+- `xpostcheck_q_hosts`: when each host may be asked again (the end of the last job on it plus
+  the delay), so that the next job for the host, of any scan, keeps the delay too.
 - `xpostcheck_q_indexes`: source index files by digest (see docs/deploy.md: the index lives
   in the database, so workers need no shared storage).
 - `xpostcheck_q_schedules`: periodic scans (name, cron expression, settings, last run).
@@ -63,6 +65,10 @@ CREATE TABLE IF NOT EXISTS xpostcheck_q_pages (
     scan BIGINT NOT NULL REFERENCES xpostcheck_q_scans(id) ON DELETE CASCADE,
     url TEXT NOT NULL,
     PRIMARY KEY (scan, url)
+);
+CREATE TABLE IF NOT EXISTS xpostcheck_q_hosts (
+    key TEXT PRIMARY KEY,
+    free_at TIMESTAMPTZ NOT NULL
 );
 CREATE TABLE IF NOT EXISTS xpostcheck_q_indexes (
     digest TEXT PRIMARY KEY,
