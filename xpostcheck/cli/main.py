@@ -34,6 +34,8 @@ from xpostcheck.cli.report_cmd import report
 from xpostcheck.cli.review import evidence, explain, history, notice, triage
 from xpostcheck.cli.rules import rules_group
 from xpostcheck.cli.scan import scan
+from xpostcheck.cli.schedule import schedule_group
+from xpostcheck.cli.worker import worker
 from xpostcheck.errors import XPostCheckError
 
 __all__ = ["main"]
@@ -118,6 +120,8 @@ for _command in (
     notice,
     config_command,
     discover,
+    worker,
+    schedule_group,
 ):
     add_config_option(_command)
     main.add_command(_command)

@@ -348,3 +348,50 @@ def begin(settings: Settings, progress: ProgressFn | None = None) -> Scan:
         stopping=threading.Event(),
         locks=locks,
     )
+
+
+def join(
+    settings: Settings,
+    *,
+    store: Store,
+    scan_id: int,
+    started: str,
+    index: SourceIndex,
+    index_path: str,
+    source_skips: tuple[Skipped, ...] = (),
+    modified: frozenset[str] = frozenset(),
+    progress: ProgressFn | None = None,
+) -> Scan:
+    """A Scan begun elsewhere (by `begin` in another process), joined to run some of its site
+    units or to finish it: the store is open, the scan id and the index are given; nothing is
+    read from the sources and no lock is taken (the queue orders the jobs). The Scan owns
+    `store` from here on (its `close` closes it)."""
+    ruleset = load_ruleset(settings.rules)
+    if settings.rule_overrides:
+        ruleset = apply_overrides(ruleset, settings.rule_overrides, where=settings.overrides_where)
+    config = match_config(settings.min_coverage)
+    try:
+        fetcher = _fetcher(settings)
+    except BaseException:
+        store.close()
+        raise
+    polite = Politeness(fetcher, _crawl_config(settings))
+    return Scan(
+        settings=settings,
+        ruleset=ruleset,
+        fingerprint=fingerprint(ruleset, config),
+        match_config=config,
+        crawl_config=polite.cfg,
+        polite=polite,
+        started=started,
+        store=store,
+        scan_id=scan_id,
+        index=index,
+        source_skips=source_skips,
+        modified=modified,
+        newer=NewerSources(store, index, config),
+        fetcher=fetcher,
+        analyser=Analyser(index, index_path, config, workers_for(settings)),
+        progress=_serialised(progress),
+        stopping=threading.Event(),
+    )
