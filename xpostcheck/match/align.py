@@ -105,6 +105,11 @@ class Prepared:
         assert self._distinct is not None
         return self._distinct
 
+    def pair_keys(self) -> U64:
+        """Hashes of the pairs of neighbouring content words, in text order (either order
+        of the two words gives the same hash)."""
+        return _content_pairs(self)[2]
+
 
 def prepare(text: str, k: int, cache: dict[str, int] | None) -> Prepared:
     """Tokens and shingles of a text: with the vectorised token hashes, or with the blake2b

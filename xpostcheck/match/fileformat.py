@@ -290,7 +290,9 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
             )
     try:
         names = {f.name for f in fields(MatchConfig)}
-        saved = MatchConfig(**{k: v for k, v in header["config"].items() if k in names})
+        # A file written before content-word pairs were kept holds none of them.
+        settings = {"pair_modulus": 0, **header["config"]}
+        saved = MatchConfig(**{k: v for k, v in settings.items() if k in names})
         arrays: dict[str, Any] = {}
         for name, (dtype, shape, offset) in header["arrays"].items():
             kind = np.dtype(dtype)

@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ from xpostcheck.match.fileformat import (
     remove_stale_temps,
     write_index,
 )
-from xpostcheck.match.retrieval import Retrieval
+from xpostcheck.match.retrieval import Retrieval, page_keys
 from xpostcheck.models import Match, SourceArticle
 
 __all__ = [
@@ -138,7 +139,7 @@ class SourceIndex:
             if replaced is not None:
                 self._retrieval.drop(replaced)
             prepared = prepare(article.text, self.config.shingle, self._hash_cache)
-            self._retrieval.add(doc, prepared.shingles, len(prepared.tokens))
+            self._retrieval.add(doc, prepared.shingles, len(prepared.tokens), prepared.pair_keys())
             changed += 1
         return changed
 
@@ -154,6 +155,9 @@ class SourceIndex:
     def candidates(self, shingles: U64) -> list[tuple[int, float]]:
         """Sources ranked by estimated containment in a page with these shingles."""
         return self._retrieval.candidates(np.unique(shingles))
+
+    def _page_keys(self, page: Prepared) -> U64:
+        return page_keys(page.distinct(), page.pair_keys(), self.config)
 
     def _prepared(self, doc: int) -> Prepared:
         """Tokens of a source, kept for the most recently aligned sources."""
@@ -176,7 +180,7 @@ class SourceIndex:
             return []
         page = prepare(text, cfg.shingle, self._hash_cache)
         aligned = []
-        for doc, estimate in self._retrieval.candidates(page.distinct(), len(page.tokens)):
+        for doc, estimate in self._retrieval.candidates(self._page_keys(page), len(page.tokens)):
             src = self._prepared(doc)
             spans = align_spans(src, page, cfg)
             if spans:
@@ -295,7 +299,9 @@ class SourceIndex:
         stamp = _stamp(Path(path))
         saved = read_index(path, config)
         arrays, n = saved.arrays, len(saved.urls)
-        index = cls(config or saved.config)
+        # Whether and how the file keeps content-word pairs is the file's to say.
+        pairs = saved.config.pair_modulus
+        index = cls(saved.config if config is None else replace(config, pair_modulus=pairs))
         index._hash_cache = {} if saved.version == 1 else None
         index._documents = Documents.from_file(
             saved.urls,

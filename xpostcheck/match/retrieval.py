@@ -23,19 +23,43 @@ import numpy.typing as npt
 from xpostcheck.match.arrays import F64, I64, U8, U32, U64
 from xpostcheck.match.config import MatchConfig
 
-__all__ = ["Retrieval", "presence_bitmap", "sample"]
+__all__ = ["Retrieval", "page_keys", "presence_bitmap", "sample"]
 
 _LEAST_TOKENS = 40  # copied tokens the samples must vouch for, for a small passage
+_LEAST_HITS = 3  # distinct hits that vouch for a small (edited) passage of a long source
+_EDITED_SHARE = 2.0  # an edited passage keeps at least about half its samples
 _TOKENS_PER_CANDIDATE = 100  # a page of n tokens aligns up to n / this candidates
 
 
-def sample(shingles: U64, config: MatchConfig) -> U64:
-    """The distinct shingles a source keeps in the index (hash mod m == 0, m adaptive)."""
-    m = config.modulus
-    while m > 1 and shingles.size // m < config.min_samples:
+_PAIR_FLOOR = 2  # the content-word pairs of a source are sampled at least 1 in this many
+
+
+def _sampled(keys: U64, m: int, least: int, floor: int) -> U64:
+    while m > floor and keys.size // m < least:
         m //= 2
-    kept: U64 = np.unique(shingles[(shingles & np.uint64(m - 1)) == 0])
+    kept: U64 = np.unique(keys[(keys & np.uint64(m - 1)) == 0])
     return kept
+
+
+def sample(shingles: U64, config: MatchConfig, pairs: U64 | None = None) -> U64:
+    """The distinct keys a source keeps in the index: its shingles with hash mod m == 0 (m
+    adaptive), and as many of its content-word pairs (``pair_modulus``, down to 2)."""
+    kept = _sampled(shingles, config.modulus, config.min_samples, 1)
+    if pairs is None or not config.pair_modulus or not pairs.size:
+        return kept
+    more = _sampled(pairs, config.pair_modulus, config.min_samples, _PAIR_FLOOR)
+    both: U64 = np.union1d(kept, more)
+    return both
+
+
+def page_keys(distinct: U64, pairs: U64, config: MatchConfig) -> U64:
+    """What a page looks up: its distinct shingles, and the content-word pairs that some
+    source may have kept (none when the index keeps no pairs)."""
+    if not config.pair_modulus or not pairs.size:
+        return distinct
+    mask = np.uint64(min(config.pair_modulus, _PAIR_FLOOR) - 1)
+    keys: U64 = np.union1d(distinct, pairs[(pairs & mask) == 0])
+    return keys
 
 
 def _bitmap_shift(keys: int) -> int:
@@ -181,10 +205,11 @@ class Retrieval:
 
     # -- documents in and out ---------------------------------------------------------------
 
-    def add(self, doc: int, shingles: U64, ntokens: int) -> None:
-        """A new document (the next id) with its shingle hashes and token count."""
+    def add(self, doc: int, shingles: U64, ntokens: int, pairs: U64 | None = None) -> None:
+        """A new document (the next id) with its shingle hashes, token count and
+        content-word pair hashes."""
         assert doc == len(self._alive)
-        sampled = sample(shingles, self.config)
+        sampled = sample(shingles, self.config, pairs)
         self._alive.append(1)
         self._ntokens.append(ntokens)
         self._nsamples.append(int(sampled.size))
@@ -308,9 +333,13 @@ class Retrieval:
         # such a copy (min_coverage of the source is no more than the text the samples vouch
         # for), the copied text itself is enough, whatever the source's length.
         cfg = self.config
-        small_passage = (expected >= _LEAST_TOKENS) & (
-            cfg.min_coverage * self._token_counts()[docs] <= expected
+        # Edits destroy samples, so the copied text may be twice what they vouch for; a few
+        # distinct hits are needed all the same. With the copy thresholds off, any source
+        # with that many hits is worth aligning.
+        need = np.maximum(
+            cfg.min_coverage * self._token_counts()[docs], min(cfg.min_words, _LEAST_TOKENS)
         )
+        small_passage = (hits >= _LEAST_HITS) & (_EDITED_SHARE * expected >= need)
         ok = ((estimate >= self.least_estimate()[docs]) | small_passage) & (
             hits >= np.minimum(2, effective)
         )
