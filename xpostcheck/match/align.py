@@ -18,6 +18,7 @@ import numpy as np
 
 from xpostcheck.match.arrays import I64, U64
 from xpostcheck.match.config import MatchConfig
+from xpostcheck.match.sentences import Sentences, sentence_seeds, sentences
 from xpostcheck.models import Passage
 from xpostcheck.util.textnorm import (
     Tokens,
@@ -70,10 +71,22 @@ class Prepared:
     """Tokens, their hashes and shingle hashes of a text, with the shingles' sort order once
     asked for."""
 
-    __slots__ = ("tokens", "hashes", "shingles", "_sorted", "_distinct", "_pairs", "_pairs_sorted")
+    __slots__ = (
+        "tokens",
+        "hashes",
+        "shingles",
+        "text",
+        "_sorted",
+        "_distinct",
+        "_pairs",
+        "_pairs_sorted",
+        "_sentences",
+    )
 
-    def __init__(self, tokens: Tokens, hashes: U64, k: int) -> None:
+    def __init__(self, tokens: Tokens, hashes: U64, k: int, text: str = "") -> None:
         self.tokens = tokens
+        self.text = text  # the text the tokens came from (sentence boundaries are read in it)
+        self._sentences: Sentences | None = None
         self.hashes = hashes  # one per token: equal hashes, equal tokens
         self.shingles = shingle_hashes(hashes, k)
         self._sorted: tuple[I64, U64, I64] | None = None
@@ -105,6 +118,13 @@ class Prepared:
         assert self._distinct is not None
         return self._distinct
 
+    def sentences(self) -> Sentences:
+        """The text's sentences and their distinct content words, once per text."""
+        if self._sentences is None:
+            t = self.tokens
+            self._sentences = sentences(self.text, t.starts, t.ends, self.hashes, _STOP)
+        return self._sentences
+
     def pair_keys(self) -> U64:
         """Hashes of the pairs of neighbouring content words, in text order (either order
         of the two words gives the same hash)."""
@@ -116,10 +136,10 @@ def prepare(text: str, k: int, cache: dict[str, int] | None) -> Prepared:
     ones of format 1 index files when given their cache."""
     tokens = tokenize(text)
     if cache is None:
-        return Prepared(tokens, fast_token_hashes(tokens), k)
+        return Prepared(tokens, fast_token_hashes(tokens), k, text)
     if len(cache) > _HASH_CACHE_LIMIT:
         cache.clear()
-    return Prepared(tokens, token_hashes(tokens.words, cache), k)
+    return Prepared(tokens, token_hashes(tokens.words, cache), k, text)
 
 
 def _runs(src: Prepared, page: Prepared, k: int) -> list[tuple[int, int, int]]:
@@ -275,13 +295,25 @@ def _seeds(
     )
 
 
+def _sentence_items(
+    src: Prepared, page: Prepared, s_used: bytearray, p_used: bytearray
+) -> list[tuple[int, int, int, int, int, int]]:
+    """Sentence seeds outside the tiles (most of either sentence not tiled yet)."""
+    out = []
+    for a, b, c, d, shared in sentence_seeds(src.sentences(), page.sentences()):
+        if s_used.count(1, a, b) * 2 > b - a or p_used.count(1, c, d) * 2 > d - c:
+            continue
+        out.append((a, b, c, d, 2 * shared, 0))
+    return out
+
+
 def _fits(gap_s: int, gap_p: int, most: tuple[int, int], exact: bool) -> bool:
     """Gaps small on both sides and of about the same size: an edit, not a dropped sentence
     (a gap in the source only) nor a moved paragraph (a jump on the page). Next to exact
     tiles, as tiles were always bridged: both gaps at most ``max_gap`` (``most[1]``),
     differing by at most 2 tokens; between seeds, both within ``fuzzy_gap`` (``most[0]``)."""
     if exact:
-        return 0 <= gap_s <= most[1] and 0 <= gap_p <= most[1] and abs(gap_s - gap_p) <= 2
+        return 0 <= gap_s <= most[0] and 0 <= gap_p <= most[0] and gap_s <= 2 * gap_p + 2
     if gap_s > most[0] or gap_p > most[0] or gap_p < -most[0]:
         return False
     return abs(gap_s - gap_p) <= max(_SLACK, max(gap_s, gap_p) // 2)
@@ -447,6 +479,7 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
     chains = _merged(_chains(items, gaps), gaps)
     if config.fuzzy and not _verbatim(chains, config):
         items += [(a, b, c, d, 2, 0) for a, b, c, d in _seeds(src, page, src_used, page_used)]
+        items += _sentence_items(src, page, src_used, page_used)
         items.sort()
         chains = _clustered(_merged(_chains(items, gaps), gaps), most)
     chains = _kept(chains, config)
