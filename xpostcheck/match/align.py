@@ -307,13 +307,18 @@ def _sentence_items(
     return out
 
 
-def _fits(gap_s: int, gap_p: int, most: tuple[int, int], exact: bool) -> bool:
-    """Gaps small on both sides and of about the same size: an edit, not a dropped sentence
-    (a gap in the source only) nor a moved paragraph (a jump on the page). Next to exact
-    tiles, as tiles were always bridged: both gaps at most ``max_gap`` (``most[1]``),
-    differing by at most 2 tokens; between seeds, both within ``fuzzy_gap`` (``most[0]``)."""
+def _fits(gap_s: int, gap_p: int, most: tuple[int, int], exact: int) -> bool:
+    """Gaps small on both sides: an edit, not a dropped sentence (a gap in the source only)
+    nor a moved paragraph (a jump on the page). ``exact`` counts the sides (0, 1 or 2) that
+    are exact tiles. Next to one: both gaps in order and within ``fuzzy_gap`` (``most[0]``),
+    and a gap in the source is bridged only when the page has text of its own there (a
+    replaced span, not a sentence cut from the copy): between two exact sides, at most
+    twice the page's gap and 2 tokens; beside an edited side, any, when the page's gap is
+    not empty. Between seeds, both within ``fuzzy_gap`` and of about the same size."""
     if exact:
-        return 0 <= gap_s <= most[0] and 0 <= gap_p <= most[0] and gap_s <= 2 * gap_p + 2
+        if not (0 <= gap_s <= most[0] and 0 <= gap_p <= most[0]):
+            return False
+        return gap_s <= 2 * gap_p + 2 or (exact == 1 and gap_p > 0)
     if gap_s > most[0] or gap_p > most[0] or gap_p < -most[0]:
         return False
     return abs(gap_s - gap_p) <= max(_SLACK, max(gap_s, gap_p) // 2)
@@ -331,7 +336,7 @@ def _chains(
         best, best_cost = None, 0
         for c in open_:
             gap_s, gap_p = s0 - c[1], p0 - c[3]
-            if _fits(gap_s, gap_p, most, bool(exact) or c[5] == c[4]):
+            if _fits(gap_s, gap_p, most, int(bool(exact)) + int(c[5] == c[4])):
                 cost = abs(gap_s - gap_p) + max(gap_s, gap_p, 0)
                 if best is None or cost < best_cost:
                     best, best_cost = c, cost
@@ -350,8 +355,8 @@ def _merged(chains: list[list[int]], most: tuple[int, int]) -> list[list[int]]:
     """Neighbouring passages (source order) joined across small gaps on both sides."""
     out: list[list[int]] = []
     for c in sorted(chains):
-        exact = out and (c[5] == c[4] or out[-1][5] == out[-1][4])
-        if out and _fits(c[0] - out[-1][1], c[2] - out[-1][3], most, bool(exact)):
+        exact = int(c[5] == c[4]) + int(bool(out) and out[-1][5] == out[-1][4])
+        if out and _fits(c[0] - out[-1][1], c[2] - out[-1][3], most, exact):
             last = out[-1]
             last[1], last[2], last[3] = max(last[1], c[1]), min(last[2], c[2]), max(last[3], c[3])
             last[4] += c[4]
@@ -366,11 +371,12 @@ def _exact(c: list[int]) -> bool:
     return c[5] >= _EXACT * c[4]
 
 
-def _clustered(chains: list[list[int]], most: int) -> list[list[int]]:
+def _clustered(chains: list[list[int]], gaps: tuple[int, int]) -> list[list[int]]:
     """Passages near each other in both texts (any order) joined when either holds seeds
     (edited text): an edited passage whose pieces were shuffled. Two exact passages are
     joined this way only when they touch in both texts and one is shorter than a sentence
     (a shuffled phrase), so a moved paragraph or a dropped sentence stays visible."""
+    most = gaps[0]
     boxes = sorted(chains)
     changed = True
     while changed:
@@ -384,7 +390,10 @@ def _clustered(chains: list[list[int]], most: int) -> list[list[int]]:
                     continue
                 short = min(t[1] - t[0], b[1] - b[0]) < _SHUFFLED
                 touching = gap_s <= _TOUCH and gap_p <= _TOUCH
-                if not (_exact(t) and _exact(b)) or (short and touching):
+                # In order in both texts, as exact passages are bridged (an insertion on
+                # the page, or a replaced span; never text dropped from the source).
+                follows = _fits(b[0] - t[1], b[2] - t[3], gaps, 2)
+                if not (_exact(t) and _exact(b)) or (short and touching) or follows:
                     t[0], t[1] = min(t[0], b[0]), max(t[1], b[1])
                     t[2], t[3] = min(t[2], b[2]), max(t[3], b[3])
                     t[4] += b[4]
@@ -481,7 +490,7 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
         items += [(a, b, c, d, 2, 0) for a, b, c, d in _seeds(src, page, src_used, page_used)]
         items += _sentence_items(src, page, src_used, page_used)
         items.sort()
-        chains = _clustered(_merged(_chains(items, gaps), gaps), most)
+        chains = _clustered(_merged(_chains(items, gaps), gaps), gaps)
     chains = _kept(chains, config)
     return [c[:4] for c in chains]
 

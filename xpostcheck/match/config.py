@@ -34,7 +34,7 @@ class MatchConfig:
     # a source also keeps pairs of neighbouring content words (order-free) whose hash is 0 mod
     # this, halved like ``modulus`` down to 2, so an edited passage is still retrieved; 0
     # keeps none (index files written before pairs were kept load with 0)
-    pair_modulus: int = 8
+    pair_modulus: int = 4
     max_df: int = 32  # a shingle in more sources than this is a stock phrase ...
     max_df_share: float = 0.25  # ... or in more than this share of them (at least 2 kept)
     max_gap: int = 8  # grow tiles over edits of up to this many tokens

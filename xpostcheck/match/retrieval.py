@@ -28,7 +28,9 @@ __all__ = ["Retrieval", "page_keys", "presence_bitmap", "sample"]
 _LEAST_TOKENS = 40  # copied tokens the samples must vouch for, for a small passage
 _LEAST_HITS = 3  # distinct hits that vouch for a small (edited) passage of a long source
 _EDITED_SHARE = 2.0  # an edited passage keeps at least about half its samples
-_TOKENS_PER_CANDIDATE = 100  # a page of n tokens aligns up to n / this candidates
+_TOKENS_PER_CANDIDATE = 100  # a page of n tokens aligns up to n / this candidates ...
+_STRONG_HITS = 4  # ... and past that, sources with this many distinct hits ...
+_WIDEST = 3  # ... up to this many times the cap
 
 
 _PAIR_FLOOR = 2  # the content-word pairs of a source are sampled at least 1 in this many
@@ -347,7 +349,12 @@ class Retrieval:
         # Most copied text first, as shown by distinctive shingles: a source made mostly of
         # stock phrases (or one of many near-duplicates) can reach a high estimate on a few
         # samples, and must not crowd out a long article copied in part.
+        # The cap adapts: past it, sources with strong evidence of their own (many distinct
+        # hits, as a page made of many sources' passages gives) are aligned too, up to
+        # _WIDEST times the cap.
         cap = max(cfg.candidates, page_tokens // _TOKENS_PER_CANDIDATE)
+        strong = int(np.count_nonzero(hits[ok] >= _STRONG_HITS))
+        cap = min(_WIDEST * cap, max(cap, strong))
         order = np.lexsort((docs, -estimate, -expected))[:cap]
         return list(zip(docs[order].tolist(), estimate[order].tolist(), strict=True))
 
