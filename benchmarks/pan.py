@@ -236,6 +236,36 @@ def index_detections(corpus: Corpus, index: SourceIndex, limit: int) -> list[Cas
     return out
 
 
+def index_figures(
+    corpus: Corpus,
+    config: MatchConfig,
+    subsets: Iterable[str],
+    unlisted: dict[str, dict[str, int]] | None = None,
+) -> dict[str, dict[str, float]]:
+    """Index mode: one index over every source of the corpus, each suspicious document of
+    these subsets' pairs matched once; PAN's measures on the listed pairs per subset, and
+    (in ``unlisted``, when given) the detections of other sources."""
+    subsets = list(subsets)
+    index = SourceIndex(config)
+    index.add(
+        SourceArticle(url=f"pan:{name[4:]}", title="", text=text)
+        for name, text in sorted(corpus.texts.items())
+        if name.startswith("src/")
+    )
+    index.flush()
+    sample = Corpus(corpus.texts, {s: corpus.pairs[s] for s in subsets})
+    found = index_detections(sample, index, limit=100)
+    subset_of = _subset_of(sample)
+    listed = {pair for s in subsets for pair in corpus.pairs[s]}
+    per: dict[str, list[Case]] = defaultdict(list)
+    other: dict[str, list[Case]] = defaultdict(list)
+    for d in found:
+        (per if (d.susp, d.src) in listed else other)[subset_of[d.susp]].append(d)
+    if unlisted is not None:
+        unlisted.update({SHORT[s]: _unlisted(corpus, other[s]) for s in subsets})
+    return {SHORT[s]: measures(corpus.cases[s], per[s]) for s in subsets}
+
+
 def _unlisted(corpus: Corpus, detections: list[Case]) -> dict[str, int]:
     """Detections of sources a suspicious document is not listed with, and how many of them
     are the same tokens on both sides (text the two web pages share)."""
@@ -263,26 +293,9 @@ def run(corpus: Corpus, modes: list[str]) -> dict[str, object]:
             figures[f"pair_{name}_seconds"] = round(time.perf_counter() - started, 1)
         if "index" in modes:
             started = time.perf_counter()
-            index = SourceIndex(config)
-            index.add(
-                SourceArticle(url=f"pan:{name[4:]}", title="", text=text)
-                for name, text in sorted(corpus.texts.items())
-                if name.startswith("src/")
-            )
-            index.flush()
-            found = index_detections(corpus, index, limit=100)
-            subset_of = _subset_of(corpus)
-            listed = {pair for pairs in corpus.pairs.values() for pair in pairs}
-            per: dict[str, list[Case]] = defaultdict(list)
-            unlisted: dict[str, list[Case]] = defaultdict(list)
-            for d in found:
-                (per if (d.susp, d.src) in listed else unlisted)[subset_of[d.susp]].append(d)
-            figures[f"index_{name}"] = {
-                SHORT[s]: measures(corpus.cases[s], per[s]) for s in SUBSETS
-            }
-            figures[f"index_{name}_unlisted"] = {
-                SHORT[s]: _unlisted(corpus, unlisted[s]) for s in SUBSETS
-            }
+            unlisted: dict[str, dict[str, int]] = {}
+            figures[f"index_{name}"] = index_figures(corpus, config, SUBSETS, unlisted)
+            figures[f"index_{name}_unlisted"] = unlisted
             figures[f"index_{name}_seconds"] = round(time.perf_counter() - started, 1)
     return figures
 

@@ -50,7 +50,8 @@ _EXACT = 0.9  # a passage with this share of its matched tokens in tiles is exac
 _SHUFFLED = 20  # exact pieces shorter than this (tokens) may be shuffled phrases ...
 _TOUCH = 3  # ... when they lie within this many tokens of each other in both texts
 _VERBATIM = 4  # fast path: passages of this many min_passage, all tiles
-_EDITED = 1.5  # an edited passage (not mostly tiles) needs this many times min_passage
+_EDITED = 1.5  # an edited passage (not mostly tiles) needs this many times min_passage ...
+_LOOSE = 2.0  # ... and this many when under 1.5 min_passage of its tokens are in tiles
 _LOOKBACK = 8  # passages looked back at when clustering
 _PRIME = np.uint64(0x100000001B3)
 _STOP = stop_word_hashes()
@@ -415,7 +416,9 @@ def _kept(chains: list[list[int]], config: MatchConfig) -> list[list[int]]:
 
     def big(c: list[int]) -> bool:
         size = min(c[1] - c[0], c[3] - c[2])
-        edited = 1.0 if _exact(c) else _EDITED
+        # An edited passage needs more; more still when it holds few tiled tokens (chance
+        # pairs of sentences in two texts on one topic).
+        edited = 1.0 if _exact(c) else _EDITED if c[5] >= least else _LOOSE
         return size >= least * edited and c[4] >= max(
             _DENSITY * (c[1] - c[0]), _WEIGHT * least * edited
         )
