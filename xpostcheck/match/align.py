@@ -127,9 +127,16 @@ class Prepared:
         return self._sentences
 
     def pair_keys(self) -> U64:
-        """Hashes of the pairs of neighbouring content words, in text order (either order
-        of the two words gives the same hash)."""
-        return _content_pairs(self)[2]
+        """Hashes of the pairs of neighbouring content words that retrieval keeps, in text
+        order (either order of the two words gives the same hash). Pairs with a token of one
+        or two characters are left out: in scripts written without spaces every character
+        is a token, and numbers and initials (scores, tables) pair by chance."""
+        first, after, keys = _content_pairs(self)
+        if not keys.size:
+            return keys
+        length = self.tokens.ends - self.tokens.starts
+        wide: U64 = keys[(length[first] > 2) & (length[after - 1] > 2)]
+        return wide
 
 
 def prepare(text: str, k: int, cache: dict[str, int] | None) -> Prepared:
@@ -297,12 +304,25 @@ def _seeds(
 
 
 def _sentence_items(
-    src: Prepared, page: Prepared, s_used: bytearray, p_used: bytearray
+    src: Prepared,
+    page: Prepared,
+    s_used: bytearray,
+    p_used: bytearray,
+    anchors: list[tuple[int, int, int, int, int, int]],
 ) -> list[tuple[int, int, int, int, int, int]]:
-    """Sentence seeds outside the tiles (most of either sentence not tiled yet)."""
+    """Sentence seeds outside the tiles (most of either sentence not tiled yet), each
+    vouched for by a tile (a run of identical tokens) starting inside both its sentences:
+    two sentences that only share a bag of words on one topic seed nothing."""
+    if not anchors:
+        return []
+    found = sentence_seeds(src.sentences(), page.sentences())
+    at_s = np.array([a[0] for a in anchors], dtype=np.int64)
+    at_p = np.array([a[2] for a in anchors], dtype=np.int64)
     out = []
-    for a, b, c, d, shared in sentence_seeds(src.sentences(), page.sentences()):
+    for a, b, c, d, shared in found:
         if s_used.count(1, a, b) * 2 > b - a or p_used.count(1, c, d) * 2 > d - c:
+            continue
+        if not np.any((at_s >= a) & (at_s < b) & (at_p >= c) & (at_p < d)):
             continue
         out.append((a, b, c, d, 2 * shared, 0))
     return out
@@ -490,8 +510,10 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
     gaps = (most, config.max_gap)
     chains = _merged(_chains(items, gaps), gaps)
     if config.fuzzy and not _verbatim(chains, config):
+        anchors = list(items)
         items += [(a, b, c, d, 2, 0) for a, b, c, d in _seeds(src, page, src_used, page_used)]
-        items += _sentence_items(src, page, src_used, page_used)
+        anchors = items
+        items = items + _sentence_items(src, page, src_used, page_used, anchors)
         items.sort()
         chains = _clustered(_merged(_chains(items, gaps), gaps), gaps)
     chains = _kept(chains, config)

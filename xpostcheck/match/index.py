@@ -156,8 +156,13 @@ class SourceIndex:
         """Sources ranked by estimated containment in a page with these shingles."""
         return self._retrieval.candidates(np.unique(shingles))
 
-    def _page_keys(self, page: Prepared) -> U64:
-        return page_keys(page.distinct(), page.pair_keys(), self.config)
+    def candidates_for(self, text: str) -> list[tuple[int, float]]:
+        """The sources retrieval would align for a page with this text, with their estimates."""
+        page = prepare(text, self.config.shingle, self._hash_cache)
+        return self._retrieval.candidates(page.distinct(), len(page.tokens), self._page_pairs(page))
+
+    def _page_pairs(self, page: Prepared) -> U64:
+        return page_keys(page.pair_keys(), self.config)
 
     def _prepared(self, doc: int) -> Prepared:
         """Tokens of a source, kept for the most recently aligned sources."""
@@ -180,7 +185,10 @@ class SourceIndex:
             return []
         page = prepare(text, cfg.shingle, self._hash_cache)
         aligned = []
-        for doc, estimate in self._retrieval.candidates(self._page_keys(page), len(page.tokens)):
+        found_candidates = self._retrieval.candidates(
+            page.distinct(), len(page.tokens), self._page_pairs(page)
+        )
+        for doc, estimate in found_candidates:
             src = self._prepared(doc)
             spans = align_spans(src, page, cfg)
             if spans:

@@ -54,13 +54,13 @@ def sample(shingles: U64, config: MatchConfig, pairs: U64 | None = None) -> U64:
     return both
 
 
-def page_keys(distinct: U64, pairs: U64, config: MatchConfig) -> U64:
-    """What a page looks up: its distinct shingles, and the content-word pairs that some
-    source may have kept (none when the index keeps no pairs)."""
+def page_keys(pairs: U64, config: MatchConfig) -> U64:
+    """The content-word pairs of a page that some source may have kept, distinct (none when
+    the index keeps no pairs)."""
     if not config.pair_modulus or not pairs.size:
-        return distinct
+        return np.zeros(0, dtype=np.uint64)
     mask = np.uint64(min(config.pair_modulus, _PAIR_FLOOR) - 1)
-    keys: U64 = np.union1d(distinct, pairs[(pairs & mask) == 0])
+    keys: U64 = np.unique(pairs[(pairs & mask) == 0])
     return keys
 
 
@@ -302,24 +302,39 @@ class Retrieval:
         found = np.flatnonzero(keys[pos] == queries)
         return pos[found], where[found]
 
-    def candidates(self, distinct: U64, page_tokens: int = 0) -> list[tuple[int, float]]:
-        """Sources ranked by estimated containment in a page with these distinct shingles
-        (ascending). A long page may hold copies of many sources: the cap on candidates
-        grows with its length (one more per ``_TOKENS_PER_CANDIDATE`` tokens)."""
-        self.flush()
-        if not self._keys.size or not distinct.size:
-            return []
-        keys, _ = self.lookup(distinct)
+    def _held(self, queries: U64) -> U32:
+        """The documents holding each query found (stock phrases left out), one entry per
+        posting."""
+        keys, _ = self.lookup(queries)
         offsets = self._offsets
         start = offsets[keys]
         df = offsets[keys + 1] - start
         usable = df <= self._df_limit
         start, df = start[usable], df[usable]
         total = int(df.sum())
+        held: U32 = self._postings[np.repeat(start - (np.cumsum(df) - df), df) + np.arange(total)]
+        return held
+
+    def candidates(
+        self, distinct: U64, page_tokens: int = 0, pairs: U64 | None = None
+    ) -> list[tuple[int, float]]:
+        """Sources ranked by estimated containment in a page with these distinct shingles
+        (ascending) and content-word pair keys. A long page may hold copies of many sources:
+        the cap on candidates grows with its length (one more per ``_TOKENS_PER_CANDIDATE``
+        tokens)."""
+        self.flush()
+        if not self._keys.size or not distinct.size:
+            return []
+        held = self._held(distinct)
+        shingled = held.size  # postings of shingles come first
+        if pairs is not None and pairs.size:
+            held = np.concatenate([held, self._held(pairs)])
+        total = held.size
         if total == 0:
             return []
-        held = self._postings[np.repeat(start - (np.cumsum(df) - df), df) + np.arange(total)]
-        held.sort()
+        order = np.argsort(held, kind="stable")
+        from_shingle = order < shingled
+        held = held[order]
         edge = np.empty(total, dtype=bool)
         edge[0] = True
         np.not_equal(held[1:], held[:-1], out=edge[1:])
@@ -328,6 +343,7 @@ class Retrieval:
         hits = np.empty(first.size, dtype=np.int64)
         hits[:-1] = first[1:] - first[:-1]
         hits[-1] = total - first[-1]
+        shingle_hits = np.add.reduceat(from_shingle.astype(np.int64), first)
         effective = self._effective[docs]
         estimate = hits / np.maximum(effective, 1)
         expected = hits * self._ntok[docs]
@@ -342,9 +358,11 @@ class Retrieval:
             cfg.min_coverage * self._token_counts()[docs], min(cfg.min_words, _LEAST_TOKENS)
         )
         small_passage = (hits >= _LEAST_HITS) & (_EDITED_SHARE * expected >= need)
-        ok = ((estimate >= self.least_estimate()[docs]) | small_passage) & (
-            hits >= np.minimum(2, effective)
-        )
+        # The estimate alone vouches for a source only with an identical run of words among
+        # its hits: pairs alone are shared by any two texts drawn from one small vocabulary
+        # (results tables, lists of names).
+        by_estimate = (estimate >= self.least_estimate()[docs]) & (shingle_hits > 0)
+        ok = (by_estimate | small_passage) & (hits >= np.minimum(2, effective))
         docs, estimate, expected = docs[ok], estimate[ok], expected[ok]
         # Most copied text first, as shown by distinctive shingles: a source made mostly of
         # stock phrases (or one of many near-duplicates) can reach a high estimate on a few
