@@ -278,7 +278,13 @@ class SourceIndex:
         meta = Stream.of(live, lambda doc: documents.piece(doc, text=False))
         write_index(
             target,
-            version=1 if self._hash_cache is not None else INDEX_FORMAT,
+            version=(
+                1
+                if self._hash_cache is not None
+                else INDEX_FORMAT
+                if self.config.pair_modulus
+                else 2
+            ),
             config=self.config,
             urls=[documents.url(d) for d in live],
             df_limit=retrieval.df_limit,

@@ -92,6 +92,50 @@ def presence_bitmap(keys: U64) -> tuple[npt.NDArray[np.uint8], int]:
     return bitmap, shift
 
 
+def _choose(
+    cfg: MatchConfig,
+    docs: U32,
+    hits: I64,
+    shingle_hits: I64,
+    estimate: F64,
+    expected: F64,
+    least: F64,
+    page_tokens: int,
+    ntokens: F64,
+    enough: npt.NDArray[np.bool_],
+) -> tuple[I64, F64]:
+    """Which of the sources with hits are aligned, best first: their positions among
+    ``docs`` and their estimates."""
+    # A small passage of a long source has a small estimate: when the thresholds allow
+    # such a copy (min_coverage of the source is no more than the text the samples vouch
+    # for), the copied text itself is enough, whatever the source's length.
+    # Edits destroy samples, so the copied text may be twice what they vouch for; a few
+    # distinct hits are needed all the same. With the copy thresholds off, any source
+    # with that many hits is worth aligning.
+    need = np.maximum(cfg.min_coverage * ntokens, min(cfg.min_words, _LEAST_TOKENS))
+    small_passage = (hits >= _LEAST_HITS) & (_EDITED_SHARE * expected >= need)
+    # The estimate alone vouches for a source only with an identical run of words among
+    # its hits: pairs alone are shared by any two texts drawn from one small vocabulary
+    # (results tables, lists of names).
+    by_estimate = (estimate >= least) & (shingle_hits > 0)
+    ok = (by_estimate | small_passage) & enough
+    kept = np.flatnonzero(ok)
+    estimate, expected = estimate[ok], expected[ok]
+    docs = docs[ok]
+    # Most copied text first, as shown by distinctive shingles: a source made mostly of
+    # stock phrases (or one of many near-duplicates) can reach a high estimate on a few
+    # samples, and must not crowd out a long article copied in part.
+    # The cap adapts: past it, sources with strong evidence of their own (many distinct
+    # hits, as a page made of many sources' passages gives) are aligned too, up to
+    # _WIDEST times the cap.
+    cap = max(cfg.candidates, page_tokens // _TOKENS_PER_CANDIDATE)
+    strong = int(np.count_nonzero(hits[ok] >= _STRONG_HITS))
+    cap = min(_WIDEST * cap, max(cap, strong))
+    order = np.lexsort((docs, -estimate, -expected))[:cap]
+    chosen: I64 = kept[order]
+    return chosen, estimate[order]
+
+
 class Retrieval:
     """The inverted index of sampled shingles over document ids, and per-document counts.
 
@@ -347,34 +391,20 @@ class Retrieval:
         effective = self._effective[docs]
         estimate = hits / np.maximum(effective, 1)
         expected = hits * self._ntok[docs]
-        # A small passage of a long source has a small estimate: when the thresholds allow
-        # such a copy (min_coverage of the source is no more than the text the samples vouch
-        # for), the copied text itself is enough, whatever the source's length.
-        cfg = self.config
-        # Edits destroy samples, so the copied text may be twice what they vouch for; a few
-        # distinct hits are needed all the same. With the copy thresholds off, any source
-        # with that many hits is worth aligning.
-        need = np.maximum(
-            cfg.min_coverage * self._token_counts()[docs], min(cfg.min_words, _LEAST_TOKENS)
+        least = self.least_estimate()[docs]
+        order, estimate = _choose(
+            self.config,
+            docs,
+            hits,
+            shingle_hits,
+            estimate,
+            expected,
+            least,
+            page_tokens,
+            self._token_counts()[docs],
+            hits >= np.minimum(2, effective),
         )
-        small_passage = (hits >= _LEAST_HITS) & (_EDITED_SHARE * expected >= need)
-        # The estimate alone vouches for a source only with an identical run of words among
-        # its hits: pairs alone are shared by any two texts drawn from one small vocabulary
-        # (results tables, lists of names).
-        by_estimate = (estimate >= self.least_estimate()[docs]) & (shingle_hits > 0)
-        ok = (by_estimate | small_passage) & (hits >= np.minimum(2, effective))
-        docs, estimate, expected = docs[ok], estimate[ok], expected[ok]
-        # Most copied text first, as shown by distinctive shingles: a source made mostly of
-        # stock phrases (or one of many near-duplicates) can reach a high estimate on a few
-        # samples, and must not crowd out a long article copied in part.
-        # The cap adapts: past it, sources with strong evidence of their own (many distinct
-        # hits, as a page made of many sources' passages gives) are aligned too, up to
-        # _WIDEST times the cap.
-        cap = max(cfg.candidates, page_tokens // _TOKENS_PER_CANDIDATE)
-        strong = int(np.count_nonzero(hits[ok] >= _STRONG_HITS))
-        cap = min(_WIDEST * cap, max(cap, strong))
-        order = np.lexsort((docs, -estimate, -expected))[:cap]
-        return list(zip(docs[order].tolist(), estimate[order].tolist(), strict=True))
+        return list(zip(docs[order].tolist(), estimate.tolist(), strict=True))
 
     def _token_counts(self) -> F64:
         """Tokens per source as an array (made again only when sources were added)."""
