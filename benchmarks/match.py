@@ -288,7 +288,7 @@ def child(size: int) -> dict[str, Any]:
                 truth = 1.0 if kind == "full" else int(kind[7:]) / 100
                 coverage_error.append(abs(hit.coverage - truth))
         # Outside the timing: how many sources each page had aligned.
-        aligned = [len(index.candidates(_shingles(text))) for _, _, text in pages]
+        aligned = [len(index.candidates_for(text)) for _, _, text in pages]
         del index, legacy
     result: dict[str, Any] = {
         "sources": size,

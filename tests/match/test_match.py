@@ -335,7 +335,7 @@ def test_bad_index_files_raise_one_clear_error(index: SourceIndex, tmp_path: Pat
     future = tmp_path / "future.index"
     future.write_bytes(data[:8] + (99).to_bytes(4, "little") + data[12:])
     with pytest.raises(
-        IndexFileError, match="index format 99 is not one of the supported formats 1, 2"
+        IndexFileError, match="index format 99 is not one of the supported formats 1, 2, 3"
     ):
         SourceIndex.load(future)
     header = tmp_path / "header.index"
@@ -549,9 +549,13 @@ def test_an_index_file_of_format_1_loads_matches_the_same_and_stays_format_1(
     again = SourceIndex.load(path)
     assert [m.source_url for m in again.match(HEAD + HARBOUR.text + TAIL)] == [HARBOUR.url]
     assert found(again, page) == found(fresh, page)
-    # A new index is written in format 2, without the directory.
+    # A new index is written in format 3 (format 2 with content-word pairs), without the
+    # directory; an index without pairs (as loaded from a format 2 file) stays format 2.
     fresh.save(tmp_path / "new.index")
-    assert (tmp_path / "new.index").read_bytes()[8:12] == (2).to_bytes(4, "little")
+    assert (tmp_path / "new.index").read_bytes()[8:12] == (3).to_bytes(4, "little")
+    SourceIndex(MatchConfig(pair_modulus=0)).save(tmp_path / "no-pairs.index")
+    assert (tmp_path / "no-pairs.index").read_bytes()[8:12] == (2).to_bytes(4, "little")
+    assert SourceIndex.load(tmp_path / "no-pairs.index").config.pair_modulus == 0
 
 
 def test_load_applies_the_scans_thresholds_and_keeps_the_files_structure(

@@ -18,6 +18,7 @@ import numpy as np
 
 from xpostcheck.match.arrays import I64, U64
 from xpostcheck.match.config import MatchConfig
+from xpostcheck.match.sentences import Sentences, sentence_seeds, sentences
 from xpostcheck.models import Passage
 from xpostcheck.util.textnorm import (
     Tokens,
@@ -49,7 +50,8 @@ _EXACT = 0.9  # a passage with this share of its matched tokens in tiles is exac
 _SHUFFLED = 20  # exact pieces shorter than this (tokens) may be shuffled phrases ...
 _TOUCH = 3  # ... when they lie within this many tokens of each other in both texts
 _VERBATIM = 4  # fast path: passages of this many min_passage, all tiles
-_EDITED = 1.5  # an edited passage (not mostly tiles) needs this many times min_passage
+_EDITED = 1.5  # an edited passage (not mostly tiles) needs this many times min_passage ...
+_LOOSE = 2.0  # ... and this many when under 1.5 min_passage of its tokens are in tiles
 _LOOKBACK = 8  # passages looked back at when clustering
 _PRIME = np.uint64(0x100000001B3)
 _STOP = stop_word_hashes()
@@ -70,10 +72,22 @@ class Prepared:
     """Tokens, their hashes and shingle hashes of a text, with the shingles' sort order once
     asked for."""
 
-    __slots__ = ("tokens", "hashes", "shingles", "_sorted", "_distinct", "_pairs", "_pairs_sorted")
+    __slots__ = (
+        "tokens",
+        "hashes",
+        "shingles",
+        "text",
+        "_sorted",
+        "_distinct",
+        "_pairs",
+        "_pairs_sorted",
+        "_sentences",
+    )
 
-    def __init__(self, tokens: Tokens, hashes: U64, k: int) -> None:
+    def __init__(self, tokens: Tokens, hashes: U64, k: int, text: str = "") -> None:
         self.tokens = tokens
+        self.text = text  # the text the tokens came from (sentence boundaries are read in it)
+        self._sentences: Sentences | None = None
         self.hashes = hashes  # one per token: equal hashes, equal tokens
         self.shingles = shingle_hashes(hashes, k)
         self._sorted: tuple[I64, U64, I64] | None = None
@@ -105,16 +119,35 @@ class Prepared:
         assert self._distinct is not None
         return self._distinct
 
+    def sentences(self) -> Sentences:
+        """The text's sentences and their distinct content words, once per text."""
+        if self._sentences is None:
+            t = self.tokens
+            self._sentences = sentences(self.text, t.starts, t.ends, self.hashes, _STOP)
+        return self._sentences
+
+    def pair_keys(self) -> U64:
+        """Hashes of the pairs of neighbouring content words that retrieval keeps, in text
+        order (either order of the two words gives the same hash). Pairs with a token of one
+        or two characters are left out: in scripts written without spaces every character
+        is a token, and numbers and initials (scores, tables) pair by chance."""
+        first, after, keys = _content_pairs(self)
+        if not keys.size:
+            return keys
+        length = self.tokens.ends - self.tokens.starts
+        wide: U64 = keys[(length[first] > 2) & (length[after - 1] > 2)]
+        return wide
+
 
 def prepare(text: str, k: int, cache: dict[str, int] | None) -> Prepared:
     """Tokens and shingles of a text: with the vectorised token hashes, or with the blake2b
     ones of format 1 index files when given their cache."""
     tokens = tokenize(text)
     if cache is None:
-        return Prepared(tokens, fast_token_hashes(tokens), k)
+        return Prepared(tokens, fast_token_hashes(tokens), k, text)
     if len(cache) > _HASH_CACHE_LIMIT:
         cache.clear()
-    return Prepared(tokens, token_hashes(tokens.words, cache), k)
+    return Prepared(tokens, token_hashes(tokens.words, cache), k, text)
 
 
 def _runs(src: Prepared, page: Prepared, k: int) -> list[tuple[int, int, int]]:
@@ -270,13 +303,43 @@ def _seeds(
     )
 
 
-def _fits(gap_s: int, gap_p: int, most: tuple[int, int], exact: bool) -> bool:
-    """Gaps small on both sides and of about the same size: an edit, not a dropped sentence
-    (a gap in the source only) nor a moved paragraph (a jump on the page). Next to exact
-    tiles, as tiles were always bridged: both gaps at most ``max_gap`` (``most[1]``),
-    differing by at most 2 tokens; between seeds, both within ``fuzzy_gap`` (``most[0]``)."""
+def _sentence_items(
+    src: Prepared,
+    page: Prepared,
+    s_used: bytearray,
+    p_used: bytearray,
+    anchors: list[tuple[int, int, int, int, int, int]],
+) -> list[tuple[int, int, int, int, int, int]]:
+    """Sentence seeds outside the tiles (most of either sentence not tiled yet), each
+    vouched for by a tile (a run of identical tokens) starting inside both its sentences:
+    two sentences that only share a bag of words on one topic seed nothing."""
+    if not anchors:
+        return []
+    found = sentence_seeds(src.sentences(), page.sentences())
+    at_s = np.array([a[0] for a in anchors], dtype=np.int64)
+    at_p = np.array([a[2] for a in anchors], dtype=np.int64)
+    out = []
+    for a, b, c, d, shared in found:
+        if s_used.count(1, a, b) * 2 > b - a or p_used.count(1, c, d) * 2 > d - c:
+            continue
+        if not np.any((at_s >= a) & (at_s < b) & (at_p >= c) & (at_p < d)):
+            continue
+        out.append((a, b, c, d, 2 * shared, 0))
+    return out
+
+
+def _fits(gap_s: int, gap_p: int, most: tuple[int, int], exact: int) -> bool:
+    """Gaps small on both sides: an edit, not a dropped sentence (a gap in the source only)
+    nor a moved paragraph (a jump on the page). ``exact`` counts the sides (0, 1 or 2) that
+    are exact tiles. Next to one: both gaps in order and within ``fuzzy_gap`` (``most[0]``),
+    and a gap in the source is bridged only when the page has text of its own there (a
+    replaced span, not a sentence cut from the copy): between two exact sides, at most
+    twice the page's gap and 2 tokens; beside an edited side, any, when the page's gap is
+    not empty. Between seeds, both within ``fuzzy_gap`` and of about the same size."""
     if exact:
-        return 0 <= gap_s <= most[1] and 0 <= gap_p <= most[1] and abs(gap_s - gap_p) <= 2
+        if not (0 <= gap_s <= most[0] and 0 <= gap_p <= most[0]):
+            return False
+        return gap_s <= 2 * gap_p + 2 or (exact == 1 and gap_p > 0)
     if gap_s > most[0] or gap_p > most[0] or gap_p < -most[0]:
         return False
     return abs(gap_s - gap_p) <= max(_SLACK, max(gap_s, gap_p) // 2)
@@ -294,7 +357,7 @@ def _chains(
         best, best_cost = None, 0
         for c in open_:
             gap_s, gap_p = s0 - c[1], p0 - c[3]
-            if _fits(gap_s, gap_p, most, bool(exact) or c[5] == c[4]):
+            if _fits(gap_s, gap_p, most, int(bool(exact)) + int(c[5] == c[4])):
                 cost = abs(gap_s - gap_p) + max(gap_s, gap_p, 0)
                 if best is None or cost < best_cost:
                     best, best_cost = c, cost
@@ -313,8 +376,8 @@ def _merged(chains: list[list[int]], most: tuple[int, int]) -> list[list[int]]:
     """Neighbouring passages (source order) joined across small gaps on both sides."""
     out: list[list[int]] = []
     for c in sorted(chains):
-        exact = out and (c[5] == c[4] or out[-1][5] == out[-1][4])
-        if out and _fits(c[0] - out[-1][1], c[2] - out[-1][3], most, bool(exact)):
+        exact = int(c[5] == c[4]) + int(bool(out) and out[-1][5] == out[-1][4])
+        if out and _fits(c[0] - out[-1][1], c[2] - out[-1][3], most, exact):
             last = out[-1]
             last[1], last[2], last[3] = max(last[1], c[1]), min(last[2], c[2]), max(last[3], c[3])
             last[4] += c[4]
@@ -329,11 +392,12 @@ def _exact(c: list[int]) -> bool:
     return c[5] >= _EXACT * c[4]
 
 
-def _clustered(chains: list[list[int]], most: int) -> list[list[int]]:
+def _clustered(chains: list[list[int]], gaps: tuple[int, int]) -> list[list[int]]:
     """Passages near each other in both texts (any order) joined when either holds seeds
     (edited text): an edited passage whose pieces were shuffled. Two exact passages are
     joined this way only when they touch in both texts and one is shorter than a sentence
     (a shuffled phrase), so a moved paragraph or a dropped sentence stays visible."""
+    most = gaps[0]
     boxes = sorted(chains)
     changed = True
     while changed:
@@ -347,7 +411,10 @@ def _clustered(chains: list[list[int]], most: int) -> list[list[int]]:
                     continue
                 short = min(t[1] - t[0], b[1] - b[0]) < _SHUFFLED
                 touching = gap_s <= _TOUCH and gap_p <= _TOUCH
-                if not (_exact(t) and _exact(b)) or (short and touching):
+                # In order in both texts, as exact passages are bridged (an insertion on
+                # the page, or a replaced span; never text dropped from the source).
+                follows = _fits(b[0] - t[1], b[2] - t[3], gaps, 2)
+                if not (_exact(t) and _exact(b)) or (short and touching) or follows:
                     t[0], t[1] = min(t[0], b[0]), max(t[1], b[1])
                     t[2], t[3] = min(t[2], b[2]), max(t[3], b[3])
                     t[4] += b[4]
@@ -369,7 +436,9 @@ def _kept(chains: list[list[int]], config: MatchConfig) -> list[list[int]]:
 
     def big(c: list[int]) -> bool:
         size = min(c[1] - c[0], c[3] - c[2])
-        edited = 1.0 if _exact(c) else _EDITED
+        # An edited passage needs more; more still when it holds few tiled tokens (chance
+        # pairs of sentences in two texts on one topic).
+        edited = 1.0 if _exact(c) else _EDITED if c[5] >= least else _LOOSE
         return size >= least * edited and c[4] >= max(
             _DENSITY * (c[1] - c[0]), _WEIGHT * least * edited
         )
@@ -441,9 +510,12 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
     gaps = (most, config.max_gap)
     chains = _merged(_chains(items, gaps), gaps)
     if config.fuzzy and not _verbatim(chains, config):
+        anchors = list(items)
         items += [(a, b, c, d, 2, 0) for a, b, c, d in _seeds(src, page, src_used, page_used)]
+        anchors = items
+        items = items + _sentence_items(src, page, src_used, page_used, anchors)
         items.sort()
-        chains = _clustered(_merged(_chains(items, gaps), gaps), most)
+        chains = _clustered(_merged(_chains(items, gaps), gaps), gaps)
     chains = _kept(chains, config)
     return [c[:4] for c in chains]
 

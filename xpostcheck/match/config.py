@@ -31,6 +31,10 @@ class MatchConfig:
     shingle: int = 5  # tokens per shingle, and the shortest run that counts in alignment
     modulus: int = 8  # a source keeps shingles whose hash is 0 mod this (a power of two) ...
     min_samples: int = 48  # ... halving it until at least this many are kept, down to 1
+    # a source also keeps pairs of neighbouring content words (order-free) whose hash is 0 mod
+    # this, halved like ``modulus`` down to 2, so an edited passage is still retrieved; 0
+    # keeps none (index files written before pairs were kept load with 0)
+    pair_modulus: int = 4
     max_df: int = 32  # a shingle in more sources than this is a stock phrase ...
     max_df_share: float = 0.25  # ... or in more than this share of them (at least 2 kept)
     max_gap: int = 8  # grow tiles over edits of up to this many tokens
@@ -56,6 +60,8 @@ class MatchConfig:
             problems.append("shingle must be between 2 and 32")
         if self.modulus < 1 or self.modulus & (self.modulus - 1):
             problems.append("modulus must be a power of two")
+        if self.pair_modulus < 0 or self.pair_modulus & (self.pair_modulus - 1):
+            problems.append("pair_modulus must be 0 or a power of two")
         if self.min_samples < 1 or self.max_df < 1 or self.candidates < 1 or self.max_gap < 0:
             problems.append("min_samples, max_df and candidates must be >= 1, max_gap >= 0")
         if not 0.0 < self.max_df_share <= 1.0 or not 0.0 <= self.min_estimate <= 1.0:
@@ -103,4 +109,6 @@ class MatchConfig:
 
 
 # Settings that shape the saved arrays; thresholds may change between runs, these may not.
+# ``pair_modulus`` shapes them too, but is always taken from the file (an older file without
+# pairs keeps working as it did), so it is not listed here.
 SHAPING = ("shingle", "modulus", "min_samples")

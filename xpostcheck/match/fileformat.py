@@ -51,8 +51,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2  # written by new indexes; format 1 files (blake2b token hashes) still load
-FORMATS = (1, 2)
+# Written by new indexes: format 3 is format 2 with content-word pairs among the postings
+# (an earlier release would read it and mistake their count for shingles, so it must refuse
+# it); format 2 files (no pairs) and format 1 files (blake2b token hashes) still load and are
+# saved again in their own format.
+INDEX_FORMAT = 3
+FORMATS = (1, 2, 3)
 _DIGEST = 32  # bytes of the SHA-256 at the end of a checksummed file
 _MAGIC = b"XPCINDEX"
 _PREAMBLE = struct.Struct("<8sIIQ")  # magic, format, reserved, header length
@@ -290,7 +294,9 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
             )
     try:
         names = {f.name for f in fields(MatchConfig)}
-        saved = MatchConfig(**{k: v for k, v in header["config"].items() if k in names})
+        # A file written before content-word pairs were kept holds none of them.
+        settings = {"pair_modulus": 0, **header["config"]}
+        saved = MatchConfig(**{k: v for k, v in settings.items() if k in names})
         arrays: dict[str, Any] = {}
         for name, (dtype, shape, offset) in header["arrays"].items():
             kind = np.dtype(dtype)

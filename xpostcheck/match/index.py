@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ from xpostcheck.match.fileformat import (
     remove_stale_temps,
     write_index,
 )
-from xpostcheck.match.retrieval import Retrieval
+from xpostcheck.match.retrieval import Retrieval, page_keys
 from xpostcheck.models import Match, SourceArticle
 
 __all__ = [
@@ -138,7 +139,7 @@ class SourceIndex:
             if replaced is not None:
                 self._retrieval.drop(replaced)
             prepared = prepare(article.text, self.config.shingle, self._hash_cache)
-            self._retrieval.add(doc, prepared.shingles, len(prepared.tokens))
+            self._retrieval.add(doc, prepared.shingles, len(prepared.tokens), prepared.pair_keys())
             changed += 1
         return changed
 
@@ -154,6 +155,14 @@ class SourceIndex:
     def candidates(self, shingles: U64) -> list[tuple[int, float]]:
         """Sources ranked by estimated containment in a page with these shingles."""
         return self._retrieval.candidates(np.unique(shingles))
+
+    def candidates_for(self, text: str) -> list[tuple[int, float]]:
+        """The sources retrieval would align for a page with this text, with their estimates."""
+        page = prepare(text, self.config.shingle, self._hash_cache)
+        return self._retrieval.candidates(page.distinct(), len(page.tokens), self._page_pairs(page))
+
+    def _page_pairs(self, page: Prepared) -> U64:
+        return page_keys(page.pair_keys(), self.config)
 
     def _prepared(self, doc: int) -> Prepared:
         """Tokens of a source, kept for the most recently aligned sources."""
@@ -176,7 +185,10 @@ class SourceIndex:
             return []
         page = prepare(text, cfg.shingle, self._hash_cache)
         aligned = []
-        for doc, estimate in self._retrieval.candidates(page.distinct(), len(page.tokens)):
+        found_candidates = self._retrieval.candidates(
+            page.distinct(), len(page.tokens), self._page_pairs(page)
+        )
+        for doc, estimate in found_candidates:
             src = self._prepared(doc)
             spans = align_spans(src, page, cfg)
             if spans:
@@ -266,7 +278,13 @@ class SourceIndex:
         meta = Stream.of(live, lambda doc: documents.piece(doc, text=False))
         write_index(
             target,
-            version=1 if self._hash_cache is not None else INDEX_FORMAT,
+            version=(
+                1
+                if self._hash_cache is not None
+                else INDEX_FORMAT
+                if self.config.pair_modulus
+                else 2
+            ),
             config=self.config,
             urls=[documents.url(d) for d in live],
             df_limit=retrieval.df_limit,
@@ -295,7 +313,9 @@ class SourceIndex:
         stamp = _stamp(Path(path))
         saved = read_index(path, config)
         arrays, n = saved.arrays, len(saved.urls)
-        index = cls(config or saved.config)
+        # Whether and how the file keeps content-word pairs is the file's to say.
+        pairs = saved.config.pair_modulus
+        index = cls(saved.config if config is None else replace(config, pair_modulus=pairs))
         index._hash_cache = {} if saved.version == 1 else None
         index._documents = Documents.from_file(
             saved.urls,

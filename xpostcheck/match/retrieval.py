@@ -23,19 +23,45 @@ import numpy.typing as npt
 from xpostcheck.match.arrays import F64, I64, U8, U32, U64
 from xpostcheck.match.config import MatchConfig
 
-__all__ = ["Retrieval", "presence_bitmap", "sample"]
+__all__ = ["Retrieval", "page_keys", "presence_bitmap", "sample"]
 
 _LEAST_TOKENS = 40  # copied tokens the samples must vouch for, for a small passage
-_TOKENS_PER_CANDIDATE = 100  # a page of n tokens aligns up to n / this candidates
+_LEAST_HITS = 3  # distinct hits that vouch for a small (edited) passage of a long source
+_EDITED_SHARE = 2.0  # an edited passage keeps at least about half its samples
+_TOKENS_PER_CANDIDATE = 100  # a page of n tokens aligns up to n / this candidates ...
+_STRONG_HITS = 4  # ... and past that, sources with this many distinct hits ...
+_WIDEST = 3  # ... up to this many times the cap
 
 
-def sample(shingles: U64, config: MatchConfig) -> U64:
-    """The distinct shingles a source keeps in the index (hash mod m == 0, m adaptive)."""
-    m = config.modulus
-    while m > 1 and shingles.size // m < config.min_samples:
+_PAIR_FLOOR = 2  # the content-word pairs of a source are sampled at least 1 in this many
+
+
+def _sampled(keys: U64, m: int, least: int, floor: int) -> U64:
+    while m > floor and keys.size // m < least:
         m //= 2
-    kept: U64 = np.unique(shingles[(shingles & np.uint64(m - 1)) == 0])
+    kept: U64 = np.unique(keys[(keys & np.uint64(m - 1)) == 0])
     return kept
+
+
+def sample(shingles: U64, config: MatchConfig, pairs: U64 | None = None) -> U64:
+    """The distinct keys a source keeps in the index: its shingles with hash mod m == 0 (m
+    adaptive), and as many of its content-word pairs (``pair_modulus``, down to 2)."""
+    kept = _sampled(shingles, config.modulus, config.min_samples, 1)
+    if pairs is None or not config.pair_modulus or not pairs.size:
+        return kept
+    more = _sampled(pairs, config.pair_modulus, config.min_samples, _PAIR_FLOOR)
+    both: U64 = np.union1d(kept, more)
+    return both
+
+
+def page_keys(pairs: U64, config: MatchConfig) -> U64:
+    """The content-word pairs of a page that some source may have kept, distinct (none when
+    the index keeps no pairs)."""
+    if not config.pair_modulus or not pairs.size:
+        return np.zeros(0, dtype=np.uint64)
+    mask = np.uint64(min(config.pair_modulus, _PAIR_FLOOR) - 1)
+    keys: U64 = np.unique(pairs[(pairs & mask) == 0])
+    return keys
 
 
 def _bitmap_shift(keys: int) -> int:
@@ -64,6 +90,50 @@ def presence_bitmap(keys: U64) -> tuple[npt.NDArray[np.uint8], int]:
     bitmap = np.zeros(1 << (61 - shift), dtype=np.uint8)
     _set_bits(bitmap, shift, keys)
     return bitmap, shift
+
+
+def _choose(
+    cfg: MatchConfig,
+    docs: U32,
+    hits: I64,
+    shingle_hits: I64,
+    estimate: F64,
+    expected: F64,
+    least: F64,
+    page_tokens: int,
+    ntokens: F64,
+    enough: npt.NDArray[np.bool_],
+) -> tuple[I64, F64]:
+    """Which of the sources with hits are aligned, best first: their positions among
+    ``docs`` and their estimates."""
+    # A small passage of a long source has a small estimate: when the thresholds allow
+    # such a copy (min_coverage of the source is no more than the text the samples vouch
+    # for), the copied text itself is enough, whatever the source's length.
+    # Edits destroy samples, so the copied text may be twice what they vouch for; a few
+    # distinct hits are needed all the same. With the copy thresholds off, any source
+    # with that many hits is worth aligning.
+    need = np.maximum(cfg.min_coverage * ntokens, min(cfg.min_words, _LEAST_TOKENS))
+    small_passage = (hits >= _LEAST_HITS) & (_EDITED_SHARE * expected >= need)
+    # The estimate alone vouches for a source only with an identical run of words among
+    # its hits: pairs alone are shared by any two texts drawn from one small vocabulary
+    # (results tables, lists of names).
+    by_estimate = (estimate >= least) & (shingle_hits > 0)
+    ok = (by_estimate | small_passage) & enough
+    kept = np.flatnonzero(ok)
+    estimate, expected = estimate[ok], expected[ok]
+    docs = docs[ok]
+    # Most copied text first, as shown by distinctive shingles: a source made mostly of
+    # stock phrases (or one of many near-duplicates) can reach a high estimate on a few
+    # samples, and must not crowd out a long article copied in part.
+    # The cap adapts: past it, sources with strong evidence of their own (many distinct
+    # hits, as a page made of many sources' passages gives) are aligned too, up to
+    # _WIDEST times the cap.
+    cap = max(cfg.candidates, page_tokens // _TOKENS_PER_CANDIDATE)
+    strong = int(np.count_nonzero(hits[ok] >= _STRONG_HITS))
+    cap = min(_WIDEST * cap, max(cap, strong))
+    order = np.lexsort((docs, -estimate, -expected))[:cap]
+    chosen: I64 = kept[order]
+    return chosen, estimate[order]
 
 
 class Retrieval:
@@ -181,10 +251,11 @@ class Retrieval:
 
     # -- documents in and out ---------------------------------------------------------------
 
-    def add(self, doc: int, shingles: U64, ntokens: int) -> None:
-        """A new document (the next id) with its shingle hashes and token count."""
+    def add(self, doc: int, shingles: U64, ntokens: int, pairs: U64 | None = None) -> None:
+        """A new document (the next id) with its shingle hashes, token count and
+        content-word pair hashes."""
         assert doc == len(self._alive)
-        sampled = sample(shingles, self.config)
+        sampled = sample(shingles, self.config, pairs)
         self._alive.append(1)
         self._ntokens.append(ntokens)
         self._nsamples.append(int(sampled.size))
@@ -275,24 +346,39 @@ class Retrieval:
         found = np.flatnonzero(keys[pos] == queries)
         return pos[found], where[found]
 
-    def candidates(self, distinct: U64, page_tokens: int = 0) -> list[tuple[int, float]]:
-        """Sources ranked by estimated containment in a page with these distinct shingles
-        (ascending). A long page may hold copies of many sources: the cap on candidates
-        grows with its length (one more per ``_TOKENS_PER_CANDIDATE`` tokens)."""
-        self.flush()
-        if not self._keys.size or not distinct.size:
-            return []
-        keys, _ = self.lookup(distinct)
+    def _held(self, queries: U64) -> U32:
+        """The documents holding each query found (stock phrases left out), one entry per
+        posting."""
+        keys, _ = self.lookup(queries)
         offsets = self._offsets
         start = offsets[keys]
         df = offsets[keys + 1] - start
         usable = df <= self._df_limit
         start, df = start[usable], df[usable]
         total = int(df.sum())
+        held: U32 = self._postings[np.repeat(start - (np.cumsum(df) - df), df) + np.arange(total)]
+        return held
+
+    def candidates(
+        self, distinct: U64, page_tokens: int = 0, pairs: U64 | None = None
+    ) -> list[tuple[int, float]]:
+        """Sources ranked by estimated containment in a page with these distinct shingles
+        (ascending) and content-word pair keys. A long page may hold copies of many sources:
+        the cap on candidates grows with its length (one more per ``_TOKENS_PER_CANDIDATE``
+        tokens)."""
+        self.flush()
+        if not self._keys.size or not distinct.size:
+            return []
+        held = self._held(distinct)
+        shingled = held.size  # postings of shingles come first
+        if pairs is not None and pairs.size:
+            held = np.concatenate([held, self._held(pairs)])
+        total = held.size
         if total == 0:
             return []
-        held = self._postings[np.repeat(start - (np.cumsum(df) - df), df) + np.arange(total)]
-        held.sort()
+        order = np.argsort(held, kind="stable")
+        from_shingle = order < shingled
+        held = held[order]
         edge = np.empty(total, dtype=bool)
         edge[0] = True
         np.not_equal(held[1:], held[:-1], out=edge[1:])
@@ -301,26 +387,24 @@ class Retrieval:
         hits = np.empty(first.size, dtype=np.int64)
         hits[:-1] = first[1:] - first[:-1]
         hits[-1] = total - first[-1]
+        shingle_hits = np.add.reduceat(from_shingle.astype(np.int64), first)
         effective = self._effective[docs]
         estimate = hits / np.maximum(effective, 1)
         expected = hits * self._ntok[docs]
-        # A small passage of a long source has a small estimate: when the thresholds allow
-        # such a copy (min_coverage of the source is no more than the text the samples vouch
-        # for), the copied text itself is enough, whatever the source's length.
-        cfg = self.config
-        small_passage = (expected >= _LEAST_TOKENS) & (
-            cfg.min_coverage * self._token_counts()[docs] <= expected
+        least = self.least_estimate()[docs]
+        order, estimate = _choose(
+            self.config,
+            docs,
+            hits,
+            shingle_hits,
+            estimate,
+            expected,
+            least,
+            page_tokens,
+            self._token_counts()[docs],
+            hits >= np.minimum(2, effective),
         )
-        ok = ((estimate >= self.least_estimate()[docs]) | small_passage) & (
-            hits >= np.minimum(2, effective)
-        )
-        docs, estimate, expected = docs[ok], estimate[ok], expected[ok]
-        # Most copied text first, as shown by distinctive shingles: a source made mostly of
-        # stock phrases (or one of many near-duplicates) can reach a high estimate on a few
-        # samples, and must not crowd out a long article copied in part.
-        cap = max(cfg.candidates, page_tokens // _TOKENS_PER_CANDIDATE)
-        order = np.lexsort((docs, -estimate, -expected))[:cap]
-        return list(zip(docs[order].tolist(), estimate[order].tolist(), strict=True))
+        return list(zip(docs[order].tolist(), estimate.tolist(), strict=True))
 
     def _token_counts(self) -> F64:
         """Tokens per source as an array (made again only when sources were added)."""
