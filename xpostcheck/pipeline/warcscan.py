@@ -16,6 +16,9 @@ The whole archive set is one unit of work; on a scale-out deployment, one job pe
 from __future__ import annotations
 
 import dataclasses
+import json
+import tempfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -25,7 +28,7 @@ from xpostcheck.models import Candidate, Fetched, SkipCode, Skipped
 from xpostcheck.pages.base import PageEvent
 from xpostcheck.pages.warc import WarcFetched, WarcSource, warc_name
 from xpostcheck.pipeline.begin import ProgressFn, Scan, begin
-from xpostcheck.pipeline.prefilter import Prefilter, glance
+from xpostcheck.pipeline.prefilter import Prefilter, base_of, plain_text, raw_hrefs, resolve
 from xpostcheck.pipeline.scan import ScanResult, _mark_interrupted, finish
 from xpostcheck.pipeline.site import SiteResult, SiteUnit, _record, _SiteTally, judge_copies
 from xpostcheck.util.urls import host_of, same_site
@@ -99,25 +102,35 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
                 )
                 continue
             seen.add(url)
-            look = glance(url, event.text)
-            if not own_site(url) and any(own_site(h) for h in look.hrefs):
+            markup = event.text
+            text, hrefs, base = plain_text(markup), raw_hrefs(markup), base_of(markup)
+            if (
+                not own_site(url)
+                and any(needle in markup for needle in own_site.needles)
+                and any(own_site(h) for h in resolve(url, base, hrefs))
+            ):
                 sightings.linking.setdefault(site_root(url), []).append(url)
-            if not prefilter or filt.may_hold_copy(look.text):
+            if not prefilter or filt.may_hold_copy(text):
                 records[url] = _record_of(event)
                 analysed += 1
                 yield event
-            else:
-                filt_skip(url, look.text, look.hrefs)
+            else:  # no full analysis: only its site's profile (if it holds copies) needs it
+                tally.fetched += 1
+                spool.add(host_of(url), url, text, base, hrefs)
+                scan.progress("fetched", url)
 
-    def filt_skip(url: str, text: str, hrefs: tuple[str, ...]) -> None:
-        tally.fetched += 1
-        tally.profile(url).add_parts(url, text, hrefs, is_copy=False)
-        scan.progress("fetched", url)
-
-    for item in scan.analyser.pages(admitted(), _never):
-        if scan.stopping.is_set():
-            break
-        _record(scan, item, tally, {})
+    with _Spool() as spool:
+        for item in scan.analyser.pages(admitted(), _never):
+            if scan.stopping.is_set():
+                break
+            _record(scan, item, tally, {})
+        # A site's chrome is told from all its pages: the pages of the sites with copies that
+        # got no full analysis join their profiles now, from their plain text and links.
+        for host in {host_of(p.page.url) for p in tally.copy_pages}:
+            for url, text, hrefs in spool.read(host):
+                lines = "\n".join(dict.fromkeys(ln.strip() for ln in text.splitlines()))
+                profile = tally.profile(url)
+                profile.add_parts(url, lines, dict.fromkeys(hrefs), is_copy=False)
     judged = judge_copies(
         scan.ruleset, tally.copy_pages, scan.index, tally.profiles, scan.polite.resolve_redirect
     )
@@ -139,11 +152,14 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
 
 
 class _SiteMatcher:
-    """Whether a URL lies on one of the publisher's sites (cached per host)."""
+    """Whether a URL lies on one of the publisher's sites (cached per host). `needles`: the
+    publisher's host names without `www.`, which a page linking to it must contain."""
 
     def __init__(self, urls: Sequence[str]) -> None:
         self.roots = sorted({site_root(u) for u in urls})
         self.cache: dict[str, bool] = {}
+        hosts = {host_of(u) for u in urls} - {""}
+        self.needles = sorted({h[4:] if h.startswith("www.") else h for h in hosts})
 
     def __call__(self, url: str) -> bool:
         host = host_of(url)
@@ -151,6 +167,37 @@ class _SiteMatcher:
         if known is None:
             known = self.cache[host] = any(same_site(url, r) for r in self.roots)
         return known
+
+
+class _Spool:
+    """The plain text and raw hrefs of the pages that got no full analysis, by host, in a
+    temporary file (compressed): read back only for the hosts that hold copies, so that
+    memory stays bounded however large the archive."""
+
+    def __init__(self) -> None:
+        # Closed by __exit__: the spool lives for one scan_warcs call.
+        self.file = tempfile.TemporaryFile(prefix="xpostcheck-warc-")  # noqa: SIM115
+        self.where: dict[str, list[tuple[int, int]]] = {}
+        self.end = 0
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
+
+    def add(self, host: str, url: str, text: str, base: str | None, hrefs: list[str]) -> None:
+        data = zlib.compress(json.dumps([url, text, base, hrefs]).encode(), 1)
+        self.file.seek(self.end)
+        self.file.write(data)
+        self.where.setdefault(host, []).append((self.end, len(data)))
+        self.end += len(data)
+
+    def read(self, host: str) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        for pos, size in self.where.get(host, ()):
+            self.file.seek(pos)
+            url, text, base, hrefs = json.loads(zlib.decompress(self.file.read(size)))
+            yield url, text, resolve(url, base, hrefs)
 
 
 def _never(_fetched: Fetched) -> bool:
