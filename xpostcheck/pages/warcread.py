@@ -276,7 +276,7 @@ def read_records(raw: Readable, *, max_block: int) -> Iterator[WarcRecord | Reco
         offset = data.offset()
         member = data.gzip
         item = _one_record(data, offset, max_block)
-        if isinstance(item, RecordProblem) and "(truncated" in item.reason:
+        if isinstance(item, RecordProblem) and "truncated" in item.reason:
             data.problem = None  # the cut member is this record: said once
         yield item
         if isinstance(item, RecordProblem) and item.reason.startswith("not a WARC record"):
