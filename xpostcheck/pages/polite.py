@@ -25,7 +25,7 @@ from contextlib import contextmanager
 
 from xpostcheck.errors import FetchError
 from xpostcheck.models import Fetched, SkipCode
-from xpostcheck.net.fetch import BodyStream, Fetcher
+from xpostcheck.net.fetch import BodyStream, Fetcher, stream_body
 from xpostcheck.net.robots import RobotsPolicy, fetch_robots
 from xpostcheck.pages.config import CrawlConfig
 from xpostcheck.pages.tasks import host_key
@@ -157,7 +157,7 @@ class Politeness:
         its host's slot until the stream is closed. Raises FetchError."""
         if not self.robots_for(url).allowed(url):
             raise FetchError(url, "disallowed by robots.txt", SkipCode.ROBOTS)
-        with self.slot(url), self.fetcher.stream(url) as body:
+        with self.slot(url), stream_body(self.fetcher, url) as body:
             yield body
 
     # -- link checks ------------------------------------------------------------------------
