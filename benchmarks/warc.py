@@ -32,15 +32,17 @@ from __future__ import annotations
 import argparse
 import gzip
 import html
-import io
 import json
 import random
 import re
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
+import zlib
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -48,12 +50,10 @@ from typing import Any
 
 import trafilatura
 from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from xpostcheck.config import Settings
 from xpostcheck.demo.web import RULES
-from xpostcheck.pages.warc import WarcSource
+from xpostcheck.pages.warc import WarcFetched, WarcSource
 from xpostcheck.pipeline.scan import ScanResult, run_scan
 from xpostcheck.pipeline.warcscan import run_warc_scan
 
@@ -145,46 +145,50 @@ def copy_paras(source: dict[str, str], variant: int, rng: random.Random) -> list
 
 
 class Web:
-    """Every page of every host: path -> HTML, and the URL of each host."""
+    """Every host's pages, made on demand (the archive is written and served from this, never
+    held whole): host h has an index page "/" and `pages - 1` posts."""
 
-    def __init__(self, corpus: Corpus, hosts: int, pages: int, live: int, seed: int = 7):
-        rng = random.Random(seed)
-        self.sites: list[str] = []
-        self.pages: list[dict[str, str]] = []
+    def __init__(self, corpus: Corpus, hosts: int, pages: int, live: int) -> None:
+        self.corpus = corpus
+        self.hosts = hosts
+        self.pages = pages
         self.copy_hosts = max(1, hosts // 10)
-        self.copies_planned = 0
+        self.per_copy_host = min(pages - 1, max(1, hosts * pages // 100 // self.copy_hosts))
+        self.copies_planned = self.copy_hosts * self.per_copy_host
         self.servers: list[ThreadingHTTPServer] = []
-        for h in range(hosts):
-            if h < live:
-                self.sites.append(self._serve(h))
-            else:
-                self.sites.append(f"http://site{h:03d}.example/")
-        per_copy_host = max(1, hosts * pages // 100 // self.copy_hosts)
-        for h, site in enumerate(self.sites):
-            routes: dict[str, str] = {}
-            tpl = corpus.templates[h % len(corpus.templates)]
-            zyte_host = h >= self.copy_hosts and h % 2 == 1
-            for i in range(pages - 1):
-                path = f"/{h:03d}/post-{i:04d}.html"
-                url = site.rstrip("/") + path
-                if h < self.copy_hosts and i < per_copy_host:
-                    src = corpus.sources[(h * per_copy_host + i) % len(corpus.sources)]
-                    paras = copy_paras(src, i, rng)
-                    routes[path] = fill(tpl, src["title"], paras, url, BLOGROLL)
-                    self.copies_planned += 1
-                elif zyte_host:
-                    markup, _ = corpus.zyte[(h * 31 + i) % len(corpus.zyte)]
-                    routes[path] = markup.replace("</body>", f"<p>post {h}/{i}</p></body>", 1)
-                else:
-                    art = corpus.articles[(h * 17 + i) % len(corpus.articles)]
-                    paras = [html.escape(t) for _, t in art["paras"]]
-                    side = BLOGROLL if h < self.copy_hosts else ""
-                    routes[path] = fill(tpl, art["title"], paras, url, side)
-            index = "".join(f'<li><a href="{p}">{p}</a></li>' for p in routes)
-            routes["/"] = (
-                f"<!doctype html><html><body><h1>Site {h}</h1><ul>{index}</ul></body></html>"
-            )
-            self.pages.append(routes)
+        self.sites = [
+            self._serve(h) if h < live else f"http://site{h:03d}.example/" for h in range(hosts)
+        ]
+
+    def paths(self, h: int) -> list[str]:
+        return ["/"] + [f"/{h:03d}/post-{i:04d}.html" for i in range(self.pages - 1)]
+
+    def keys(self) -> list[tuple[int, str]]:
+        return [(h, p) for h in range(self.hosts) for p in self.paths(h)]
+
+    def url(self, h: int, path: str) -> str:
+        return self.sites[h].rstrip("/") + path
+
+    def page(self, h: int, path: str) -> str | None:
+        if path == "/":
+            index = "".join(f'<li><a href="{p}">{p}</a></li>' for p in self.paths(h)[1:])
+            return f"<!doctype html><html><body><h1>Site {h}</h1><ul>{index}</ul></body></html>"
+        m = re.fullmatch(rf"/{h:03d}/post-(\d{{4}})\.html", path)
+        if m is None or int(m.group(1)) >= self.pages - 1:
+            return None
+        i, c = int(m.group(1)), self.corpus
+        url = self.url(h, path)
+        tpl = c.templates[h % len(c.templates)]
+        if h < self.copy_hosts and i < self.per_copy_host:
+            src = c.sources[(h * self.per_copy_host + i) % len(c.sources)]
+            paras = copy_paras(src, i, random.Random(h * 100_000 + i))
+            return fill(tpl, src["title"], paras, url, BLOGROLL)
+        if h >= self.copy_hosts and h % 2 == 1:  # a host of real pages, each its own chrome
+            markup, _ = c.zyte[(h * 31 + i) % len(c.zyte)]
+            return markup.replace("</body>", f"<p>post {h}/{i}</p></body>", 1)
+        art = c.articles[(h * 17 + i) % len(c.articles)]
+        paras = [html.escape(t) for _, t in art["paras"]]
+        return fill(tpl, art["title"], paras, url, BLOGROLL if h < self.copy_hosts else "")
 
     def _serve(self, h: int) -> str:
         web = self
@@ -194,7 +198,7 @@ class Web:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802
-                body = web.pages[h].get(self.path.split("?")[0]) if h < len(web.pages) else None
+                body = web.page(h, self.path.split("?")[0])
                 data = (body or "<p>not found</p>").encode()
                 self.send_response(200 if body else 404)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -208,32 +212,35 @@ class Web:
         self.servers.append(server)
         return f"http://127.0.0.{20 + h}:{server.server_address[1]}/"
 
-    def urls(self) -> list[tuple[str, str]]:
-        out = []
-        for site, routes in zip(self.sites, self.pages, strict=True):
-            for path, body in routes.items():
-                out.append((site.rstrip("/") + path, body))
-        return out
-
     def close(self) -> None:
         for s in self.servers:
             s.shutdown()
             s.server_close()
 
 
-def write_warc(path: Path, pages: list[tuple[str, str]], rng: random.Random) -> None:
-    order = list(pages)
-    rng.shuffle(order)  # a site's pages are spread over the archive, as in a crawl
+def write_warc(path: Path, web: Web, keys: list[tuple[int, str]]) -> int:
+    """A WARC/1.1 file of response records, one gzip member each (as Common Crawl writes
+    them; compression level 1 to keep the run short); returns the HTML bytes written."""
+    total = 0
     with path.open("wb") as f:
-        writer = WARCWriter(f, gzip=True)
-        for url, body in order:
-            head = StatusAndHeaders(
-                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+        for n, (h, p) in enumerate(keys):
+            body = (web.page(h, p) or "").encode()
+            total += len(body)
+            block = (
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
             )
-            record = writer.create_warc_record(
-                url, "response", payload=io.BytesIO(body.encode()), http_headers=head
-            )
-            writer.write_record(record)
+            head = (
+                "WARC/1.1\r\nWARC-Type: response\r\n"
+                f"WARC-Record-ID: <urn:uuid:{uuid.UUID(int=n + 1)}>\r\n"
+                "WARC-Date: 2026-11-01T00:00:00Z\r\n"
+                f"WARC-Target-URI: {web.url(h, p)}\r\n"
+                "Content-Type: application/http; msgtype=response\r\n"
+                f"Content-Length: {len(block)}\r\n\r\n"
+            ).encode()
+            z = zlib.compressobj(1, zlib.DEFLATED, 31)
+            f.write(z.compress(head + block + b"\r\n\r\n") + z.flush())
+    return total
 
 
 def cpu() -> float:
@@ -264,6 +271,37 @@ def settings(tmp: Path, name: str, sources: Path, **extra: Any) -> Settings:
     return Settings(**values)
 
 
+def child_scan(warc: str, sources: str, db: str, prefilter: bool) -> None:
+    """One archive scan in this (fresh) process: its CPU time, wall time and peak RSS are
+    the scan's alone."""
+    tmp = Path(db).parent
+    c, t = cpu(), time.perf_counter()
+    result = run_warc_scan(settings(tmp, Path(db).stem, Path(sources)), [warc], prefilter=prefilter)
+    out = {
+        "cpu_s": cpu() - c,
+        "wall_s": time.perf_counter() - t,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "copies": key(result.report.copies),
+        "candidates": len(result.report.candidates),
+        "skipped": len(result.report.skipped),
+        "pages": result.report.scan.pages_fetched,
+    }
+    print(json.dumps(out))
+
+
+def scan_in_child(warc: Path, sources: Path, db: Path, prefilter: bool) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", str(warc), str(sources), str(db)]
+    if not prefilter:
+        cmd.append("--off")
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    data: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    data["copies"] = [
+        tuple(tuple(x) if isinstance(x, list) else x for x in c) for c in data["copies"]
+    ]
+    data["copies"] = [c[:4] + (tuple(tuple(f) for f in c[4]),) for c in data["copies"]]
+    return data
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hosts", type=int, default=100)
@@ -272,7 +310,12 @@ def main() -> int:
     ap.add_argument("--live-hosts", type=int, default=3)
     ap.add_argument("--off-sample", type=int, default=3000)
     ap.add_argument("--trafilatura-sample", type=int, default=300)
+    ap.add_argument("--child", nargs=3, metavar=("WARC", "SOURCES", "DB"))
+    ap.add_argument("--off", action="store_true")
     args = ap.parse_args()
+    if args.child:
+        child_scan(*args.child, prefilter=not args.off)
+        return 0
     out: dict[str, Any] = {"benchmark": "warc"}
     corpus = load_corpus(args.sources)
     web = Web(corpus, args.hosts, args.pages, args.live_hosts)
@@ -282,108 +325,96 @@ def main() -> int:
             tmp = Path(tmpdir)
             sources = tmp / "sources.jsonl"
             sources.write_text("".join(json.dumps(s) + "\n" for s in corpus.sources))
-            pages = web.urls()
+            keys = web.keys()
+            rng.shuffle(keys)  # a site's pages are spread over the archive, as in a crawl
             warc = tmp / "pages.warc.gz"
             t = time.perf_counter()
-            write_warc(warc, pages, rng)
-            out["pages"] = len(pages)
+            out["pages"] = len(keys)
             out["copies_planned"] = web.copies_planned
+            out["html_mb"] = round(write_warc(warc, web, keys) / 1e6, 1)
             out["warc_mb"] = round(warc.stat().st_size / 1e6, 1)
-            out["html_mb"] = round(sum(len(b.encode()) for _, b in pages) / 1e6, 1)
             out["write_s"] = round(time.perf_counter() - t, 1)
 
             # Reading alone, side by side: warcio's iterator and ours (records per CPU second).
             c = cpu()
             with warc.open("rb") as f:
                 n = sum(
-                    1
+                    len(r.content_stream().read()) >= 0
                     for r in ArchiveIterator(f)
-                    if r.rec_type == "response" and r.content_stream().read() is not None
+                    if r.rec_type == "response"
                 )
             warcio_s = cpu() - c
             c = cpu()
-            n2 = sum(1 for _ in WarcSource([str(warc)]).crawl())
+            n2 = sum(isinstance(e, WarcFetched) for e in WarcSource([str(warc)]).crawl())
             ours_s = cpu() - c
-            out["read_records_per_cpu_s"] = {
+            out["read_pages_per_cpu_s"] = {
                 "warcio": round(n / warcio_s),
                 "xpostcheck": round(n2 / ours_s),
+                "records": [n, n2],
             }
 
-            # The archive scan with the pre-filter on, over every page.
-            c, t = cpu(), time.perf_counter()
-            on = run_warc_scan(settings(tmp, "on", sources), [str(warc)])
-            on_cpu, on_wall = cpu() - c, time.perf_counter() - t
+            # The archive scan with the pre-filter on, over every page, in a process of its own.
+            on = scan_in_child(warc, sources, tmp / "on.db", True)
             out["scan_on"] = {
-                "copies": len(on.report.copies),
-                "copy_pages": len({c.url for c in on.report.copies}),
-                "cpu_s": round(on_cpu, 1),
-                "wall_s": round(on_wall, 1),
-                "pages_per_cpu_s": round(len(pages) / on_cpu, 1),
-                "candidates": len(on.report.candidates),
-                "skipped": len(on.report.skipped),
+                "pages": on["pages"],
+                "copies": len(on["copies"]),
+                "copy_pages": len({c[0] for c in on["copies"]}),
+                "cpu_s": round(on["cpu_s"], 1),
+                "wall_s": round(on["wall_s"], 1),
+                "pages_per_cpu_s": round(len(keys) / on["cpu_s"], 1),
+                "peak_rss_mb": round(on["peak_rss_mb"], 1),
+                "candidates": on["candidates"],
+                "skipped": on["skipped"],
             }
-            out["peak_rss_mb_after_scan"] = round(
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-            )
 
             # The pre-filter off, over a sample: every copy host's pages and random others.
-            copy_sites = web.sites[: web.copy_hosts]
-            sample = [p for p in pages if any(p[0].startswith(s) for s in copy_sites)]
-            others = [p for p in pages if p not in sample]
-            if args.off_sample and args.off_sample < len(pages):
-                rng.shuffle(others)
+            sample = [k for k in keys if k[0] < web.copy_hosts]
+            others = [k for k in keys if k[0] >= web.copy_hosts]
+            if args.off_sample and args.off_sample < len(keys):
                 sample += others[: max(0, args.off_sample - len(sample))]
             else:
-                sample = pages
+                sample = keys
             off_warc = tmp / "sample.warc.gz"
-            write_warc(off_warc, sample, rng)
-            c = cpu()
-            off = run_warc_scan(settings(tmp, "off", sources), [str(off_warc)], prefilter=False)
-            off_cpu = cpu() - c
-            on_same = run_warc_scan(settings(tmp, "on-sample", sources), [str(off_warc)])
-            found_on = {(c.url, c.source_url) for c in on_same.report.copies}
-            lost = [
-                (c.url, c.source_url)
-                for c in off.report.copies
-                if (c.url, c.source_url) not in found_on
-            ]
+            write_warc(off_warc, web, sample)
+            off = scan_in_child(off_warc, sources, tmp / "off.db", False)
+            on_same = scan_in_child(off_warc, sources, tmp / "on-sample.db", True)
+            found_on = {c[:2] for c in on_same["copies"]}
+            in_full = {c[:2] for c in on["copies"]}
             out["prefilter_off_sample"] = {
                 "pages": len(sample),
-                "copies_off": len(off.report.copies),
-                "copies_on": len(on_same.report.copies),
-                "prefilter_lost": len(lost),
-                "same_verdicts": key(off.report.copies) == key(on_same.report.copies),
-                "pages_per_cpu_s_off": round(len(sample) / off_cpu, 1),
+                "copies_off": len(off["copies"]),
+                "copies_on": len(on_same["copies"]),
+                "prefilter_lost": len([c for c in off["copies"] if c[:2] not in found_on]),
+                "lost_in_full_archive": len([c for c in off["copies"] if c[:2] not in in_full]),
+                "same_verdicts": sorted(off["copies"]) == sorted(on_same["copies"]),
+                "pages_per_cpu_s_off": round(len(sample) / off["cpu_s"], 1),
+                "pages_per_cpu_s_on": round(len(sample) / on_same["cpu_s"], 1),
             }
-            in_full = {(c.url, c.source_url) for c in on.report.copies}
-            out["prefilter_off_sample"]["lost_in_full_archive"] = len(
-                [k for k in {(c.url, c.source_url) for c in off.report.copies} if k not in in_full]
-            )
 
-            # The live crawl of some copy hosts on loopback, against the archive's verdicts.
+            # A live crawl of some copy hosts on loopback, against the archive's verdicts.
             live_sites = tuple(web.sites[: args.live_hosts])
             live: ScanResult = run_scan(settings(tmp, "live", sources, sites=live_sites))
-            mine = [c for c in on.report.copies if any(c.url.startswith(s) for s in live_sites)]
+            mine = sorted(c for c in on["copies"] if c[0].startswith(live_sites))
             out["live"] = {
                 "hosts": len(live_sites),
                 "pages": live.report.scan.pages_fetched,
                 "copies_live": len(live.report.copies),
                 "copies_warc": len(mine),
-                "same_verdicts": key(live.report.copies) == key(mine),
+                "same_verdicts": key(live.report.copies) == mine,
                 "violations_live": len(live.report.violations),
             }
 
             # Plain trafilatura on a sample of the same pages, for the ratio.
-            picks = rng.sample(pages, min(args.trafilatura_sample, len(pages)))
+            picks = rng.sample(keys, min(args.trafilatura_sample, len(keys)))
+            bodies = [(web.url(h, p), web.page(h, p) or "") for h, p in picks]
             c = cpu()
-            for url, body in picks:
+            for url, body in bodies:
                 trafilatura.extract(body, url=url)
             traf = len(picks) / (cpu() - c)
             out["trafilatura_pages_per_cpu_s"] = round(traf, 1)
             out["ratio_vs_trafilatura"] = round(out["scan_on"]["pages_per_cpu_s"] / traf, 2)
     finally:
         web.close()
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["ok"] = bool(
         out["prefilter_off_sample"]["prefilter_lost"] == 0
         and out["prefilter_off_sample"]["lost_in_full_archive"] == 0
