@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from jsonschema import Draft202012Validator
 from loopback import Server
 from warcfix import PUBLISHER_SITE, RULES, articles, site_pages, write_sources, write_warc
 
 from xpostcheck.cli.main import main
 
 BASE = "http://shore-notes.example"
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "report.schema.json"
 
 
 def _scan(*args: str) -> Result:
@@ -50,6 +52,7 @@ def test_scan_warc_file_reports_copies_with_records_and_candidates(tmp_path: Pat
     assert report["summary"]["candidates"] == 1
     assert report["scan"]["sites"] == [str(warc)]
     assert "1 candidate site" in result.stderr
+    Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8"))).validate(report)
 
 
 def test_scan_warc_over_http(tmp_path: Path) -> None:
