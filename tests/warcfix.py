@@ -60,7 +60,7 @@ def write_sources(path: Path, arts: list[dict[str, str]]) -> Path:
     return path
 
 
-def _chrome(title: str, body: str) -> str:
+def _chrome(title: str, body: str, aside: str = "") -> str:
     return (
         "<!doctype html><html><head><meta charset=utf-8>"
         f"<title>{title} | Shore Notes</title></head><body>"
@@ -68,7 +68,7 @@ def _chrome(title: str, body: str) -> str:
         '<a href="/about.html">About</a></nav></header>'
         f"<main>{body}</main>"
         f'<aside><h2>Friends</h2><ul><li><a href="{PUBLISHER_SITE}/">{PUBLISHER}</a></li>'
-        "</ul></aside><footer><p>Shore Notes is written by neighbours.</p></footer>"
+        f"</ul>{aside}</aside><footer><p>Shore Notes is written by neighbours.</p></footer>"
         "</body></html>"
     )
 
@@ -77,9 +77,10 @@ def _paras(text: str) -> str:
     return "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
 
 
-def site_pages(arts: list[dict[str, str]]) -> dict[str, str]:
+def site_pages(arts: list[dict[str, str]], *, aside: str = "") -> dict[str, str]:
     """A republishing site: path -> HTML. Copy 0 is credited and linked; copy 1 is credited
-    without a link; copy 2 is a partial copy with neither; the rest are not copies."""
+    without a link; copy 2 is a partial copy with neither; the rest are not copies. `aside`
+    goes in the sidebar of every page."""
     a0, a1, a2 = arts[0], arts[1], arts[2]
     credit = f"<p>This article was originally published by {PUBLISHER}.</p>"
     copyright_line = f"<p>Copyright © 2026 Avery Quinn, {PUBLISHER}</p>"
@@ -93,23 +94,25 @@ def site_pages(arts: list[dict[str, str]]) -> dict[str, str]:
             a0["title"],
             f"<article><h1>{a0['title']}</h1>{_paras(a0['text'])}{credit}{copyright_line}"
             f'<p><a href="{a0["url"]}">Read the original</a></p></article>',
+            aside,
         ),
         "/posts/two.html": _chrome(
             a1["title"],
             f"<article><h1>{a1['title']}</h1>{_paras(a1['text'])}{credit}{copyright_line}"
             "</article>",
+            aside,
         ),
         "/posts/three.html": _chrome(
-            a2["title"], f"<article><h1>{a2['title']}</h1>{_paras(half)}</article>"
+            a2["title"], f"<article><h1>{a2['title']}</h1>{_paras(half)}</article>", aside
         ),
-        "/about.html": _chrome("About", "<h1>About</h1><p>A few neighbours write here.</p>"),
+        "/about.html": _chrome("About", "<h1>About</h1><p>A few neighbours write here.</p>", aside),
     }
     for i, text in enumerate(own):
         pages[f"/notes/{i}.html"] = _chrome(
-            f"Note {i}", f"<article><h1>Note {i}</h1>{_paras(text)}</article>"
+            f"Note {i}", f"<article><h1>Note {i}</h1>{_paras(text)}</article>", aside
         )
     index = "".join(f'<li><a href="{p}">{p}</a></li>' for p in pages)
-    pages["/"] = _chrome("Home", f"<h1>Shore Notes</h1><ul>{index}</ul>")
+    pages["/"] = _chrome("Home", f"<h1>Shore Notes</h1><ul>{index}</ul>", aside)
     return pages
 
 

@@ -79,6 +79,21 @@ def test_the_archive_gives_the_live_crawl_s_copies_and_verdicts(tmp_path: Path, 
     )
 
 
+def test_chrome_is_told_from_pages_the_prefilter_kept_out(tmp_path: Path) -> None:
+    """A sidebar credit on every page of the site is chrome, not a credit for one copy: the
+    pages that skip the full analysis still count for the site's profile."""
+    aside = "<p>This article was originally published by The Lakeside Ledger.</p>"
+    pages = site_pages(articles(), aside=aside)
+    with Server({p: html(body) for p, body in pages.items()}) as server:
+        live = run_scan(_settings(tmp_path, "live", sites=(server.base + "/",)))
+        warc = _archive(tmp_path, server.base, pages)
+    on = run_warc_scan(_settings(tmp_path, "on"), [str(warc)])
+    assert _key(on.report.copies) == _key(live.report.copies)
+    [three] = [c for c in on.report.copies if c.url.endswith("/posts/three.html")]
+    attribution = {f.kind: f.passed for f in three.checks}["attribution"]
+    assert attribution is False  # the sidebar's line counts for nothing
+
+
 def test_the_prefilter_lets_copies_through_and_stops_the_rest(tmp_path: Path) -> None:
     from xpostcheck.match.index import MatchConfig, SourceIndex
     from xpostcheck.sources.loader import load_sources
