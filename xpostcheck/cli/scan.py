@@ -222,6 +222,7 @@ def scan(site: tuple[str, ...], config_path: str | None, show_config: bool, **fl
     Examples:
       xpostcheck scan https://blog.example/ -s articles.jsonl -r globalresearch
       xpostcheck scan --config xpostcheck.toml --quiet --fail-on new
+      xpostcheck scan --warc CC-NEWS-20261101.warc.gz -s articles.jsonl -r globalresearch
 
     \b
     Exit codes: 0 no violations, 1 violations found, 2 usage/config/rule error,
