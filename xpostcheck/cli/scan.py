@@ -26,7 +26,6 @@ from xpostcheck.config import (
     format_duration,
     read_config,
 )
-from xpostcheck.errors import ConfigError
 from xpostcheck.report.base import summary_line
 from xpostcheck.report.formats import FORMATS as REPORT_FORMATS
 from xpostcheck.util.files import STDOUT, check_writable, clean_stale
@@ -98,7 +97,6 @@ class _ScanCommand(click.Command):
 )
 @click.option(
     "--warc",
-    "warcs",
     multiple=True,
     metavar="FILE|URL",
     help=(
@@ -231,30 +229,17 @@ def scan(site: tuple[str, ...], config_path: str | None, show_config: bool, **fl
     """
     flags["sites"] = tuple(site) + tuple(flags.get("sites") or ())
     flags["format"] = flags.pop("fmt")
-    warcs: tuple[str, ...] = tuple(flags.pop("warcs", None) or ())
     if show_config:
         click.echo(show_settings_of(config_path, flags, scan=False))
         sys.exit(EXIT_OK)
-    settings = build_settings(read_config(config_path), flags, env=os.environ, scan=not warcs)
-    if warcs:
-        _check_warc_settings(settings)
+    settings = build_settings(read_config(config_path), flags, env=os.environ)
     if settings.quiet:
         configure_logging(0, quiet=True)
     if settings.output:
         check_writable(settings.output, "report")
     _clean_leftovers(settings)
-    code = _run_scan(settings, quiet=settings.quiet, warcs=warcs)
+    code = _run_scan(settings, quiet=settings.quiet)
     sys.exit(code)
-
-
-def _check_warc_settings(settings: Settings) -> None:
-    """--warc replaces the crawl: sources and rules are needed, sites and --url are not."""
-    if settings.sites or settings.urls:
-        raise click.UsageError("--warc reads pages from archives: give no site or --url with it")
-    if not settings.sources:
-        raise ConfigError("no sources: give --sources FILE|URL (or 'sources' in xpostcheck.toml)")
-    if not settings.rules:
-        raise ConfigError("no rules: give --rules PACK|FILE (see 'xpostcheck rules list')")
 
 
 def _clean_leftovers(settings: Settings) -> None:
@@ -265,7 +250,7 @@ def _clean_leftovers(settings: Settings) -> None:
     clean_stale([index_path_for(settings), settings.output or ""])
 
 
-def _run_scan(settings: Settings, *, quiet: bool, warcs: tuple[str, ...] = ()) -> int:
+def _run_scan(settings: Settings, *, quiet: bool) -> int:
     from xpostcheck.pipeline.scan import ScanResult, run_scan  # loaded only to scan
     from xpostcheck.pipeline.warcscan import run_warc_scan
     from xpostcheck.review.notify import new_summary, notify
@@ -290,8 +275,8 @@ def _run_scan(settings: Settings, *, quiet: bool, warcs: tuple[str, ...] = ()) -
                 click.echo(summary)
             notify(settings, result.report)
 
-        if warcs:
-            result = run_warc_scan(settings, warcs, progress=update, deliver=deliver)
+        if settings.warc:
+            result = run_warc_scan(settings, settings.warc, progress=update, deliver=deliver)
         else:
             result = run_scan(settings, progress=update, deliver=deliver)
     if result.undelivered and not quiet:

@@ -218,7 +218,10 @@ def run_warc_scan(
 ) -> ScanResult:
     """A whole scan of WARC inputs, as `run_scan` runs one of sites: begin, read and analyse
     the archives, finish with the candidates in the report, deliver."""
-    settings = dataclasses.replace(settings, sites=(), urls=tuple(warc_name(w) for w in warcs))
+    # The archives stand for the sites: in the scan's key (its history), its report, and the
+    # addresses the fetcher may reach (a loopback URL given with --warc is named).
+    names = tuple(warc_name(w) for w in warcs)
+    settings = dataclasses.replace(settings, sites=(), urls=names, warc=tuple(warcs))
     scan = begin(settings, progress)
     try:
         found = scan_warcs(scan, warcs, prefilter=prefilter)
