@@ -56,7 +56,9 @@ def warc_name(spec: str) -> str:
 
 class WarcSource:
     """Reads page events from WARC inputs (a `PageSource`: `crawl` ignores its sites and URLs,
-    the archives are the pages). `max_bytes` caps one page's body, as a fetch's cap does."""
+    the archives are the pages). `max_bytes` caps one page's body, as a fetch's cap does.
+    With `hash_bodies` False, pages come without their `content_hash` (a caller that looks at
+    most pages only briefly computes it for the few it keeps)."""
 
     def __init__(
         self,
@@ -64,10 +66,12 @@ class WarcSource:
         polite: Politeness | None = None,
         *,
         max_bytes: int = 10_000_000,
+        hash_bodies: bool = True,
     ) -> None:
         self.specs = tuple(specs)
         self.polite = polite
         self.max_bytes = max_bytes
+        self.hash_bodies = hash_bodies
 
     def crawl(self, sites: Sequence[str] = (), urls: Sequence[str] = ()) -> Iterator[PageEvent]:
         for spec in self.specs:
@@ -107,10 +111,12 @@ class WarcSource:
             return Skipped(where, f"{where}: {item.reason}", SkipCode.SOURCE)
         if item.type != "response":
             return None
-        return page_of(name, item, self.max_bytes)
+        return page_of(name, item, self.max_bytes, hash_body=self.hash_bodies)
 
 
-def page_of(name: str, record: WarcRecord, max_bytes: int) -> PageEvent | None:
+def page_of(
+    name: str, record: WarcRecord, max_bytes: int, *, hash_body: bool = True
+) -> PageEvent | None:
     """The page event of one `response` record (None for a non-HTTP response: dns:, ftp:)."""
     url = (record.header("WARC-Target-URI") or "").strip().strip("<>")
     where = f"{name}#{record.offset}"
@@ -166,7 +172,7 @@ def page_of(name: str, record: WarcRecord, max_bytes: int) -> PageEvent | None:
         text=text,
         encoding=encoding,
         fetched_at=(record.header("WARC-Date") or "").strip(),
-        content_hash=hashlib.sha256(body).hexdigest(),
+        content_hash=hashlib.sha256(body).hexdigest() if hash_body else "",
         raw_headers_block=head + sep,
         record=f"{where} {record_id}".strip(),
     )

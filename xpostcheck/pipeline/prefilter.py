@@ -93,6 +93,9 @@ def resolve(url: str, markup_base: str | None, hrefs: list[str]) -> tuple[str, .
 
 
 def base_of(markup: str) -> str | None:
+    """The page's <base href>, if it has one."""
+    if "<base" not in markup and "<BASE" not in markup and "<Base" not in markup:
+        return None
     m = _BASE.search(markup, 0, 65536)
     return html.unescape(m.group(1)) if m else None
 

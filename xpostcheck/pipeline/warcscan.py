@@ -16,6 +16,7 @@ The whole archive set is one unit of work; on a scale-out deployment, one job pe
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import tempfile
 import zlib
@@ -75,7 +76,9 @@ class WarcScanResult:
 
 def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> WarcScanResult:
     """Read every archive, analyse the pages that may hold copies, judge the copies."""
-    source = WarcSource(specs, scan.polite, max_bytes=scan.fetcher.config.max_bytes)
+    source = WarcSource(
+        specs, scan.polite, max_bytes=scan.fetcher.config.max_bytes, hash_bodies=False
+    )
     tally = _SiteTally()
     filt = Prefilter(scan.index)
     records: dict[str, str] = {}
@@ -113,7 +116,9 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
             if not prefilter or filt.may_hold_copy(text):
                 records[url] = _record_of(event)
                 analysed += 1
-                yield event
+                yield dataclasses.replace(
+                    event, content_hash=hashlib.sha256(event.body).hexdigest()
+                )
             else:  # no full analysis: only its site's profile (if it holds copies) needs it
                 tally.fetched += 1
                 spool.add(host_of(url), url, text, base, hrefs)
