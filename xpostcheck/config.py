@@ -58,6 +58,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "recheck_after": (int, float, str),  # seconds, or a duration such as "12h"
     "rebuild_index": bool,  # build the source index anew (a one-off: better as the flag)
     "no_wait": bool,  # fail at once (exit 3) when another scan holds the database
+    "queue": bool,  # run the sites as jobs on `xpostcheck worker` processes (PostgreSQL)
     "allow_private": list,  # HOST or HOST:PORT, like --allow-private
     "quiet": bool,  # cron mode: nothing on stdout unless there are new violations
     # notifications when new violations appear (also in a [notify] table)
@@ -104,6 +105,7 @@ class Settings:
     overrides_where: Mapping[str, str] = field(default_factory=dict)  # rule id -> "file:line"
     rebuild_index: bool = False  # build the saved index anew from this scan's sources
     no_wait: bool = False  # another scan holds the database: fail at once instead of waiting
+    queue: bool = False  # the sites run as jobs on `xpostcheck worker` processes
     # non-public hosts the user allows besides the addresses the URLs name: HOST or HOST:PORT
     allow_private: tuple[str, ...] = ()
     quiet: bool = False
@@ -547,6 +549,7 @@ def build_settings(
         overrides_where=merged.get("overrides_where") or {},
         rebuild_index=bool(merged.get("rebuild_index", False)),
         no_wait=bool(merged.get("no_wait", False)),
+        queue=bool(merged.get("queue", False)),
         allow_private=tuple(dict.fromkeys(merged.get("allow_private") or ())),
         quiet=bool(merged.get("quiet", False)),
         email_to=tuple(merged.get("email_to") or ()),

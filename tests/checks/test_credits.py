@@ -28,6 +28,8 @@ NAMES = name_patterns(["Global Research", "globalresearch.ca", "Centre for Resea
         # es, fr, de, pt, it
         ("Publicado originalmente en Global Research", "credit"),
         ("Fuente: Global Research", "credit"),
+        ("Este artículo se publicó originalmente en Global Research", "credit"),
+        ("Se publicó por primera vez en Global Research", "credit"),
         ("Article publié initialement sur Global Research", "credit"),
         ("Par Jeanne Dupont, Global Research", "byline"),
         ("Quelle: Global Research", "credit"),

@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "xpostcheck"
 LAYERS = {
     "textutil": 0,
     "credits": 0,
+    "housestyle": 0,  # edits terms allow (time, place, style): pure word functions
     "siteprofile": 1,
     "context": 2,
     "changes": 2.5,  # what a copy changed: used by content (integrity) and compose (`when`)

@@ -35,6 +35,33 @@ def test_next_day_embargo_in_the_publishers_time_zone(
     assert f.passed is passed, f.evidence
 
 
+def test_the_originals_own_date_shown_on_the_copy_is_not_its_publication_time() -> None:
+    """A date-only guess from the page text that is the original's date is the dateline kept
+    with the story: not judged. The same date in the copy's own markup is judged."""
+
+    def embargo(**fields: str) -> tuple[bool, str]:
+        f = judge(
+            "embargo",
+            make_page(**fields),
+            source=SUMMER,
+            not_before="next_day",
+            time_zone="America/Denver",
+        )
+        return f.passed, f.message
+
+    unknown = (
+        True,
+        "the only date on the page is the original's own or earlier; the copy's time is "
+        "unknown; not judged",
+    )
+    assert embargo(published="2025-07-10") == unknown
+    assert embargo(published="2025-07-09") == unknown  # a copy cannot predate its original
+    assert embargo(published="2025-07-10", markup_published="2025-07-10") == (
+        False,
+        "published before the embargo ended",
+    )
+
+
 def test_a_fixed_offset_gets_daylight_time_wrong_which_is_why_zones_exist() -> None:
     f = judge(
         "embargo",

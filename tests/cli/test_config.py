@@ -326,8 +326,7 @@ def _scan_help() -> str:
 
 def test_help_says_what_db_and_site_accept() -> None:
     text = _scan_help()
-    assert "postgresql://" not in text
-    assert "only SQLite file paths are supported for now" in text
+    assert "a SQLite file" in text and "postgresql://USER@HOST/DB URL shared by several" in text
     assert "a site is its whole host; the path is where the crawl starts" in text
     assert (
         "pages of crawled sites fetched less than this long ago, and still fresh by their own "

@@ -24,6 +24,16 @@ def test_every_example_of_every_shipped_pack_agrees(pack: str) -> None:
     assert kinds == {"compliant", "violation"}, f"{pack}: compliant and violating examples"
 
 
+@pytest.mark.parametrize("pack", pack_names())
+def test_every_pack_shows_several_compliant_ways_to_republish(pack: str) -> None:
+    """The publisher's own credit and at least two variants a careful republisher writes (at
+    the bottom or the top, in <p><em>, a linked name, several authors, another language): a
+    pack that accuses one of them accuses a compliant republisher."""
+    result = run_pack(packs_dir() / f"{pack}.toml")
+    compliant = [r.example.name for r in result.results if r.example.expect == "compliant"]
+    assert len(compliant) >= 3, f"{pack}: only {compliant}"
+
+
 def test_every_error_rule_of_every_pack_has_a_violating_example() -> None:
     missing = []
     for pack in pack_names():

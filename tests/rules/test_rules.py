@@ -32,6 +32,7 @@ PACKS = [
     "globalresearch",
     "globalvoices",
     "google-syndication",
+    "kffhealthnews",
     "licensed-wire",
     "marshallproject",
     "medium-crosspost",

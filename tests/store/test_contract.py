@@ -1,7 +1,8 @@
 """The store contract: what every backend must do, through the `Store` protocol only.
 
-The `store` fixture is the one place that knows the backends; a new backend (PostgreSQL)
-adds a param there and must pass every test here unchanged.
+The `store` fixture is the one place that knows the backends (SQLite, and PostgreSQL on the
+throwaway server of `tests/pgserver.py`, a new database per test); every test here runs
+unchanged on each.
 """
 
 from __future__ import annotations
@@ -36,11 +37,16 @@ SRC_2 = "https://pub.example/library"
 T1, T2, T3 = (f"2024-05-{d:02d}T06:00:00+00:00" for d in (6, 13, 20))
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A fresh, empty store of each backend."""
+    """A fresh, empty store of each backend (on PostgreSQL, a new database per test)."""
     if request.param == "sqlite":
         spec = str(tmp_path / "contract.db")
+    elif request.param == "postgres":
+        from tests.pgserver import create_database
+
+        pg_url = request.getfixturevalue("pg_url")
+        spec = create_database(pg_url, f"contract_{tmp_path.name.lower()[-40:]}")
     else:  # pragma: no cover - a backend is added here, and only here
         raise AssertionError(f"unknown backend {request.param}")
     with open_store(spec) as opened:
@@ -466,3 +472,22 @@ def test_findings_of_sources_outside_the_scans_index_are_not_resolved(store: Sto
     assert r2.resolved == ()
     r3 = scan(store, a_report(T3, a_copy()), fetched(at=T3))
     assert r3.resolved == (Resolved(PAGE, SRC_2, "link", "link_to_original"),)
+
+
+# --- retried work (a worker killed mid-job runs the job again) ---------------------------------
+
+
+def test_recording_a_page_twice_in_one_scan_keeps_one_row(store: Store) -> None:
+    s1 = store.begin_scan("k", T1, "fp")
+    store.record_page(s1, fetched(body=b"<p>first try</p>", at=T1), is_copy=True)
+    again = "2024-05-06T06:05:00+00:00"
+    store.record_page(s1, fetched(body=b"<p>retried</p>", at=again), is_copy=True)
+    report = store.finish_scan(s1, a_report(T1, a_copy()))
+    assert failing(report) == {(PAGE, "link"): (True, T1, None)}
+    # One page row (the newest fetch) and one evidence record, not two.
+    state = store.page_state(PAGE)
+    assert state is not None and state.fetched_at == again
+    blob = store.evidence(PAGE)
+    assert blob is not None
+    assert [r.body for r in read_responses(blob)] == [b"<p>retried</p>"]
+    assert store.history()[0].pages == 2  # as the report said, not as rows were written

@@ -78,11 +78,11 @@ def a_report(started: str, *copies: Copy) -> Report:
 def test_new_database_is_wal_and_migrated(tmp_path: Path) -> None:
     store = open_store(tmp_path / "x.db")
     assert isinstance(store, SqliteStore)
-    assert store.schema_version == len(MIGRATIONS) == 7
+    assert store.schema_version == len(MIGRATIONS) == 8
     store.close()
     db = sqlite3.connect(tmp_path / "x.db")
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert db.execute("PRAGMA user_version").fetchone() == (7,)
+    assert db.execute("PRAGMA user_version").fetchone() == (8,)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
     assert tables == {
@@ -100,16 +100,6 @@ def test_new_database_is_wal_and_migrated(tmp_path: Path) -> None:
         "observations",
     }
     open_store(tmp_path / "x.db").close()  # reopening migrates nothing and keeps the data
-
-
-def test_postgresql_not_yet(tmp_path: Path) -> None:
-    with pytest.raises(StoreError) as err:
-        open_store("postgresql://scanner:s3cret@db.example/xpost")
-    assert str(err.value) == (
-        "postgresql://scanner:***@db.example/xpost: "
-        "PostgreSQL store not available yet; use a SQLite file path for --db"
-    )
-    assert "s3cret" not in str(err.value)
 
 
 @pytest.mark.parametrize(
@@ -162,7 +152,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as err:
         open_store(path)
     assert str(err.value) == (
-        f"{path}: the database has schema version 99, newer than this xpostcheck knows (7); "
+        f"{path}: the database has schema version 99, newer than this xpostcheck knows (8); "
         "upgrade xpostcheck"
     )
 
@@ -308,7 +298,7 @@ def test_a_version_2_database_gains_page_links(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 7
+    assert isinstance(store, SqliteStore) and store.schema_version == 8
     # Pages from before the migration have no links: the crawler fetches them in full once.
     assert store.page_state(URL) == PageState(URL, '"old"', None, None, "t1", links=(), scan_id=1)
     store.close()
@@ -357,7 +347,7 @@ def test_every_call_on_the_connection_holds_the_lock(tmp_path: Path) -> None:
 
     store = SqliteStore(tmp_path / "x.db", connect=lambda path: Guarded(connect(path)))  # type: ignore[arg-type,return-value]
     stores.append(store)
-    assert store.schema_version == 7
+    assert store.schema_version == 8
     s1 = store.begin_scan("k", "t1")
     store.record_page(s1, replace(fetched(), links=(URL + "/a",)), is_copy=True)
     store.finish_scan(s1, a_report("t1", a_copy()))
@@ -423,25 +413,25 @@ def test_migrations_run_in_order_and_roll_back_on_failure(
     import xpostcheck.store.schema as store_module
 
     path = tmp_path / "x.db"
-    open_store(path).close()  # the current version, 7
+    open_store(path).close()  # the current version, 8
     broken = "ALTER TABLE scans ADD COLUMN operator TEXT; INSERT INTO no_such_table VALUES (1)"
     monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, broken))
     with pytest.raises(StoreError) as err:
         open_store(path)
     assert str(err.value) == (
-        f"{path}: schema migration 8 failed (no such table: no_such_table); "
-        "the database was left at version 7"
+        f"{path}: schema migration 9 failed (no such table: no_such_table); "
+        "the database was left at version 8"
     )
     db = sqlite3.connect(path)
     columns = [r[1] for r in db.execute("PRAGMA table_info(scans)")]
-    assert db.execute("PRAGMA user_version").fetchone() == (7,)
+    assert db.execute("PRAGMA user_version").fetchone() == (8,)
     db.close()
     assert "operator" not in columns  # the half-run migration was rolled back
 
     fixed = "ALTER TABLE scans ADD COLUMN operator TEXT NOT NULL DEFAULT ''"
     monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, fixed))
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 8
+    assert isinstance(store, SqliteStore) and store.schema_version == len(MIGRATIONS) + 1
     store.close()
     db = sqlite3.connect(path)
     assert "operator" in [r[1] for r in db.execute("PRAGMA table_info(scans)")]
@@ -468,7 +458,7 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = open_store(path)
-    assert isinstance(store, SqliteStore) and store.schema_version == 7
+    assert isinstance(store, SqliteStore) and store.schema_version == 8
     assert store.triage(URL, "notified", note="e-mailed the editor on 2024-05-07") == 1
     r2 = store.finish_scan(store.begin_scan("k", "t2"), a_report("t2", a_copy()))
     store.close()

@@ -3,8 +3,12 @@ quotations), each with the passage it sits in.
 
 Pure functions over the source text, the page text and the match's passages. Alignment bridges
 small gaps, so a changed figure sits inside a passage: each passage's source and page words are
-compared token by token. Text on the page between two passages (inside the copy's span) that
-the original lacks is an insertion.
+compared token by token; a relative change of time or place, an honorific, an abbreviation or
+a number written in another style is not a changed fact (`housestyle`). Text on the page
+between two passages (inside the copy's span) that the original lacks is an insertion, when it
+is part of the copy's article text: an image caption, a "Related" box, a newsletter promotion
+or an ad slot between two paragraphs is the page's furniture, not an alteration of the story
+(the extractor leaves it out of the article text).
 
 In: a CheckContext. Out: a tuple of `Change`.
 """
@@ -12,12 +16,14 @@ In: a CheckContext. Out: a tuple of `Change`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
 from xpostcheck.checks.context import CheckContext
-from xpostcheck.checks.textutil import shorten
+from xpostcheck.checks.housestyle import is_style_edit, same_numbers
+from xpostcheck.checks.textutil import norm, shorten
 
 __all__ = ["Change", "changes", "word_count"]
 
@@ -116,9 +122,18 @@ def _inside_quote(text: str, start: int) -> bool:
     return before.count('"') % 2 == 1 or before.count("\u201c") > before.count("\u201d")
 
 
+def _all_text(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _changes(
-    source_text: str, page_text: str, spans: tuple[tuple[int, int, int, int], ...]
+    source_text: str,
+    page_text: str,
+    spans: tuple[tuple[int, int, int, int], ...],
+    body: Callable[[str], str] = _all_text,
 ) -> tuple[Change, ...]:
+    """`body(text)`: the part of a stretch of page text that belongs to the copy's article text
+    (by default all of it); only that part of an inserted stretch counts."""
     found: list[Change] = []
     by_page = sorted(spans, key=lambda s: s[2])
     for s_start, s_end, p_start, p_end in by_page:
@@ -141,7 +156,9 @@ def _changes(
             hi = min(len(pg), op.dest_end + 6)
             context = " ".join(w for w, _, _ in pg[lo:hi])
             if not old and len(new) >= INSERTED_MIN_WORDS:
-                found.append(Change("inserted", "", " ".join(new), context))
+                inserted = body(page_text[pg[op.dest_start][1] : pg[op.dest_end - 1][2]])
+                if word_count(inserted) >= INSERTED_MIN_WORDS:
+                    found.append(Change("inserted", "", inserted, context))
                 continue
             if not old or not new:
                 continue  # a deletion is what coverage measures; a stray word is style
@@ -150,13 +167,39 @@ def _changes(
                 what = "quotation"
             if what == "wording":
                 continue  # house style and the like: not a fact
+            if what != "quotation" and is_style_edit(old, new):
+                continue  # "15%", "last week", "here", "Mr. Okafor": time, place and style
+            if what == "number" and same_numbers(
+                [w for w, _, _ in src[max(0, op.src_start - 3) : op.src_end + 3]],
+                [w for w, _, _ in pg[max(0, op.dest_start - 3) : op.dest_end + 3]],
+            ):
+                continue  # "five to two" -> "5-2": the diff splits it, the numbers agree
             found.append(Change(what, " ".join(old), " ".join(new), shorten(context, 160)))
     # text the original lacks between passages, inside the copied span
     for (_, _, _, end), (_, _, start, _) in zip(by_page, by_page[1:], strict=False):
-        gap = " ".join(page_text[end:start].split()).strip(_EDGE + " ")
+        gap = body(page_text[end:start]).strip(_EDGE + " ")
         if word_count(gap) >= INSERTED_MIN_WORDS:
             found.append(Change("inserted", "", gap, shorten(gap, 160)))
     return tuple(found)
+
+
+def _article_body(ctx: CheckContext) -> Callable[[str], str]:
+    """The lines of a stretch of page text that are the copy's article text: not an image
+    caption, and found in the extractor's article text. All of it when that text is empty."""
+    article = norm(ctx.page.text)
+    if not article:
+        return _all_text
+    facts = ctx.page_facts
+
+    def body(text: str) -> str:
+        kept = []
+        for line in text.splitlines():
+            n = norm(line)
+            if n and n in article and not facts.in_caption(line):
+                kept.append(line)
+        return _all_text(" ".join(kept))
+
+    return body
 
 
 def changes(ctx: CheckContext) -> tuple[Change, ...]:
@@ -164,4 +207,4 @@ def changes(ctx: CheckContext) -> tuple[Change, ...]:
     spans = tuple(
         (p.source_start, p.source_end, p.page_start, p.page_end) for p in ctx.match.passages
     )
-    return _changes(ctx.source.text, ctx.page.full_text, spans)
+    return _changes(ctx.source.text, ctx.page.full_text, spans, _article_body(ctx))

@@ -242,6 +242,21 @@ def check_embargo(ctx: CheckContext) -> Finding:
             f"copy published {copy_text}; original {ctx.source.published}",
         )
     ok = copy_at.date() >= earliest.date() if date_only else copy_at >= earliest
+    if (
+        not ok
+        and date_only
+        and not ctx.page_facts.markup_published
+        and copy_at.date() <= orig_at.date()
+    ):
+        # No date in the copy's own markup, only a date in its text on or before the
+        # original's: the dateline kept with the story (a copy cannot predate its original),
+        # not the copy's publication.
+        return ctx.finding(
+            True,
+            "the only date on the page is the original's own or earlier; the copy's time is "
+            "unknown; not judged",
+            f"page shows {copy_text}; original {ctx.source.published}",
+        )
     evidence = (
         f"copy published {copy_text}; original {ctx.source.published}; "
         f"earliest allowed {earliest.isoformat(timespec='minutes')}"

@@ -52,6 +52,7 @@ _CUES = (
     # es
     r"publicad[oa] (?:originalmente|por primera vez|inicialmente)",
     r"originalmente publicad[oa]",
+    r"(?:se )?public[oó] (?:originalmente|por primera vez|inicialmente)",
     r"apareci[oó] (?:originalmente|por primera vez|primero)",
     r"republicad[oa]",
     r"reproducid[oa]",

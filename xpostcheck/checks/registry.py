@@ -216,8 +216,8 @@ _SPECS: tuple[KindSpec, ...] = (
             "year": Option(
                 "str",
                 "any",
-                "any year, or the original's publication year",
-                choices=("any", "original"),
+                "any year, the original's publication year, or optional (no year needed)",
+                choices=("any", "original", "optional"),
             ),
             "region": _REGION,
             "threshold": _THRESHOLD,

@@ -327,6 +327,13 @@ def check_copyright_notice(ctx: CheckContext) -> Finding:
 
     facts = ctx.page_facts
     want_year = _source_year(ctx) if year_mode == "original" else None
+    folded_names = [n.casefold() for n in (*authors, *publishers) if n]
+
+    def names_follow(after: str) -> bool:
+        """'Copyright Jane Doe': the word is a notice when a name comes right after it."""
+        rest = after.lstrip(" \t©:,-–—").casefold()
+        rest = rest[4:] if rest.startswith("(c)") else rest
+        return any(rest.lstrip().startswith(n) for n in folded_names)
 
     def scan(lines: list[str]) -> tuple[str | None, str | None, str | None]:
         """(a good notice, one with the wrong year, one with no year), each a window of its
@@ -336,11 +343,12 @@ def check_copyright_notice(ctx: CheckContext) -> Finding:
             for mark in _MARK.finditer(line):
                 notice = line[max(0, mark.start() - 60) : mark.end() + 100]
                 years = _YEAR.findall(notice)
-                if mark.group(0).lower() == "copyright" and not years:
+                bare_word = mark.group(0).lower() == "copyright" and not years
+                if bare_word and (year_mode != "optional" or not names_follow(line[mark.end() :])):
                     continue  # the word in a sentence ("the source and copyright are ...")
                 if not names_ok(notice):
                     continue
-                if not years:
+                if not years and year_mode != "optional":
                     noyear = noyear or notice
                 elif want_year and want_year not in years:
                     wrong = wrong or notice
@@ -375,7 +383,8 @@ def check_copyright_notice(ctx: CheckContext) -> Finding:
     names = quoted(list(authors) + list(publishers))
     return ctx.finding(
         False,
-        f"no copyright line (©, 'Copyright' or '(c)' with {who} and a year)",
+        f"no copyright line (©, 'Copyright' or '(c)' with {who}"
+        + (")" if year_mode == "optional" else " and a year)"),
         f"looked for a copyright line naming {names}"
         + (f" with the year {want_year}" if want_year else ""),
     )

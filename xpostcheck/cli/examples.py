@@ -25,6 +25,19 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "xpostcheck scan -s sitemap.xml -r propublica --url https://blog.example/a-copy.html",
         "xpostcheck scan -q --fail-on new -s feed.xml -r globalresearch https://blog.example/",
     ),
+    "worker": (
+        "xpostcheck worker --db postgresql://xpostcheck@db.example/xpostcheck",
+        "xpostcheck worker --db scans.db --queue-db postgresql://localhost/xpostcheck --once",
+    ),
+    "schedule": (
+        "xpostcheck schedule add nightly '0 3 * * *' --config scan.toml --db postgresql://db/x",
+        "xpostcheck schedule list --db postgresql://db/x",
+    ),
+    "schedule add": (
+        "xpostcheck schedule add nightly '0 3 * * *' --config scan.toml --db postgresql://db/x",
+    ),
+    "schedule list": ("xpostcheck schedule list --db postgresql://db/x",),
+    "schedule remove": ("xpostcheck schedule remove nightly --db postgresql://db/x",),
     "demo": (
         "xpostcheck demo",
         "xpostcheck demo -o /tmp/demo.json     # the HTML report and database go beside it",

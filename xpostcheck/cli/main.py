@@ -19,6 +19,7 @@ import click
 from xpostcheck import __version__
 from xpostcheck.cli.config_cmd import add_config_option, config_command
 from xpostcheck.cli.demo import demo
+from xpostcheck.cli.discover import discover
 from xpostcheck.cli.examples import add_examples
 from xpostcheck.cli.output import (
     EXIT_FAILED,
@@ -33,6 +34,8 @@ from xpostcheck.cli.report_cmd import report
 from xpostcheck.cli.review import evidence, explain, history, notice, triage
 from xpostcheck.cli.rules import rules_group
 from xpostcheck.cli.scan import scan
+from xpostcheck.cli.schedule import schedule_group
+from xpostcheck.cli.worker import worker
 from xpostcheck.errors import XPostCheckError
 
 __all__ = ["main"]
@@ -116,6 +119,9 @@ for _command in (
     triage,
     notice,
     config_command,
+    discover,
+    worker,
+    schedule_group,
 ):
     add_config_option(_command)
     main.add_command(_command)

@@ -62,7 +62,9 @@ class _ScanTexts(Mapping[str, str]):
     help="Write the report here instead of stdout.",
 )
 @click.option(
-    "--db", help=f"The scan database (a SQLite file; default ./{options.DB} or the config's)."
+    "--db",
+    help=f"The scan database (a SQLite file or a postgresql:// URL; default ./{options.DB} or "
+    "the config's).",
 )
 @click.option("--index", help="Source index file, for the source texts (default: beside --db).")
 def report(scan_id: int, fmt: str, output: str | None, db: str, index: str | None) -> None:

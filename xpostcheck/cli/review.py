@@ -33,7 +33,9 @@ __all__ = ["evidence", "explain", "history", "notice", "triage"]
 
 
 _db_option = click.option(
-    "--db", help=f"The scan database (a SQLite file; default ./{options.DB} or the config's)."
+    "--db",
+    help=f"The scan database (a SQLite file or a postgresql:// URL; default ./{options.DB} or "
+    "the config's).",
 )
 
 

@@ -108,8 +108,8 @@ class _ScanCommand(click.Command):
 @click.option(
     "--db",
     help=(
-        f"The scan database: a SQLite file (default ./{options.DB}); only SQLite file paths are "
-        "supported for now."
+        f"The scan database: a SQLite file (default ./{options.DB}) or a "
+        "postgresql://USER@HOST/DB URL shared by several machines."
     ),
 )
 @click.option("--index", help="Source index file (default: beside the database).")
@@ -203,6 +203,15 @@ class _ScanCommand(click.Command):
     ),
 )
 @click.option(
+    "--queue",
+    is_flag=True,
+    default=None,
+    help=(
+        "Run the scan's sites as jobs on 'xpostcheck worker' processes (needs a PostgreSQL "
+        "--db), show their progress, then write the report as usual."
+    ),
+)
+@click.option(
     "--show-config",
     is_flag=True,
     help="Print the settings this scan would use, with where each came from, and exit.",
@@ -238,6 +247,8 @@ def scan(site: tuple[str, ...], config_path: str | None, show_config: bool, **fl
     if settings.output:
         check_writable(settings.output, "report")
     _clean_leftovers(settings)
+    if settings.queue and not settings.db.startswith(("postgresql://", "postgres://")):
+        raise click.UsageError("--queue needs a PostgreSQL database: --db postgresql://...")
     code = _run_scan(settings, quiet=settings.quiet)
     sys.exit(code)
 
@@ -277,6 +288,10 @@ def _run_scan(settings: Settings, *, quiet: bool) -> int:
 
         if settings.warc:
             result = run_warc_scan(settings, settings.warc, progress=update, deliver=deliver)
+        elif settings.queue:
+            from xpostcheck.queue.scans import run_queued_scan
+
+            result = run_queued_scan(settings, settings.db, progress=update, deliver=deliver)
         else:
             result = run_scan(settings, progress=update, deliver=deliver)
     if result.undelivered and not quiet:

@@ -23,7 +23,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -234,6 +234,24 @@ class Fetcher:
 
         `check_redirect(target)` may refuse a redirect target by returning a reason (the crawler
         uses it for robots.txt)."""
+        return self._fetch(url, etag, last_modified, html_only, check_redirect, None)
+
+    def fetch_api(self, url: str, headers: Mapping[str, str]) -> Fetched:
+        """GET an API's `url` (any content type) with its own `headers` (a key, an Accept), as
+        `fetch` does otherwise: address policy, deadline, retries on 429/5xx with Retry-After.
+        The headers go with the hops on the URL's own scheme, host and port only, never to a
+        redirect elsewhere; the User-Agent stays the fetcher's own."""
+        return self._fetch(url, None, None, False, None, headers)
+
+    def _fetch(
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        html_only: bool,
+        check_redirect: Callable[[str], str | None] | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> Fetched:
         cfg = self.config
         deadline_at = time.monotonic() + cfg.deadline
         headers = {
@@ -241,11 +259,16 @@ class Fetcher:
         }
         conditional = bool(etag or last_modified)
         headers.update(conditional_headers(etag, last_modified))
+        own = dict(headers)
+        if extra_headers:
+            own.update((k, v) for k, v in extra_headers.items() if k.lower() != "user-agent")
+        origin = _origin(url)
         redirects: list[str] = []
         seen = {url}
         current = url
         while True:
-            ex = self._with_retries(current, headers, deadline_at, html_only)
+            hop_headers = own if _origin(current) == origin else headers
+            ex = self._with_retries(current, hop_headers, deadline_at, html_only)
             if ex.status in (301, 302, 303, 307, 308):
                 if not ex.location:
                     raise FetchError(url, f"HTTP {ex.status} redirect without a Location")
@@ -471,6 +494,15 @@ def _check_url(policy: AddressPolicy, url: str) -> None:
     problem = policy.check_host(host, port or (443 if parts.scheme == "https" else 80))
     if problem:
         raise FetchError(url, problem, SkipCode.ADDRESS_POLICY)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    """(scheme, network location) in lower case: where a request's own headers may go."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # _check_url refuses it with its reason
+        return "", url
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _headers_block(resp: requests.Response, items: Headers) -> bytes:

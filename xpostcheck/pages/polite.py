@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from xpostcheck.errors import FetchError
@@ -159,6 +159,15 @@ class Politeness:
             raise FetchError(url, "disallowed by robots.txt", SkipCode.ROBOTS)
         with self.slot(url), stream_body(self.fetcher, url) as body:
             yield body
+
+    def api_get(self, url: str, headers: Mapping[str, str]) -> Fetched:
+        """One call to an API the user configured (a search provider), in its host's slot,
+        through the Fetcher (address policy, User-Agent, deadline, Retry-After) with the
+        API's own headers. robots.txt is not asked: it speaks to crawlers, and a self-hosted
+        search engine's robots.txt disallows the very queries its API exists to answer.
+        Raises FetchError."""
+        with self.slot(url):
+            return self.fetcher.fetch_api(url, headers)
 
     # -- link checks ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ pool is shared, and each unit keeps its own pages in flight, so units run side b
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -75,6 +76,10 @@ def _init_worker(index_path: str, config: MatchConfig) -> None:
 def _exit_with(sentinel: int) -> None:
     multiprocessing.connection.wait([sentinel])  # ready when the parent process has ended
     os._exit(1)
+
+
+def _ready() -> int:
+    return os.getpid()
 
 
 def _analyse_in_worker(fetched: Fetched) -> tuple[Page, list[Match]]:
@@ -192,7 +197,11 @@ class Analyser:
             if self._pool is None:
                 self._pool = self._start()
             pool = self._pool
-        future = pool.submit(self.work, fetched)
+        try:
+            future = pool.submit(self.work, fetched)
+        except BrokenProcessPool as exc:  # broke while starting: _drain goes on in-process
+            future = Future()
+            future.set_exception(exc)
         self._pool_of[future] = pool
         return future
 
@@ -232,12 +241,19 @@ class Analyser:
             index_path = os.path.join(self._tmp.name, "index")
             self.index.save(index_path)
         # spawn, not fork: the crawlers' threads are already running in this process.
-        return ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
             initargs=(index_path, self.config),
         )
+        # Every worker up (spawned, imported, its index loaded) before a page's deadline
+        # starts: a large index or a busy machine must not make the first pages "late". One
+        # task per worker spawns each of them; a pool that breaks here is found at submit.
+        for future in [pool.submit(_ready) for _ in range(self.workers)]:
+            with contextlib.suppress(Exception):
+                future.result()
+        return pool
 
     def close(self) -> None:
         """Stop the pool (after the pages in it) and remove the temporary index."""

@@ -33,6 +33,8 @@ from xpostcheck.pipeline.carry import NewerSources
 from xpostcheck.rules.loader import apply_overrides, load_ruleset
 from xpostcheck.sources.loader import describe_skipped, load_sources_report
 from xpostcheck.store import Store, open_store
+from xpostcheck.store.backend import scan_lock
+from xpostcheck.store.base import HeldLock
 from xpostcheck.util.lock import FileLock
 
 log = logging.getLogger(__name__)
@@ -144,7 +146,7 @@ class Scan:
     # The one politeness layer of the scan (robots.txt, per-host delay, redirect answers),
     # shared by the source reader, every unit's crawl and the link checks.
     polite: Politeness
-    locks: tuple[FileLock, ...] = ()  # held from begin to close: one writer per database
+    locks: tuple[HeldLock, ...] = ()  # held from begin to close: one writer per database
 
     def close(self) -> None:
         """Release the scan's resources: the analyser's pool, the store, the fetcher, and
@@ -161,14 +163,15 @@ class Scan:
                     _release(self.locks)
 
 
-def _release(locks: tuple[FileLock, ...]) -> None:
+def _release(locks: tuple[HeldLock, ...]) -> None:
     for held in reversed(locks):
         held.release()
 
 
-def take_locks(settings: Settings) -> tuple[FileLock, ...]:
+def take_locks(settings: Settings) -> tuple[HeldLock, ...]:
     """One scan at a time per database file and per index file: lock `<db>.lock` (which
-    covers the index beside it) and, for an index kept elsewhere, `<index>.lock`, always in
+    covers the index beside it; a PostgreSQL store's lock is an advisory lock in the
+    database, taken first) and, for an index kept elsewhere, `<index>.lock`, always in
     the same order so that two scans never deadlock. A scan waits for the one
     that holds a lock (saying so once, as a warning), or with `no_wait` fails at once."""
     guarded: dict[str, str] = {}  # absolute path -> what it guards
@@ -177,8 +180,10 @@ def take_locks(settings: Settings) -> tuple[FileLock, ...]:
     index = index_path_for(settings)
     if index and index != f"{settings.db}.index":
         guarded.setdefault(str(Path(index).absolute()), "index")
-    held: list[FileLock] = []
+    held: list[HeldLock] = []
     try:
+        in_db = scan_lock(settings.db, wait=not settings.no_wait, on_wait=log.warning)
+        held += [in_db] if in_db is not None else []
         for path in sorted(guarded):
             held.append(
                 FileLock.acquire(
@@ -342,4 +347,51 @@ def begin(settings: Settings, progress: ProgressFn | None = None) -> Scan:
         progress=report,
         stopping=threading.Event(),
         locks=locks,
+    )
+
+
+def join(
+    settings: Settings,
+    *,
+    store: Store,
+    scan_id: int,
+    started: str,
+    index: SourceIndex,
+    index_path: str,
+    source_skips: tuple[Skipped, ...] = (),
+    modified: frozenset[str] = frozenset(),
+    progress: ProgressFn | None = None,
+) -> Scan:
+    """A Scan begun elsewhere (by `begin` in another process), joined to run some of its site
+    units or to finish it: the store is open, the scan id and the index are given; nothing is
+    read from the sources and no lock is taken (the queue orders the jobs). The Scan owns
+    `store` from here on (its `close` closes it)."""
+    ruleset = load_ruleset(settings.rules)
+    if settings.rule_overrides:
+        ruleset = apply_overrides(ruleset, settings.rule_overrides, where=settings.overrides_where)
+    config = match_config(settings.min_coverage)
+    try:
+        fetcher = _fetcher(settings)
+    except BaseException:
+        store.close()
+        raise
+    polite = Politeness(fetcher, _crawl_config(settings))
+    return Scan(
+        settings=settings,
+        ruleset=ruleset,
+        fingerprint=fingerprint(ruleset, config),
+        match_config=config,
+        crawl_config=polite.cfg,
+        polite=polite,
+        started=started,
+        store=store,
+        scan_id=scan_id,
+        index=index,
+        source_skips=source_skips,
+        modified=modified,
+        newer=NewerSources(store, index, config),
+        fetcher=fetcher,
+        analyser=Analyser(index, index_path, config, workers_for(settings)),
+        progress=_serialised(progress),
+        stopping=threading.Event(),
     )

@@ -37,6 +37,7 @@ from xpostcheck.pipeline.runner import run_sites
 from xpostcheck.pipeline.site import SiteResult, SiteUnit, scan_site, units_of
 from xpostcheck.pipeline.texts import PageTexts
 from xpostcheck.report.base import RenderContext
+from xpostcheck.store.dburl import is_postgres_url, without_password
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ def _mark_interrupted(scan: Scan) -> None:
 def _as_printed(value: str) -> str:
     """A database or rules setting as the commands a report prints should give it: a file
     that exists by its absolute path (the commands then work from any folder), anything else
-    (a pack name, a database URL) as it is."""
+    (a pack name, a database URL without its password) as it is."""
     if value and "://" not in value and os.path.isfile(value):
         return os.path.abspath(value)
-    return value
+    return without_password(value) if is_postgres_url(value) else value

@@ -18,6 +18,7 @@ __all__ = [
     "TRIAGE_STATUSES",
     "CopyLog",
     "EvidenceArchive",
+    "HeldLock",
     "PageLog",
     "ScanLog",
     "ScanSummary",
@@ -143,6 +144,14 @@ class EvidenceArchive(Protocol):
 
     def write(self, scan_id: int, fetched: Fetched) -> EvidenceRecord: ...
     def read(self, record: EvidenceRecord) -> bytes: ...
+
+
+class HeldLock(Protocol):
+    """A lock a scan holds on its store from begin to close (a `<db>.lock` file, or an
+    advisory lock on a PostgreSQL database); `release` gives it up, a second call does
+    nothing."""
+
+    def release(self) -> None: ...
 
 
 class Store(ScanLog, PageLog, CopyLog, TriageLog, Protocol):

@@ -38,6 +38,7 @@ __all__ = [
     "http_block",
     "read_record",
     "read_responses",
+    "warc_record",
     "write_response",
 ]
 
@@ -151,8 +152,9 @@ def _b32(digest: bytes) -> str:
     return "sha256:" + base64.b32encode(digest).decode("ascii")
 
 
-def write_response(folder: Path, filename: str, fetched: Fetched) -> EvidenceRecord:
-    """Append one WARC response record for `fetched` to `folder/filename`."""
+def warc_record(fetched: Fetched) -> tuple[bytes, str, str]:
+    """One WARC response record for `fetched`, as a gzip member: (bytes, SHA-256 of the HTTP
+    body in hex, WARC-Record-ID)."""
     from warcio.recordloader import ArcWarcRecord
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
@@ -185,7 +187,12 @@ def write_response(folder: Path, filename: str, fetched: Fetched) -> EvidenceRec
     )
     buf = io.BytesIO()
     WARCWriter(buf, gzip=True, warc_version="1.1").write_record(record)
-    data = buf.getvalue()
+    return buf.getvalue(), payload_hex, record_id
+
+
+def write_response(folder: Path, filename: str, fetched: Fetched) -> EvidenceRecord:
+    """Append one WARC response record for `fetched` to `folder/filename`."""
+    data, payload_hex, record_id = warc_record(fetched)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / filename, "ab") as fh:

@@ -226,6 +226,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE triage ADD COLUMN evidence TEXT;
     ALTER TABLE triage ADD COLUMN lapsed TEXT
     """,
+    # 8: one page row and one evidence row per scan and URL, so that recording a page again
+    # in the same scan (a retried job on a worker) replaces its row instead of adding one.
+    # Earlier duplicates within a scan are dropped, the newest (as page_state read) kept.
+    """
+    DELETE FROM pages WHERE id NOT IN (SELECT max(id) FROM pages GROUP BY scan_id, url);
+    CREATE UNIQUE INDEX pages_scan_url ON pages(scan_id, url);
+    DELETE FROM evidence WHERE id NOT IN (SELECT max(id) FROM evidence GROUP BY scan_id, url);
+    CREATE UNIQUE INDEX evidence_scan_url ON evidence(scan_id, url)
+    """,
 )
 
 

@@ -159,8 +159,11 @@ class CopyTables(Tables):
         if rule is not None:
             sql += " AND rule = ?"
             args.append(rule)
-        group = " GROUP BY source_url, rule ORDER BY min(id)"
-        found = self._db.execute(sql + group, args).fetchall()
+        # One mark per (source, rule), with the evidence of its first failed finding.
+        first: dict[tuple[str, str], str | None] = {}
+        for src, r, ev in self._db.execute(sql + " ORDER BY id", args).fetchall():
+            first.setdefault((src, r), ev)
+        found = [(src, r, ev) for (src, r), ev in first.items()]
         if not found:
             return 0
         created = now_iso()

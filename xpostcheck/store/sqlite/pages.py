@@ -73,7 +73,9 @@ class PageTables(Tables):
         self, scan_id: int, fetched: Fetched, *, is_copy: bool, before: PageState | None = None
     ) -> None:
         """Record a fetched page. For a 304, `before` is its state from page_state() when the
-        caller has it already (else it is looked up again)."""
+        caller has it already (else it is looked up again). Idempotent per scan and URL: a
+        page recorded again in the same scan (a retried job) replaces its row and its
+        evidence row, the newest fetch winning."""
         if fetched.unchanged and before is None:
             before = self.page_state(fetched.url) or self.page_state(fetched.final_url)
         state = merge_unchanged(before, fetched)
@@ -82,7 +84,14 @@ class PageTables(Tables):
                 """INSERT INTO pages (scan_id, url, final_url, url_key, fetched_at, status,
                        etag, last_modified, content_hash, is_copy, links, cache_control,
                        expires)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (scan_id, url) DO UPDATE SET
+                       final_url = excluded.final_url, url_key = excluded.url_key,
+                       fetched_at = excluded.fetched_at, status = excluded.status,
+                       etag = excluded.etag, last_modified = excluded.last_modified,
+                       content_hash = excluded.content_hash, is_copy = excluded.is_copy,
+                       links = excluded.links, cache_control = excluded.cache_control,
+                       expires = excluded.expires""",
                 (
                     scan_id,
                     fetched.url,
@@ -103,8 +112,14 @@ class PageTables(Tables):
                 rec = self.archive.write(scan_id, fetched)
                 self._db.execute(
                     """INSERT INTO evidence (scan_id, url, final_url, url_key, fetched_at, file,
-                           offset, length, sha256, payload_sha256, record_id)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                           "offset", length, sha256, payload_sha256, record_id)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (scan_id, url) DO UPDATE SET
+                           final_url = excluded.final_url, url_key = excluded.url_key,
+                           fetched_at = excluded.fetched_at, file = excluded.file,
+                           "offset" = excluded."offset", length = excluded.length,
+                           sha256 = excluded.sha256, payload_sha256 = excluded.payload_sha256,
+                           record_id = excluded.record_id""",
                     (
                         scan_id,
                         fetched.url,
@@ -133,7 +148,9 @@ class PageTables(Tables):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO sources (url, sha256, scan_id) VALUES (?, ?, ?)",
+                    """INSERT INTO sources (url, sha256, scan_id) VALUES (?, ?, ?)
+                       ON CONFLICT (url) DO UPDATE SET sha256 = excluded.sha256,
+                                                       scan_id = excluded.scan_id""",
                     [(u, h, scan_id) for u, h in fresh],
                 )
                 self._db.execute("COMMIT")
@@ -154,7 +171,9 @@ class PageTables(Tables):
     def save_page_text(self, scan_id: int, url: str, text: str, links: Sequence[str] = ()) -> None:
         """Keep the page's full text and the hrefs of all its links, as last analysed."""
         self._db.execute(
-            "INSERT OR REPLACE INTO page_texts (url_key, scan_id, text, links) VALUES (?, ?, ?, ?)",
+            """INSERT INTO page_texts (url_key, scan_id, text, links) VALUES (?, ?, ?, ?)
+               ON CONFLICT (url_key) DO UPDATE SET scan_id = excluded.scan_id,
+                                                   text = excluded.text, links = excluded.links""",
             (
                 url_key_of(url),
                 scan_id,
@@ -187,7 +206,7 @@ class PageTables(Tables):
     def evidence(self, url: str) -> bytes | None:
         """Every WARC record kept for `url`, latest first, as one .warc.gz blob."""
         rows = self._db.execute(
-            """SELECT file, offset, length, sha256, payload_sha256, record_id FROM evidence
+            """SELECT file, "offset", length, sha256, payload_sha256, record_id FROM evidence
                WHERE url = ? OR final_url = ? OR url_key = ? ORDER BY id DESC""",
             (url, url, url_key_of(url)),
         ).fetchall()

@@ -21,9 +21,8 @@ from xpostcheck.pipeline.history import (
     judge_history,
     merge_observations,
 )
-from xpostcheck.store.base import ScanSummary
 from xpostcheck.store.sqlite.tables import locked, now_iso, url_key_of
-from xpostcheck.store.sqlite.trends import TrendTables
+from xpostcheck.store.sqlite.trends import TrendTables, info_of
 
 __all__ = ["ScanTables"]
 
@@ -56,9 +55,9 @@ class ScanTables(TrendTables):
         until `deliver(scan_id)` (else it is delivered now)."""
         exists = self._db.execute("SELECT finished FROM scans WHERE id = ?", (scan_id,)).fetchone()
         if exists is None:
-            raise StoreError(f"no scan #{scan_id} was begun in this database", where=str(self.path))
+            raise StoreError(f"no scan #{scan_id} was begun in this database", where=self._where)
         if exists[0] is not None:
-            raise StoreError(f"scan #{scan_id} is already finished", where=str(self.path))
+            raise StoreError(f"scan #{scan_id} is already finished", where=self._where)
         scan_key = self._db.execute("SELECT key FROM scans WHERE id = ?", (scan_id,)).fetchone()[0]
         looked_at: dict[str, str] = {}
         for url_key, fetched_at in self._db.execute(
@@ -99,7 +98,7 @@ class ScanTables(TrendTables):
             if row is None or row[0] is None:
                 raise StoreError(
                     f"scan #{scan_id} is not a finished scan of this database; finish it first",
-                    where=str(self.path),
+                    where=self._where,
                 )
             if row[1] is None:
                 self._deliver(scan_id)
@@ -147,12 +146,13 @@ class ScanTables(TrendTables):
         row = self._db.execute(
             """SELECT count(*) FROM (SELECT DISTINCT f.url_key, f.source_url, f.rule
                FROM findings f JOIN scans s ON s.id = f.scan_id
-               WHERE s.key = (SELECT key FROM scans WHERE id = :scan) AND s.id < :scan
+               WHERE s.key = (SELECT key FROM scans WHERE id = ?) AND s.id < ?
                  AND s.finished IS NOT NULL AND s.delivered IS NULL
                  AND f.passed = 0 AND f.new = 1
                  AND s.id > coalesce((SELECT max(d.id) FROM scans d
-                                      WHERE d.key = s.key AND d.delivered IS NOT NULL), 0))""",
-            {"scan": scan_id},
+                                      WHERE d.key = s.key AND d.delivered IS NOT NULL), 0)
+               ) AS looks""",
+            (scan_id, scan_id),
         ).fetchone()
         return int(row[0])
 
@@ -161,11 +161,15 @@ class ScanTables(TrendTables):
         """A scan stopped by Ctrl-C or SIGTERM: `history` lists it as interrupted. A finished
         scan stays finished."""
         with self._lock:
-            self._db.execute(
-                """UPDATE scans SET info = json_set(info, '$.interrupted', 1)
-                   WHERE id = ? AND finished IS NULL""",
-                (scan_id,),
-            )
+            row = self._db.execute(
+                "SELECT info FROM scans WHERE id = ? AND finished IS NULL", (scan_id,)
+            ).fetchone()
+            if row is not None:
+                info = {**info_of(row[0]), "interrupted": 1}
+                self._db.execute(
+                    "UPDATE scans SET info = ? WHERE id = ? AND finished IS NULL",
+                    (json.dumps(info), scan_id),
+                )
 
     def _persist(
         self,
@@ -246,7 +250,7 @@ class ScanTables(TrendTables):
                 )
                 # What this scan saw, for the ledger once its report is delivered.
                 db.executemany(
-                    """INSERT OR REPLACE INTO observations (scan_id, url_key, source_url, rule,
+                    """INSERT INTO observations (scan_id, url_key, source_url, rule,
                            url, kind, first_seen, seen_at, open)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     [
@@ -276,18 +280,6 @@ class ScanTables(TrendTables):
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-
-    @locked
-    def history(self, limit: int = 20) -> list[ScanSummary]:
-        rows = self._db.execute(
-            """SELECT id, started,
-                      CASE WHEN finished IS NULL AND json_extract(info, '$.interrupted')
-                           THEN 'interrupted' ELSE finished END,
-                      rules, pages, copies, violations, new, resolved,
-                      skipped FROM scans ORDER BY id DESC LIMIT ?""",
-            (max(0, limit),),
-        ).fetchall()
-        return [ScanSummary(*row) for row in rows]
 
     @locked
     def report(self, scan_id: int) -> Report | None:

@@ -38,6 +38,8 @@ class SqliteStore(ScanTables, PageTables):
     before it crawls) the file must be writable and pass SQLite's quick_check, so that a
     read-only or damaged database is one line before the crawl rather than an error after."""
 
+    _db: sqlite3.Connection
+
     def __init__(
         self,
         path: Path,
@@ -47,6 +49,7 @@ class SqliteStore(ScanTables, PageTables):
         check: bool = False,
     ) -> None:
         self.path = path
+        self._where = str(path)
         self.archive = archive or WarcFolder(path.with_name(f"{path.stem}-evidence"))
         self._lock = threading.RLock()  # the crawler asks page_state from its own thread
         if path.is_dir():

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from xpostcheck.errors import StoreError
 from xpostcheck.store.base import EvidenceArchive
@@ -28,7 +27,17 @@ from xpostcheck.store.schema import (
 )
 from xpostcheck.util.urls import canonicalize
 
-__all__ = ["StoreFailed", "Tables", "connect", "locked", "now_iso", "store_failure", "url_key_of"]
+__all__ = [
+    "Connection",
+    "Cursor",
+    "StoreFailed",
+    "Tables",
+    "connect",
+    "locked",
+    "now_iso",
+    "store_failure",
+    "url_key_of",
+]
 
 
 class StoreFailed(StoreError):
@@ -75,13 +84,36 @@ def connect(path: str) -> sqlite3.Connection:
     return sqlite3.connect(path, check_same_thread=False, isolation_level=None)
 
 
-class Tables:
-    """The state every table class works on; `SqliteStore` sets it up."""
+class Cursor(Protocol):
+    """What the table classes use of a cursor (sqlite3's, or the PostgreSQL adapter's)."""
 
-    path: Path
+    @property
+    def rowcount(self) -> int: ...
+    @property
+    def lastrowid(self) -> int | None: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What the table classes use of a connection: sqlite3's, or `store.postgres`'s adapter,
+    which runs the same SQL (qmark parameters, `BEGIN IMMEDIATE` for one writer at a time)."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+    def executemany(self, sql: str, parameters: Any, /) -> Cursor: ...
+
+
+class Tables:
+    """The state every table class works on; `SqliteStore` (or `PostgresStore`) sets it up.
+
+    The SQL of the table classes is written for both backends: standard upserts (ON CONFLICT),
+    no JSON functions, `rowid` only on tables that PostgreSQL gives a column of that name."""
+
     archive: EvidenceArchive
-    _db: sqlite3.Connection
-    _lock: threading.RLock
+    _where: str  # what error messages name: the file, or the URL without its password
+    _db: Connection
+    _lock: AbstractContextManager[Any]  # held around every call (re-entrant)
 
 
 def now_iso() -> str:
@@ -110,6 +142,6 @@ def locked(
             try:
                 return method(self, *args, **kwargs)
             except sqlite3.Error as exc:
-                raise store_failure(exc, str(self.path)) from None
+                raise store_failure(exc, self._where) from None
 
     return wrapper

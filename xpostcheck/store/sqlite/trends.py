@@ -1,23 +1,40 @@
-"""SQLite reads over past scans for trends and re-rendering: one site over time, and a page's
-text as a given scan saw it.
+"""SQLite reads over past scans for trends and re-rendering: the scans, one site over time,
+and a page's text as a given scan saw it.
 
-In: a host, a scan id, a URL. Out: `SiteTrend` rows, newest first; page texts. Read only.
+In: a limit, a host, a scan id, a URL. Out: `ScanSummary` and `SiteTrend` rows, newest first;
+page texts. Read only.
 """
 
 from __future__ import annotations
 
+import json
 import zlib
+from typing import Any
 
-from xpostcheck.store.base import SiteTrend
+from xpostcheck.store.base import ScanSummary, SiteTrend
 from xpostcheck.store.sqlite.copies import CopyTables
 from xpostcheck.store.sqlite.tables import locked, url_key_of
 from xpostcheck.util.urls import host_of
 
-__all__ = ["TrendTables"]
+__all__ = ["TrendTables", "info_of"]
 
 
 class TrendTables(CopyTables):
-    """The trend reads of `ScanLog` (`site_trend`, `page_text_at`)."""
+    """The reads of `ScanLog` over past scans (`history`, `site_trend`, `page_text_at`)."""
+
+    @locked
+    def history(self, limit: int = 20) -> list[ScanSummary]:
+        rows = self._db.execute(
+            """SELECT id, started, finished, info, rules, pages, copies, violations, new,
+                      resolved, skipped FROM scans ORDER BY id DESC LIMIT ?""",
+            (max(0, limit),),
+        ).fetchall()
+        out = []
+        for scan, started, finished, info, *counts in rows:
+            if finished is None and info_of(info).get("interrupted"):
+                finished = "interrupted"
+            out.append(ScanSummary(scan, started, finished, *counts))
+        return out
 
     @locked
     def site_trend(self, host: str, limit: int = 20) -> list[SiteTrend]:
@@ -32,8 +49,9 @@ class TrendTables(CopyTables):
             if len(out) >= max(0, limit):
                 break
             copies, violations = self._db.execute(
-                """SELECT count(*), coalesce(sum(verdict = 'violation'), 0) FROM copies
-                   WHERE scan_id = ? AND site = ?""",
+                """SELECT count(*),
+                          coalesce(sum(CASE WHEN verdict = 'violation' THEN 1 ELSE 0 END), 0)
+                   FROM copies WHERE scan_id = ? AND site = ?""",
                 (scan_id, host),
             ).fetchone()
             (new,) = self._db.execute(
@@ -68,3 +86,12 @@ class TrendTables(CopyTables):
             return zlib.decompress(row[0]).decode("utf-8")
         except (zlib.error, UnicodeDecodeError):
             return None
+
+
+def info_of(text: str | None) -> dict[str, Any]:
+    """A scan's stored `info` (a JSON object) back as a dict; anything else counts as empty."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,1 @@
+"""Finding candidate republishers nobody listed."""
