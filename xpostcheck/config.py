@@ -41,6 +41,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "sites": list,
     "sites_file": str,
     "urls": list,
+    "warc": list,  # WARC files or URLs whose pages are checked instead of crawling
     "db": str,
     "index": str,
     "format": str,
@@ -85,6 +86,7 @@ class Settings:
     rules: str = ""
     sites: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
+    warc: tuple[str, ...] = ()  # WARC files or URLs: their pages instead of a crawl
     db: str = options.DB
     index: str | None = None  # build_settings: `<db>.index` when not given and db is a file
     format: str = options.FORMAT
@@ -528,6 +530,7 @@ def build_settings(
         rules=str(merged.get("rules") or ""),
         sites=tuple(dict.fromkeys(sites)),
         urls=tuple(dict.fromkeys(merged.get("urls") or ())),
+        warc=tuple(dict.fromkeys(merged.get("warc") or ())),
         db=db,
         index=merged.get("index") or default_index(db),
         format=str(merged.get("format", options.FORMAT)),
@@ -566,6 +569,8 @@ def build_settings(
         raise ConfigError("no sources: give --sources FILE|URL (or 'sources' in xpostcheck.toml)")
     if not settings.rules:
         raise ConfigError("no rules: give --rules PACK|FILE (see 'xpostcheck rules list')")
-    if not settings.sites and not settings.urls:
-        raise ConfigError("nothing to scan: give a site URL, --sites-file or --url")
+    if settings.warc and (settings.sites or settings.urls):
+        raise ConfigError("--warc reads pages from archives: give no site or --url with it")
+    if not settings.sites and not settings.urls and not settings.warc:
+        raise ConfigError("nothing to scan: give a site URL, --sites-file, --url or --warc")
     return settings

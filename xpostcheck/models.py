@@ -213,6 +213,18 @@ class Copy:
     title: str = ""
     source_title: str = ""
     fetched_at: str = ""
+    record: str = ""  # a page read from a WARC file: "file#offset <WARC-Record-ID>"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A site worth a live scan, found in a web archive: it holds copies there, or its pages
+    link to the publisher."""
+
+    site: str  # the site's root URL
+    copies: int = 0  # pages with copies in the archive
+    linking: int = 0  # other pages that link to the publisher
+    example: str = ""  # one such page
 
 
 class SkipCode(str, Enum):
@@ -274,6 +286,7 @@ class Report:
     copies: tuple[Copy, ...]
     skipped: tuple[Skipped, ...] = ()
     resolved: tuple[Resolved, ...] = ()
+    candidates: tuple[Candidate, ...] = ()  # sites for a live scan (WARC input only)
 
     @property
     def violations(self) -> tuple[Copy, ...]:

@@ -96,6 +96,16 @@ class _ScanCommand(click.Command):
     "--url", "urls", multiple=True, help="Fetch this page only, without crawling (repeat for more)."
 )
 @click.option(
+    "--warc",
+    multiple=True,
+    metavar="FILE|URL",
+    help=(
+        "Check the pages of this WARC file (gzipped or not; a URL is streamed) instead of "
+        "crawling; sites with copies and pages linking to the publisher are listed as "
+        "candidates for a live scan (repeat for more; see docs/warc.md)."
+    ),
+)
+@click.option(
     "--db",
     help=(
         f"The scan database: a SQLite file (default ./{options.DB}) or a "
@@ -219,6 +229,7 @@ def scan(site: tuple[str, ...], config_path: str | None, show_config: bool, **fl
     Examples:
       xpostcheck scan https://blog.example/ -s articles.jsonl -r globalresearch
       xpostcheck scan --config xpostcheck.toml --quiet --fail-on new
+      xpostcheck scan --warc CC-NEWS-20261101.warc.gz -s articles.jsonl -r globalresearch
 
     \b
     Exit codes: 0 no violations, 1 violations found, 2 usage/config/rule error,
@@ -252,6 +263,7 @@ def _clean_leftovers(settings: Settings) -> None:
 
 def _run_scan(settings: Settings, *, quiet: bool) -> int:
     from xpostcheck.pipeline.scan import ScanResult, run_scan  # loaded only to scan
+    from xpostcheck.pipeline.warcscan import run_warc_scan
     from xpostcheck.review.notify import new_summary, notify
 
     # Quiet (cron) mode puts the short summary of new violations in the table's place on
@@ -274,7 +286,9 @@ def _run_scan(settings: Settings, *, quiet: bool) -> int:
                 click.echo(summary)
             notify(settings, result.report)
 
-        if settings.queue:
+        if settings.warc:
+            result = run_warc_scan(settings, settings.warc, progress=update, deliver=deliver)
+        elif settings.queue:
             from xpostcheck.queue.scans import run_queued_scan
 
             result = run_queued_scan(settings, settings.db, progress=update, deliver=deliver)

@@ -24,6 +24,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
@@ -399,6 +400,62 @@ class Fetcher:
         if 300 <= ex.status < 400 and ex.location:
             return urljoin(url, ex.location.strip())
         return None
+
+
+@contextmanager
+def stream_body(fetcher: Fetcher, url: str) -> Iterator[BodyStream]:
+    """GET `url` with `fetcher` (its sessions, address policy and User-Agent) and give its
+    body as a stream to read at the caller's pace (a WARC file of gigabytes is never held
+    whole): redirects followed by hand, each hop through the address policy; the read timeout
+    bounds each read, no deadline bounds the whole body; the bytes are as sent (no
+    Content-Encoding undone). Raises FetchError."""
+    current, seen = url, {url}
+    for _ in range(fetcher.config.max_redirects + 1):
+        _check_url(fetcher.policy, current)
+        try:
+            resp = fetcher._session().get(
+                current,
+                headers={"Accept": "*/*"},
+                stream=True,
+                allow_redirects=False,
+                timeout=(fetcher.config.connect_timeout, fetcher.config.read_timeout),
+            )
+        except Blocked as exc:
+            raise FetchError(url, str(exc), SkipCode.ADDRESS_POLICY) from exc
+        except Exception as exc:  # requests, urllib3, socket and http.client errors alike
+            raise FetchError(url, *_describe(exc)) from exc
+        try:
+            location = resp.headers.get("Location")
+            if resp.status_code in (301, 302, 303, 307, 308) and location:
+                current = urljoin(current, location.strip())
+                if current in seen:
+                    raise FetchError(url, f"redirect loop (back to {current})")
+                seen.add(current)
+                continue
+            if not 200 <= resp.status_code < 300:
+                reason = f"HTTP {resp.status_code} {resp.reason or ''}".strip()
+                raise HTTPStatusError(url, reason, resp.status_code)
+            yield BodyStream(url, resp.raw)
+            return
+        finally:
+            resp.close()
+    raise FetchError(url, f"more than {fetcher.config.max_redirects} redirects")
+
+
+class BodyStream:
+    """A response body read as a binary stream; a failure while reading is an OSError that
+    names the URL."""
+
+    def __init__(self, url: str, raw: urllib3.response.BaseHTTPResponse) -> None:
+        self.url = url
+        self.raw = raw
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            data: bytes = self.raw.read(None if n < 0 else n, decode_content=False)
+        except Exception as exc:  # a reset, a read timeout, a short body
+            raise OSError(f"the download of {self.url} broke off: {_describe(exc)[0]}") from exc
+        return data
 
 
 def _new_session(config: FetchConfig, guard: Guard) -> requests.Session:

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 
 from xpostcheck.errors import FetchError
 from xpostcheck.models import Fetched, SkipCode
-from xpostcheck.net.fetch import Fetcher
+from xpostcheck.net.fetch import BodyStream, Fetcher, stream_body
 from xpostcheck.net.robots import RobotsPolicy, fetch_robots
 from xpostcheck.pages.config import CrawlConfig
 from xpostcheck.pages.tasks import host_key
@@ -150,6 +150,15 @@ class Politeness:
 
         with self.slot(url):
             return self.fetcher.fetch(url, html_only=html_only, check_redirect=refusal)
+
+    @contextmanager
+    def stream(self, url: str) -> Iterator[BodyStream]:
+        """One download read as a stream (a WARC file), after robots.txt allows it, holding
+        its host's slot until the stream is closed. Raises FetchError."""
+        if not self.robots_for(url).allowed(url):
+            raise FetchError(url, "disallowed by robots.txt", SkipCode.ROBOTS)
+        with self.slot(url), stream_body(self.fetcher, url) as body:
+            yield body
 
     def api_get(self, url: str, headers: Mapping[str, str]) -> Fetched:
         """One call to an API the user configured (a search provider), in its host's slot,

@@ -63,6 +63,8 @@ def summary_line(report: Report) -> str:
     )
     if report.resolved:
         line += f", {len(report.resolved)} resolved"
+    if report.candidates:
+        line += f", {n(len(report.candidates), 'candidate site', 'candidate sites')}"
     return line
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from xpostcheck.models import (
     SCHEMA_VERSION,
+    Candidate,
     Copy,
     Finding,
     Passage,
@@ -48,7 +49,7 @@ def _finding_to_dict(f: Finding) -> dict[str, Any]:
 
 
 def _copy_to_dict(c: Copy) -> dict[str, Any]:
-    return {
+    out = {
         "url": c.url,
         "site": c.site,
         "source_url": c.source_url,
@@ -69,12 +70,15 @@ def _copy_to_dict(c: Copy) -> dict[str, Any]:
         ],
         "checks": [_finding_to_dict(f) for f in c.checks],
     }
+    if c.record:  # a page read from a WARC file (docs/warc.md)
+        out["record"] = c.record
+    return out
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
     """The report as the versioned JSON contract (schema_version 1)."""
     s = report.scan
-    return {
+    out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "scan": {
             "scan_id": s.scan_id,
@@ -102,6 +106,13 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for r in report.resolved
         ],
     }
+    if report.candidates:  # sites for a live scan, from WARC input (docs/warc.md)
+        out["summary"]["candidates"] = len(report.candidates)
+        out["candidates"] = [
+            {"site": c.site, "copies": c.copies, "linking": c.linking, "example": c.example}
+            for c in report.candidates
+        ]
+    return out
 
 
 class _Reader:
@@ -200,6 +211,7 @@ def _copy_from(r: _Reader) -> Copy:
         title=r.get_str("title", ""),
         source_title=r.get_str("source_title", ""),
         fetched_at=r.get_str("fetched_at", ""),
+        record=r.get_str("record", ""),
     )
 
 
@@ -244,7 +256,24 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
                 xr.get_str("url"), xr.get_str("source_url"), xr.get_str("rule"), xr.get_str("kind")
             )
         )
-    return Report(scan=scan, copies=copies, skipped=tuple(skipped), resolved=tuple(resolved))
+    candidates = []
+    for i, x in enumerate(top.get_list("candidates", [])):
+        xr = _Reader(x, f"$.candidates[{i}]")
+        candidates.append(
+            Candidate(
+                xr.get_str("site"),
+                xr.get_int("copies", 0),
+                xr.get_int("linking", 0),
+                xr.get_str("example", ""),
+            )
+        )
+    return Report(
+        scan=scan,
+        copies=copies,
+        skipped=tuple(skipped),
+        resolved=tuple(resolved),
+        candidates=tuple(candidates),
+    )
 
 
 @dataclass(frozen=True)

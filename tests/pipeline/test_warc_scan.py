@@ -1,0 +1,139 @@
+"""A scan of WARC files finds the copies a live crawl of the same pages finds, with the same
+verdicts, names each copy's record, lists candidates, and reads on past bad records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from loopback import Server, html
+from warcfix import PUBLISHER_SITE, RULES, articles, site_pages, write_sources, write_warc
+
+from xpostcheck.config import Settings
+from xpostcheck.models import Candidate, Copy, SkipCode
+from xpostcheck.pipeline.prefilter import Prefilter, plain_text
+from xpostcheck.pipeline.scan import ScanResult, run_scan
+from xpostcheck.pipeline.warcscan import run_warc_scan
+
+
+def _settings(tmp: Path, name: str, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "sources": (str(write_sources(tmp / "sources.jsonl", articles())),),
+        "rules": str(RULES),
+        "db": str(tmp / f"{name}.db"),
+        "delay": 0.0,
+        "workers": 1,
+    }
+    values.update(extra)
+    return Settings(**values)
+
+
+def _key(copies: tuple[Copy, ...]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (c.url, c.source_url, c.kind, c.verdict, tuple((f.rule, f.passed) for f in c.checks))
+        for c in copies
+    )
+
+
+@pytest.fixture()
+def site() -> Any:
+    pages = site_pages(articles())
+    with Server({p: html(body) for p, body in pages.items()}) as server:
+        yield server, pages
+
+
+def _archive(tmp: Path, base: str, pages: dict[str, str], *, reverse: bool = True) -> Path:
+    """The site's pages in an archive, the home page first (as a crawl meets them) unless
+    `reverse` is False."""
+    records: list[Any] = [(base + path, "200 OK", body.encode()) for path, body in pages.items()]
+    return write_warc(tmp / "site.warc.gz", records[::-1] if reverse else records)
+
+
+def test_the_archive_gives_the_live_crawl_s_copies_and_verdicts(tmp_path: Path, site: Any) -> None:
+    server, pages = site
+    live: ScanResult = run_scan(_settings(tmp_path, "live", sites=(server.base + "/",)))
+    warc = _archive(tmp_path, server.base, pages)
+    on = run_warc_scan(_settings(tmp_path, "on"), [str(warc)])
+    off = run_warc_scan(_settings(tmp_path, "off"), [str(warc)], prefilter=False)
+    expected = [
+        (f"{server.base}/posts/one.html", f"{PUBLISHER_SITE}/news/story-0", "full", "compliant"),
+        (
+            f"{server.base}/posts/three.html",
+            f"{PUBLISHER_SITE}/news/story-2",
+            "partial",
+            "violation",
+        ),
+        (f"{server.base}/posts/two.html", f"{PUBLISHER_SITE}/news/story-1", "full", "violation"),
+    ]
+    assert [k[:4] for k in _key(live.report.copies)] == expected
+    assert _key(on.report.copies) == _key(live.report.copies)
+    assert _key(off.report.copies) == _key(live.report.copies)
+    assert on.report.scan.pages_fetched == len(pages) == live.report.scan.pages_fetched
+    assert on.report.scan.sites == (str(warc),)
+    for copy in on.report.copies:
+        assert copy.record.startswith(f"{warc}#") and "<urn:uuid:" in copy.record
+    # Every page of the site links to the publisher (its blogroll), and three hold copies.
+    assert on.report.candidates == (
+        Candidate(server.base + "/", 3, len(pages) - 3, f"{server.base}/posts/one.html"),
+    )
+
+
+def test_chrome_is_told_from_pages_the_prefilter_kept_out(tmp_path: Path) -> None:
+    """A sidebar credit on every page of the site is chrome, not a credit for one copy: the
+    pages that skip the full analysis still count for the site's profile."""
+    aside = "<p>This article was originally published by The Lakeside Ledger.</p>"
+    pages = site_pages(articles(), aside=aside)
+    with Server({p: html(body) for p, body in pages.items()}) as server:
+        live = run_scan(_settings(tmp_path, "live", sites=(server.base + "/",)))
+        warc = _archive(tmp_path, server.base, pages)
+    on = run_warc_scan(_settings(tmp_path, "on"), [str(warc)])
+    assert _key(on.report.copies) == _key(live.report.copies)
+    [three] = [c for c in on.report.copies if c.url.endswith("/posts/three.html")]
+    attribution = {f.kind: f.passed for f in three.checks}["attribution"]
+    assert attribution is False  # the sidebar's line counts for nothing
+
+
+def test_the_prefilter_lets_copies_through_and_stops_the_rest(tmp_path: Path) -> None:
+    from xpostcheck.match.index import MatchConfig, SourceIndex
+    from xpostcheck.sources.loader import load_sources
+
+    index = SourceIndex(MatchConfig())
+    index.add(load_sources([str(write_sources(tmp_path / "s.jsonl", articles()))]))
+    filt = Prefilter(index)
+    pages = site_pages(articles())
+    through = sorted(p for p, body in pages.items() if filt.may_hold_copy(plain_text(body)))
+    assert through == ["/posts/one.html", "/posts/three.html", "/posts/two.html"]
+    assert (filt.looked, filt.passed) == (len(pages), 3)
+
+
+def test_plain_text_keeps_words_whole_and_blocks_apart() -> None:
+    markup = (
+        "<html><head><title>T</title><style>p{}</style></head><body><!-- note -->"
+        "<p>Ferry <b>sch</b>edule &amp; tides</p><div>Harbor<br>news</div>"
+        "<script>var x = '<p>no</p>';</script><SCRIPT>x</SCRIPT>a &lt; b</body></html>"
+    )
+    text = plain_text(markup)
+    assert " ".join(text.split()) == "T Ferry schedule & tides Harbor news a < b"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    assert lines == ["T", "Ferry schedule & tides", "Harbor", "news", "a < b"]
+
+
+def test_bad_records_are_skipped_by_offset_and_the_rest_is_scanned(
+    tmp_path: Path, site: Any
+) -> None:
+    server, pages = site
+    warc = _archive(tmp_path, server.base, pages, reverse=False)
+    data = warc.read_bytes()
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(data[: len(data) - 300])  # the last record is the home page
+    result = run_warc_scan(_settings(tmp_path, "cut"), [str(cut), str(tmp_path / "none.warc")])
+    assert len(result.report.copies) == 3
+    reasons = [(s.code, s.reason) for s in result.report.skipped]
+    assert len(reasons) == 2, reasons
+    assert reasons[0][0] is SkipCode.SOURCE and reasons[0][1].startswith(f"{cut}#")
+    assert "truncated" in reasons[0][1]
+    assert reasons[1] == (
+        SkipCode.SOURCE,
+        f"cannot read WARC {tmp_path / 'none.warc'}: No such file or directory",
+    )
