@@ -23,13 +23,24 @@ __all__ = ["PUBLISHER_SITE", "RULES", "articles", "site_pages", "write_sources",
 PUBLISHER = "The Lakeside Ledger"
 PUBLISHER_SITE = "https://lakesideledger.example"
 
-_TEXT = (
+_TOPIC = (
     "harbor council ferry winter budget library osprey dredging river bridge school vote "
     "season island town market storm volunteer permit schedule boat crew lake shore marsh "
-    "trail museum festival grant mayor clinic road repair station museum orchard cannery "
+    "trail museum festival grant mayor clinic road repair station orchard cannery "
     "lighthouse tide current survey engineer hearing petition neighbour channel pier"
 )
-_WORDS = _TEXT.split()
+
+
+def _vocabulary() -> list[str]:
+    """The topic's words plus made-up ones (seeded): a vocabulary as wide as real prose, so two
+    unrelated random sentences share few words, as two unrelated real sentences do."""
+    rng = random.Random(1599)
+    syllables = ("ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "pi", "da", "ge", "ho", "lu")
+    made = {"".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(900)}
+    return _TOPIC.split() + sorted(made)
+
+
+_WORDS = _vocabulary()
 
 
 def _sentence(rng: random.Random) -> str:

@@ -217,7 +217,7 @@ class Copy:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class ArchiveCandidate:
     """A site worth a live scan, found in a web archive: it holds copies there, or its pages
     link to the publisher."""
 
@@ -286,7 +286,7 @@ class Report:
     copies: tuple[Copy, ...]
     skipped: tuple[Skipped, ...] = ()
     resolved: tuple[Resolved, ...] = ()
-    candidates: tuple[Candidate, ...] = ()  # sites for a live scan (WARC input only)
+    candidates: tuple[ArchiveCandidate, ...] = ()  # sites for a live scan (WARC input only)
 
     @property
     def violations(self) -> tuple[Copy, ...]:

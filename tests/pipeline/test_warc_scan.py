@@ -11,7 +11,7 @@ from loopback import Server, html
 from warcfix import PUBLISHER_SITE, RULES, articles, site_pages, write_sources, write_warc
 
 from xpostcheck.config import Settings
-from xpostcheck.models import Candidate, Copy, SkipCode
+from xpostcheck.models import ArchiveCandidate, Copy, SkipCode
 from xpostcheck.pipeline.prefilter import Prefilter, plain_text
 from xpostcheck.pipeline.scan import ScanResult, run_scan
 from xpostcheck.pipeline.warcscan import run_warc_scan
@@ -75,7 +75,7 @@ def test_the_archive_gives_the_live_crawl_s_copies_and_verdicts(tmp_path: Path, 
         assert copy.record.startswith(f"{warc}#") and "<urn:uuid:" in copy.record
     # Every page of the site links to the publisher (its blogroll), and three hold copies.
     assert on.report.candidates == (
-        Candidate(server.base + "/", 3, len(pages) - 3, f"{server.base}/posts/one.html"),
+        ArchiveCandidate(server.base + "/", 3, len(pages) - 3, f"{server.base}/posts/one.html"),
     )
 
 

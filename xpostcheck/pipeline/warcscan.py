@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from xpostcheck.config import Settings
-from xpostcheck.models import Candidate, Fetched, SkipCode, Skipped
+from xpostcheck.models import ArchiveCandidate, Fetched, SkipCode, Skipped
 from xpostcheck.pages.base import PageEvent
 from xpostcheck.pages.warc import WarcFetched, WarcSource, warc_name
 from xpostcheck.pipeline.begin import ProgressFn, Scan, begin
@@ -44,7 +44,7 @@ class _Sightings:
     copies: dict[str, set[str]] = field(default_factory=dict)
     linking: dict[str, list[str]] = field(default_factory=dict)
 
-    def candidates(self) -> tuple[Candidate, ...]:
+    def candidates(self) -> tuple[ArchiveCandidate, ...]:
         sites = set(self.copies) | set(self.linking)
         out = []
         for site in sites:
@@ -53,7 +53,7 @@ class _Sightings:
             if not copied and not linking:
                 continue
             example = min(copied) if copied else linking[0]
-            out.append(Candidate(site, len(copied), len(linking), example))
+            out.append(ArchiveCandidate(site, len(copied), len(linking), example))
         out.sort(key=lambda c: (-c.copies, -c.linking, c.site))
         return tuple(out)
 
@@ -69,7 +69,7 @@ class WarcScanResult:
     the pre-filter looked at and let through to the full analysis."""
 
     site: SiteResult
-    candidates: tuple[Candidate, ...]
+    candidates: tuple[ArchiveCandidate, ...]
     looked: int
     analysed: int
 

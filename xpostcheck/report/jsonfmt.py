@@ -14,7 +14,7 @@ from typing import Any
 
 from xpostcheck.models import (
     SCHEMA_VERSION,
-    Candidate,
+    ArchiveCandidate,
     Copy,
     Finding,
     Passage,
@@ -260,7 +260,7 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
     for i, x in enumerate(top.get_list("candidates", [])):
         xr = _Reader(x, f"$.candidates[{i}]")
         candidates.append(
-            Candidate(
+            ArchiveCandidate(
                 xr.get_str("site"),
                 xr.get_int("copies", 0),
                 xr.get_int("linking", 0),
