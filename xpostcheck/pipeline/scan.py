@@ -157,13 +157,13 @@ def run_scan(
             scan.store.deliver(scan.scan_id)
         return result
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as the CLI raises it: history says so
-        _mark_interrupted(scan)
+        mark_interrupted(scan)
         raise
     finally:
         scan.close()
 
 
-def _mark_interrupted(scan: Scan) -> None:
+def mark_interrupted(scan: Scan) -> None:
     try:
         scan.store.mark_interrupted(scan.scan_id)
     except Exception as exc:  # the interruption is what the user must hear about

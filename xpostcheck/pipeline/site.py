@@ -110,7 +110,7 @@ class _CopyPage:
 
 
 @dataclass
-class _SiteTally:
+class SiteTally:
     """What a unit has seen so far (its own, never shared with another unit)."""
 
     skipped: list[Skipped] = field(default_factory=list)
@@ -140,7 +140,7 @@ def scan_site(scan: Scan, unit: SiteUnit) -> SiteResult:
         modified=scan.modified,
         newer=scan.newer,
     )
-    tally = _SiteTally()
+    tally = SiteTally()
 
     def unchanged(fetched: Fetched) -> bool:
         """A 304, or the same content as when last seen."""
@@ -162,7 +162,7 @@ def scan_site(scan: Scan, unit: SiteUnit) -> SiteResult:
         for item in scan.analyser.pages(events, unchanged):
             if scan.stopping.is_set():
                 break
-            _record(scan, item, tally, known)
+            record_event(scan, item, tally, known)
     finally:
         if isinstance(events, Generator):  # stops the crawl when the unit stops early
             events.close()
@@ -188,8 +188,8 @@ def scan_site(scan: Scan, unit: SiteUnit) -> SiteResult:
     )
 
 
-def _record(
-    scan: Scan, item: AnalysisEvent, tally: _SiteTally, known: dict[str, PageState]
+def record_event(
+    scan: Scan, item: AnalysisEvent, tally: SiteTally, known: dict[str, PageState]
 ) -> None:
     """Count, profile and store one event of the unit's crawl."""
     if isinstance(item, Skipped):
@@ -202,7 +202,7 @@ def _record(
 
 
 def _record_unchanged(
-    scan: Scan, fetched: Fetched, tally: _SiteTally, known: dict[str, PageState]
+    scan: Scan, fetched: Fetched, tally: SiteTally, known: dict[str, PageState]
 ) -> None:
     """A page unchanged since the last scan: its copies and findings carry over."""
     store = scan.store
@@ -218,7 +218,7 @@ def _record_unchanged(
     scan.progress("fetched", fetched.final_url)
 
 
-def _record_analysed(scan: Scan, item: Analysed, tally: _SiteTally) -> None:
+def _record_analysed(scan: Scan, item: Analysed, tally: SiteTally) -> None:
     """A page analysed now: recorded with its text; a page with copies waits for judging."""
     fetched, page, matches = item
     tally.fetched += 1

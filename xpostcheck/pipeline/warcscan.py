@@ -30,8 +30,8 @@ from xpostcheck.pages.base import PageEvent
 from xpostcheck.pages.warc import WarcFetched, WarcSource, warc_name
 from xpostcheck.pipeline.begin import ProgressFn, Scan, begin
 from xpostcheck.pipeline.prefilter import Prefilter, base_of, plain_text, raw_hrefs, resolve
-from xpostcheck.pipeline.scan import ScanResult, _mark_interrupted, finish
-from xpostcheck.pipeline.site import SiteResult, SiteUnit, _record, _SiteTally, judge_copies
+from xpostcheck.pipeline.scan import ScanResult, finish, mark_interrupted
+from xpostcheck.pipeline.site import SiteResult, SiteTally, SiteUnit, judge_copies, record_event
 from xpostcheck.util.urls import host_of, same_site
 
 __all__ = ["WarcScanResult", "run_warc_scan", "scan_warcs"]
@@ -79,7 +79,7 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
     source = WarcSource(
         specs, scan.polite, max_bytes=scan.fetcher.config.max_bytes, hash_bodies=False
     )
-    tally = _SiteTally()
+    tally = SiteTally()
     filt = Prefilter(scan.index)
     records: dict[str, str] = {}
     sightings = _Sightings()
@@ -128,7 +128,7 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
         for item in scan.analyser.pages(admitted(), _never):
             if scan.stopping.is_set():
                 break
-            _record(scan, item, tally, {})
+            record_event(scan, item, tally, {})
         # A site's chrome is told from all its pages: the pages of the sites with copies that
         # got no full analysis join their profiles now, from their plain text and links.
         for host in {host_of(p.page.url) for p in tally.copy_pages}:
@@ -238,7 +238,7 @@ def run_warc_scan(
             scan.store.deliver(scan.scan_id)
         return result
     except KeyboardInterrupt:
-        _mark_interrupted(scan)
+        mark_interrupted(scan)
         raise
     finally:
         scan.close()
