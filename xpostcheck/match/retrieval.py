@@ -92,6 +92,14 @@ def presence_bitmap(keys: U64) -> tuple[npt.NDArray[np.uint8], int]:
     return bitmap, shift
 
 
+def _ranges(start: I64, stop: I64) -> I64:
+    """The positions start[i] .. stop[i] - 1 of every range, end to end."""
+    start = start.astype(np.int64, copy=False)
+    df = stop.astype(np.int64, copy=False) - start
+    positions: I64 = np.repeat(start - (np.cumsum(df) - df), df) + np.arange(int(df.sum()))
+    return positions
+
+
 def _choose(
     cfg: MatchConfig,
     docs: U32,
@@ -275,29 +283,39 @@ class Retrieval:
                 self._merge()
 
     def _merge(self) -> None:
-        """Insert new postings into the sorted ones: linear in the index, not a full re-sort."""
+        """Insert new postings into the sorted ones: linear in the index, not a full re-sort.
+
+        Memory is the limit at 100,000 sources: the pending samples are let go once they are
+        in one array, and each permutation is dropped as soon as it has been applied.
+        """
         keys = np.repeat(self._keys, np.diff(self._offsets))
         docs = self._postings
         if self._dirty:
             alive = np.frombuffer(bytes(self._alive), dtype=np.uint8).astype(bool)
             keep = alive[docs]
             keys, docs = keys[keep], docs[keep]
-        self._pending = [(h, d) for h, d in self._pending if self._alive[d]]
+            del keep
+        pending = [(h, d) for h, d in self._pending if self._alive[d]]
+        self._pending = []
         new_keys: U64 = np.zeros(0, dtype=np.uint64)
-        if self._pending:
-            new_keys = np.concatenate([h for h, _ in self._pending]).astype(np.uint64, copy=False)
-            new_docs = np.concatenate(
-                [np.full(h.size, d, dtype=np.uint32) for h, d in self._pending]
-            )
+        if pending:
+            sizes = np.fromiter((h.size for h, _ in pending), dtype=np.int64, count=len(pending))
+            ids = np.fromiter((d for _, d in pending), dtype=np.uint32, count=len(pending))
+            new_keys = np.concatenate([h for h, _ in pending]).astype(np.uint64, copy=False)
+            del pending
+            new_docs = np.repeat(ids, sizes)
             order = np.argsort(new_keys, kind="stable")
-            new_keys, new_docs = new_keys[order], new_docs[order]
+            new_keys = new_keys[order]
+            new_docs = new_docs[order]
+            del order
             if keys.size:
                 at = np.searchsorted(keys, new_keys, side="right")
                 keys, docs = np.insert(keys, at, new_keys), np.insert(docs, at, new_docs)
+                del at
             else:
                 keys, docs = new_keys, new_docs
+            del new_docs
         self._set_arrays(keys, docs.astype(np.uint32, copy=False), new_keys)
-        self._pending.clear()
         self._dirty = False
 
     def _set_arrays(self, sorted_keys: U64, docs: U32, added: U64) -> None:
@@ -308,7 +326,12 @@ class Retrieval:
             cut[1:] = sorted_keys[1:] != sorted_keys[:-1]
         starts = np.flatnonzero(cut)
         self._keys = sorted_keys[starts]
-        self._offsets = np.append(starts, total).astype(np.int64)
+        del sorted_keys, cut
+        offsets = np.empty(starts.size + 1, dtype=np.int64)
+        offsets[:-1] = starts
+        offsets[-1] = total
+        del starts
+        self._offsets = offsets
         self._postings = docs
         self._derive_counts()
         if self._bitmap_shift == _bitmap_shift(self._keys.size):
@@ -326,11 +349,14 @@ class Retrieval:
         self._ntok = np.asarray(self._ntokens, dtype=np.float64) / np.maximum(
             np.asarray(self._nsamples, dtype=np.float64), 1.0
         )
-        df = np.diff(self._offsets)
-        counted = np.repeat(df <= self._df_limit, df)
-        self._effective = np.bincount(self._postings[counted], minlength=len(self._alive)).astype(
-            np.int64
-        )
+        # All postings, less those of stock phrases (few): no mask as long as the postings.
+        offsets, n = self._offsets, len(self._alive)
+        stock = np.flatnonzero(np.diff(offsets) > self._df_limit)
+        effective = np.bincount(self._postings, minlength=n).astype(np.int64)
+        if stock.size:
+            held = self._postings[_ranges(offsets[stock], offsets[stock + 1])]
+            effective -= np.bincount(held, minlength=n)
+        self._effective = effective
 
     def lookup(self, queries: U64) -> tuple[I64, I64]:
         """Index of each query among the keys, for the queries found (and their positions).
@@ -352,11 +378,9 @@ class Retrieval:
         keys, _ = self.lookup(queries)
         offsets = self._offsets
         start = offsets[keys]
-        df = offsets[keys + 1] - start
-        usable = df <= self._df_limit
-        start, df = start[usable], df[usable]
-        total = int(df.sum())
-        held: U32 = self._postings[np.repeat(start - (np.cumsum(df) - df), df) + np.arange(total)]
+        stop = offsets[keys + 1]
+        usable = stop - start <= self._df_limit
+        held: U32 = self._postings[_ranges(start[usable], stop[usable])]
         return held
 
     def candidates(
