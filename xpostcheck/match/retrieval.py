@@ -33,6 +33,7 @@ _STRONG_HITS = 4  # ... and past that, sources with this many distinct hits ...
 _WIDEST = 3  # ... up to this many times the cap
 
 
+_SLICE = 1 << 18  # keys per slice when setting bitmap bits
 _PAIR_FLOOR = 2  # the content-word pairs of a source are sampled at least 1 in this many
 
 
@@ -70,14 +71,27 @@ def _bitmap_shift(keys: int) -> int:
 
 
 def _set_bits(bitmap: npt.NDArray[np.uint8], shift: int, keys: U64) -> None:
-    """Set the bits of these keys (ascending) in a presence bitmap."""
-    if not keys.size:
-        return
-    slot = keys >> np.uint64(shift)
-    byte = (slot >> np.uint64(3)).astype(np.intp)
-    bit = np.left_shift(1, (slot & np.uint64(7)).astype(np.uint8), dtype=np.uint8)
-    first = np.flatnonzero(np.diff(byte, prepend=-1))
-    bitmap[byte[first]] |= np.bitwise_or.reduceat(bit, first)
+    """Set the bits of these keys (ascending) in a presence bitmap, a slice at a time (the
+    temporary arrays stay small however many keys there are)."""
+    for at in range(0, keys.size, _SLICE):
+        slot = keys[at : at + _SLICE] >> np.uint64(shift)
+        byte = (slot >> np.uint64(3)).astype(np.intp)
+        bit = np.left_shift(1, (slot & np.uint64(7)).astype(np.uint8), dtype=np.uint8)
+        first = np.flatnonzero(np.diff(byte, prepend=-1))
+        bitmap[byte[first]] |= np.bitwise_or.reduceat(bit, first)
+
+
+def _distinct(sorted_keys: U64) -> tuple[U64, I64]:
+    """The distinct keys of an ascending array, and where each one's run starts (with the
+    total at the end): the keys and offsets of the postings."""
+    total = sorted_keys.size
+    cut = np.ones(total + 1, dtype=bool)  # a run starts here (and one past the end)
+    if total:
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=cut[1:total])
+    offsets: I64 = np.flatnonzero(cut)
+    del cut
+    distinct: U64 = sorted_keys[offsets[:-1]]
+    return distinct, offsets
 
 
 def presence_bitmap(keys: U64) -> tuple[npt.NDArray[np.uint8], int]:
@@ -297,51 +311,41 @@ class Retrieval:
             del keep
         pending = [(h, d) for h, d in self._pending if self._alive[d]]
         self._pending = []
-        new_keys: U64 = np.zeros(0, dtype=np.uint64)
+        new_keys: U64 | None = np.zeros(0, dtype=np.uint64)
         if pending:
             sizes = np.fromiter((h.size for h, _ in pending), dtype=np.int64, count=len(pending))
             ids = np.fromiter((d for _, d in pending), dtype=np.uint32, count=len(pending))
             new_keys = np.concatenate([h for h, _ in pending]).astype(np.uint64, copy=False)
             del pending
             new_docs = np.repeat(ids, sizes)
+            # The keys are sorted in place after their order has moved the ids: one array
+            # of the postings' length less than applying the order to both.
             order = np.argsort(new_keys, kind="stable")
-            new_keys = new_keys[order]
             new_docs = new_docs[order]
             del order
+            new_keys.sort()
             if keys.size:
                 at = np.searchsorted(keys, new_keys, side="right")
                 keys, docs = np.insert(keys, at, new_keys), np.insert(docs, at, new_docs)
                 del at
-            else:
-                keys, docs = new_keys, new_docs
+            else:  # the first merge: every key is new, the bitmap is made afresh
+                keys, docs, new_keys = new_keys, new_docs, None
             del new_docs
-        self._set_arrays(keys, docs.astype(np.uint32, copy=False), new_keys)
-        self._dirty = False
-
-    def _set_arrays(self, sorted_keys: U64, docs: U32, added: U64) -> None:
-        total = sorted_keys.size
-        cut = np.empty(total, dtype=bool)
-        if total:
-            cut[0] = True
-            cut[1:] = sorted_keys[1:] != sorted_keys[:-1]
-        starts = np.flatnonzero(cut)
-        self._keys = sorted_keys[starts]
-        del sorted_keys, cut
-        offsets = np.empty(starts.size + 1, dtype=np.int64)
-        offsets[:-1] = starts
-        offsets[-1] = total
-        del starts
-        self._offsets = offsets
-        self._postings = docs
+        distinct, offsets = _distinct(keys)
+        del keys  # the full-length keys go before the counts and the bitmap are made
+        self._keys, self._offsets = distinct, offsets
+        self._postings = docs.astype(np.uint32, copy=False)
+        del docs
         self._derive_counts()
-        if self._bitmap_shift == _bitmap_shift(self._keys.size):
+        if new_keys is not None and self._bitmap_shift == _bitmap_shift(distinct.size):
             # Only bits to add (those of dropped keys stay: a few more hashes get searched
             # for, none is missed); a loaded bitmap is read-only, so it is copied first.
             if not self._bitmap.flags.writeable:
                 self._bitmap = self._bitmap.copy()
-            _set_bits(self._bitmap, self._bitmap_shift, added)
+            _set_bits(self._bitmap, self._bitmap_shift, new_keys)
         else:
-            self._bitmap, self._bitmap_shift = presence_bitmap(self._keys)
+            self._bitmap, self._bitmap_shift = presence_bitmap(distinct)
+        self._dirty = False
 
     def _derive_counts(self) -> None:
         """Stock-phrase limit and effective samples per source (they depend on the config)."""
@@ -350,9 +354,16 @@ class Retrieval:
             np.asarray(self._nsamples, dtype=np.float64), 1.0
         )
         # All postings, less those of stock phrases (few): no mask as long as the postings.
-        offsets, n = self._offsets, len(self._alive)
-        stock = np.flatnonzero(np.diff(offsets) > self._df_limit)
-        effective = np.bincount(self._postings, minlength=n).astype(np.int64)
+        offsets, postings, n = self._offsets, self._postings, len(self._alive)
+        stock = np.concatenate(
+            [
+                at + np.flatnonzero(np.diff(offsets[at : at + _SLICE + 1]) > self._df_limit)
+                for at in range(0, max(offsets.size - 1, 1), _SLICE)
+            ]
+        )
+        effective = np.zeros(n, dtype=np.int64)
+        for at in range(0, postings.size, _SLICE):  # bincount copies its input to intp
+            effective += np.bincount(postings[at : at + _SLICE], minlength=n)
         if stock.size:
             held = self._postings[_ranges(offsets[stock], offsets[stock + 1])]
             effective -= np.bincount(held, minlength=n)
