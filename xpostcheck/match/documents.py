@@ -10,6 +10,7 @@ leaves the old id dead, so the retrieval arrays stay valid until they are merged
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from xpostcheck.models import SourceArticle
 
 __all__ = ["Blob", "Documents"]
 
+_LEVEL = 1  # zlib level of saved texts: near the best size, several times faster
+
 
 @dataclass
 class Blob:
@@ -26,9 +29,11 @@ class Blob:
 
     data: U8
     offsets: I64
+    compressed: bool = False  # each string zlib-compressed (texts of format 4 files)
 
     def get(self, i: int) -> str:
-        return bytes(self.data[self.offsets[i] : self.offsets[i + 1]]).decode("utf-8")
+        data = bytes(self.data[self.offsets[i] : self.offsets[i + 1]])
+        return (zlib.decompress(data) if self.compressed else data).decode("utf-8")
 
     def get_bytes(self, i: int) -> bytes:
         return bytes(self.data[self.offsets[i] : self.offsets[i + 1]])
@@ -123,13 +128,20 @@ class Documents:
         self._added[doc] = article
         return doc, old
 
-    def piece(self, doc: int, *, text: bool) -> bytes:
-        """A document's text, or its other fields as JSON, as saved in an index file."""
+    def piece(self, doc: int, *, text: bool, compress: bool = False) -> bytes:
+        """A document's text, or its other fields as JSON, as saved in an index file; a text
+        zlib-compressed when ``compress`` (format 4)."""
         article = self._added.get(doc)
         if article is not None:
             if text:
-                return article.text.encode("utf-8")
+                data = article.text.encode("utf-8")
+                return zlib.compress(data, _LEVEL) if compress else data
             return json.dumps(_meta(article), ensure_ascii=False).encode("utf-8")
         base = self._base_text if text else self._base_meta
         assert base is not None
-        return base.get_bytes(doc)
+        stored = base.get_bytes(doc)
+        if not text or base.compressed == compress:
+            return stored
+        if compress:
+            return zlib.compress(stored, _LEVEL)
+        return zlib.decompress(stored)

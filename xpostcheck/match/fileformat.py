@@ -36,6 +36,7 @@ from xpostcheck.match.arrays import I64, U8, U64
 from xpostcheck.match.config import SHAPING, MatchConfig
 
 __all__ = [
+    "COMPRESSED",
     "FORMATS",
     "INDEX_FORMAT",
     "REBUILD",
@@ -55,8 +56,11 @@ log = logging.getLogger(__name__)
 # (an earlier release would read it and mistake their count for shingles, so it must refuse
 # it); format 2 files (no pairs) and format 1 files (blake2b token hashes) still load and are
 # saved again in their own format.
-INDEX_FORMAT = 3
-FORMATS = (1, 2, 3)
+# Format 4 is format 3 with each text compressed (zlib) and the postings' offsets in 32 bits
+# when they fit (an index about half the size); a format 3 file loads and is saved as format 4.
+INDEX_FORMAT = 4
+FORMATS = (1, 2, 3, 4)
+COMPRESSED = 4  # files of this format or later hold compressed texts
 _DIGEST = 32  # bytes of the SHA-256 at the end of a checksummed file
 _MAGIC = b"XPCINDEX"
 _PREAMBLE = struct.Struct("<8sIIQ")  # magic, format, reserved, header length
@@ -319,6 +323,7 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
             and arrays["effective"].size == n
             and arrays["ntokens"].size == n
             and arrays["nsamples"].size == n
+            and arrays["offsets"].dtype.kind in "iu"
             and int(arrays["offsets"][-1]) == arrays["postings"].size
             and (n == 0 or int(arrays["postings"].max(initial=0)) < n)
         )

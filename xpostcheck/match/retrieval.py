@@ -256,15 +256,22 @@ class Retrieval:
     def df_limit(self) -> int:
         return self._df_limit
 
-    def arrays(self, live: list[int]) -> dict[str, npt.NDArray[Any]]:
+    def arrays(self, live: list[int], *, narrow: bool = False) -> dict[str, npt.NDArray[Any]]:
         """The arrays an index file saves, with the live documents renumbered 0, 1, ...
-        in the order given (call :meth:`flush` first)."""
-        renumber = np.full(len(self._alive) + 1, -1, dtype=np.int64)
-        renumber[live] = np.arange(len(live))
+        in the order given (call :meth:`flush` first). ``narrow`` (format 4): the offsets in
+        32 bits when they fit."""
+        postings = self._postings
+        if len(live) != len(self._alive) or live != list(range(len(live))):
+            renumber = np.full(len(self._alive) + 1, -1, dtype=np.int64)
+            renumber[live] = np.arange(len(live))
+            postings = renumber[postings].astype(np.uint32)
+        offsets: npt.NDArray[Any] = self._offsets.astype(np.int64)
+        if narrow and (not offsets.size or int(offsets[-1]) < 2**32):
+            offsets = offsets.astype(np.uint32)
         return {
             "keys": self._keys,
-            "offsets": self._offsets,
-            "postings": renumber[self._postings].astype(np.uint32),
+            "offsets": offsets,
+            "postings": postings.astype(np.uint32, copy=False),
             "effective": self._effective[live] if live else np.zeros(0, dtype=np.int64),
             "ntokens": np.asarray(self._ntokens, dtype=np.int64)[live],
             "nsamples": np.asarray(self._nsamples, dtype=np.int64)[live],
