@@ -1,4 +1,4 @@
-"""The index file: one file, a JSON header and raw numpy arrays, in format 2 or format 1.
+"""The index file: one file, a JSON header and raw numpy arrays, in formats 1 to 4.
 
 In: the retrieval arrays, the documents' byte blobs and the settings (to write); a path (to
 read). Out: the file on disk, written atomically; or an IndexFile whose arrays are read-only
