@@ -317,6 +317,9 @@ class Retrieval:
             keys, docs = keys[keep], docs[keep]
             del keep
         pending = [(h, d) for h, d in self._pending if self._alive[d]]
+        # Marked dirty until the merged arrays are in place, so that a thread asking
+        # meanwhile waits on the lock rather than search the old arrays.
+        self._dirty = True
         self._pending = []
         new_keys: U64 | None = np.zeros(0, dtype=np.uint64)
         if pending:
