@@ -114,6 +114,40 @@ def _ranges(start: I64, stop: I64) -> I64:
     return positions
 
 
+def _sorted_postings(pending: list[tuple[U64, int]]) -> tuple[U64, U32]:
+    """The keys of these documents' samples, ascending, with the document of each (in
+    document order for one key). The caller lets ``pending`` go as soon as this returns."""
+    sizes = np.fromiter((h.size for h, _ in pending), dtype=np.int64, count=len(pending))
+    ids = np.fromiter((d for _, d in pending), dtype=np.uint32, count=len(pending))
+    keys: U64 = np.concatenate([h for h, _ in pending]).astype(np.uint64, copy=False)
+    docs: U32 = np.repeat(ids, sizes)
+    # The keys are sorted in place after their order has moved the ids: one array of the
+    # postings' length less than applying the order to both.
+    order = np.argsort(keys, kind="stable")
+    docs = docs[order]
+    del order
+    keys.sort()
+    return keys, docs
+
+
+def _effective(offsets: I64, postings: U32, n: int, df_limit: int) -> I64:
+    """Per document, its postings that are not stock phrases (keys in more than
+    ``df_limit`` documents): all its postings, less those of stock phrases (few), a slice at
+    a time, so that no mask or copy as long as the postings is made."""
+    stock = np.concatenate(
+        [
+            at + np.flatnonzero(np.diff(offsets[at : at + _SLICE + 1]) > df_limit)
+            for at in range(0, max(offsets.size - 1, 1), _SLICE)
+        ]
+    )
+    effective: I64 = np.zeros(n, dtype=np.int64)
+    for at in range(0, postings.size, _SLICE):  # bincount copies its input to intp
+        effective += np.bincount(postings[at : at + _SLICE], minlength=n)
+    if stock.size:
+        effective -= np.bincount(postings[_ranges(offsets[stock], offsets[stock + 1])], minlength=n)
+    return effective
+
+
 def _choose(
     cfg: MatchConfig,
     docs: U32,
@@ -323,17 +357,8 @@ class Retrieval:
         self._pending = []
         new_keys: U64 | None = np.zeros(0, dtype=np.uint64)
         if pending:
-            sizes = np.fromiter((h.size for h, _ in pending), dtype=np.int64, count=len(pending))
-            ids = np.fromiter((d for _, d in pending), dtype=np.uint32, count=len(pending))
-            new_keys = np.concatenate([h for h, _ in pending]).astype(np.uint64, copy=False)
+            new_keys, new_docs = _sorted_postings(pending)
             del pending
-            new_docs = np.repeat(ids, sizes)
-            # The keys are sorted in place after their order has moved the ids: one array
-            # of the postings' length less than applying the order to both.
-            order = np.argsort(new_keys, kind="stable")
-            new_docs = new_docs[order]
-            del order
-            new_keys.sort()
             if keys.size:
                 at = np.searchsorted(keys, new_keys, side="right")
                 keys, docs = np.insert(keys, at, new_keys), np.insert(docs, at, new_docs)
@@ -363,21 +388,9 @@ class Retrieval:
         self._ntok = np.asarray(self._ntokens, dtype=np.float64) / np.maximum(
             np.asarray(self._nsamples, dtype=np.float64), 1.0
         )
-        # All postings, less those of stock phrases (few): no mask as long as the postings.
-        offsets, postings, n = self._offsets, self._postings, len(self._alive)
-        stock = np.concatenate(
-            [
-                at + np.flatnonzero(np.diff(offsets[at : at + _SLICE + 1]) > self._df_limit)
-                for at in range(0, max(offsets.size - 1, 1), _SLICE)
-            ]
+        self._effective = _effective(
+            self._offsets, self._postings, len(self._alive), self._df_limit
         )
-        effective = np.zeros(n, dtype=np.int64)
-        for at in range(0, postings.size, _SLICE):  # bincount copies its input to intp
-            effective += np.bincount(postings[at : at + _SLICE], minlength=n)
-        if stock.size:
-            held = self._postings[_ranges(offsets[stock], offsets[stock + 1])]
-            effective -= np.bincount(held, minlength=n)
-        self._effective = effective
 
     def lookup(self, queries: U64) -> tuple[I64, I64]:
         """Index of each query among the keys, for the queries found (and their positions).
