@@ -7,6 +7,7 @@ import gzip
 import json
 import pickle
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -335,7 +336,7 @@ def test_bad_index_files_raise_one_clear_error(index: SourceIndex, tmp_path: Pat
     future = tmp_path / "future.index"
     future.write_bytes(data[:8] + (99).to_bytes(4, "little") + data[12:])
     with pytest.raises(
-        IndexFileError, match="index format 99 is not one of the supported formats 1, 2, 3"
+        IndexFileError, match="index format 99 is not one of the supported formats 1, 2, 3, 4"
     ):
         SourceIndex.load(future)
     header = tmp_path / "header.index"
@@ -549,10 +550,11 @@ def test_an_index_file_of_format_1_loads_matches_the_same_and_stays_format_1(
     again = SourceIndex.load(path)
     assert [m.source_url for m in again.match(HEAD + HARBOUR.text + TAIL)] == [HARBOUR.url]
     assert found(again, page) == found(fresh, page)
-    # A new index is written in format 3 (format 2 with content-word pairs), without the
-    # directory; an index without pairs (as loaded from a format 2 file) stays format 2.
+    # A new index is written in format 4 (format 2 with content-word pairs and compressed
+    # texts), without the directory; an index without pairs (as loaded from a format 2 file)
+    # stays format 2.
     fresh.save(tmp_path / "new.index")
-    assert (tmp_path / "new.index").read_bytes()[8:12] == (3).to_bytes(4, "little")
+    assert (tmp_path / "new.index").read_bytes()[8:12] == (4).to_bytes(4, "little")
     SourceIndex(MatchConfig(pair_modulus=0)).save(tmp_path / "no-pairs.index")
     assert (tmp_path / "no-pairs.index").read_bytes()[8:12] == (2).to_bytes(4, "little")
     assert SourceIndex.load(tmp_path / "no-pairs.index").config.pair_modulus == 0
@@ -587,3 +589,59 @@ def test_an_empty_index_saves_loads_and_matches_nothing(tmp_path: Path) -> None:
     assert (len(loaded), list(loaded.articles()), loaded.match(HEAD + HARBOUR.text)) == (0, [], [])
     assert loaded.add([HARBOUR]) == 1
     assert [m.source_url for m in loaded.match(HEAD + HARBOUR.text)] == [HARBOUR.url]
+
+
+def test_a_format_3_file_loads_matches_the_same_and_is_saved_again_as_format_4(
+    tmp_path: Path,
+) -> None:
+    from xpostcheck.match.fileformat import Stream, write_index
+
+    index = SourceIndex()
+    index.add([HARBOUR, ORCHARD])
+    index.flush()
+    docs, retrieval = index._documents, index._retrieval
+    live = docs.live()
+    text = Stream.of(live, lambda d: docs.piece(d, text=True))  # texts as they are
+    meta = Stream.of(live, lambda d: docs.piece(d, text=False))
+    old = tmp_path / "old.index"
+    write_index(  # as the previous release wrote it: raw texts, 64-bit offsets
+        old,
+        version=3,
+        config=index.config,
+        urls=[docs.url(d) for d in live],
+        df_limit=retrieval.df_limit,
+        bitmap_shift=retrieval.bitmap_shift,
+        arrays={
+            **retrieval.arrays(live),
+            "text": text,
+            "text_offsets": text.offsets,
+            "meta": meta,
+            "meta_offsets": meta.offsets,
+        },
+    )
+    page = HEAD + ORCHARD.text.replace("sixty", "seventy") + TAIL
+
+    def found(idx: SourceIndex) -> list[tuple[str, float, str, tuple[Passage, ...]]]:
+        return [(m.source_url, m.coverage, m.kind, m.passages) for m in idx.match(page)]
+
+    loaded = SourceIndex.load(old)
+    assert loaded._offsets.dtype == np.int64
+    assert list(loaded.articles()) == [HARBOUR, ORCHARD]
+    assert found(loaded) == found(index) and found(index)[0][0] == ORCHARD.url
+    new = tmp_path / "new.index"
+    loaded.save(new)
+    data = new.read_bytes()
+    assert data[8:12] == (4).to_bytes(4, "little")
+    # The texts are compressed: the plain words of a source are nowhere in the file.
+    assert HARBOUR.text.encode("utf-8")[:60] not in data
+    assert new.stat().st_size < old.stat().st_size
+    again = SourceIndex.load(new)
+    assert again._offsets.dtype == np.uint32
+    assert list(again.articles()) == [HARBOUR, ORCHARD]
+    assert found(again) == found(index)
+    # Grown and merged after loading (32-bit offsets from the file), it still finds both.
+    assert again.add([replace(ORCHARD, url="https://x.example/orchard-2")]) == 1
+    assert {m.source_url for m in again.match(page)} == {
+        ORCHARD.url,
+        "https://x.example/orchard-2",
+    }

@@ -1,4 +1,4 @@
-"""The index file: one file, a JSON header and raw numpy arrays, in format 2 or format 1.
+"""The index file: one file, a JSON header and raw numpy arrays, in formats 1 to 4.
 
 In: the retrieval arrays, the documents' byte blobs and the settings (to write); a path (to
 read). Out: the file on disk, written atomically; or an IndexFile whose arrays are read-only
@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,7 @@ from xpostcheck.match.arrays import I64, U8, U64
 from xpostcheck.match.config import SHAPING, MatchConfig
 
 __all__ = [
+    "COMPRESSED",
     "FORMATS",
     "INDEX_FORMAT",
     "REBUILD",
@@ -55,8 +56,11 @@ log = logging.getLogger(__name__)
 # (an earlier release would read it and mistake their count for shingles, so it must refuse
 # it); format 2 files (no pairs) and format 1 files (blake2b token hashes) still load and are
 # saved again in their own format.
-INDEX_FORMAT = 3
-FORMATS = (1, 2, 3)
+# Format 4 is format 3 with each text compressed (zlib) and the postings' offsets in 32 bits
+# when they fit (an index about half the size); a format 3 file loads and is saved as format 4.
+INDEX_FORMAT = 4
+FORMATS = (1, 2, 3, 4)
+COMPRESSED = 4  # files of this format or later hold compressed texts
 _DIGEST = 32  # bytes of the SHA-256 at the end of a checksummed file
 _MAGIC = b"XPCINDEX"
 _PREAMBLE = struct.Struct("<8sIIQ")  # magic, format, reserved, header length
@@ -274,8 +278,19 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
             header = json.loads(handle.read(header_len).decode("utf-8"))
             if not isinstance(header, dict):
                 raise ValueError("the header is not an object")
-        size = os.path.getsize(path)
-        mapped = np.memmap(path, dtype=np.uint8, mode="r")
+            # The map, the size and the checksum are all of this one open file (a save may
+            # rename another into place meanwhile).
+            size = os.fstat(handle.fileno()).st_size
+            mapped = np.memmap(handle, dtype=np.uint8, mode="r")
+            end = size  # where the arrays must end: before the checksum, when it has one
+            if header.get("checksum") == "sha256":
+                end = size - _DIGEST
+                if end < _PREAMBLE.size + header_len or not _checksum_ok(handle, end):
+                    raise IndexDamaged(
+                        "the index is damaged (its checksum does not match its contents);"
+                        f" {rebuild}",
+                        where=where,
+                    )
     except FileNotFoundError:
         raise IndexFileError("no index file here; build one with a scan", where=where) from None
     except OSError as exc:
@@ -284,14 +299,6 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
         ) from None
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError too
         raise IndexDamaged(f"cannot read the index ({exc}); {rebuild}", where=where) from None
-    end = size  # where the arrays must end: before the checksum, when the file has one
-    if header.get("checksum") == "sha256":
-        end = size - _DIGEST
-        if end < _PREAMBLE.size + header_len or not _checksum_ok(mapped, end):
-            raise IndexDamaged(
-                f"the index is damaged (its checksum does not match its contents); {rebuild}",
-                where=where,
-            )
     try:
         names = {f.name for f in fields(MatchConfig)}
         # A file written before content-word pairs were kept holds none of them.
@@ -316,6 +323,7 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
             and arrays["effective"].size == n
             and arrays["ntokens"].size == n
             and arrays["nsamples"].size == n
+            and arrays["offsets"].dtype.kind in "iu"
             and int(arrays["offsets"][-1]) == arrays["postings"].size
             and (n == 0 or int(arrays["postings"].max(initial=0)) < n)
         )
@@ -343,10 +351,18 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
     return IndexFile(version, saved, urls, df_limit, arrays, bitmap)
 
 
-def _checksum_ok(mapped: npt.NDArray[np.uint8], end: int) -> bool:
-    """Whether the SHA-256 of the file's first `end` bytes is the one that follows them."""
+def _checksum_ok(handle: BinaryIO, end: int) -> bool:
+    """Whether the SHA-256 of the file's first `end` bytes is the one that follows them.
+
+    Read with plain reads, not through the memory map: pages touched through a map count in
+    the process's resident memory, and the checksum touches every page of the file."""
     digest = hashlib.sha256()
-    step = 1 << 24
-    for start in range(0, end, step):
-        digest.update(mapped[start : min(end, start + step)].data)
-    return digest.digest() == bytes(mapped[end : end + _DIGEST])
+    handle.seek(0)
+    left = end
+    while left > 0:
+        chunk = handle.read(min(1 << 20, left))
+        if not chunk:
+            return False
+        digest.update(chunk)
+        left -= len(chunk)
+    return digest.digest() == handle.read(_DIGEST)

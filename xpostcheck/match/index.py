@@ -38,6 +38,7 @@ from xpostcheck.match.arrays import I64, U8, U32, U64
 from xpostcheck.match.config import MatchConfig
 from xpostcheck.match.documents import Blob, Documents
 from xpostcheck.match.fileformat import (
+    COMPRESSED,
     INDEX_FORMAT,
     REBUILD,
     IndexDamaged,
@@ -274,23 +275,21 @@ class SourceIndex:
         self.flush()
         documents, retrieval = self._documents, self._retrieval
         live = documents.live()
-        text = Stream.of(live, lambda doc: documents.piece(doc, text=True))
+        version = (
+            1 if self._hash_cache is not None else INDEX_FORMAT if self.config.pair_modulus else 2
+        )
+        compress = version >= COMPRESSED
+        text = Stream.of(live, lambda doc: documents.piece(doc, text=True, compress=compress))
         meta = Stream.of(live, lambda doc: documents.piece(doc, text=False))
         write_index(
             target,
-            version=(
-                1
-                if self._hash_cache is not None
-                else INDEX_FORMAT
-                if self.config.pair_modulus
-                else 2
-            ),
+            version=version,
             config=self.config,
             urls=[documents.url(d) for d in live],
             df_limit=retrieval.df_limit,
             bitmap_shift=retrieval.bitmap_shift,
             arrays={
-                **retrieval.arrays(live),
+                **retrieval.arrays(live, narrow=compress),
                 "text": text,
                 "text_offsets": text.offsets,
                 "meta": meta,
@@ -319,7 +318,7 @@ class SourceIndex:
         index._hash_cache = {} if saved.version == 1 else None
         index._documents = Documents.from_file(
             saved.urls,
-            Blob(arrays["text"], arrays["text_offsets"]),
+            Blob(arrays["text"], arrays["text_offsets"], compressed=saved.version >= COMPRESSED),
             Blob(arrays["meta"], arrays["meta_offsets"]),
         )
         if len(index._documents) != n:

@@ -33,6 +33,7 @@ _STRONG_HITS = 4  # ... and past that, sources with this many distinct hits ...
 _WIDEST = 3  # ... up to this many times the cap
 
 
+_SLICE = 1 << 18  # keys per slice when setting bitmap bits
 _PAIR_FLOOR = 2  # the content-word pairs of a source are sampled at least 1 in this many
 
 
@@ -70,14 +71,27 @@ def _bitmap_shift(keys: int) -> int:
 
 
 def _set_bits(bitmap: npt.NDArray[np.uint8], shift: int, keys: U64) -> None:
-    """Set the bits of these keys (ascending) in a presence bitmap."""
-    if not keys.size:
-        return
-    slot = keys >> np.uint64(shift)
-    byte = (slot >> np.uint64(3)).astype(np.intp)
-    bit = np.left_shift(1, (slot & np.uint64(7)).astype(np.uint8), dtype=np.uint8)
-    first = np.flatnonzero(np.diff(byte, prepend=-1))
-    bitmap[byte[first]] |= np.bitwise_or.reduceat(bit, first)
+    """Set the bits of these keys (ascending) in a presence bitmap, a slice at a time (the
+    temporary arrays stay small however many keys there are)."""
+    for at in range(0, keys.size, _SLICE):
+        slot = keys[at : at + _SLICE] >> np.uint64(shift)
+        byte = (slot >> np.uint64(3)).astype(np.intp)
+        bit = np.left_shift(1, (slot & np.uint64(7)).astype(np.uint8), dtype=np.uint8)
+        first = np.flatnonzero(np.diff(byte, prepend=-1))
+        bitmap[byte[first]] |= np.bitwise_or.reduceat(bit, first)
+
+
+def _distinct(sorted_keys: U64) -> tuple[U64, I64]:
+    """The distinct keys of an ascending array, and where each one's run starts (with the
+    total at the end): the keys and offsets of the postings."""
+    total = sorted_keys.size
+    cut = np.ones(total + 1, dtype=bool)  # a run starts here (and one past the end)
+    if total:
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=cut[1:total])
+    offsets: I64 = np.flatnonzero(cut)
+    del cut
+    distinct: U64 = sorted_keys[offsets[:-1]]
+    return distinct, offsets
 
 
 def presence_bitmap(keys: U64) -> tuple[npt.NDArray[np.uint8], int]:
@@ -90,6 +104,48 @@ def presence_bitmap(keys: U64) -> tuple[npt.NDArray[np.uint8], int]:
     bitmap = np.zeros(1 << (61 - shift), dtype=np.uint8)
     _set_bits(bitmap, shift, keys)
     return bitmap, shift
+
+
+def _ranges(start: I64, stop: I64) -> I64:
+    """The positions start[i] .. stop[i] - 1 of every range, end to end."""
+    start = start.astype(np.int64, copy=False)
+    df = stop.astype(np.int64, copy=False) - start
+    positions: I64 = np.repeat(start - (np.cumsum(df) - df), df) + np.arange(int(df.sum()))
+    return positions
+
+
+def _sorted_postings(pending: list[tuple[U64, int]]) -> tuple[U64, U32]:
+    """The keys of these documents' samples, ascending, with the document of each (in
+    document order for one key). The caller lets ``pending`` go as soon as this returns."""
+    sizes = np.fromiter((h.size for h, _ in pending), dtype=np.int64, count=len(pending))
+    ids = np.fromiter((d for _, d in pending), dtype=np.uint32, count=len(pending))
+    keys: U64 = np.concatenate([h for h, _ in pending]).astype(np.uint64, copy=False)
+    docs: U32 = np.repeat(ids, sizes)
+    # The keys are sorted in place after their order has moved the ids: one array of the
+    # postings' length less than applying the order to both.
+    order = np.argsort(keys, kind="stable")
+    docs = docs[order]
+    del order
+    keys.sort()
+    return keys, docs
+
+
+def _effective(offsets: I64, postings: U32, n: int, df_limit: int) -> I64:
+    """Per document, its postings that are not stock phrases (keys in more than
+    ``df_limit`` documents): all its postings, less those of stock phrases (few), a slice at
+    a time, so that no mask or copy as long as the postings is made."""
+    stock = np.concatenate(
+        [
+            at + np.flatnonzero(np.diff(offsets[at : at + _SLICE + 1]) > df_limit)
+            for at in range(0, max(offsets.size - 1, 1), _SLICE)
+        ]
+    )
+    effective: I64 = np.zeros(n, dtype=np.int64)
+    for at in range(0, postings.size, _SLICE):  # bincount copies its input to intp
+        effective += np.bincount(postings[at : at + _SLICE], minlength=n)
+    if stock.size:
+        effective -= np.bincount(postings[_ranges(offsets[stock], offsets[stock + 1])], minlength=n)
+    return effective
 
 
 def _choose(
@@ -234,15 +290,22 @@ class Retrieval:
     def df_limit(self) -> int:
         return self._df_limit
 
-    def arrays(self, live: list[int]) -> dict[str, npt.NDArray[Any]]:
+    def arrays(self, live: list[int], *, narrow: bool = False) -> dict[str, npt.NDArray[Any]]:
         """The arrays an index file saves, with the live documents renumbered 0, 1, ...
-        in the order given (call :meth:`flush` first)."""
-        renumber = np.full(len(self._alive) + 1, -1, dtype=np.int64)
-        renumber[live] = np.arange(len(live))
+        in the order given (call :meth:`flush` first). ``narrow`` (format 4): the offsets in
+        32 bits when they fit."""
+        postings = self._postings
+        if len(live) != len(self._alive) or live != list(range(len(live))):
+            renumber = np.full(len(self._alive) + 1, -1, dtype=np.int64)
+            renumber[live] = np.arange(len(live))
+            postings = renumber[postings].astype(np.uint32)
+        offsets: npt.NDArray[Any] = self._offsets.astype(np.int64)
+        if narrow and (not offsets.size or int(offsets[-1]) < 2**32):
+            offsets = offsets.astype(np.uint32)
         return {
             "keys": self._keys,
-            "offsets": self._offsets,
-            "postings": renumber[self._postings].astype(np.uint32),
+            "offsets": offsets,
+            "postings": postings.astype(np.uint32, copy=False),
             "effective": self._effective[live] if live else np.zeros(0, dtype=np.int64),
             "ntokens": np.asarray(self._ntokens, dtype=np.int64)[live],
             "nsamples": np.asarray(self._nsamples, dtype=np.int64)[live],
@@ -275,50 +338,49 @@ class Retrieval:
                 self._merge()
 
     def _merge(self) -> None:
-        """Insert new postings into the sorted ones: linear in the index, not a full re-sort."""
+        """Insert new postings into the sorted ones: linear in the index, not a full re-sort.
+
+        Memory is the limit at 100,000 sources: the pending samples are let go once they are
+        in one array, and each permutation is dropped as soon as it has been applied.
+        """
         keys = np.repeat(self._keys, np.diff(self._offsets))
         docs = self._postings
         if self._dirty:
             alive = np.frombuffer(bytes(self._alive), dtype=np.uint8).astype(bool)
             keep = alive[docs]
             keys, docs = keys[keep], docs[keep]
-        self._pending = [(h, d) for h, d in self._pending if self._alive[d]]
-        new_keys: U64 = np.zeros(0, dtype=np.uint64)
-        if self._pending:
-            new_keys = np.concatenate([h for h, _ in self._pending]).astype(np.uint64, copy=False)
-            new_docs = np.concatenate(
-                [np.full(h.size, d, dtype=np.uint32) for h, d in self._pending]
-            )
-            order = np.argsort(new_keys, kind="stable")
-            new_keys, new_docs = new_keys[order], new_docs[order]
+            del keep
+        pending = [(h, d) for h, d in self._pending if self._alive[d]]
+        # Marked dirty until the merged arrays are in place, so that a thread asking
+        # meanwhile waits on the lock rather than search the old arrays.
+        self._dirty = True
+        self._pending = []
+        new_keys: U64 | None = np.zeros(0, dtype=np.uint64)
+        if pending:
+            new_keys, new_docs = _sorted_postings(pending)
+            del pending
             if keys.size:
                 at = np.searchsorted(keys, new_keys, side="right")
                 keys, docs = np.insert(keys, at, new_keys), np.insert(docs, at, new_docs)
-            else:
-                keys, docs = new_keys, new_docs
-        self._set_arrays(keys, docs.astype(np.uint32, copy=False), new_keys)
-        self._pending.clear()
-        self._dirty = False
-
-    def _set_arrays(self, sorted_keys: U64, docs: U32, added: U64) -> None:
-        total = sorted_keys.size
-        cut = np.empty(total, dtype=bool)
-        if total:
-            cut[0] = True
-            cut[1:] = sorted_keys[1:] != sorted_keys[:-1]
-        starts = np.flatnonzero(cut)
-        self._keys = sorted_keys[starts]
-        self._offsets = np.append(starts, total).astype(np.int64)
-        self._postings = docs
+                del at
+            else:  # the first merge: every key is new, the bitmap is made afresh
+                keys, docs, new_keys = new_keys, new_docs, None
+            del new_docs
+        distinct, offsets = _distinct(keys)
+        del keys  # the full-length keys go before the counts and the bitmap are made
+        self._keys, self._offsets = distinct, offsets
+        self._postings = docs.astype(np.uint32, copy=False)
+        del docs
         self._derive_counts()
-        if self._bitmap_shift == _bitmap_shift(self._keys.size):
+        if new_keys is not None and self._bitmap_shift == _bitmap_shift(distinct.size):
             # Only bits to add (those of dropped keys stay: a few more hashes get searched
             # for, none is missed); a loaded bitmap is read-only, so it is copied first.
             if not self._bitmap.flags.writeable:
                 self._bitmap = self._bitmap.copy()
-            _set_bits(self._bitmap, self._bitmap_shift, added)
+            _set_bits(self._bitmap, self._bitmap_shift, new_keys)
         else:
-            self._bitmap, self._bitmap_shift = presence_bitmap(self._keys)
+            self._bitmap, self._bitmap_shift = presence_bitmap(distinct)
+        self._dirty = False
 
     def _derive_counts(self) -> None:
         """Stock-phrase limit and effective samples per source (they depend on the config)."""
@@ -326,10 +388,8 @@ class Retrieval:
         self._ntok = np.asarray(self._ntokens, dtype=np.float64) / np.maximum(
             np.asarray(self._nsamples, dtype=np.float64), 1.0
         )
-        df = np.diff(self._offsets)
-        counted = np.repeat(df <= self._df_limit, df)
-        self._effective = np.bincount(self._postings[counted], minlength=len(self._alive)).astype(
-            np.int64
+        self._effective = _effective(
+            self._offsets, self._postings, len(self._alive), self._df_limit
         )
 
     def lookup(self, queries: U64) -> tuple[I64, I64]:
@@ -352,11 +412,9 @@ class Retrieval:
         keys, _ = self.lookup(queries)
         offsets = self._offsets
         start = offsets[keys]
-        df = offsets[keys + 1] - start
-        usable = df <= self._df_limit
-        start, df = start[usable], df[usable]
-        total = int(df.sum())
-        held: U32 = self._postings[np.repeat(start - (np.cumsum(df) - df), df) + np.arange(total)]
+        stop = offsets[keys + 1]
+        usable = stop - start <= self._df_limit
+        held: U32 = self._postings[_ranges(start[usable], stop[usable])]
         return held
 
     def candidates(
