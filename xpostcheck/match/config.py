@@ -43,6 +43,10 @@ class MatchConfig:
     min_estimate: float = 0.05  # retrieval: least estimated containment worth aligning
     candidates: int = 20  # retrieval: most sources aligned per page (more on long pages)
     min_passage: int = 10  # a passage shorter than this (tokens) stands only beside others
+    # with the copy thresholds on (min_words > 0), a copy needs at least this share of its
+    # matched words in verbatim runs of ``shingle`` tokens or more, and one run of twice
+    # that: the same words in another order (two pages on one narrow topic) are not a copy
+    min_exact_share: float = 0.2
     # a quotation inside a longer text: under this share of the source, ...
     quote_coverage: float = 0.25
     quote_words: int = 120  # ... at most this many words, ...
@@ -52,6 +56,8 @@ class MatchConfig:
         problems = []
         if not 0.0 <= self.min_coverage <= 1.0:
             problems.append("min_coverage must be between 0 and 1")
+        if not 0.0 <= self.min_exact_share <= 1.0:
+            problems.append("min_exact_share must be between 0 and 1")
         if not self.min_coverage <= self.partial_coverage <= self.full_coverage <= 1.0:
             problems.append("need min_coverage <= partial_coverage <= full_coverage <= 1")
         if self.min_words < 0:

@@ -33,6 +33,7 @@ from xpostcheck.match.align import (
     matched_tokens,
     passages,
     prepare,
+    verbatim_evidence,
 )
 from xpostcheck.match.arrays import I64, U8, U32, U64
 from xpostcheck.match.config import MatchConfig
@@ -179,6 +180,16 @@ class SourceIndex:
         cache[doc] = found
         return found
 
+    def _verbatim_enough(
+        self, src: Prepared, page: Prepared, spans: list[list[int]], matched: int
+    ) -> bool:
+        """A copy rests on verbatim text: enough of its matched words in runs of ``shingle``
+        tokens, and one run of twice that. The same words in another order (two pages on one
+        narrow topic: calendars, results tables) are not a copy."""
+        k = self.config.shingle
+        exact, longest = verbatim_evidence(src, page, spans, k)
+        return exact >= self.config.min_exact_share * matched and longest >= 2 * k
+
     def match(self, text: str, *, limit: int = 5) -> list[Match]:
         """Copies of indexed sources in ``text`` (a page's full visible text), best first."""
         cfg = self.config
@@ -197,7 +208,9 @@ class SourceIndex:
         found: list[Match] = []
         for matched, estimate, doc, src, spans in aligned:
             coverage = matched / max(len(src.tokens), 1)
-            if cfg.is_copy(coverage, matched, len(page.tokens)):
+            if cfg.is_copy(coverage, matched, len(page.tokens)) and (
+                not cfg.min_words or self._verbatim_enough(src, page, spans, matched)
+            ):
                 found.append(
                     Match(
                         source_url=self._documents.url(doc),
