@@ -55,8 +55,8 @@ def test_a_lightly_edited_copy_is_still_a_copy() -> None:
 
 
 def test_without_copy_thresholds_the_verbatim_rule_is_off() -> None:
-    config = MatchConfig(min_coverage=0, min_words=0)
-    assert config.min_exact_share == 0.2  # kept, but only applied with min_words > 0
-    index = _index(config)
-    original = _calendar(7)
-    assert [m.source_url for m in index.match(original)][:1] == ["https://pub.example/calendar/7"]
+    """Thresholds off (as benchmarks/pan.py measures alignment) report every aligned
+    passage, the reordered vocabulary's too: the rule is a copy threshold, not alignment."""
+    index = _index(MatchConfig(min_coverage=0, min_words=0))
+    reported = [m for n in range(1000, 1040) for m in index.match(_calendar(n, 900))]
+    assert reported
