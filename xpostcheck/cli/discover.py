@@ -14,9 +14,9 @@ from typing import Any
 
 import click
 
+from xpostcheck import options
 from xpostcheck.cli.discover_search import search_found, search_options
 from xpostcheck.cli.output import EXIT_FAILED, EXIT_OK, emit
-from xpostcheck.discover.accesslog import MAX_SITES, PAGES_PER_SITE
 from xpostcheck.discover.candidates import Candidate
 
 __all__ = ["discover"]
@@ -185,14 +185,14 @@ def _positive(_ctx: click.Context, param: click.Parameter, value: int) -> int:
 @click.option(
     "--pages-per-site",
     type=int,
-    default=PAGES_PER_SITE,
+    default=options.DISCOVER_PAGES,
     callback=_positive,
     help="Candidate pages listed per site, the most requested first.",
 )
 @click.option(
     "--max-sites",
     type=int,
-    default=MAX_SITES,
+    default=options.DISCOVER_MAX_SITES,
     callback=_positive,
     help="Referring sites counted at once; past it those with the fewest hits are "
     "evicted (memory stays bounded).",

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
+from xpostcheck import options
 from xpostcheck.discover.candidates import Candidate
 from xpostcheck.discover.logformats import (
     JSON_FIELDS,
@@ -49,8 +50,6 @@ __all__ = [
 ]
 
 # Defaults (the CLI's flags show them).
-PAGES_PER_SITE = 10  # candidate pages listed per site, the most requested first
-MAX_SITES = 20_000  # referring sites counted at once; past it the smallest are evicted
 MAX_PAGES_COUNTED = 1_000  # distinct pages counted per site (the count stops there)
 MAX_LINE = 64 * 1024  # bytes; a longer line is malformed
 MALFORMED_EXAMPLES = 5  # places of malformed lines kept for the summary
@@ -75,8 +74,8 @@ class LogOptions:
     fmt: str = "auto"
     json_fields: JsonFields = JSON_FIELDS
     min_hits: int = 1
-    pages_per_site: int = PAGES_PER_SITE
-    max_sites: int = MAX_SITES
+    pages_per_site: int = options.DISCOVER_PAGES
+    max_sites: int = options.DISCOVER_MAX_SITES
     max_pages_counted: int = MAX_PAGES_COUNTED
 
 
