@@ -207,8 +207,9 @@ class _ScanCommand(click.Command):
     is_flag=True,
     default=None,
     help=(
-        "Run the scan's sites as jobs on 'xpostcheck worker' processes (needs a PostgreSQL "
-        "--db), show their progress, then write the report as usual."
+        "Run the scan's sites (or --warc files, one job per file) as jobs on 'xpostcheck "
+        "worker' processes (needs a PostgreSQL --db), show their progress, then write the "
+        "report as usual."
     ),
 )
 @click.option(
@@ -286,7 +287,7 @@ def _run_scan(settings: Settings, *, quiet: bool) -> int:
                 click.echo(summary)
             notify(settings, result.report)
 
-        if settings.warc:
+        if settings.warc and not settings.queue:
             result = run_warc_scan(settings, settings.warc, progress=update, deliver=deliver)
         elif settings.queue:
             from xpostcheck.queue.scans import run_queued_scan

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "SITE_TASK",
     "START_TASK",
+    "WARC_TASK",
     "defer",
     "host_lock",
     "unit_key",
@@ -23,6 +24,7 @@ __all__ = [
 SITE_TASK = "xpostcheck.site"
 FINISH_TASK = "xpostcheck.finish"
 START_TASK = "xpostcheck.start"
+WARC_TASK = "xpostcheck.warc"  # one WARC file of a queued `scan --warc` (queue.warcjobs)
 MAX_ATTEMPTS = 4  # a site job runs at most this often: then its sites are reported skipped
 BACKOFF = 4  # seconds: the retries of a failed site wait 4, 16, 64 seconds
 

@@ -8,6 +8,9 @@ Out: `build_app`, an App with these tasks:
   Retried with backoff when it raises; a unit that fails every attempt is reported as
   skipped (its sites listed with the error) rather than losing the scan. The last unit of a
   scan to end defers the finishing job.
+- `xpostcheck.warc` (scan, n): one WARC file of a queued `scan --warc` (`warcjobs`): its
+  pages read, pre-filtered, analysed and judged; a URL streamed under the lock of its host.
+  Retried as a site job is; a file that fails every attempt is reported as skipped.
 - `xpostcheck.finish` (scan): judges history and records the report (`pipeline.scan.finish`);
   when no command waits for the scan (a periodic scan), also writes `--output`, sends the
   notifications and delivers.
@@ -23,7 +26,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from xpostcheck.queue.defer import BACKOFF, FINISH_TASK, MAX_ATTEMPTS, SITE_TASK, START_TASK, defer
+from xpostcheck.queue.defer import (
+    BACKOFF,
+    FINISH_TASK,
+    MAX_ATTEMPTS,
+    SITE_TASK,
+    START_TASK,
+    WARC_TASK,
+    defer,
+)
 from xpostcheck.queue.tables import QueueDB
 
 if TYPE_CHECKING:
@@ -48,6 +59,12 @@ def build_app(url: str, ctx: WorkerContext | None = None) -> App:
 
     @app.task(name=SITE_TASK, pass_context=True, retry=retry)
     def site_job(context: Any, scan: int, n: int) -> None:
+        from xpostcheck.queue.run import run_site
+
+        run_site(ctx, scan, n, attempt=int(context.job.attempts))
+
+    @app.task(name=WARC_TASK, pass_context=True, retry=retry)
+    def warc_job(context: Any, scan: int, n: int) -> None:
         from xpostcheck.queue.run import run_site
 
         run_site(ctx, scan, n, attempt=int(context.job.attempts))

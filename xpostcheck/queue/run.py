@@ -12,6 +12,7 @@ not run again, a page the unit recorded in the store before is not recorded agai
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from typing import Any, cast
 
 from xpostcheck.config import Settings
 from xpostcheck.errors import ScanFailed, XPostCheckError
-from xpostcheck.models import Fetched, PageState, SkipCode, Skipped
+from xpostcheck.models import ArchiveCandidate, Fetched, PageState, SkipCode, Skipped
 from xpostcheck.pipeline.begin import Scan, join, match_config
 from xpostcheck.pipeline.scan import ScanResult
 from xpostcheck.pipeline.site import SiteResult, SiteUnit, scan_site
@@ -41,6 +42,8 @@ __all__ = [
     "run_finish",
     "run_site",
     "unit_results",
+    "unit_rows",
+    "warc_candidates",
 ]
 
 
@@ -152,9 +155,9 @@ def _replace(settings: Settings, **changes: Any) -> Settings:
 
 
 def run_site(ctx: WorkerContext, scan: int, n: int, *, attempt: int = 0) -> None:
-    """Run unit `n` of queued scan `scan`, unless it is done already, and record its result;
-    on the last attempt's failure, record its sites as skipped; then, if it was the last unit,
-    defer the finishing job."""
+    """Run unit `n` of queued scan `scan` (a site unit, or a WARC file's: `queue.warcjobs`),
+    unless it is done already, and record its result; on the last attempt's failure, record
+    its sites as skipped; then, if it was the last unit, defer the finishing job."""
     with QueueDB.open(ctx.url, setup=False) as db:
         row = db.one(
             "SELECT unit, state FROM xpostcheck_q_units WHERE scan = %s AND n = %s", (scan, n)
@@ -163,24 +166,34 @@ def run_site(ctx: WorkerContext, scan: int, n: int, *, attempt: int = 0) -> None
             _maybe_finish(ctx, db, scan)
             return
         unit = codec.unit_from_json(row[0])
+        warc = row[0].get("warc")
         db.run(
             "UPDATE xpostcheck_q_units SET attempts = attempts + 1 WHERE scan = %s AND n = %s",
             (scan, n),
         )
         queued = QueuedScan.load(db, scan)
         try:
-            result = _scan_unit(ctx, db, queued, unit)
+            if warc:
+                data = _scan_warc(ctx, db, queued, unit, str(warc))
+            else:
+                data = codec.result_to_json(_scan_unit(ctx, db, queued, unit))
         except Exception as exc:
+            kind = "WARC" if warc else "site"
             if attempt + 1 < MAX_ATTEMPTS:
                 log.warning(
-                    "site %s of scan %s failed (attempt %d): %s", unit.name, scan, attempt + 1, exc
+                    "%s %s of scan %s failed (attempt %d): %s",
+                    kind,
+                    unit.name,
+                    scan,
+                    attempt + 1,
+                    exc,
                 )
                 raise  # procrastinate runs it again after the backoff
-            result = _failed(unit, f"site job failed {attempt + 1} times: {exc}")
-            _done(db, scan, n, result, state="failed", error=str(exc))
+            failed = _failed(unit, f"{kind} job failed {attempt + 1} times: {exc}")
+            _done(db, scan, n, codec.result_to_json(failed), state="failed", error=str(exc))
             _maybe_finish(ctx, db, scan)
             raise
-        _done(db, scan, n, result, state="done")
+        _done(db, scan, n, data, state="done")
         _maybe_finish(ctx, db, scan)
 
 
@@ -191,6 +204,26 @@ def _scan_unit(ctx: WorkerContext, db: QueueDB, queued: QueuedScan, unit: SiteUn
         _wait_for_host(db, key)
         try:
             return scan_site(scan, unit)
+        finally:
+            _free_host(db, key, queued.settings.delay)
+    finally:
+        scan.close()
+
+
+def _scan_warc(
+    ctx: WorkerContext, db: QueueDB, queued: QueuedScan, unit: SiteUnit, spec: str
+) -> dict[str, Any]:
+    """One WARC file's scan; a URL is streamed under the lock of its host, after its delay."""
+    from xpostcheck.queue.warcjobs import scan_warc_file, warc_key
+
+    scan = joined(ctx, db, queued, once=True)
+    key = warc_key(spec)
+    try:
+        if key is None:
+            return scan_warc_file(scan, unit, spec)
+        _wait_for_host(db, key)
+        try:
+            return scan_warc_file(scan, unit, spec)
         finally:
             _free_host(db, key, queued.settings.delay)
     finally:
@@ -224,14 +257,14 @@ def _failed(unit: SiteUnit, reason: str) -> SiteResult:
 
 
 def _done(
-    db: QueueDB, scan: int, n: int, result: SiteResult, *, state: str, error: str | None = None
+    db: QueueDB, scan: int, n: int, result: dict[str, Any], *, state: str, error: str | None = None
 ) -> None:
     from psycopg.types.json import Jsonb
 
     db.run(
         """UPDATE xpostcheck_q_units SET state = %s, result = %s, error = %s
            WHERE scan = %s AND n = %s AND state = 'todo'""",
-        (state, Jsonb(codec.result_to_json(result)), error, scan, n),
+        (state, Jsonb(result), error, scan, n),
     )
 
 
@@ -251,9 +284,31 @@ def _maybe_finish(ctx: WorkerContext, db: QueueDB, scan: int) -> None:
         db.run("UPDATE xpostcheck_q_scans SET finish_queued = true WHERE id = %s", (scan,))
 
 
-def unit_results(db: QueueDB, scan: int) -> list[SiteResult]:
+def unit_rows(db: QueueDB, scan: int) -> list[dict[str, Any]]:
+    """The units' results as stored (JSON), in unit order."""
     rows = db.all("SELECT result FROM xpostcheck_q_units WHERE scan = %s ORDER BY n", (scan,))
-    return [codec.result_from_json(r[0]) for r in rows if r[0] is not None]
+    return [dict(r[0]) for r in rows if r[0] is not None]
+
+
+def warc_candidates(
+    db: QueueDB, scan: int, results: Sequence[SiteResult]
+) -> tuple[ArchiveCandidate, ...]:
+    """The candidate sites of a queued scan of WARC files, over all its files."""
+    from xpostcheck.queue.warcjobs import candidates_of
+
+    return candidates_of(unit_rows(db, scan), results)
+
+
+def unit_results(db: QueueDB, scan: int) -> list[SiteResult]:
+    """The units' results; for a scan of WARC files, merged over the files (a page captured
+    in several files is checked once)."""
+    results = [codec.result_from_json(r) for r in unit_rows(db, scan)]
+    queued = db.one("SELECT settings FROM xpostcheck_q_scans WHERE id = %s", (scan,))
+    if queued is not None and queued[0].get("warc"):
+        from xpostcheck.queue.warcjobs import merge_results
+
+        return merge_results(results)
+    return results
 
 
 def run_finish(ctx: WorkerContext, scan: int) -> None:
@@ -298,6 +353,11 @@ def _finish(db: QueueDB, scan: Scan, queued: QueuedScan, results: Sequence[SiteR
             (str(exc), queued.id),
         )
         return
+    if queued.settings.warc:
+        report = dataclasses.replace(
+            result.report, candidates=warc_candidates(db, queued.id, results)
+        )
+        result = dataclasses.replace(result, report=report)
     state = "finished"
     if not queued.waiting:
         try:

@@ -10,6 +10,7 @@ result to the caller's `deliver` and then tells the store (as `run_scan` does in
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import tempfile
@@ -26,6 +27,13 @@ from xpostcheck.queue import codec
 from xpostcheck.queue.context import WorkerContext
 from xpostcheck.queue.defer import FINISH_TASK, SITE_TASK, defer, host_lock, unit_key
 from xpostcheck.queue.tables import QueueDB
+from xpostcheck.queue.warcjobs import (
+    QueuedJob,
+    check_readable,
+    warc_jobs,
+    warc_settings,
+    with_archive_facts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +83,18 @@ def start_scan(
     waiting: bool = True,
     schedule: str | None = None,
 ) -> tuple[Scan, int, list[SiteUnit]]:
-    """Begin the scan here and queue its site jobs. Returns the Scan (the caller closes it),
-    the queued scan's id and its units."""
+    """Begin the scan here and queue its site jobs (for WARC inputs, one job per file).
+    Returns the Scan (the caller closes it), the queued scan's id and its units."""
     from psycopg.types.json import Jsonb
 
+    if settings.warc:
+        settings = warc_settings(settings)
+        check_readable(settings.warc)
     with QueueDB.open(url) as db:
         scan = begin(settings, progress)
         try:
             digest = _publish_index(db, scan)
-            units = queue_units(settings.sites, settings.urls)
+            units = _jobs(settings)
             with db.transaction():
                 row = db.one(
                     """INSERT INTO xpostcheck_q_scans (store_scan, store, settings, fingerprint,
@@ -106,20 +117,30 @@ def start_scan(
                 )
                 assert row is not None
                 queued = int(row[0])
-                for n, (unit, _) in enumerate(units):
+                for n, job in enumerate(units):
                     db.run(
                         "INSERT INTO xpostcheck_q_units (scan, n, unit) VALUES (%s, %s, %s)",
-                        (queued, n, Jsonb(codec.unit_to_json(unit))),
+                        (queued, n, Jsonb(job.data)),
                     )
-            for n, (unit, key) in enumerate(units):
-                defer(url, SITE_TASK, lock=host_lock(key), scan=queued, n=n)
-                scan.progress("queued", unit.name)
+            for n, job in enumerate(units):
+                defer(url, job.task, lock=job.lock, scan=queued, n=n)
+                scan.progress("queued", job.unit.name)
             if not units:  # nothing to crawl: finish at once
                 defer(url, FINISH_TASK, scan=queued)
         except BaseException:
             scan.close()
             raise
-    return scan, queued, [u for u, _ in units]
+    return scan, queued, [job.unit for job in units]
+
+
+def _jobs(settings: Settings) -> list[QueuedJob]:
+    """One job per site unit with the lock of its host, or one per WARC file."""
+    if settings.warc:
+        return warc_jobs(settings)
+    return [
+        QueuedJob(unit, codec.unit_to_json(unit), SITE_TASK, host_lock(key))
+        for unit, key in queue_units(settings.sites, settings.urls)
+    ]
 
 
 def run_queued_scan(
@@ -134,7 +155,7 @@ def run_queued_scan(
     first, as `run_scan` does). ScanFailed when the finishing job found nothing fetched."""
     from xpostcheck.pipeline.scan import _as_printed
     from xpostcheck.pipeline.texts import PageTexts
-    from xpostcheck.queue.run import unit_results
+    from xpostcheck.queue.run import unit_results, warc_candidates
     from xpostcheck.report.base import RenderContext
 
     scan, queued, units = start_scan(settings, url, progress=progress, waiting=True)
@@ -142,11 +163,14 @@ def run_queued_scan(
         with QueueDB.open(url, setup=False) as db:
             state, undelivered = _wait(db, scan, queued, units, sleep)
             results = unit_results(db, queued)
+            candidates = warc_candidates(db, queued, results) if scan.settings.warc else ()
         if state == "failed":
             raise ScanFailed(_failure(url, queued))
         report = scan.store.report(scan.scan_id)
         if report is None:
             raise ScanFailed(f"the report of scan #{scan.scan_id} is missing from the store")
+        if scan.settings.warc:
+            report = with_archive_facts(report, results, candidates)
         texts = {u: t for r in results for u, t in r.texts.items()}
         carried = (c.url for r in results for c in r.carried)
         sources = {c.source_url: a for c in report.copies if (a := scan.index.get(c.source_url))}
@@ -218,8 +242,6 @@ def start_scheduled(ctx: WorkerContext, name: str) -> None:
     if settings is None:
         log.warning("periodic scan %r was removed before it started", name)
         return
-    import dataclasses
-
     # Never wait on a worker for another scan's database lock (a `scan --queue` holds it while
     # the workers run its sites: this worker would wait for itself); the job is retried.
     settings = dataclasses.replace(settings, no_wait=True)
