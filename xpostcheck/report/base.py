@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from xpostcheck.errors import XPostCheckError
-from xpostcheck.models import Copy, Finding, Report, SourceArticle
+from xpostcheck.models import ArchiveCandidate, Copy, Finding, Report, SourceArticle
 
 __all__ = [
     "Formatter",
     "RenderContext",
     "ReportError",
+    "candidate_line",
     "failed_checks",
     "is_new",
     "percent",
@@ -66,6 +67,20 @@ def summary_line(report: Report) -> str:
     if report.candidates:
         line += f", {n(len(report.candidates), 'candidate site', 'candidate sites')}"
     return line
+
+
+def candidate_line(c: ArchiveCandidate) -> str:
+    """What a candidate site holds, in words: '3 pages with copies, 5 other pages linking to
+    the publisher'."""
+    parts = []
+    if c.copies:
+        parts.append(f"{c.copies} {'page' if c.copies == 1 else 'pages'} with copies")
+    if c.linking:
+        other = "other " if c.copies else ""
+        parts.append(
+            f"{c.linking} {other}{'page' if c.linking == 1 else 'pages'} linking to the publisher"
+        )
+    return ", ".join(parts) or "no pages"
 
 
 def failed_checks(c: Copy) -> list[Finding]:

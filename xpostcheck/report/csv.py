@@ -1,4 +1,5 @@
-"""The CSV format: one row per finding, for spreadsheets, with formula-safe cells.
+"""The CSV format: one row per finding, for spreadsheets, with formula-safe cells; after them,
+for WARC input, one row per candidate site (verdict `candidate`, see docs/reports.md).
 
 In: Report and RenderContext. Out: CSV text (CRLF line ends). The module shares the standard
 library's name; absolute imports keep `import csv` below pointing at the standard library.
@@ -11,8 +12,8 @@ import io
 from dataclasses import dataclass
 
 from xpostcheck.models import Report
-from xpostcheck.report.base import RenderContext
-from xpostcheck.util.urls import redact_credentials
+from xpostcheck.report.base import RenderContext, candidate_line
+from xpostcheck.util.urls import host_of, redact_credentials
 
 __all__ = ["CSV_COLUMNS", "CsvFormat"]
 
@@ -90,4 +91,10 @@ class CsvFormat:
                     f.triage_note,
                 ]
                 writer.writerow([_cell(v) for v in row])
+        for cand in report.candidates:
+            row = [report.scan.started, host_of(cand.site), cand.site] + [""] * 5
+            row += ["candidate"] + [""] * 4
+            row += [f"{candidate_line(cand)}: scan this site live", cand.example]
+            row += [""] * (len(CSV_COLUMNS) - len(row))
+            writer.writerow([_cell(v) for v in row])
         return redact_credentials(buf.getvalue())  # no user:password@ in any report

@@ -23,6 +23,7 @@ from rapidfuzz.distance import Indel
 from xpostcheck.models import Copy, Finding, Passage, Report
 from xpostcheck.report.base import (
     RenderContext,
+    candidate_line,
     failed_checks,
     is_new,
     percent,
@@ -323,6 +324,7 @@ def _html_context(report: Report, ctx: RenderContext) -> dict[str, Any]:
         "report": report,
         "scan": report.scan,
         "summary": summary_line(report),
+        "candidates": [(c, candidate_line(c)) for c in report.candidates],
         "copies": copies,
         "sites": sorted(
             sites.items(),

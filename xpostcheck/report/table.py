@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from xpostcheck.models import Copy, Finding, Report
-from xpostcheck.report.base import RenderContext, failed_checks, percent, summary_line
+from xpostcheck.report.base import (
+    RenderContext,
+    candidate_line,
+    failed_checks,
+    percent,
+    summary_line,
+)
 from xpostcheck.util.urls import redact_credentials
 
 if TYPE_CHECKING:
@@ -142,6 +148,12 @@ class TableFormat:
             console.print("Resolved since the last scan:")
             for r in report.resolved:
                 console.print(f"  {r.url}  {r.rule} ({r.kind})", markup=False, soft_wrap=True)
+        if report.candidates:  # from WARC input: the sites worth a live scan, best first
+            console.print("Candidate sites for a live scan (--site):")
+            for cand in report.candidates:
+                line = f"  {cand.site}: {candidate_line(cand)}"
+                line += f"; for example {cand.example}" if cand.example else ""
+                console.print(line, markup=False, soft_wrap=True)
         if report.skipped:
             console.print("Skipped:")
             for k in report.skipped:
