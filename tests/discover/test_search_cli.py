@@ -199,6 +199,8 @@ def test_the_json_output_carries_the_search_summary(tmp_path: Path) -> None:
         "budget_exhausted": True,
         "results": 5,
         "own_results": 3,
+        "ignored_results": 0,
+        "ignored": {},
         "errors": {"http": 1},
         "stopped": None,
         "failed": False,
@@ -228,4 +230,66 @@ def test_search_found_has_the_shape_of_the_other_discover_methods(
     assert lines == [
         "search (searxng): 3 of 3 queries spent on 3 of 3 articles; "
         "9 results, 5 of them the publisher's own"
+    ]
+
+
+_NOISY = [
+    "https://www.google.com/search?q=lighthouse+keepers",
+    "https://news.google.co.uk/articles/abc",
+    "https://www.facebook.com/sharer/sharer.php?u=x",
+    "https://mail.yahoo.com/d/folders/1",
+    "https://reader.aggregator.example/item/9",
+    "http://10.0.0.5/mirror/keepers",
+    "https://coastnews.example/2026/03/the-last-lighthouse-keepers/",
+]
+
+
+def _noisy(handler: BaseHTTPRequestHandler, n: int) -> bool:
+    """Every query answered with the same results: noise hosts around one real copy."""
+    results = [{"url": u, "title": "t", "content": "c", "engine": "e"} for u in _NOISY]
+    body = {"query": query_of(handler.path), "results": results, "unresponsive_engines": []}
+    send(handler, 200, json.dumps(body).encode())
+    return True
+
+
+def test_search_results_on_noise_hosts_are_counted_and_not_listed(tmp_path: Path) -> None:
+    sources = write_sources(tmp_path)
+    ignore = tmp_path / "ignore.txt"
+    ignore.write_text("# not republishers\nhost aggregator.example\nagent SomeBot\n")
+    base = ["--search", "searxng", "-s", sources, "--max-queries", "2", "--search-interval", "0"]
+    with FakeProvider("searxng", before=_noisy) as fake:
+        env = {"XPOSTCHECK_SEARXNG_URL": fake.base}
+        plain = _run([*base, "--json-output"], env)
+        ignored = _run([*base, "--ignore-file", str(ignore), "--json-output"], env)
+        private = _run(
+            [*base, "--ignore-host", "aggregator.example", "--allow-private-referrers"], env
+        )
+    assert plain.exit_code == ignored.exit_code == private.exit_code == 0, plain.output
+    data = json.loads(plain.stdout)
+    assert [c["site"] for c in data["candidates"]] == [
+        "https://coastnews.example/",
+        "https://reader.aggregator.example/",
+    ]
+    assert data["summary"]["results"] == 14
+    assert data["summary"]["ignored_results"] == 10
+    assert data["summary"]["ignored"] == {
+        "feed-reader": 2,  # Google News
+        "private-address": 2,
+        "search": 2,
+        "social": 2,
+        "webmail": 2,
+    }
+    assert plain.stderr.splitlines()[0] == (
+        "search (searxng): 2 of 2 queries spent on 2 of 3 articles; 14 results, 0 of them the "
+        "publisher's own, 10 ignored (search 2, social 2, webmail 2, feed-reader 2, "
+        "private-address 2)"
+    )
+    # the user's own additions (an --ignore-file's hosts) are dropped as "ignored"
+    data = json.loads(ignored.stdout)
+    assert [c["site"] for c in data["candidates"]] == ["https://coastnews.example/"]
+    assert data["summary"]["ignored"]["ignored"] == 2
+    # private addresses are kept when asked, as referrers are
+    assert sorted(r["site"] for r in json.loads(private.stdout)) == [
+        "http://10.0.0.5/",
+        "https://coastnews.example/",
     ]

@@ -130,7 +130,8 @@ def _positive(_ctx: click.Context, param: click.Parameter, value: int) -> int:
     multiple=True,
     metavar="HOST",
     help="Not a candidate: a host (with its subdomains) to add to the built-in lists of "
-    "search engines, social networks, webmail and feed readers (repeat for more).",
+    "search engines, social networks, webmail and feed readers, for referrers and search "
+    "results alike (repeat for more).",
 )
 @click.option(
     "--ignore-agent",
@@ -148,7 +149,8 @@ def _positive(_ctx: click.Context, param: click.Parameter, value: int) -> int:
 @click.option(
     "--allow-private-referrers",
     is_flag=True,
-    help="Keep referrers on private, loopback and link-local addresses (dropped by default).",
+    help="Keep referrers (and search results) on private, loopback and link-local addresses "
+    "(dropped by default).",
 )
 @click.option(
     "--json-referrer",
@@ -236,7 +238,8 @@ def discover(
 
     With --search PROVIDER (searxng or brave), a few distinctive sentences of each article of
     --sources are searched for on the web, within a query budget; result pages not on the
-    publisher's own hosts are grouped by site and ranked.
+    publisher's own hosts, search engines, social networks and the other ignored hosts are
+    grouped by site and ranked.
 
     \b
     Exit codes: 0 done (even with no candidate), 2 usage or input error,

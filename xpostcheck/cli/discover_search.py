@@ -101,6 +101,8 @@ def run_search(
     allow_private: Sequence[str] = (),
     timeout: float | None = None,
     contact: str | None = None,
+    ignore_host: Sequence[str] = (),
+    allow_private_results: bool = False,
     env: Mapping[str, str] | None = None,
     progress: ProgressFn | None = None,
 ) -> tuple[list[Candidate], SearchSummary]:
@@ -118,6 +120,8 @@ def run_search(
         allow_private=tuple(allow_private),
         timeout=options.TIMEOUT if timeout is None else timeout,
         contact=contact,
+        ignore_hosts=tuple(ignore_host),
+        allow_private_results=allow_private_results,
     )
     return discover_by_search(request, os.environ if env is None else env, progress=progress)
 
@@ -128,12 +132,22 @@ def _listed(urls: Sequence[str]) -> str:
     return text + (f" (and {more} more)" if more > 0 else "")
 
 
+def _ignored(counts: Mapping[str, int]) -> str:
+    """'4 ignored (search 3, social 1)', in the noise list's order of reasons."""
+    from xpostcheck.discover.noise import REASONS
+
+    order = {r: i for i, r in enumerate(REASONS)}
+    parts = sorted(counts.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+    return f"{sum(counts.values())} ignored ({', '.join(f'{r} {n}' for r, n in parts)})"
+
+
 def summary_lines(summary: SearchSummary) -> list[str]:
     """What the run spent, left out and failed, one fact a line (for stderr)."""
     lines = [
         f"search ({summary.provider}): {summary.queries_spent} of {summary.max_queries} "
         f"queries spent on {summary.articles_searched} of {summary.articles} articles; "
         f"{summary.results} results, {summary.own_results} of them the publisher's own"
+        + (f", {_ignored(summary.ignored)}" if summary.ignored else "")
     ]
     if summary.unsearched:
         why = "query budget spent" if summary.budget_exhausted else "search stopped"
@@ -180,6 +194,8 @@ def summary_data(summary: SearchSummary) -> dict[str, object]:
         "budget_exhausted": summary.budget_exhausted,
         "results": summary.results,
         "own_results": summary.own_results,
+        "ignored_results": sum(summary.ignored.values()),
+        "ignored": dict(sorted(summary.ignored.items())),
         "errors": dict(sorted(summary.error_counts.items())),
         "failures": [
             {"article": f.article_url, "query": f.query, "kind": f.kind, "reason": f.reason}
@@ -196,7 +212,14 @@ def search_found(
 ) -> tuple[list[Candidate], dict[str, object], list[str]]:
     """What `discover --search` found, in the shape of the command's other methods:
     (candidates, summary as data, summary lines), from the command's parsed `flags` (those of
-    `search_options`, with `sources` and `publisher_host`)."""
+    `search_options`, with `sources`, `publisher_host` and the noise flags: `ignore_host`,
+    `ignore_file` (its hosts) and `allow_private_referrers`)."""
+    hosts = list(flags.get("ignore_host") or ())
+    if flags.get("ignore_file"):
+        from xpostcheck.discover.noise import read_ignore_file
+
+        for path in flags["ignore_file"]:
+            hosts += read_ignore_file(path)[0]
     candidates, summary = run_search(
         flags["search"],
         flags.get("sources") or (),
@@ -206,6 +229,8 @@ def search_found(
         queries_per_article=flags.get("queries_per_article", options.SEARCH_PER_ARTICLE),
         search_interval=flags.get("search_interval", options.SEARCH_INTERVAL),
         publisher_host=flags.get("publisher_host") or (),
+        ignore_host=hosts,
+        allow_private_results=bool(flags.get("allow_private_referrers")),
         env=env,
     )
     return candidates, summary_data(summary), summary_lines(summary)

@@ -1,9 +1,10 @@
 """One search run: distinctive sentences in, candidate sites out, within a query budget.
 
 In: the publisher's articles, a configured provider, a `SearchConfig`. Out: `Candidate`s
-(method "search"; one per site that is not the publisher's, ranked by how many articles and
-results point at it; evidence: the sentences that found it) and a `SearchSummary` (queries
-spent, articles not searched and why, every failed query with its kind).
+(method "search"; one per site that is not the publisher's nor noise, ranked by how many
+articles and results point at it; evidence: the sentences that found it) and a
+`SearchSummary` (queries spent, articles not searched and why, every failed query with its
+kind, results ignored as noise by reason).
 
 Queries go round-robin: the best sentence of every article first (newest articles first), then
 the second of each, and so on, so a small budget still reaches many articles. The spacing of
@@ -11,6 +12,10 @@ queries is the politeness layer's (the provider's host slot); a query the provid
 refuses with 429 after the Fetcher's own retries makes the run wait its Retry-After before the
 next one, or stop when that is longer than `max_wait`. A failure that every query would repeat
 (a refused key, a wrong URL) stops the run at once, as do `max_failures` failures in a row.
+
+Result pages on search engines, social networks, webmail and the other hosts of the access-log
+noise list (`discover.noise`, with the user's `--ignore-host` additions; private addresses
+unless allowed) are no republishers: they are counted by reason and not listed.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from urllib.parse import urlsplit
 
 from xpostcheck import options
 from xpostcheck.discover.candidates import Candidate
+from xpostcheck.discover.noise import NoiseFilter
 from xpostcheck.discover.search.providers import ProviderError, SearchProvider, SearchResult
 from xpostcheck.discover.search.sentences import MAX_WORDS, Query, SentencePicker
 from xpostcheck.models import Skipped, SourceArticle
@@ -51,6 +57,9 @@ class SearchConfig:
     # the publisher's hosts besides its articles' own, each with its subdomains (a bare host
     # name as `discover --publisher-host` takes it, or a URL)
     publisher_hosts: tuple[str, ...] = ()
+    # result hosts that are no republishers: search engines, social networks, ... (with the
+    # user's additions); `NoiseFilter(allow_private=True)` keeps private addresses
+    noise: NoiseFilter = field(default_factory=NoiseFilter)
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class SearchSummary:
     without_sentences: tuple[str, ...] = ()  # articles with no distinctive sentence to ask
     results: int = 0  # result pages returned, in all
     own_results: int = 0  # of those, the publisher's own pages (dropped)
+    ignored: dict[str, int] = field(default_factory=dict)  # dropped as noise, by reason
     failures: tuple[SearchFailure, ...] = ()
     stopped: str | None = None  # why the run ended before its queries ran out
     budget_exhausted: bool = False
@@ -115,6 +125,12 @@ def _is_own(url: str, own: set[str], named: tuple[str, ...]) -> bool:
         return True
     host = _bare_host(url)
     return any(host == h or host.endswith("." + h) for h in named)
+
+
+def _noise(cfg: SearchConfig, url: str) -> str:
+    """Why a result page on this host is no republisher (search, social, ...), or ''."""
+    host = host_of(url).rstrip(".")
+    return cfg.noise.host_reason(host) if host else ""
 
 
 def _newest_first(articles: Sequence[SourceArticle]) -> list[SourceArticle]:
@@ -202,6 +218,7 @@ def search_candidates(
     failures: list[SearchFailure] = []
     searched: set[str] = set()
     spent = results = own_results = in_a_row = 0
+    ignored: Counter[str] = Counter()
     stopped: str | None = None
     wait_until = 0.0
     for query in schedule:
@@ -243,8 +260,12 @@ def search_candidates(
                 continue
             seen.add(page)
             results += 1
-            if _is_own(result.url, own, named):
+            reason = "own-host" if _is_own(result.url, own, named) else _noise(cfg, result.url)
+            if reason == "own-host":
                 own_results += 1
+                continue
+            if reason:
+                ignored[reason] += 1
                 continue
             sites.add(query, result)
     # an article the plan left out (budget) is not searched, whatever its sentences
@@ -260,6 +281,7 @@ def search_candidates(
         without_sentences=tuple(url for url, queries in picked.items() if not queries),
         results=results,
         own_results=own_results,
+        ignored=dict(ignored),
         failures=tuple(failures),
         stopped=stopped,
         budget_exhausted=stopped is None and (spent < len(schedule) or len(picked) < len(articles)),

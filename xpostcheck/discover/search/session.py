@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from xpostcheck import options
 from xpostcheck.discover.candidates import Candidate
+from xpostcheck.discover.noise import NoiseFilter
 from xpostcheck.discover.search.providers import ProviderSettings, provider_class
 from xpostcheck.discover.search.run import (
     ProgressFn,
@@ -53,6 +54,10 @@ class SearchRequest:
     timeout: float = options.TIMEOUT
     contact: str | None = None
     retries: int = 2  # the Fetcher's retries of one query on 429 and 5xx
+    # result hosts never listed, besides the built-in noise list (search engines, social
+    # networks, webmail, ...), each with its subdomains
+    ignore_hosts: tuple[str, ...] = ()
+    allow_private_results: bool = False  # list result pages on private addresses too
 
 
 def _check(request: SearchRequest) -> None:
@@ -108,6 +113,9 @@ def discover_by_search(
             max_queries=request.max_queries,
             per_article=request.per_article,
             publisher_hosts=request.publisher_hosts,
+            noise=NoiseFilter(allow_private=request.allow_private_results).extended(
+                hosts=request.ignore_hosts
+            ),
         )
         candidates, summary = search_candidates(articles, provider, config, progress=progress)
     finally:
