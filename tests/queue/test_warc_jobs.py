@@ -249,3 +249,17 @@ def test_a_local_file_the_command_cannot_read_is_refused_before_queueing(
     message = str(caught.value)
     assert str(missing) in message and "no such file" in message
     assert "readable at this same path on every worker" in message
+
+
+def test_scan_warc_queue_names_the_unreadable_file_and_exits_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from xpostcheck.cli.main import main
+
+    sources = write_sources(tmp_path / "sources.jsonl", articles())
+    missing = tmp_path / "missing.warc.gz"
+    args = ["scan", "--warc", str(missing), "--queue", "-s", str(sources), "-r", str(RULES)]
+    args += ["--db", "postgresql://nobody@127.0.0.1:9/none"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert f"{missing}: cannot read WARC file: no such file; with --queue" in result.output
