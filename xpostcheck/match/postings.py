@@ -14,7 +14,9 @@ postings but the result itself:
   hashes, so the slices are even): the new keys of one slice are picked out of each chunk,
   sorted, and inserted among the old postings of that slice, expanded for that slice only;
 - the result is written into arrays allocated at their greatest possible size and then
-  shrunk in place: the pages never written are never resident.
+  shrunk in place: the pages never written are never resident;
+- the old arrays of a loaded index are pages of its file: those of each slice leave the
+  process's resident memory once the slice is merged.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from xpostcheck.match.arrays import I64, U8, U32, U64
+from xpostcheck.match.fileformat import release_pages
 
 __all__ = ["Pending", "merge_postings"]
 
@@ -140,6 +143,9 @@ def merge_postings(
         else:
             all_keys, all_docs = old_keys, old_docs
         del old_keys, old_docs, new_keys, new_docs
+        # Old arrays mapped from a loaded file: the pages just read go (see release_pages).
+        for done in (keys[ka:kb], offsets[ka : kb + 1], postings[pa:pb]):
+            release_pages(done)
         n = all_keys.size
         if not n:
             continue
