@@ -82,19 +82,6 @@ def _set_bits(bitmap: npt.NDArray[np.uint8], shift: int, keys: U64) -> None:
         bitmap[byte[first]] |= np.bitwise_or.reduceat(bit, first)
 
 
-def _distinct(sorted_keys: U64) -> tuple[U64, I64]:
-    """The distinct keys of an ascending array, and where each one's run starts (with the
-    total at the end): the keys and offsets of the postings."""
-    total = sorted_keys.size
-    cut = np.ones(total + 1, dtype=bool)  # a run starts here (and one past the end)
-    if total:
-        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=cut[1:total])
-    offsets: I64 = np.flatnonzero(cut)
-    del cut
-    distinct: U64 = sorted_keys[offsets[:-1]]
-    return distinct, offsets
-
-
 def presence_bitmap(keys: U64) -> tuple[npt.NDArray[np.uint8], int]:
     """One bit per slot of the top bits of a hash, set when some key falls in that slot.
 
