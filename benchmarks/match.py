@@ -296,6 +296,7 @@ def child(size: int) -> dict[str, Any]:
     array_bytes = sum(
         a.nbytes for a in (index._keys, index._offsets, index._postings, index._bitmap)
     )
+    counts = {"keys": int(index._keys.size), "postings": int(index._postings.size)}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sources.index"
         t0 = time.perf_counter()
@@ -364,6 +365,8 @@ def child(size: int) -> dict[str, Any]:
         "load_ms": round(load * 1e3, 1),
         "index_file_mb": round(file_bytes / 2**20, 1),
         "index_arrays_mb": round(array_bytes / 2**20, 1),
+        "index_keys": counts["keys"],
+        "index_postings": counts["postings"],
         "peak_rss_mb": peaks.peak,
         "peak_rss_mb_by_stage": peaks.stages,
         "median_ms": round(statistics.median(times) * 1e3, 3),
