@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import math
+import mmap
 import os
 import re
 import struct
@@ -46,6 +47,7 @@ __all__ = [
     "IndexSaveError",
     "Stream",
     "read_index",
+    "release_pages",
     "remove_stale_temps",
     "write_index",
 ]
@@ -221,7 +223,7 @@ def write_index(
         digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as out:
 
-            def put(data: bytes) -> None:
+            def put(data: bytes | memoryview) -> None:
                 digest.update(data)
                 out.write(data)
 
@@ -231,8 +233,8 @@ def write_index(
                 if isinstance(array, Stream):
                     for piece in array.pieces():
                         put(piece)
-                else:
-                    put(np.ascontiguousarray(array).tobytes())
+                else:  # the array's own bytes, not a copy of them (the postings: 100 MB)
+                    put(np.ascontiguousarray(array).data.cast("B"))
                 put(b"\0" * (-array.nbytes % _ALIGN))
             out.write(digest.digest())
             out.flush()
@@ -329,6 +331,7 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
         )
         if not ok:
             raise ValueError("array sizes disagree")
+        release_pages(arrays["postings"])  # read whole by the check above
         df_limit = int(header["df_limit"])
         bitmap: tuple[npt.NDArray[np.uint8], int] | None = None
         if "bitmap" in arrays:
@@ -349,6 +352,30 @@ def read_index(path: str | Path, config: MatchConfig | None = None) -> IndexFile
                     where=where,
                 )
     return IndexFile(version, saved, urls, df_limit, arrays, bitmap)
+
+
+def release_pages(array: npt.NDArray[Any]) -> None:
+    """Let the pages of a memory-mapped array that were read leave the process's resident
+    memory (the whole pages inside it; nothing for an array that is not mapped from a file).
+
+    The map is read-only and shared, so this loses nothing: a page read again comes back
+    from the file (or the system's cache of it). A merge that read every posting of a
+    loaded index, or the check of the postings at load, would otherwise leave the whole
+    inverted index counted twice in the process, once in the file's pages and once in the
+    merged arrays."""
+    root: Any = array
+    while root is not None and not isinstance(root.base, mmap.mmap):
+        root = root.base
+    if root is None or not isinstance(root, np.memmap) or not array.size:
+        return
+    mapped: Any = root.base  # the mmap.mmap itself
+    start = root.__array_interface__["data"][0] - root.offset % mmap.ALLOCATIONGRANULARITY
+    first = array.__array_interface__["data"][0] - start
+    last = first + array.nbytes
+    first = -(-first // mmap.PAGESIZE) * mmap.PAGESIZE
+    last = last // mmap.PAGESIZE * mmap.PAGESIZE
+    if last > first and hasattr(mapped, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        mapped.madvise(mmap.MADV_DONTNEED, first, last - first)
 
 
 def _checksum_ok(handle: BinaryIO, end: int) -> bool:

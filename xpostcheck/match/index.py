@@ -312,8 +312,9 @@ class SourceIndex:
 
     @classmethod
     def load(cls, path: str | Path, *, config: MatchConfig | None = None) -> SourceIndex:
-        """Read an index written by :meth:`save` (format 2, or format 1 of earlier releases).
-        A damaged file raises :class:`IndexDamaged` (its checksum disagrees, or its arrays do
+        """Read an index written by :meth:`save` (format 4, or formats 1 to 3 of earlier
+        releases; a format 3 file is saved again as format 4). A truncated or damaged file
+        raises :class:`IndexDamaged` naming it (its checksum disagrees, or its arrays do
         not fit); temporary files of saves killed mid-way are removed.
 
         ``config``, when given, replaces the saved settings: its thresholds (min_coverage,

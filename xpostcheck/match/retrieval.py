@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from xpostcheck.match.arrays import F64, I64, U8, U32, U64
 from xpostcheck.match.config import MatchConfig
+from xpostcheck.match.postings import Pending, merge_postings
 
 __all__ = ["Retrieval", "page_keys", "presence_bitmap", "sample"]
 
@@ -81,19 +82,6 @@ def _set_bits(bitmap: npt.NDArray[np.uint8], shift: int, keys: U64) -> None:
         bitmap[byte[first]] |= np.bitwise_or.reduceat(bit, first)
 
 
-def _distinct(sorted_keys: U64) -> tuple[U64, I64]:
-    """The distinct keys of an ascending array, and where each one's run starts (with the
-    total at the end): the keys and offsets of the postings."""
-    total = sorted_keys.size
-    cut = np.ones(total + 1, dtype=bool)  # a run starts here (and one past the end)
-    if total:
-        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=cut[1:total])
-    offsets: I64 = np.flatnonzero(cut)
-    del cut
-    distinct: U64 = sorted_keys[offsets[:-1]]
-    return distinct, offsets
-
-
 def presence_bitmap(keys: U64) -> tuple[npt.NDArray[np.uint8], int]:
     """One bit per slot of the top bits of a hash, set when some key falls in that slot.
 
@@ -112,22 +100,6 @@ def _ranges(start: I64, stop: I64) -> I64:
     df = stop.astype(np.int64, copy=False) - start
     positions: I64 = np.repeat(start - (np.cumsum(df) - df), df) + np.arange(int(df.sum()))
     return positions
-
-
-def _sorted_postings(pending: list[tuple[U64, int]]) -> tuple[U64, U32]:
-    """The keys of these documents' samples, ascending, with the document of each (in
-    document order for one key). The caller lets ``pending`` go as soon as this returns."""
-    sizes = np.fromiter((h.size for h, _ in pending), dtype=np.int64, count=len(pending))
-    ids = np.fromiter((d for _, d in pending), dtype=np.uint32, count=len(pending))
-    keys: U64 = np.concatenate([h for h, _ in pending]).astype(np.uint64, copy=False)
-    docs: U32 = np.repeat(ids, sizes)
-    # The keys are sorted in place after their order has moved the ids: one array of the
-    # postings' length less than applying the order to both.
-    order = np.argsort(keys, kind="stable")
-    docs = docs[order]
-    del order
-    keys.sort()
-    return keys, docs
 
 
 def _effective(offsets: I64, postings: U32, n: int, df_limit: int) -> I64:
@@ -203,7 +175,7 @@ class Retrieval:
     def __init__(self, config: MatchConfig) -> None:
         self.config = config
         self._alive = bytearray()  # per doc: 1 while its postings count
-        self._pending: list[tuple[U64, int]] = []  # sampled shingles of docs not merged yet
+        self._pending = Pending()  # sampled shingles of docs not merged yet
         self._dirty = False  # some doc was dropped since the last merge
         self._keys: U64 = np.zeros(0, dtype=np.uint64)  # sorted distinct sampled shingles
         self._offsets: I64 = np.zeros(1, dtype=np.int64)  # postings of key i: [o[i], o[i+1])
@@ -299,9 +271,9 @@ class Retrieval:
             renumber = np.full(len(self._alive) + 1, -1, dtype=np.int64)
             renumber[live] = np.arange(len(live))
             postings = renumber[postings].astype(np.uint32)
-        offsets: npt.NDArray[Any] = self._offsets.astype(np.int64)
-        if narrow and (not offsets.size or int(offsets[-1]) < 2**32):
-            offsets = offsets.astype(np.uint32)
+        offsets: npt.NDArray[Any] = self._offsets
+        fits = not offsets.size or int(offsets[-1]) < 2**32
+        offsets = offsets.astype(np.uint32 if narrow and fits else np.int64, copy=False)
         return {
             "keys": self._keys,
             "offsets": offsets,
@@ -322,7 +294,7 @@ class Retrieval:
         self._alive.append(1)
         self._ntokens.append(ntokens)
         self._nsamples.append(int(sampled.size))
-        self._pending.append((sampled, doc))
+        self._pending.append(sampled, doc)
 
     def drop(self, doc: int) -> None:
         """A replaced document: its postings go at the next merge."""
@@ -338,48 +310,36 @@ class Retrieval:
                 self._merge()
 
     def _merge(self) -> None:
-        """Insert new postings into the sorted ones: linear in the index, not a full re-sort.
-
-        Memory is the limit at 100,000 sources: the pending samples are let go once they are
-        in one array, and each permutation is dropped as soon as it has been applied.
-        """
-        keys = np.repeat(self._keys, np.diff(self._offsets))
-        docs = self._postings
+        """Insert new postings into the sorted ones, a slice of the key space at a time
+        (:mod:`xpostcheck.match.postings`): no array as long as all the postings is made
+        besides the result."""
+        alive = None
         if self._dirty:
-            alive = np.frombuffer(bytes(self._alive), dtype=np.uint8).astype(bool)
-            keep = alive[docs]
-            keys, docs = keys[keep], docs[keep]
-            del keep
-        pending = [(h, d) for h, d in self._pending if self._alive[d]]
+            alive = np.frombuffer(bytes(self._alive), dtype=np.uint8)
+        pending = self._pending
         # Marked dirty until the merged arrays are in place, so that a thread asking
         # meanwhile waits on the lock rather than search the old arrays.
         self._dirty = True
-        self._pending = []
-        new_keys: U64 | None = np.zeros(0, dtype=np.uint64)
-        if pending:
-            new_keys, new_docs = _sorted_postings(pending)
-            del pending
-            if keys.size:
-                at = np.searchsorted(keys, new_keys, side="right")
-                keys, docs = np.insert(keys, at, new_keys), np.insert(docs, at, new_docs)
-                del at
-            else:  # the first merge: every key is new, the bitmap is made afresh
-                keys, docs, new_keys = new_keys, new_docs, None
-            del new_docs
-        distinct, offsets = _distinct(keys)
-        del keys  # the full-length keys go before the counts and the bitmap are made
-        self._keys, self._offsets = distinct, offsets
-        self._postings = docs.astype(np.uint32, copy=False)
-        del docs
+        self._pending = Pending()
+        shift = self._bitmap_shift
+        # Only bits to add while the bitmap keeps its size (those of dropped keys stay: a
+        # few more hashes get searched for, none is missed); a loaded bitmap is read-only.
+        grow = self._keys.size > 0 and shift == _bitmap_shift(self._keys.size + pending.size)
+        if grow and not self._bitmap.flags.writeable:
+            self._bitmap = self._bitmap.copy()
+        bitmap = self._bitmap
+        self._keys, self._offsets, self._postings = merge_postings(
+            self._keys,
+            self._offsets,
+            self._postings,
+            pending,
+            alive,
+            (lambda new: _set_bits(bitmap, shift, new)) if grow else None,
+        )
+        del pending
         self._derive_counts()
-        if new_keys is not None and self._bitmap_shift == _bitmap_shift(distinct.size):
-            # Only bits to add (those of dropped keys stay: a few more hashes get searched
-            # for, none is missed); a loaded bitmap is read-only, so it is copied first.
-            if not self._bitmap.flags.writeable:
-                self._bitmap = self._bitmap.copy()
-            _set_bits(self._bitmap, self._bitmap_shift, new_keys)
-        else:
-            self._bitmap, self._bitmap_shift = presence_bitmap(distinct)
+        if not grow or shift != _bitmap_shift(self._keys.size):
+            self._bitmap, self._bitmap_shift = presence_bitmap(self._keys)
         self._dirty = False
 
     def _derive_counts(self) -> None:
