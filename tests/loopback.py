@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,10 +16,30 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["Handler", "Route", "Server", "html", "refused_port"]
+__all__ = ["Handler", "QuietHTTPServer", "Route", "Server", "html", "refused_port"]
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 Route = tuple[int, dict[str, str], bytes] | Handler
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that keeps a handler's exceptions in `errors` instead of printing them.
+
+    socketserver prints a handler's traceback to sys.stderr. A client that hangs up early (a
+    crawler giving up on a slow page) makes such a traceback, and a test that runs the CLI under
+    click's CliRunner, which swaps sys.stderr process-wide, would see it in the command's stderr.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.errors: list[BaseException] = []
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if error is not None:
+            self.errors.append(error)
 
 
 class Server:
@@ -61,8 +82,7 @@ class Server:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer((host, 0), H)
-        self.httpd.daemon_threads = True
+        self.httpd = QuietHTTPServer((host, 0), H)
         self.host = host
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)

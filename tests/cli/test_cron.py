@@ -15,7 +15,7 @@ import ssl
 import threading
 from collections.abc import Iterator
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 from click.testing import CliRunner, Result
-from loopback import Server, refused_port
+from loopback import QuietHTTPServer, Server, refused_port
 
 from xpostcheck.cli.main import main
 
@@ -232,7 +232,7 @@ class Hook:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.httpd = QuietHTTPServer(("127.0.0.1", 0), H)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
         threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
 
