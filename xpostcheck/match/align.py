@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from xpostcheck.match.arrays import I64, U64
+from xpostcheck.match.bridge import bridged
 from xpostcheck.match.config import MatchConfig
 from xpostcheck.match.sentences import Sentences, sentence_seeds, sentences
 from xpostcheck.models import Passage
@@ -243,6 +245,12 @@ def _extend(
     _mark(s_used, end_s, end_s + ahead)
     _mark(p_used, end_p, end_p + ahead)
     return si, pj, length + ahead
+
+
+def _content(h: U64) -> npt.NDArray[np.bool_]:
+    """Which tokens are content words (not stop words)."""
+    mask: npt.NDArray[np.bool_] = _STOP[np.minimum(np.searchsorted(_STOP, h), _STOP.size - 1)] != h
+    return mask
 
 
 def _content_pairs(p: Prepared) -> tuple[I64, I64, U64]:
@@ -516,6 +524,14 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
         items = items + _sentence_items(src, page, src_used, page_used, anchors)
         items.sort()
         chains = _clustered(_merged(_chains(items, gaps), gaps), gaps)
+        chains = bridged(
+            chains,
+            (src.hashes, page.hashes),
+            (_content(src.hashes), _content(page.hashes)),
+            src.sentences()[:2],
+            (config.max_gap, config.fuzzy_gap),
+            2 * config.fuzzy_gap,
+        )
     chains = _kept(chains, config)
     return [c[:4] for c in chains]
 
