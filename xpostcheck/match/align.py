@@ -11,6 +11,7 @@ of the source's tokens inside the passages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from xpostcheck.match.arrays import I64, U64
-from xpostcheck.match.bridge import bridged
+from xpostcheck.match.bridge import alike, bridged
 from xpostcheck.match.config import MatchConfig
 from xpostcheck.match.sentences import Sentences, sentence_seeds, sentences
 from xpostcheck.models import Passage
@@ -57,6 +58,7 @@ _LOOSE = 2.0  # ... and this many when under 1.5 min_passage of its tokens are i
 _LOOKBACK = 8  # passages looked back at when clustering
 _PRIME = np.uint64(0x100000001B3)
 _STOP = stop_word_hashes()
+_NEWLINE = re.compile("\n")
 _STOP.setflags(write=False)
 
 
@@ -245,6 +247,13 @@ def _extend(
     _mark(s_used, end_s, end_s + ahead)
     _mark(p_used, end_p, end_p + ahead)
     return si, pj, length + ahead
+
+
+def _lines(p: Prepared) -> I64:
+    """The tokens that start a line (a line break before them), ascending."""
+    breaks = np.array([m.start() for m in _NEWLINE.finditer(p.text)], dtype=np.int64)
+    lines: I64 = np.unique(np.searchsorted(p.tokens.starts, breaks))
+    return lines
 
 
 def _content(h: U64) -> npt.NDArray[np.bool_]:
@@ -524,15 +533,15 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
         items = items + _sentence_items(src, page, src_used, page_used, anchors)
         items.sort()
         chains = _clustered(_merged(_chains(items, gaps), gaps), gaps)
-        chains = bridged(
-            chains,
-            (src.hashes, page.hashes),
-            (_content(src.hashes), _content(page.hashes)),
-            src.sentences()[:2],
-            (config.max_gap, config.fuzzy_gap),
-            2 * config.fuzzy_gap,
-        )
-    chains = _kept(chains, config)
+        hashes = (src.hashes, page.hashes)
+        content = (_content(src.hashes), _content(page.hashes))
+        near = (config.max_gap, config.fuzzy_gap)
+        first, last = src.sentences()[:2]
+        lines = _lines(src)
+        chains = bridged(chains, hashes, content, (first, last, lines), near, 2 * config.fuzzy_gap)
+        chains = alike(_kept(chains, config), hashes, content, config.min_passage, config.max_gap)
+    else:
+        chains = _kept(chains, config)
     return [c[:4] for c in chains]
 
 

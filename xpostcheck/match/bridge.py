@@ -11,7 +11,9 @@ both sides; neighbouring sentences swapped leave two pieces in reverse order on 
 Two passages are joined when they are neighbours in the source and
 
 - the gap in the source is small (``near`` tokens) and holds no whole sentence, and the two
-  lie near each other on the page in either order (words cut, or a swap); or
+  lie near each other on the page (words cut), or overlap there, or are swapped inside one
+  paragraph of the source or one of them is a short line (paragraphs moved on the page stay
+  apart, each visible); or
 - both gaps are in order, at most ``far`` tokens each, and share enough of their content
   words (Dice coefficient) to be one text rewritten: a sentence left out of the copy leaves
   a gap on the page that is empty or unrelated, and is never bridged.
@@ -24,10 +26,13 @@ import numpy.typing as npt
 
 from xpostcheck.match.arrays import I64, U64
 
-__all__ = ["bridged"]
+__all__ = ["alike", "bridged"]
 
 _LEAST_SHARED = 3  # content words two gaps must share to be one text rewritten ...
 _LEAST_DICE = 0.3  # ... and at least this Dice coefficient of their distinct content words
+_LINE = 20  # a piece shorter than this (tokens) is a line, not a paragraph
+_EDITED_WEIGHT = 2  # an edited passage holds this many times ``least`` matched tokens
+_LOOSE_DICE = 0.5  # a passage with few tiled tokens shares this much of its content words
 
 
 def _holds_sentence(first: I64, last: I64, start: int, end: int) -> bool:
@@ -36,28 +41,82 @@ def _holds_sentence(first: I64, last: I64, start: int, end: int) -> bool:
     return k < first.size and int(last[k]) <= end
 
 
-def _similar(src: U64, page: U64) -> bool:
-    """Two gaps' content words (stop words already left out) alike enough to be one text."""
+def _breaks(lines: I64, start: int, end: int) -> bool:
+    """Whether a line starts at a token of [start, end]: the two sides of the gap are in
+    different paragraphs."""
+    k = int(np.searchsorted(lines, start, "left"))
+    return k < lines.size and int(lines[k]) <= end
+
+
+def _similar(src: U64, page: U64, dice: float = _LEAST_DICE) -> bool:
+    """Two spans' content words (stop words already left out) alike enough to be one text."""
     a, b = np.unique(src), np.unique(page)
     if a.size < _LEAST_SHARED or b.size < _LEAST_SHARED:
         return False
     shared = int(np.intersect1d(a, b, assume_unique=True).size)
-    return shared >= _LEAST_SHARED and 2.0 * shared >= _LEAST_DICE * (a.size + b.size)
+    return shared >= _LEAST_SHARED and 2.0 * shared >= dice * (a.size + b.size)
+
+
+def _alone(chains: list[list[int]], gap: int) -> list[bool]:
+    """For passages in source order: whether no other passage lies within ``gap`` tokens of
+    it in the source."""
+    alone = [True] * len(chains)
+    reach = -(10**9)  # the furthest end of the passages before
+    for n, c in enumerate(chains):
+        if c[0] - reach <= gap:
+            alone[n] = False
+        if n + 1 < len(chains) and chains[n + 1][0] - c[1] <= gap:
+            alone[n] = False
+        reach = max(reach, c[1])
+    return alone
+
+
+def alike(
+    chains: list[list[int]],
+    hashes: tuple[U64, U64],
+    content: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]],
+    least: int,
+    gap: int,
+) -> list[list[int]]:
+    """Edited passages (not all their matched tokens in tiles) that are evidence of a copy,
+    and every exact one. An edited passage standing alone (no other within ``gap`` tokens
+    in the source) holds ``_EDITED_WEIGHT`` times ``least`` matched tokens: a piece of a
+    larger copy may be small, a lone one is a phrase. With fewer than ``least`` tokens in
+    tiles, its two sides also share at least half their distinct content words (Dice
+    coefficient): a copy edited word by word keeps most of its vocabulary, while two texts
+    on one topic share names and terms (seeds) but not most of their words."""
+    chains = sorted(chains)
+    alone = _alone(chains, gap)
+    return [
+        c
+        for c, lone in zip(chains, alone, strict=True)
+        if c[5] == c[4]
+        or (not lone or c[4] >= _EDITED_WEIGHT * least)
+        and (
+            c[5] >= least
+            or _similar(
+                hashes[0][c[0] : c[1]][content[0][c[0] : c[1]]],
+                hashes[1][c[2] : c[3]][content[1][c[2] : c[3]]],
+                _LOOSE_DICE,
+            )
+        )
+    ]
 
 
 def bridged(
     chains: list[list[int]],
     hashes: tuple[U64, U64],
     content: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]],
-    sentences: tuple[I64, I64],
+    sentences: tuple[I64, I64, I64],
     near: tuple[int, int],
     far: int,
 ) -> list[list[int]]:
     """Passages (source order) joined across gaps that are edits. ``hashes`` and ``content``
     (a mask of the tokens that are not stop words) are the source's and the page's;
-    ``sentences`` the source's sentence starts and ends; ``near`` the source and page gaps
-    of a cut or a swap; ``far`` the most tokens of a rewritten gap on either side."""
-    first, last = sentences
+    ``sentences`` the source's sentence starts and ends, and the tokens that start a line;
+    ``near`` the source and page gaps of a cut or a swap; ``far`` the most tokens of a
+    rewritten gap on either side."""
+    first, last, lines = sentences
     out: list[list[int]] = []
     for c in sorted(chains):
         if out:
@@ -65,10 +124,16 @@ def bridged(
             gap_s = c[0] - t[1]
             gap_p = c[2] - t[3]
             apart = max(gap_p, t[2] - c[3])  # on the page, in either order (< 0: overlap)
+            swapped = apart >= 0 and gap_p < 0
             cut = (
                 gap_s <= near[0]
                 and apart <= near[1]
                 and (gap_s <= 0 or not _holds_sentence(first, last, t[1], c[0]))
+                and not (
+                    swapped
+                    and min(t[1] - t[0], c[1] - c[0]) >= _LINE
+                    and _breaks(lines, t[1], c[0])
+                )
             )
             rewritten = (
                 not cut

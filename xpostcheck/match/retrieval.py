@@ -176,6 +176,7 @@ def _choose(
     by_estimate = (estimate >= least) & (shingle_hits > 0)
     ok = (by_estimate | small_passage) & enough
     kept = np.flatnonzero(ok)
+    estimate_all = estimate
     estimate, expected = estimate[ok], expected[ok]
     docs = docs[ok]
     # Most copied text first, as shown by distinctive shingles: a source made mostly of
@@ -187,7 +188,9 @@ def _choose(
     cap = max(cfg.candidates, page_tokens // _TOKENS_PER_CANDIDATE)
     strong = int(np.count_nonzero(hits[ok] >= _STRONG_HITS))
     cap = min(_WIDEST * cap, max(cap, strong))
-    order = np.lexsort((docs, -estimate, -expected))[:cap]
+    rate = float(np.median(estimate_all)) if estimate_all.size else 0.0
+    score = hits[ok] * (1.0 - rate / np.maximum(estimate, 1e-12))
+    order = np.lexsort((docs, -estimate, -score))[:cap]
     chosen: I64 = kept[order]
     return chosen, estimate[order]
 
