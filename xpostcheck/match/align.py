@@ -49,6 +49,7 @@ _SEED_REPEAT = 4  # a content-word pair making more pairings than this seeds not
 _SLACK = 12  # gaps between seeds may differ by this many tokens (or half the larger gap)
 _DENSITY = 0.3  # least share of a passage's source tokens that seeds or tiles match
 _WEIGHT = 1.0  # least matched tokens of a passage, in min_passage
+_RUN = 2  # least matched tokens of a run of short exact passages, in min_passage
 _EXACT = 0.9  # a passage with this share of its matched tokens in tiles is exact
 _SHUFFLED = 20  # exact pieces shorter than this (tokens) may be shuffled phrases ...
 _TOUCH = 3  # ... when they lie within this many tokens of each other in both texts
@@ -447,8 +448,8 @@ def _clustered(chains: list[list[int]], gaps: tuple[int, int]) -> list[list[int]
 def _kept(chains: list[list[int]], config: MatchConfig) -> list[list[int]]:
     """Passages of at least ``min_passage`` tokens on both sides and dense enough in matched
     tokens. Shorter exact ones are kept in a run of passages (each within ``max_gap`` of the
-    next in the source) that is big or holds enough matched tokens in all: a list of short
-    lines, never a stock phrase on its own."""
+    next in the source) that is big or holds twice ``min_passage`` matched tokens in all: a
+    list of short lines, never a stock phrase on its own."""
     least = config.min_passage
 
     def big(c: list[int]) -> bool:
@@ -470,7 +471,7 @@ def _kept(chains: list[list[int]], config: MatchConfig) -> list[list[int]]:
         members = [
             m for m in run if _exact(chains[m]) and chains[m][1] - chains[m][0] >= config.shingle
         ]
-        if any(keep[m] for m in run) or sum(chains[m][4] for m in members) >= least:
+        if any(keep[m] for m in run) or sum(chains[m][4] for m in members) >= _RUN * least:
             for m in members:
                 keep[m] = True
         run = [n]
