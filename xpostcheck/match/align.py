@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from xpostcheck.match.arrays import I64, U64
-from xpostcheck.match.bridge import alike, bridged
+from xpostcheck.match.bridge import alike, bridged, edges
 from xpostcheck.match.config import MatchConfig
 from xpostcheck.match.sentences import Sentences, sentence_seeds, sentences
 from xpostcheck.models import Passage
@@ -541,6 +541,8 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
         lines = _lines(src)
         chains = bridged(chains, hashes, content, (first, last, lines), near, 2 * config.fuzzy_gap)
         chains = alike(_kept(chains, config), hashes, content, config.min_passage, config.max_gap)
+        ends = ((first, last), page.sentences()[:2])
+        chains = edges(chains, hashes, ends, config.fuzzy_gap)
     else:
         chains = _kept(chains, config)
     return [c[:4] for c in chains]

@@ -26,13 +26,15 @@ import numpy.typing as npt
 
 from xpostcheck.match.arrays import I64, U64
 
-__all__ = ["alike", "bridged"]
+__all__ = ["alike", "bridged", "edges"]
 
 _LEAST_SHARED = 3  # content words two gaps must share to be one text rewritten ...
 _LEAST_DICE = 0.3  # ... and at least this Dice coefficient of their distinct content words
 _LINE = 20  # a piece shorter than this (tokens) is a line, not a paragraph
 _EDITED_WEIGHT = 2  # an edited passage holds this many times ``least`` matched tokens
 _LOOSE_DICE = 0.5  # a passage with few tiled tokens shares this much of its content words
+_EDGE_DICE = 0.5  # the rest of a passage's sentences shares this much of its tokens ...
+_EDGE_CUT = 8  # ... or is at most this many tokens on one side only
 
 
 def _holds_sentence(first: I64, last: I64, start: int, end: int) -> bool:
@@ -151,4 +153,50 @@ def bridged(
                 t[5] += c[5]
                 continue
         out.append(list(c))
+    return out
+
+
+def _close(src: U64, page: U64) -> bool:
+    """Two stretches at the edge of a passage alike enough to be the rest of its sentence:
+    at least half their distinct tokens shared (Dice), or a few words on one side only
+    (words cut from the copy at the edge)."""
+    if not src.size or not page.size:
+        return max(src.size, page.size) <= _EDGE_CUT
+    a, b = np.unique(src), np.unique(page)
+    shared = int(np.intersect1d(a, b, assume_unique=True).size)
+    return 2.0 * shared >= _EDGE_DICE * (a.size + b.size)
+
+
+def _sentence_of(first: I64, at: int) -> int:
+    return max(int(np.searchsorted(first, at, "right")) - 1, 0)
+
+
+def edges(
+    chains: list[list[int]],
+    hashes: tuple[U64, U64],
+    sentences: tuple[tuple[I64, I64], tuple[I64, I64]],
+    limit: int,
+) -> list[list[int]]:
+    """Edited passages (source order) grown to the edges of their sentences on both sides
+    when what they leave of those sentences is alike (``_close``) and at most ``limit``
+    tokens on each side: an edited copy rewrites a sentence's first and last words as much
+    as its middle, and tiles and seeds start and end inside it. Exact passages keep their
+    edges. A passage never grows into the one before or after it in the source."""
+    (s_first, s_last), (p_first, p_last) = sentences
+    out = [list(c) for c in sorted(chains)]
+    for n, c in enumerate(out):
+        if c[5] == c[4]:
+            continue
+        before = out[n - 1][1] if n else 0
+        after = out[n + 1][0] if n + 1 < len(out) else len(hashes[0])
+        f = max(int(s_first[_sentence_of(s_first, c[0])]), before)
+        g = int(p_first[_sentence_of(p_first, c[2])])
+        grow = c[0] - f <= limit and c[2] - g <= limit and (f < c[0] or g < c[2])
+        if grow and _close(hashes[0][f : c[0]], hashes[1][g : c[2]]):
+            c[0], c[2] = f, g
+        e = min(int(s_last[_sentence_of(s_first, c[1] - 1)]), after)
+        h = int(p_last[_sentence_of(p_first, c[3] - 1)])
+        grow = e - c[1] <= limit and h - c[3] <= limit and (e > c[1] or h > c[3])
+        if grow and _close(hashes[0][c[1] : e], hashes[1][c[3] : h]):
+            c[1], c[3] = e, h
     return out
