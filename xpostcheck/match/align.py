@@ -539,8 +539,11 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
         near = (config.max_gap, config.fuzzy_gap)
         first, last = src.sentences()[:2]
         lines = _lines(src)
-        chains = bridged(chains, hashes, content, (first, last, lines), near, 2 * config.fuzzy_gap)
-        chains = alike(_kept(chains, config), hashes, content, config.min_passage, config.max_gap)
+        # Bridged again once stray seeds between two passages are gone.
+        for _ in range(2):
+            chains = bridged(chains, hashes, content, (first, last, lines), near, 2 * near[1])
+            chains = _kept(chains, config)
+        chains = alike(chains, hashes, content, config.min_passage, config.max_gap)
         ends = ((first, last), page.sentences()[:2])
         chains = edges(chains, hashes, ends, config.fuzzy_gap)
     else:
