@@ -156,12 +156,12 @@ def bridged(
     return out
 
 
-def _close(src: U64, page: U64) -> bool:
+def _close(src: U64, page: U64, exact: bool) -> bool:
     """Two stretches at the edge of a passage alike enough to be the rest of its sentence:
-    at least half their distinct tokens shared (Dice), or a few words on one side only
-    (words cut from the copy at the edge)."""
+    at least half their distinct tokens shared (Dice), or beside an edited passage a few
+    words on one side only (words cut from the copy at the edge)."""
     if not src.size or not page.size:
-        return max(src.size, page.size) <= _EDGE_CUT
+        return not exact and max(src.size, page.size) <= _EDGE_CUT
     a, b = np.unique(src), np.unique(page)
     shared = int(np.intersect1d(a, b, assume_unique=True).size)
     return 2.0 * shared >= _EDGE_DICE * (a.size + b.size)
@@ -177,26 +177,26 @@ def edges(
     sentences: tuple[tuple[I64, I64], tuple[I64, I64]],
     limit: int,
 ) -> list[list[int]]:
-    """Edited passages (source order) grown to the edges of their sentences on both sides
-    when what they leave of those sentences is alike (``_close``) and at most ``limit``
-    tokens on each side: an edited copy rewrites a sentence's first and last words as much
-    as its middle, and tiles and seeds start and end inside it. Exact passages keep their
-    edges. A passage never grows into the one before or after it in the source."""
+    """Passages (source order) grown to the edges of their sentences on both sides when
+    what they leave of those sentences is alike (``_close``) and at most ``limit`` tokens on
+    each side: an edited copy rewrites a sentence's first and last words as much as its
+    middle, and tiles and seeds start and end inside it. An exact passage grows only over
+    text on both sides. A passage never grows into the one before or after it in the
+    source."""
     (s_first, s_last), (p_first, p_last) = sentences
     out = [list(c) for c in sorted(chains)]
     for n, c in enumerate(out):
-        if c[5] == c[4]:
-            continue
+        exact = c[5] == c[4]
         before = out[n - 1][1] if n else 0
         after = out[n + 1][0] if n + 1 < len(out) else len(hashes[0])
         f = max(int(s_first[_sentence_of(s_first, c[0])]), before)
         g = int(p_first[_sentence_of(p_first, c[2])])
         grow = c[0] - f <= limit and c[2] - g <= limit and (f < c[0] or g < c[2])
-        if grow and _close(hashes[0][f : c[0]], hashes[1][g : c[2]]):
+        if grow and _close(hashes[0][f : c[0]], hashes[1][g : c[2]], exact):
             c[0], c[2] = f, g
         e = min(int(s_last[_sentence_of(s_first, c[1] - 1)]), after)
         h = int(p_last[_sentence_of(p_first, c[3] - 1)])
         grow = e - c[1] <= limit and h - c[3] <= limit and (e > c[1] or h > c[3])
-        if grow and _close(hashes[0][c[1] : e], hashes[1][c[3] : h]):
+        if grow and _close(hashes[0][c[1] : e], hashes[1][c[3] : h], exact):
             c[1], c[3] = e, h
     return out
