@@ -317,16 +317,8 @@ def index_detections(corpus: Corpus, index: SourceIndex, limit: int) -> list[Cas
     return out
 
 
-def index_figures(
-    corpus: Corpus,
-    config: MatchConfig,
-    subsets: Iterable[str],
-    unlisted: dict[str, dict[str, int]] | None = None,
-) -> dict[str, dict[str, float]]:
-    """Index mode: one index over every source of the corpus, each suspicious document of
-    these subsets' pairs matched once; PAN's measures on the listed pairs per subset, and
-    (in ``unlisted``, when given) the detections of other sources."""
-    subsets = [s for s in subsets if s in corpus.pairs]  # a subset missing is left out
+def build_index(corpus: Corpus, config: MatchConfig) -> SourceIndex:
+    """One index over every source of the corpus."""
     index = SourceIndex(config)
     index.add(
         SourceArticle(url=f"pan:{name[4:]}", title="", text=text)
@@ -334,6 +326,23 @@ def index_figures(
         if name.startswith("src/")
     )
     index.flush()
+    return index
+
+
+def index_figures(
+    corpus: Corpus,
+    config: MatchConfig,
+    subsets: Iterable[str],
+    unlisted: dict[str, dict[str, int]] | None = None,
+    index: SourceIndex | None = None,
+) -> dict[str, dict[str, float]]:
+    """Index mode: one index over every source of the corpus (``index``, or one built with
+    ``config``), each suspicious document of these subsets' pairs matched once; PAN's
+    measures on the listed pairs per subset, and (in ``unlisted``, when given) the
+    detections of other sources."""
+    subsets = [s for s in subsets if s in corpus.pairs]  # a subset missing is left out
+    if index is None:
+        index = build_index(corpus, config)
     sample = Corpus(corpus.texts, {s: corpus.pairs[s] for s in subsets})
     found = index_detections(sample, index, limit=100)
     # A suspicious document may be listed in several subsets (with other sources): a
