@@ -11,15 +11,13 @@ of the source's tokens inside the passages.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from xpostcheck.match.arrays import I64, U64
-from xpostcheck.match.bridge import alike, bridged, edges
+from xpostcheck.match.bridge import alike, bridged, content_mask, edges, line_starts
 from xpostcheck.match.config import MatchConfig
 from xpostcheck.match.sentences import Sentences, sentence_seeds, sentences
 from xpostcheck.models import Passage
@@ -59,7 +57,6 @@ _LOOSE = 2.0  # ... and this many when under 1.5 min_passage of its tokens are i
 _LOOKBACK = 8  # passages looked back at when clustering
 _PRIME = np.uint64(0x100000001B3)
 _STOP = stop_word_hashes()
-_NEWLINE = re.compile("\n")
 _STOP.setflags(write=False)
 
 
@@ -248,19 +245,6 @@ def _extend(
     _mark(s_used, end_s, end_s + ahead)
     _mark(p_used, end_p, end_p + ahead)
     return si, pj, length + ahead
-
-
-def _lines(p: Prepared) -> I64:
-    """The tokens that start a line (a line break before them), ascending."""
-    breaks = np.array([m.start() for m in _NEWLINE.finditer(p.text)], dtype=np.int64)
-    lines: I64 = np.unique(np.searchsorted(p.tokens.starts, breaks))
-    return lines
-
-
-def _content(h: U64) -> npt.NDArray[np.bool_]:
-    """Which tokens are content words (not stop words)."""
-    mask: npt.NDArray[np.bool_] = _STOP[np.minimum(np.searchsorted(_STOP, h), _STOP.size - 1)] != h
-    return mask
 
 
 def _content_pairs(p: Prepared) -> tuple[I64, I64, U64]:
@@ -535,10 +519,10 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
         items.sort()
         chains = _clustered(_merged(_chains(items, gaps), gaps), gaps)
         hashes = (src.hashes, page.hashes)
-        content = (_content(src.hashes), _content(page.hashes))
+        content = (content_mask(src.hashes, _STOP), content_mask(page.hashes, _STOP))
         near = (config.max_gap, config.fuzzy_gap)
         first, last = src.sentences()[:2]
-        lines = _lines(src)
+        lines = line_starts(src.text, src.tokens.starts)
         # Bridged again once stray seeds between two passages are gone.
         for _ in range(2):
             chains = bridged(chains, hashes, content, (first, last, lines), near, 2 * near[1])

@@ -21,13 +21,16 @@ Two passages are joined when they are neighbours in the source and
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import numpy.typing as npt
 
 from xpostcheck.match.arrays import I64, U64
 
-__all__ = ["alike", "bridged", "edges"]
+__all__ = ["alike", "bridged", "content_mask", "edges", "line_starts"]
 
+_NEWLINE = re.compile("\n")
 _LEAST_SHARED = 3  # content words two gaps must share to be one text rewritten ...
 _LEAST_DICE = 0.3  # ... and at least this Dice coefficient of their distinct content words
 _LINE = 20  # a piece shorter than this (tokens) is a line, not a paragraph
@@ -35,6 +38,20 @@ _EDITED_WEIGHT = 2  # an edited passage holds this many times ``least`` matched 
 _LOOSE_DICE = 0.5  # a passage with few tiled tokens shares this much of its content words
 _EDGE_DICE = 0.5  # the rest of a passage's sentences shares this much of its tokens ...
 _EDGE_CUT = 8  # ... or is at most this many tokens on one side only
+
+
+def content_mask(hashes: U64, stop: U64) -> npt.NDArray[np.bool_]:
+    """Which tokens are content words (not among the sorted ``stop`` word hashes)."""
+    at = np.minimum(np.searchsorted(stop, hashes), stop.size - 1)
+    mask: npt.NDArray[np.bool_] = stop[at] != hashes
+    return mask
+
+
+def line_starts(text: str, starts: I64) -> I64:
+    """The tokens that start a line (a line break before them), ascending."""
+    breaks = np.array([m.start() for m in _NEWLINE.finditer(text)], dtype=np.int64)
+    lines: I64 = np.unique(np.searchsorted(starts, breaks))
+    return lines
 
 
 def _holds_sentence(first: I64, last: I64, start: int, end: int) -> bool:
