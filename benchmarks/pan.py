@@ -1,11 +1,15 @@
-"""The matcher on the PAN 2013 text alignment training corpus. Prints ONE JSON line.
+"""The matcher on a PAN text alignment corpus (PAN 2013 training by default). ONE JSON line.
 
     python benchmarks/pan.py                    # every subset, pair and index mode
     python benchmarks/pan.py --pairs 200        # the first 200 pairs of each subset
+    python benchmarks/pan.py --corpus pan13-text-alignment-test-corpus2.tar.gz
 
-The corpus is read from ``../shared/corpora/pan13-train/pan13-train.tar.gz`` (or ``--corpus``,
-a tarball or an unpacked folder). The measures are those of Potthast et al., "An Evaluation
-Framework for Plagiarism Detection" (COLING 2010), implemented here:
+The corpus is read from ``../shared/corpora/pan13-train/pan13-train.tar.gz`` (or ``--corpus``:
+another PAN text alignment corpus, as a tarball or a folder, whatever its top folder is
+called). Its subsets are the folders found beside ``src/`` and ``susp/`` that hold a ``pairs``
+file or XML files of cases: known kinds are reported by kind (``02-no-obfuscation`` as
+``verbatim``), others under their folder name. The measures are those of Potthast et al.,
+"An Evaluation Framework for Plagiarism Detection" (COLING 2010), implemented here:
 
 - a case s and a detection r are character ranges in a suspicious document and a source;
   r detects s when they name the same two documents and overlap in both;
@@ -31,7 +35,6 @@ and how many of them have the same tokens on both sides.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import re
@@ -48,6 +51,16 @@ from xpostcheck.models import SourceArticle
 from xpostcheck.util.textnorm import tokenize
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "pan13-train"
+# The subsets of the PAN text alignment corpora, by the end of their folder names (PAN 2013
+# training and test corpora, PAN 2014 training: "02-no-obfuscation" and so on). A folder
+# with another name is a subset too, reported under its own name.
+KINDS = {
+    "no-plagiarism": "none",
+    "no-obfuscation": "verbatim",
+    "random-obfuscation": "random",
+    "translation-obfuscation": "translation",
+    "summary-obfuscation": "summary",
+}
 SUBSETS = (
     "01-no-plagiarism",
     "02-no-obfuscation",
@@ -55,11 +68,20 @@ SUBSETS = (
     "04-translation-obfuscation",
     "05-summary-obfuscation",
 )
-SHORT = dict(zip(SUBSETS, ("none", "verbatim", "random", "translation", "summary"), strict=True))
 _FEATURE = re.compile(r"<feature\b([^>]*)/>")
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
+_NUMBERED = re.compile(r"^\d+-")
+_TARBALLS = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
 
 Span = tuple[int, int]  # [start, end) characters
+
+
+def short(subset: str) -> str:
+    """The name a subset is reported under: its kind, or its folder name when unknown."""
+    return KINDS.get(_NUMBERED.sub("", subset), subset)
+
+
+SHORT = {s: short(s) for s in SUBSETS}
 
 
 @dataclass(frozen=True)
@@ -82,6 +104,11 @@ class Corpus:
     pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # subset -> pairs
     cases: dict[str, list[Case]] = field(default_factory=dict)  # subset -> cases
 
+    @property
+    def subsets(self) -> list[str]:
+        """The subsets found, in folder order."""
+        return list(self.pairs)
+
 
 def _cases(xml: str, susp: str) -> list[Case]:
     out = []
@@ -101,39 +128,93 @@ def _cases(xml: str, susp: str) -> list[Case]:
     return out
 
 
-def _members(path: Path) -> Iterable[tuple[str, str]]:
-    """(relative name, text) of every file of the corpus, from a tarball or a folder."""
-    if path.is_dir() and (path / "src").is_dir():
+def _read(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:  # some PAN documents are not clean UTF-8
+        return raw.decode("latin-1")
+
+
+def _files(path: Path) -> Iterable[tuple[str, str]]:
+    """(path inside the corpus, text) of every file, from a tarball or a folder."""
+    if path.is_dir():
+        inner = [f for f in sorted(path.iterdir()) if f.name.endswith(_TARBALLS)]
+        if not any(path.rglob("src")) and inner:
+            yield from _files(inner[0])
+            return
         for file in sorted(path.rglob("*")):
-            if file.is_file():
-                yield file.relative_to(path).as_posix(), file.read_text(encoding="utf-8")
+            if file.is_file() and not file.name.endswith(_TARBALLS):
+                yield file.relative_to(path).as_posix(), _read(file.read_bytes())
         return
-    tarball = path if path.is_file() else path / "pan13-train.tar.gz"
-    if not tarball.is_file():
-        raise SystemExit(f"the PAN 2013 corpus is needed at {path} (pan13-train.tar.gz)")
-    with tarfile.open(tarball, "r:gz") as tar:
-        for member in tar:
-            handle = tar.extractfile(member) if member.isfile() else None
-            if handle is not None:
-                name = member.name.lstrip("./")
-                yield name, io.TextIOWrapper(handle, encoding="utf-8", newline="").read()
+    if not path.is_file():
+        raise SystemExit(f"no PAN text alignment corpus at {path}: give a tarball or a folder")
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for member in tar:
+                handle = tar.extractfile(member) if member.isfile() else None
+                if handle is not None:
+                    yield member.name.removeprefix("./"), _read(handle.read())
+    except (tarfile.TarError, OSError) as exc:
+        raise SystemExit(f"cannot read the corpus tarball {path}: {exc}") from exc
+
+
+def _root(names: Iterable[str]) -> str:
+    """The folder (as a prefix, "" at the top) that holds ``src/`` and ``susp/``, whatever
+    the corpus' top folder is called."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for name in names:
+        parts = name.split("/")
+        if len(parts) >= 2 and parts[-2] in ("src", "susp"):
+            found["/".join(parts[:-2])].add(parts[-2])
+    both = sorted((p for p, kinds in found.items() if len(kinds) == 2), key=len)
+    if not both:
+        raise SystemExit("no src/ and susp/ folders in the corpus: is it a PAN text alignment one?")
+    return both[0] + "/" if both[0] else ""
+
+
+def _listed(files: dict[str, str], subset: str, texts: dict[str, str]) -> list[tuple[str, str]]:
+    """A subset's pairs: its ``pairs`` file, or else the names of its XML files
+    ("<suspicious document>-<source>.xml")."""
+    if f"{subset}/pairs" in files:
+        lines = files[f"{subset}/pairs"].split("\n")
+        return [(w[0], w[1]) for w in (line.split() for line in lines) if len(w) >= 2]
+    out = []
+    prefix = f"{subset}/"
+    for name in sorted(files):
+        if not (name.startswith(prefix) and name.endswith(".xml")):
+            continue
+        stem = name[len(prefix) : -4]
+        for at in (i for i, c in enumerate(stem) if c == "-"):
+            susp, src = stem[:at] + ".txt", stem[at + 1 :] + ".txt"
+            if f"susp/{susp}" in texts and f"src/{src}" in texts:
+                out.append((susp, src))
+                break
+    return out
 
 
 def load_corpus(path: Path = CORPUS, *, limit: int | None = None) -> Corpus:
-    """Texts, listed pairs and ground-truth cases (``limit`` pairs per subset, if given)."""
-    files = dict(_members(path))
+    """Texts, listed pairs and ground-truth cases (``limit`` pairs per subset, if given) of
+    every subset folder present: a folder beside ``src/`` and ``susp/`` with a ``pairs``
+    file or XML files."""
+    raw = dict(_files(path))
+    root = _root(raw)
+    files = {k[len(root) :]: v for k, v in raw.items() if k.startswith(root)}
     corpus = Corpus({k: v for k, v in files.items() if k.startswith(("src/", "susp/"))})
-    for subset in SUBSETS:
-        listed = files.get(f"{subset}/pairs", "").split("\n")
-        pairs = [tuple(line.split()) for line in listed if line.strip()][:limit]
-        corpus.pairs[subset] = [(a, b) for a, b in pairs]
+    folders = sorted(
+        {k.split("/")[0] for k in files if "/" in k and k.endswith(("/pairs", ".xml"))}
+        - {"src", "susp"}
+    )
+    for subset in folders:
+        pairs = [
+            (a, b)
+            for a, b in _listed(files, subset, corpus.texts)
+            if f"susp/{a}" in corpus.texts and f"src/{b}" in corpus.texts
+        ][:limit]
+        corpus.pairs[subset] = pairs
         corpus.cases[subset] = [
             case
-            for susp, src in corpus.pairs[subset]
-            for case in _cases(
-                files.get(f"{subset}/{susp[:-4]}-{src[:-4]}.xml", ""),
-                susp,
-            )
+            for susp, src in pairs
+            for case in _cases(files.get(f"{subset}/{susp[:-4]}-{src[:-4]}.xml", ""), susp)
         ]
     return corpus
 
@@ -236,16 +317,8 @@ def index_detections(corpus: Corpus, index: SourceIndex, limit: int) -> list[Cas
     return out
 
 
-def index_figures(
-    corpus: Corpus,
-    config: MatchConfig,
-    subsets: Iterable[str],
-    unlisted: dict[str, dict[str, int]] | None = None,
-) -> dict[str, dict[str, float]]:
-    """Index mode: one index over every source of the corpus, each suspicious document of
-    these subsets' pairs matched once; PAN's measures on the listed pairs per subset, and
-    (in ``unlisted``, when given) the detections of other sources."""
-    subsets = list(subsets)
+def build_index(corpus: Corpus, config: MatchConfig) -> SourceIndex:
+    """One index over every source of the corpus."""
     index = SourceIndex(config)
     index.add(
         SourceArticle(url=f"pan:{name[4:]}", title="", text=text)
@@ -253,17 +326,42 @@ def index_figures(
         if name.startswith("src/")
     )
     index.flush()
+    return index
+
+
+def index_figures(
+    corpus: Corpus,
+    config: MatchConfig,
+    subsets: Iterable[str],
+    unlisted: dict[str, dict[str, int]] | None = None,
+    index: SourceIndex | None = None,
+) -> dict[str, dict[str, float]]:
+    """Index mode: one index over every source of the corpus (``index``, or one built with
+    ``config``), each suspicious document of these subsets' pairs matched once; PAN's
+    measures on the listed pairs per subset, and (in ``unlisted``, when given) the
+    detections of other sources."""
+    subsets = [s for s in subsets if s in corpus.pairs]  # a subset missing is left out
+    if index is None:
+        index = build_index(corpus, config)
     sample = Corpus(corpus.texts, {s: corpus.pairs[s] for s in subsets})
     found = index_detections(sample, index, limit=100)
-    subset_of = _subset_of(sample)
-    listed = {pair for s in subsets for pair in corpus.pairs[s]}
+    # A suspicious document may be listed in several subsets (with other sources): a
+    # detection counts in each subset that lists its pair, and as unlisted in each subset
+    # that holds its document but lists no pair of it.
+    listed = {s: set(corpus.pairs[s]) for s in subsets}
+    holds = {s: {susp for susp, _ in corpus.pairs[s]} for s in subsets}
+    anywhere = set().union(*listed.values()) if listed else set()
     per: dict[str, list[Case]] = defaultdict(list)
     other: dict[str, list[Case]] = defaultdict(list)
     for d in found:
-        (per if (d.susp, d.src) in listed else other)[subset_of[d.susp]].append(d)
+        for s in subsets:
+            if (d.susp, d.src) in listed[s]:
+                per[s].append(d)
+            elif (d.susp, d.src) not in anywhere and d.susp in holds[s]:
+                other[s].append(d)
     if unlisted is not None:
-        unlisted.update({SHORT[s]: _unlisted(corpus, other[s]) for s in subsets})
-    return {SHORT[s]: measures(corpus.cases[s], per[s]) for s in subsets}
+        unlisted.update({short(s): _unlisted(corpus, other[s]) for s in subsets})
+    return {short(s): measures(corpus.cases[s], per[s]) for s in subsets}
 
 
 def _unlisted(corpus: Corpus, detections: list[Case]) -> dict[str, int]:
@@ -277,24 +375,20 @@ def _unlisted(corpus: Corpus, detections: list[Case]) -> dict[str, int]:
     return {"detections": len(detections), "identical": same}
 
 
-def _subset_of(corpus: Corpus) -> dict[str, str]:
-    return {susp: subset for subset, pairs in corpus.pairs.items() for susp, _ in pairs}
-
-
 def run(corpus: Corpus, modes: list[str]) -> dict[str, object]:
     figures: dict[str, object] = {}
     for name, config in (("shipped", SHIPPED), ("off", OFF)):
         if "pair" in modes:
             started = time.perf_counter()
             figures[f"pair_{name}"] = {
-                SHORT[s]: measures(corpus.cases[s], pair_detections(corpus, s, config))
-                for s in SUBSETS
+                short(s): measures(corpus.cases[s], pair_detections(corpus, s, config))
+                for s in corpus.subsets
             }
             figures[f"pair_{name}_seconds"] = round(time.perf_counter() - started, 1)
         if "index" in modes:
             started = time.perf_counter()
             unlisted: dict[str, dict[str, int]] = {}
-            figures[f"index_{name}"] = index_figures(corpus, config, SUBSETS, unlisted)
+            figures[f"index_{name}"] = index_figures(corpus, config, corpus.subsets, unlisted)
             figures[f"index_{name}_unlisted"] = unlisted
             figures[f"index_{name}_seconds"] = round(time.perf_counter() - started, 1)
     return figures
@@ -308,7 +402,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     corpus = load_corpus(args.corpus, limit=args.pairs)
-    result = {"benchmark": "pan13-train", "pairs_per_subset": args.pairs}
+    result: dict[str, object] = {
+        "benchmark": "pan",
+        "corpus": args.corpus.name,
+        "subsets": [short(s) for s in corpus.subsets],
+        "pairs_per_subset": args.pairs,
+    }
     result.update(run(corpus, args.modes.split(",")))
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result))

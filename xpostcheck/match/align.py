@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xpostcheck.match.arrays import I64, U64
+from xpostcheck.match.bridge import alike, bridged, content_mask, edges, line_starts
 from xpostcheck.match.config import MatchConfig
 from xpostcheck.match.sentences import Sentences, sentence_seeds, sentences
 from xpostcheck.models import Passage
@@ -46,6 +47,7 @@ _SEED_REPEAT = 4  # a content-word pair making more pairings than this seeds not
 _SLACK = 12  # gaps between seeds may differ by this many tokens (or half the larger gap)
 _DENSITY = 0.3  # least share of a passage's source tokens that seeds or tiles match
 _WEIGHT = 1.0  # least matched tokens of a passage, in min_passage
+_RUN = 2  # least matched tokens of a run of short exact passages, in min_passage
 _EXACT = 0.9  # a passage with this share of its matched tokens in tiles is exact
 _SHUFFLED = 20  # exact pieces shorter than this (tokens) may be shuffled phrases ...
 _TOUCH = 3  # ... when they lie within this many tokens of each other in both texts
@@ -430,8 +432,8 @@ def _clustered(chains: list[list[int]], gaps: tuple[int, int]) -> list[list[int]
 def _kept(chains: list[list[int]], config: MatchConfig) -> list[list[int]]:
     """Passages of at least ``min_passage`` tokens on both sides and dense enough in matched
     tokens. Shorter exact ones are kept in a run of passages (each within ``max_gap`` of the
-    next in the source) that is big or holds enough matched tokens in all: a list of short
-    lines, never a stock phrase on its own."""
+    next in the source) that is big or holds twice ``min_passage`` matched tokens in all: a
+    list of short lines, never a stock phrase on its own."""
     least = config.min_passage
 
     def big(c: list[int]) -> bool:
@@ -453,7 +455,7 @@ def _kept(chains: list[list[int]], config: MatchConfig) -> list[list[int]]:
         members = [
             m for m in run if _exact(chains[m]) and chains[m][1] - chains[m][0] >= config.shingle
         ]
-        if any(keep[m] for m in run) or sum(chains[m][4] for m in members) >= least:
+        if any(keep[m] for m in run) or sum(chains[m][4] for m in members) >= _RUN * least:
             for m in members:
                 keep[m] = True
         run = [n]
@@ -516,7 +518,20 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
         items = items + _sentence_items(src, page, src_used, page_used, anchors)
         items.sort()
         chains = _clustered(_merged(_chains(items, gaps), gaps), gaps)
-    chains = _kept(chains, config)
+        hashes = (src.hashes, page.hashes)
+        content = (content_mask(src.hashes, _STOP), content_mask(page.hashes, _STOP))
+        near = (config.max_gap, config.fuzzy_gap)
+        first, last = src.sentences()[:2]
+        lines = line_starts(src.text, src.tokens.starts)
+        # Bridged again once stray seeds between two passages are gone.
+        for _ in range(2):
+            chains = bridged(chains, hashes, content, (first, last, lines), near, 2 * near[1])
+            chains = _kept(chains, config)
+        chains = alike(chains, hashes, content, config.min_passage, config.max_gap)
+        ends = ((first, last), page.sentences()[:2])
+        chains = edges(chains, hashes, ends, config.fuzzy_gap)
+    else:
+        chains = _kept(chains, config)
     return [c[:4] for c in chains]
 
 

@@ -30,7 +30,7 @@ _LEAST_TOKENS = 40  # copied tokens the samples must vouch for, for a small pass
 _LEAST_HITS = 3  # distinct hits that vouch for a small (edited) passage of a long source
 _EDITED_SHARE = 2.0  # an edited passage keeps at least about half its samples
 _TOKENS_PER_CANDIDATE = 100  # a page of n tokens aligns up to n / this candidates ...
-_STRONG_HITS = 4  # ... and past that, sources with this many distinct hits ...
+_STRONG_HITS = 3  # ... and past that, sources with this many distinct hits ...
 _WIDEST = 3  # ... up to this many times the cap
 
 
@@ -148,6 +148,7 @@ def _choose(
     by_estimate = (estimate >= least) & (shingle_hits > 0)
     ok = (by_estimate | small_passage) & enough
     kept = np.flatnonzero(ok)
+    estimate_all = estimate
     estimate, expected = estimate[ok], expected[ok]
     docs = docs[ok]
     # Most copied text first, as shown by distinctive shingles: a source made mostly of
@@ -159,7 +160,9 @@ def _choose(
     cap = max(cfg.candidates, page_tokens // _TOKENS_PER_CANDIDATE)
     strong = int(np.count_nonzero(hits[ok] >= _STRONG_HITS))
     cap = min(_WIDEST * cap, max(cap, strong))
-    order = np.lexsort((docs, -estimate, -expected))[:cap]
+    rate = float(np.median(estimate_all)) if estimate_all.size else 0.0
+    score = hits[ok] * (1.0 - rate / np.maximum(estimate, 1e-12))
+    order = np.lexsort((docs, -estimate, -score))[:cap]
     chosen: I64 = kept[order]
     return chosen, estimate[order]
 

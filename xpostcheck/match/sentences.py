@@ -15,14 +15,17 @@ counts for nothing.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from xpostcheck.match.arrays import I64, U64
 
 __all__ = ["Sentences", "sentence_seeds", "sentences"]
 
-_STOPS = np.array([ord(c) for c in ".!?;:"], dtype=np.uint32)
-_AFTER = np.array([ord(c) for c in " \t\n\r\f\v\u00a0\"')]\u201d\u2019"], dtype=np.uint32)
+# A line break, or a stop followed by white space (of those six), a no-break space, a
+# closing quote or bracket, or the end of the text.
+_BOUNDARY = re.compile("\n|[.!?;:](?=[ \t\n\r\f\v\u00a0\"')\u201d\u2019\\]]|\\Z)")
 _LONGEST = 40  # a sentence longer than this (tokens) is cut into pieces of this size
 _LEAST_SHARED = 3  # distinct content words two sentences must share to be a seed ...
 _LEAST_DICE = 0.4  # ... and at least this Dice coefficient of their content words
@@ -36,11 +39,7 @@ Sentences = tuple[I64, I64, I64, U64, I64]
 def _boundaries(text: str) -> I64:
     """Offsets of the characters that end a sentence: a line break, or one of ``. ! ? ; :``
     followed by white space, a closing quote or bracket, or the end of the text."""
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    stop = np.isin(points, _STOPS)
-    after = np.ones(points.size, dtype=bool)  # what follows: the end counts as a space
-    after[:-1] = np.isin(points[1:], _AFTER)
-    marks: I64 = np.flatnonzero((stop & after) | (points == 10)).astype(np.int64)
+    marks: I64 = np.fromiter((m.start() for m in _BOUNDARY.finditer(text)), dtype=np.int64)
     return marks
 
 
