@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from xpostcheck.config import Settings
 from xpostcheck.models import ArchiveCandidate, Fetched, SkipCode, Skipped
 from xpostcheck.pages.base import PageEvent
-from xpostcheck.pages.warc import WarcFetched, WarcSource, warc_name
+from xpostcheck.pages.warc import WarcFetched, WarcSource, read_again, warc_name
 from xpostcheck.pipeline.begin import ProgressFn, Scan, begin
 from xpostcheck.pipeline.prefilter import Prefilter, base_of, plain_text, raw_hrefs, resolve
 from xpostcheck.pipeline.scan import ScanResult, finish, mark_interrupted
@@ -106,13 +106,9 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
                 continue
             seen.add(url)
             markup = event.text
-            text, hrefs, base = plain_text(markup), raw_hrefs(markup), base_of(markup)
-            if (
-                not own_site(url)
-                and any(needle in markup for needle in own_site.needles)
-                and any(own_site(h) for h in resolve(url, base, hrefs))
-            ):
+            if own_site.linked_from(url, markup):
                 sightings.linking.setdefault(site_root(url), []).append(url)
+            text = plain_text(markup)
             if not prefilter or filt.may_hold_copy(text):
                 records[url] = _record_of(event)
                 analysed += 1
@@ -121,7 +117,10 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
                 )
             else:  # no full analysis: only its site's profile (if it holds copies) needs it
                 tally.fetched += 1
-                spool.add(host_of(url), url, text, base, hrefs)
+                if isinstance(event, WarcFetched) and event.again:
+                    spool.add_place(host_of(url), url, event.again, event.offset)
+                else:
+                    spool.add(host_of(url), url, text, base_of(markup), raw_hrefs(markup))
                 scan.progress("fetched", url)
 
     with _Spool() as spool:
@@ -132,7 +131,7 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
         # A site's chrome is told from all its pages: the pages of the sites with copies that
         # got no full analysis join their profiles now, from their plain text and links.
         for host in {host_of(p.page.url) for p in tally.copy_pages}:
-            for url, text, hrefs in spool.read(host):
+            for url, text, hrefs in spool.read(host, source.max_bytes):
                 lines = "\n".join(dict.fromkeys(ln.strip() for ln in text.splitlines()))
                 profile = tally.profile(url)
                 profile.add_parts(url, lines, dict.fromkeys(hrefs), is_copy=False)
@@ -173,16 +172,31 @@ class _SiteMatcher:
             known = self.cache[host] = any(same_site(url, r) for r in self.roots)
         return known
 
+    def linked_from(self, url: str, markup: str) -> bool:
+        """Whether a page off the publisher's sites links to them. Only the hrefs that name a
+        publisher host are resolved, unless the page has a <base> (a relative href resolves
+        to the page's own site otherwise)."""
+        if not any(needle in markup for needle in self.needles) or self(url):
+            return False
+        base = base_of(markup)
+        hrefs = raw_hrefs(markup)
+        if base is None:
+            hrefs = [h for h in hrefs if any(n in h.lower() for n in self.needles)]
+        return any(self(h) for h in resolve(url, base, hrefs))
+
 
 class _Spool:
-    """The plain text and raw hrefs of the pages that got no full analysis, by host, in a
-    temporary file (compressed): read back only for the hosts that hold copies, so that
-    memory stays bounded however large the archive."""
+    """The pages that got no full analysis, by host, read back only for the hosts that hold
+    copies, so that memory stays bounded however large the archive: a page of a local file
+    as its place in the file (read again then), any other as its plain text and raw hrefs
+    in a temporary file (compressed)."""
 
     def __init__(self) -> None:
         # Closed by __exit__: the spool lives for one scan_warcs call.
         self.file = tempfile.TemporaryFile(prefix="xpostcheck-warc-")  # noqa: SIM115
+        # per host: (position, size) in the temporary file, or (offset, -1 - file number)
         self.where: dict[str, list[tuple[int, int]]] = {}
+        self.places: dict[str, int] = {}  # local WARC files read again, numbered
         self.end = 0
 
     def __enter__(self) -> _Spool:
@@ -198,8 +212,20 @@ class _Spool:
         self.where.setdefault(host, []).append((self.end, len(data)))
         self.end += len(data)
 
-    def read(self, host: str) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    def add_place(self, host: str, url: str, path: str, offset: int) -> None:
+        number = self.places.setdefault(path, len(self.places))
+        self.where.setdefault(host, []).append((offset, -1 - number))
+
+    def read(self, host: str, max_bytes: int) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        paths = {-1 - n: path for path, n in self.places.items()}
         for pos, size in self.where.get(host, ()):
+            if size < 0:
+                page = read_again(paths[size], pos, max_bytes)
+                if isinstance(page, Fetched):
+                    markup = page.text
+                    url = page.final_url
+                    yield url, plain_text(markup), resolve(url, base_of(markup), raw_hrefs(markup))
+                continue
             self.file.seek(pos)
             url, text, base, hrefs = json.loads(zlib.decompress(self.file.read(size)))
             yield url, text, resolve(url, base, hrefs)
