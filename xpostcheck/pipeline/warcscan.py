@@ -18,21 +18,31 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from typing import Protocol
+from urllib.parse import unquote, urljoin, urlsplit
 
+from xpostcheck.checks.siteprofile import line_key, link_key
+from xpostcheck.checks.textutil import lines_of
 from xpostcheck.config import Settings
-from xpostcheck.models import ArchiveCandidate, Fetched, SkipCode, Skipped
+from xpostcheck.models import ArchiveCandidate, Fetched, Page, SkipCode, Skipped
 from xpostcheck.pages.base import PageEvent
 from xpostcheck.pages.warc import WarcFetched, WarcSource, read_again, warc_name
 from xpostcheck.pipeline.begin import ProgressFn, Scan, begin
 from xpostcheck.pipeline.prefilter import Prefilter, base_of, plain_text, raw_hrefs, resolve
 from xpostcheck.pipeline.scan import ScanResult, finish, mark_interrupted
-from xpostcheck.pipeline.site import SiteResult, SiteTally, SiteUnit, judge_copies, record_event
-from xpostcheck.util.urls import host_of, same_site
+from xpostcheck.pipeline.site import (
+    SiteResult,
+    SiteTally,
+    SiteUnit,
+    judge_copies,
+    record_event,
+)
+from xpostcheck.util.urls import article_key, host_of, same_site
 
 __all__ = ["WarcScanResult", "run_warc_scan", "scan_warcs"]
 
@@ -118,9 +128,9 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
             else:  # no full analysis: only its site's profile (if it holds copies) needs it
                 tally.fetched += 1
                 if isinstance(event, WarcFetched) and event.again:
-                    spool.add_place(host_of(url), url, event.again, event.offset)
+                    spool.add(host_of(url), url, text, None, (event.again, event.offset))
                 else:
-                    spool.add(host_of(url), url, text, base_of(markup), raw_hrefs(markup))
+                    spool.add(host_of(url), url, text, (base_of(markup), raw_hrefs(markup)))
                 scan.progress("fetched", url)
 
     with _Spool() as spool:
@@ -130,11 +140,11 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
             record_event(scan, item, tally, {})
         # A site's chrome is told from all its pages: the pages of the sites with copies that
         # got no full analysis join their profiles now, from their plain text and links.
-        for host in {host_of(p.page.url) for p in tally.copy_pages}:
-            for url, text, hrefs in spool.read(host, source.max_bytes):
-                lines = "\n".join(dict.fromkeys(ln.strip() for ln in text.splitlines()))
-                profile = tally.profile(url)
-                profile.add_parts(url, lines, dict.fromkeys(hrefs), is_copy=False)
+        for host, pages in _by_host(tally.copy_pages).items():
+            asked = _Asked(pages)
+            for url, text, base, hrefs in spool.read(host, source.max_bytes):
+                lines, links = asked.lines(text), asked.links(url, base, hrefs)
+                tally.profile(url).add_parts(url, lines, links, is_copy=False)
     judged = judge_copies(
         scan.ruleset, tally.copy_pages, scan.index, tally.profiles, scan.polite.resolve_redirect
     )
@@ -187,15 +197,15 @@ class _SiteMatcher:
 
 class _Spool:
     """The pages that got no full analysis, by host, read back only for the hosts that hold
-    copies, so that memory stays bounded however large the archive: a page of a local file
-    as its place in the file (read again then), any other as its plain text and raw hrefs
-    in a temporary file (compressed)."""
+    copies, so that memory stays bounded however large the archive: their plain text's
+    distinct lines in a temporary file (compressed), with their raw hrefs and <base>, or,
+    for a page of a local file, its place in the file (read again then for its links)."""
 
     def __init__(self) -> None:
         # Closed by __exit__: the spool lives for one scan_warcs call.
         self.file = tempfile.TemporaryFile(prefix="xpostcheck-warc-")  # noqa: SIM115
-        # per host: (position, size) in the temporary file, or (offset, -1 - file number)
-        self.where: dict[str, list[tuple[int, int]]] = {}
+        # per host: position and size in the temporary file, file number and offset (or -1)
+        self.where: dict[str, list[tuple[int, int, int, int]]] = {}
         self.places: dict[str, int] = {}  # local WARC files read again, numbered
         self.end = 0
 
@@ -205,30 +215,151 @@ class _Spool:
     def __exit__(self, *exc: object) -> None:
         self.file.close()
 
-    def add(self, host: str, url: str, text: str, base: str | None, hrefs: list[str]) -> None:
-        data = zlib.compress(json.dumps([url, text, base, hrefs]).encode(), 1)
+    def add(
+        self,
+        host: str,
+        url: str,
+        text: str,
+        links: tuple[str | None, list[str]] | None,
+        place: tuple[str, int] | None = None,
+    ) -> None:
+        """A page: its plain text, and its <base> and raw hrefs or its place in its file."""
+        lines = "\n".join(dict.fromkeys(ln for ln in map(str.strip, text.splitlines()) if ln))
+        data = zlib.compress(json.dumps([url, lines, links]).encode(), 1)
         self.file.seek(self.end)
         self.file.write(data)
-        self.where.setdefault(host, []).append((self.end, len(data)))
+        number, offset = -1, -1
+        if place is not None:
+            number, offset = self.places.setdefault(place[0], len(self.places)), place[1]
+        self.where.setdefault(host, []).append((self.end, len(data), number, offset))
         self.end += len(data)
 
-    def add_place(self, host: str, url: str, path: str, offset: int) -> None:
-        number = self.places.setdefault(path, len(self.places))
-        self.where.setdefault(host, []).append((offset, -1 - number))
-
-    def read(self, host: str, max_bytes: int) -> Iterator[tuple[str, str, tuple[str, ...]]]:
-        paths = {-1 - n: path for path, n in self.places.items()}
-        for pos, size in self.where.get(host, ()):
-            if size < 0:
-                page = read_again(paths[size], pos, max_bytes)
-                if isinstance(page, Fetched):
-                    markup = page.text
-                    url = page.final_url
-                    yield url, plain_text(markup), resolve(url, base_of(markup), raw_hrefs(markup))
-                continue
+    def read(self, host: str, max_bytes: int) -> Iterator[tuple[str, str, str | None, list[str]]]:
+        """Each spooled page of the host: URL, plain text, <base href> and raw hrefs."""
+        paths = {n: path for path, n in self.places.items()}
+        for pos, size, number, offset in self.where.get(host, ()):
             self.file.seek(pos)
-            url, text, base, hrefs = json.loads(zlib.decompress(self.file.read(size)))
-            yield url, text, resolve(url, base, hrefs)
+            url, text, links = json.loads(zlib.decompress(self.file.read(size)))
+            if links is not None:
+                yield url, text, links[0], links[1]
+                continue
+            page = read_again(paths[number], offset, max_bytes)
+            if isinstance(page, Fetched) and page.final_url == url:
+                markup = page.text
+                yield url, text, base_of(markup), raw_hrefs(markup)
+
+
+_INDEX_NAME = re.compile(r"(index|default)\.(html?|php|aspx?)$", re.IGNORECASE)
+
+
+def _key_tail(key: str) -> str:
+    """The last segment of an article key's path, unquoted and lower-cased ('' for none)."""
+    path = key.split("?", 1)[0].partition("/")[2]
+    return unquote(path).rstrip("/").rpartition("/")[2].lower()
+
+
+def _raw_tail(raw: str) -> str | None:
+    """What `_key_tail` gives for this href's article key, wherever the page that holds it
+    is, told from the href as written without parsing it; None when that cannot be told
+    so simply (no path, dot segments, an index page, percent escapes, another scheme)."""
+    end = len(raw)
+    for mark in ("?", "#"):
+        at = raw.find(mark)
+        if 0 <= at < end:
+            end = at
+    path = raw[:end]
+    lead = path[:8].lower()
+    if lead.startswith(("http://", "https://", "//")):
+        start = path.find("/", path.find("//") + 2)
+        path = path[start:] if start >= 0 else ""
+    elif ":" in path.partition("/")[0]:
+        return None
+    tail = path.rstrip("/").rpartition("/")[2]
+    if not tail or tail in (".", "..") or "%" in tail or _INDEX_NAME.match(tail):
+        return None
+    return tail.lower()
+
+
+class _HoldsPage(Protocol):
+    @property
+    def page(self) -> Page: ...
+
+
+def _by_host(pages: Sequence[_HoldsPage]) -> dict[str, list[Page]]:
+    out: dict[str, list[Page]] = {}
+    for p in pages:
+        out.setdefault(host_of(p.page.url), []).append(p.page)
+    return out
+
+
+_MEMO_LIMIT = 200_000  # lines or hrefs remembered per host while its pages join its profile
+
+
+class _Asked:
+    """Which lines and links of a host's other pages its profile can be asked about: the
+    checks ask `is_chrome_text` and `is_chrome_link` only of the lines (text, near, chrome
+    and full text) and links (hrefs, rel=license URLs) of the pages that hold copies, so a
+    page that joins the profile counts only those. The counts asked for are the same; the
+    keys of lines and links met on the host's pages again and again (its chrome) are
+    computed once, not once per page."""
+
+    def __init__(self, pages: Sequence[Page]) -> None:
+        texts = [t for p in pages for t in (p.full_text, p.text, p.near_text, p.chrome_text)]
+        self.line_keys = {k for t in texts for ln in lines_of(t) if (k := line_key(ln)) is not None}
+        hrefs = [link.href for p in pages for link in p.links] + [
+            u for p in pages for u in p.license_urls
+        ]
+        self.link_keys = {link_key(h) for h in hrefs if h}
+        self.link_tails = {_key_tail(article_key(h)) for h in hrefs if h}
+        self.seen_lines: dict[str, bool] = {}
+        self.seen_links: dict[tuple[str, str], str | None] = {}
+
+    def lines(self, text: str) -> str:
+        seen = self.seen_lines
+        if len(seen) > _MEMO_LIMIT:
+            seen.clear()
+        out = []
+        for ln in dict.fromkeys(ln.strip() for ln in text.splitlines()):
+            asked = seen.get(ln)
+            if asked is None:
+                key = line_key(ln)
+                asked = seen[ln] = key is not None and key in self.line_keys
+            if asked:
+                out.append(ln)
+        return "\n".join(out)
+
+    def links(self, url: str, base: str | None, hrefs: list[str]) -> list[str]:
+        """The absolute hrefs asked about (made absolute as `resolve` does)."""
+        seen = self.seen_links
+        if len(seen) > _MEMO_LIMIT:
+            seen.clear()
+        try:
+            page_base = urljoin(url, base) if base else url
+            parts = urlsplit(page_base)
+        except ValueError:
+            return []
+        # What a relative href resolves to depends on the base's folder only (unless it is a
+        # query alone, or path parameters).
+        folder = f"{parts.scheme}://{parts.netloc}{parts.path[: parts.path.rfind('/') + 1]}"
+        out = []
+        tails = self.link_tails
+        for raw in dict.fromkeys(hrefs):
+            tail = _raw_tail(raw)
+            if tail is not None and tail not in tails:
+                continue  # its article key ends otherwise than any asked about
+            where = (page_base if raw[:1] in ("?", ";") else folder, raw)
+            if where in seen:
+                found = seen[where]
+            else:
+                try:
+                    absolute = urljoin(page_base, raw)
+                except ValueError:
+                    absolute = ""
+                asked = absolute and link_key(absolute) in self.link_keys
+                found = seen[where] = absolute if asked else None
+            if found is not None:
+                out.append(found)
+        return out
 
 
 def _never(_fetched: Fetched) -> bool:
