@@ -225,7 +225,11 @@ class _Spool:
     ) -> None:
         """A page: its plain text, and its <base> and raw hrefs or its place in its file."""
         lines = "\n".join(dict.fromkeys(ln for ln in map(str.strip, text.splitlines()) if ln))
-        data = zlib.compress(json.dumps([url, lines, links]).encode(), 1)
+        # The URL, a NUL, the lines (no JSON: escaping the text costs more than compressing
+        # it), then the links as JSON when they are kept here.
+        url = url.replace("\x00", "%00")  # a URL only names the page in the profile
+        head = url if links is None else url + "\x00" + json.dumps(links)
+        data = zlib.compress(f"{head}\x00\x00{lines}".encode("utf-8", "surrogatepass"), 1)
         self.file.seek(self.end)
         self.file.write(data)
         number, offset = -1, -1
@@ -239,9 +243,13 @@ class _Spool:
         paths = {n: path for path, n in self.places.items()}
         for pos, size, number, offset in self.where.get(host, ()):
             self.file.seek(pos)
-            url, text, links = json.loads(zlib.decompress(self.file.read(size)))
-            if links is not None:
-                yield url, text, links[0], links[1]
+            head, _, text = (
+                zlib.decompress(self.file.read(size)).decode("utf-8", "surrogatepass")
+            ).partition("\x00\x00")
+            url, _, kept = head.partition("\x00")
+            if kept:
+                base, hrefs = json.loads(kept)
+                yield url, text, base, hrefs
                 continue
             page = read_again(paths[number], offset, max_bytes)
             if isinstance(page, Fetched) and page.final_url == url:
