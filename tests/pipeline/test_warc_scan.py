@@ -166,3 +166,41 @@ def test_a_page_links_to_the_publisher_by_an_absolute_href_or_through_its_base()
     assert linked(f'<base href="{PUBLISHER_SITE}/"><p>{pub}</p><a href="news/x">x</a>')
     assert not linked(f'<p>{pub}</p><a href="news/x">x</a>')
     assert not linked(f'<a href="{PUBLISHER_SITE}/">x</a>', url=f"{PUBLISHER_SITE}/about")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://Ledger.example/news/Story-1/",
+        "HTTP://www.ledger.example:80/news/story-1?utm_source=x#top",
+        "//ledger.example/news/story-1",
+        "/news/story-1/index.html",
+        "../news/./story-1",
+        "story-1/..",
+        "story-%31",
+        "a%2Fb",
+        "/",
+        "https://ledger.example",
+        "https://ledger.example?page=2",
+        "?page=2",
+        "javascript:void(0)",
+        "mailto:someone@ledger.example",
+        "news/story;v=1",
+        "/news//story-1//",
+    ],
+)
+def test_a_raw_href_s_tail_is_its_article_key_s_tail_or_unknown(raw: str) -> None:
+    """The cheap look at an href (which links a joining page's profile may skip) never tells
+    a tail its article key does not have: a skipped link can never be one asked about."""
+    from urllib.parse import urljoin
+
+    from xpostcheck.pipeline.warcscan import _key_tail, _raw_tail
+    from xpostcheck.util.urls import article_key
+
+    for base in ("https://shore.example/posts/a.html", "https://shore.example/"):
+        tail = _raw_tail(raw)
+        if tail is not None:
+            assert tail == _key_tail(article_key(urljoin(base, raw))), (base, raw)
+    assert _raw_tail("https://Ledger.example/news/Story-1/") == "story-1"
+    assert _raw_tail("/") == _raw_tail("https://ledger.example?page=2") == ""
+    assert _raw_tail("story-%31") is None and _raw_tail("?page=2") is None

@@ -279,9 +279,11 @@ def _raw_tail(raw: str) -> str | None:
     lead = path[:8].lower()
     if lead.startswith(("http://", "https://", "//")):
         start = path.find("/", path.find("//") + 2)
-        path = path[start:] if start >= 0 else ""
+        path = path[start:] if start >= 0 else "/"
     elif ":" in path.partition("/")[0]:
         return None
+    if path.startswith("/") and not path.strip("/"):
+        return ""  # a site's root: its article key has no path
     tail = path.rstrip("/").rpartition("/")[2]
     if not tail or tail in (".", "..") or "%" in tail or _INDEX_NAME.match(tail):
         return None
