@@ -51,6 +51,7 @@ _INLINE_NAMES = frozenset(_INLINE_WORDS.split())
 _HREF = re.compile(
     r"<a\b[^>]*?\bhref\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE | re.DOTALL
 )
+_BASE_REACH = 65536
 _BASE = re.compile(r"<base\b[^>]*?\bhref\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
 
 
@@ -131,9 +132,10 @@ def resolve(url: str, markup_base: str | None, hrefs: list[str]) -> tuple[str, .
 
 def base_of(markup: str) -> str | None:
     """The page's <base href>, if it has one."""
-    if "<base" not in markup and "<BASE" not in markup and "<Base" not in markup:
+    # Looked for where the regular expression looks: the head, in the first 64 KiB.
+    if all(markup.find(spelt, 0, _BASE_REACH) < 0 for spelt in ("<base", "<BASE", "<Base")):
         return None
-    m = _BASE.search(markup, 0, 65536)
+    m = _BASE.search(markup, 0, _BASE_REACH)
     return html.unescape(m.group(1)) if m else None
 
 

@@ -224,7 +224,7 @@ class _Spool:
         place: tuple[str, int] | None = None,
     ) -> None:
         """A page: its plain text, and its <base> and raw hrefs or its place in its file."""
-        lines = "\n".join(dict.fromkeys(ln for ln in map(str.strip, text.splitlines()) if ln))
+        lines = "\n".join(dict.fromkeys(filter(None, map(str.strip, text.splitlines()))))
         # The URL, a NUL, the lines (no JSON: escaping the text costs more than compressing
         # it), then the links as JSON when they are kept here.
         url = url.replace("\x00", "%00")  # a URL only names the page in the profile
