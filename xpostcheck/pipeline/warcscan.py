@@ -309,9 +309,10 @@ class _Asked:
     """Which lines and links of a host's other pages its profile can be asked about: the
     checks ask `is_chrome_text` and `is_chrome_link` only of the lines (text, near, chrome
     and full text) and links (hrefs, rel=license URLs) of the pages that hold copies, so a
-    page that joins the profile counts only those. The counts asked for are the same; the
-    keys of lines and links met on the host's pages again and again (its chrome) are
-    computed once, not once per page."""
+    page that joins the profile counts only those. The counts asked for are the same (while
+    the profile's cap on distinct keys is not reached: past it, a live crawl's profile drops
+    keys first met late, and this one does not); the keys of lines and links met on the
+    host's pages again and again (its chrome) are computed once, not once per page."""
 
     def __init__(self, pages: Sequence[Page]) -> None:
         texts = [t for p in pages for t in (p.full_text, p.text, p.near_text, p.chrome_text)]
