@@ -13,7 +13,7 @@ from xpostcheck.models import Fetched, SkipCode, Skipped
 from xpostcheck.net.fetch import FetchConfig, Fetcher
 from xpostcheck.net.policy import named_addresses
 from xpostcheck.pages.polite import Politeness
-from xpostcheck.pages.warc import WarcFetched, WarcSource
+from xpostcheck.pages.warc import WarcFetched, WarcSource, read_again
 from xpostcheck.pages.warcread import RecordProblem, WarcRecord, read_records
 
 PAGE = b"<!doctype html><html><body><p>A page about the harbor.</p></body></html>"
@@ -81,6 +81,29 @@ def test_offsets_are_those_of_the_gzip_members(tmp_path: Path) -> None:
         assert isinstance(record, WarcRecord)
         member = gzip.decompress(data[record.offset :])  # a member starts right there
         assert member.startswith(b"WARC/1.")
+
+
+@pytest.mark.parametrize("how", ["members", "plain", "whole"])
+def test_a_page_is_read_again_from_its_offset_when_its_record_starts_there(
+    tmp_path: Path, how: str
+) -> None:
+    path = write_warc(tmp_path / "a.warc", _records(), gzip=how == "members")
+    if how == "whole":  # one gzip member for the whole file: no record but the first starts
+        path.write_bytes(gzip.compress(path.read_bytes()))
+    pages = [e for e in WarcSource([str(path)]).crawl() if isinstance(e, WarcFetched)]
+    assert [p.url for p in pages] == ["http://a.example/one", "http://a.example/two"]
+    if how == "whole":
+        assert [(p.again, p.offset) for p in pages] == [("", 0), ("", 0)]
+        return
+    assert [p.again for p in pages] == [str(path), str(path)]
+    for page in pages:
+        again = read_again(page.again, page.offset, 1 << 20)
+        assert isinstance(again, WarcFetched)
+        assert (again.url, again.text, again.record) == (page.url, page.text, page.record)
+    # Not the start of a response record: nothing (the file changed, or a request record).
+    assert read_again(str(path), pages[0].offset + 1, 1 << 20) is None
+    assert read_again(str(path), 0, 1 << 20) is None
+    assert read_again(str(tmp_path / "gone.warc"), 0, 1 << 20) is None
 
 
 def _cut(path: Path, keep: int) -> Path:

@@ -3,6 +3,7 @@ verdicts, names each copy's record, lists candidates, and reads on past bad reco
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from xpostcheck.config import Settings
 from xpostcheck.models import ArchiveCandidate, Copy, SkipCode
 from xpostcheck.pipeline.prefilter import Prefilter, plain_text
 from xpostcheck.pipeline.scan import ScanResult, run_scan
-from xpostcheck.pipeline.warcscan import run_warc_scan
+from xpostcheck.pipeline.warcscan import _SiteMatcher, run_warc_scan
 
 
 def _settings(tmp: Path, name: str, **extra: Any) -> Settings:
@@ -43,11 +44,20 @@ def site() -> Any:
         yield server, pages
 
 
-def _archive(tmp: Path, base: str, pages: dict[str, str], *, reverse: bool = True) -> Path:
+def _archive(
+    tmp: Path, base: str, pages: dict[str, str], *, reverse: bool = True, whole: bool = False
+) -> Path:
     """The site's pages in an archive, the home page first (as a crawl meets them) unless
-    `reverse` is False."""
+    `reverse` is False; gzipped per record, or gzipped `whole` (its pages cannot be read
+    again by offset)."""
     records: list[Any] = [(base + path, "200 OK", body.encode()) for path, body in pages.items()]
-    return write_warc(tmp / "site.warc.gz", records[::-1] if reverse else records)
+    records = records[::-1] if reverse else records
+    if not whole:
+        return write_warc(tmp / "site.warc.gz", records)
+    plain = write_warc(tmp / "site.warc", records, gzip=False)
+    out = tmp / "whole.warc.gz"
+    out.write_bytes(gzip.compress(plain.read_bytes()))
+    return out
 
 
 def test_the_archive_gives_the_live_crawl_s_copies_and_verdicts(tmp_path: Path, site: Any) -> None:
@@ -79,14 +89,16 @@ def test_the_archive_gives_the_live_crawl_s_copies_and_verdicts(tmp_path: Path, 
     )
 
 
-def test_chrome_is_told_from_pages_the_prefilter_kept_out(tmp_path: Path) -> None:
+@pytest.mark.parametrize("whole", [False, True])
+def test_chrome_is_told_from_pages_the_prefilter_kept_out(tmp_path: Path, whole: bool) -> None:
     """A sidebar credit on every page of the site is chrome, not a credit for one copy: the
-    pages that skip the full analysis still count for the site's profile."""
+    pages that skip the full analysis still count for the site's profile, read again from
+    the file by offset, or (a file gzipped whole) from the spool of their plain text."""
     aside = "<p>This article was originally published by The Lakeside Ledger.</p>"
     pages = site_pages(articles(), aside=aside)
     with Server({p: html(body) for p, body in pages.items()}) as server:
         live = run_scan(_settings(tmp_path, "live", sites=(server.base + "/",)))
-        warc = _archive(tmp_path, server.base, pages)
+        warc = _archive(tmp_path, server.base, pages, whole=whole)
     on = run_warc_scan(_settings(tmp_path, "on"), [str(warc)])
     assert _key(on.report.copies) == _key(live.report.copies)
     [three] = [c for c in on.report.copies if c.url.endswith("/posts/three.html")]
@@ -137,3 +149,58 @@ def test_bad_records_are_skipped_by_offset_and_the_rest_is_scanned(
         SkipCode.SOURCE,
         f"cannot read WARC {tmp_path / 'none.warc'}: No such file or directory",
     )
+
+
+def test_a_page_links_to_the_publisher_by_an_absolute_href_or_through_its_base() -> None:
+    own = _SiteMatcher([f"{PUBLISHER_SITE}/news/story-0"])
+    page = "https://shore.example/posts/a.html"
+    pub = PUBLISHER_SITE.removeprefix("https://")
+
+    def linked(body: str, url: str = page) -> bool:
+        return own.linked_from(url, f"<html><head>{body}</body></html>")
+
+    assert linked(f'<a href="{PUBLISHER_SITE}/news/x">x</a>')
+    assert linked(f"<a href='//{pub}/'>x</a>")  # a protocol-relative href
+    assert not linked(f'<a href="/{pub}/x">x</a>')  # the name in a path on the page's own site
+    assert not linked(f'<a href="https://shore.example/?u={pub}">x</a>')
+    assert linked(f'<base href="{PUBLISHER_SITE}/"><p>{pub}</p><a href="news/x">x</a>')
+    assert not linked(f'<p>{pub}</p><a href="news/x">x</a>')
+    assert not linked(f'<a href="{PUBLISHER_SITE}/">x</a>', url=f"{PUBLISHER_SITE}/about")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://Ledger.example/news/Story-1/",
+        "HTTP://www.ledger.example:80/news/story-1?utm_source=x#top",
+        "//ledger.example/news/story-1",
+        "/news/story-1/index.html",
+        "../news/./story-1",
+        "story-1/..",
+        "story-%31",
+        "a%2Fb",
+        "/",
+        "https://ledger.example",
+        "https://ledger.example?page=2",
+        "?page=2",
+        "javascript:void(0)",
+        "mailto:someone@ledger.example",
+        "news/story;v=1",
+        "/news//story-1//",
+    ],
+)
+def test_a_raw_href_s_tail_is_its_article_key_s_tail_or_unknown(raw: str) -> None:
+    """The cheap look at an href (which links a joining page's profile may skip) never tells
+    a tail its article key does not have: a skipped link can never be one asked about."""
+    from urllib.parse import urljoin
+
+    from xpostcheck.pipeline.warcscan import _key_tail, _raw_tail
+    from xpostcheck.util.urls import article_key
+
+    for base in ("https://shore.example/posts/a.html", "https://shore.example/"):
+        tail = _raw_tail(raw)
+        if tail is not None:
+            assert tail == _key_tail(article_key(urljoin(base, raw))), (base, raw)
+    assert _raw_tail("https://Ledger.example/news/Story-1/") == "story-1"
+    assert _raw_tail("/") == _raw_tail("https://ledger.example?page=2") == ""
+    assert _raw_tail("story-%31") is None and _raw_tail("?page=2") is None

@@ -14,6 +14,7 @@ passed over without a word. A bad record never stops the reading: the rest of th
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
@@ -33,16 +34,20 @@ from xpostcheck.pages.base import PageEvent
 from xpostcheck.pages.polite import Politeness
 from xpostcheck.pages.warcread import Readable, RecordProblem, WarcRecord, read_records
 
-__all__ = ["WarcFetched", "WarcSource", "is_remote", "warc_name"]
+__all__ = ["WarcFetched", "WarcSource", "is_remote", "read_again", "warc_name"]
 
 _MAX_HTTP_HEADER = 1 << 16
 
 
 @dataclass(frozen=True)
 class WarcFetched(Fetched):
-    """A page read from a WARC record. `record` names it: `file#offset <record id>`."""
+    """A page read from a WARC record. `record` names it: `file#offset <record id>`; `again`
+    is the local file it can be read again from at `offset` ("" when it cannot: a download,
+    or a record inside another's gzip member)."""
 
     record: str = ""
+    again: str = ""
+    offset: int = -1
 
 
 def is_remote(spec: str) -> bool:
@@ -111,11 +116,29 @@ class WarcSource:
             return Skipped(where, f"{where}: {item.reason}", SkipCode.SOURCE)
         if item.type != "response":
             return None
-        return page_of(name, item, self.max_bytes, hash_body=self.hash_bodies)
+        again = name if item.seekable and not is_remote(name) else ""
+        return page_of(name, item, self.max_bytes, hash_body=self.hash_bodies, again=again)
+
+
+def read_again(path: str, offset: int, max_bytes: int) -> PageEvent | None:
+    """The page event of the response record at `offset` of a local WARC file (a
+    `WarcFetched.again` and `offset`), read once more; None when there is no such record
+    there any more (the file changed) or it is not a page."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            for item in read_records(f, max_block=max_bytes + _MAX_HTTP_HEADER):
+                if not isinstance(item, WarcRecord) or item.type != "response":
+                    return None
+                item = dataclasses.replace(item, offset=offset)
+                return page_of(path, item, max_bytes, hash_body=False, again=path)
+    except OSError:
+        return None
+    return None
 
 
 def page_of(
-    name: str, record: WarcRecord, max_bytes: int, *, hash_body: bool = True
+    name: str, record: WarcRecord, max_bytes: int, *, hash_body: bool = True, again: str = ""
 ) -> PageEvent | None:
     """The page event of one `response` record (None for a non-HTTP response: dns:, ftp:)."""
     url = (record.header("WARC-Target-URI") or "").strip().strip("<>")
@@ -175,6 +198,8 @@ def page_of(
         content_hash=hashlib.sha256(body).hexdigest() if hash_body else "",
         raw_headers_block=head + sep,
         record=f"{where} {record_id}".strip(),
+        again=again,
+        offset=record.offset,
     )
 
 

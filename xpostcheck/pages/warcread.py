@@ -15,6 +15,7 @@ gzipped file, the start of its `WARC/` line in a plain one.
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +44,9 @@ class WarcRecord:
     block: bytes  # the content block (at most the cap; `complete` is False when cut)
     length: int  # Content-Length as declared
     complete: bool = True
+    # Reading the file again from `offset` gives this record first (False for the second and
+    # later records of one gzip member: a file gzipped whole).
+    seekable: bool = True
 
     def header(self, name: str) -> str | None:
         return header(self.headers, name)
@@ -262,6 +266,7 @@ def _skip_to_warc_line(data: _Bytes) -> None:
 def read_records(raw: Readable, *, max_block: int) -> Iterator[WarcRecord | RecordProblem]:
     """The records of a WARC stream, and the problems met on the way (see the module doc)."""
     data = _Bytes(raw)
+    last_offset = -1
     while True:
         # Blank lines end the previous record; skip them before looking for the next.
         while data.peek() and data.buf[data.pos] in (0x0D, 0x0A):
@@ -276,6 +281,9 @@ def read_records(raw: Readable, *, max_block: int) -> Iterator[WarcRecord | Reco
         offset = data.offset()
         member = data.gzip
         item = _one_record(data, offset, max_block)
+        if isinstance(item, WarcRecord) and member and offset == last_offset:
+            item = dataclasses.replace(item, seekable=False)
+        last_offset = offset
         if isinstance(item, RecordProblem) and "truncated" in item.reason:
             data.problem = None  # the cut member is this record: said once
         yield item

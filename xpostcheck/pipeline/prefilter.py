@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from urllib.parse import urljoin
 
 from xpostcheck.extract.walk import BLOCK
@@ -37,9 +39,19 @@ _HIDDEN_END = {
 # A tag, its name (with the slash of an end tag) captured; comments and doctypes uncaptured.
 _TAG = re.compile(r"<(/?[a-zA-Z][a-zA-Z0-9-]*)[^>]*>|<[!?/][^>]*>")
 _BREAKS = frozenset(BLOCK) | frozenset("/" + name for name in BLOCK)
+# Inline and other common tags (HTML and inline SVG) that stand for nothing in the text.
+_INLINE_WORDS = (
+    "a abbr b bdi bdo big button cite code data del dfn em font i img input ins kbd label link "
+    "mark meta picture q s samp small source span strong sub sup time tt u var wbr svg path g "
+    "use symbol defs stop circle rect line polygon polyline ellipse lineargradient "
+    "radialgradient clippath mask text tspan image iframe noscript head title area map track "
+    "video audio canvas embed object param select textarea"
+)
+_INLINE_NAMES = frozenset(_INLINE_WORDS.split())
 _HREF = re.compile(
     r"<a\b[^>]*?\bhref\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE | re.DOTALL
 )
+_BASE_REACH = 65536
 _BASE = re.compile(r"<base\b[^>]*?\bhref\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
 
 
@@ -62,10 +74,36 @@ def _shown(markup: str) -> str:
     return "".join(out)
 
 
+def _known_tags() -> Mapping[str | None, str]:
+    """What each tag name written in lower or upper case stands for in the plain text (a
+    comment or doctype, captured as None, stands for nothing); other spellings are looked up
+    folded."""
+    known: dict[str | None, str] = {None: ""}
+    for names, shown in ((_INLINE_NAMES, ""), (BLOCK, "\n")):
+        for name in names:
+            for spelt in (name, "/" + name):
+                known[spelt] = known[spelt.upper()] = shown
+    return MappingProxyType(known)
+
+
+_KNOWN = _known_tags()
+
+
 def plain_text(markup: str) -> str:
     """The page's text without parsing it: one line per block element, inline tags gone."""
     parts = _TAG.split(_shown(markup))
-    parts[1::2] = ["\n" if name and name.lower() in _BREAKS else "" for name in parts[1::2]]
+    names = parts[1::2]
+    # One dict look-up per tag in C; a name spelt otherwise (mixed case, a custom element)
+    # comes back None and is folded here.
+    shown = list(map(_KNOWN.get, names))
+    at = -1
+    try:
+        while True:
+            at = shown.index(None, at + 1)
+            shown[at] = "\n" if names[at].lower() in _BREAKS else ""
+    except ValueError:
+        pass
+    parts[1::2] = shown
     text = "".join(parts)
     return html.unescape(text) if "&" in text else text
 
@@ -94,9 +132,10 @@ def resolve(url: str, markup_base: str | None, hrefs: list[str]) -> tuple[str, .
 
 def base_of(markup: str) -> str | None:
     """The page's <base href>, if it has one."""
-    if "<base" not in markup and "<BASE" not in markup and "<Base" not in markup:
+    # Looked for where the regular expression looks: the head, in the first 64 KiB.
+    if all(markup.find(spelt, 0, _BASE_REACH) < 0 for spelt in ("<base", "<BASE", "<Base")):
         return None
-    m = _BASE.search(markup, 0, 65536)
+    m = _BASE.search(markup, 0, _BASE_REACH)
     return html.unescape(m.group(1)) if m else None
 
 

@@ -18,21 +18,31 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from typing import Protocol
+from urllib.parse import unquote, urljoin, urlsplit
 
+from xpostcheck.checks.siteprofile import line_key, link_key
+from xpostcheck.checks.textutil import lines_of
 from xpostcheck.config import Settings
-from xpostcheck.models import ArchiveCandidate, Fetched, SkipCode, Skipped
+from xpostcheck.models import ArchiveCandidate, Fetched, Page, SkipCode, Skipped
 from xpostcheck.pages.base import PageEvent
-from xpostcheck.pages.warc import WarcFetched, WarcSource, warc_name
+from xpostcheck.pages.warc import WarcFetched, WarcSource, read_again, warc_name
 from xpostcheck.pipeline.begin import ProgressFn, Scan, begin
 from xpostcheck.pipeline.prefilter import Prefilter, base_of, plain_text, raw_hrefs, resolve
 from xpostcheck.pipeline.scan import ScanResult, finish, mark_interrupted
-from xpostcheck.pipeline.site import SiteResult, SiteTally, SiteUnit, judge_copies, record_event
-from xpostcheck.util.urls import host_of, same_site
+from xpostcheck.pipeline.site import (
+    SiteResult,
+    SiteTally,
+    SiteUnit,
+    judge_copies,
+    record_event,
+)
+from xpostcheck.util.urls import article_key, host_of, same_site
 
 __all__ = ["WarcScanResult", "run_warc_scan", "scan_warcs"]
 
@@ -106,13 +116,9 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
                 continue
             seen.add(url)
             markup = event.text
-            text, hrefs, base = plain_text(markup), raw_hrefs(markup), base_of(markup)
-            if (
-                not own_site(url)
-                and any(needle in markup for needle in own_site.needles)
-                and any(own_site(h) for h in resolve(url, base, hrefs))
-            ):
+            if own_site.linked_from(url, markup):
                 sightings.linking.setdefault(site_root(url), []).append(url)
+            text = plain_text(markup)
             if not prefilter or filt.may_hold_copy(text):
                 records[url] = _record_of(event)
                 analysed += 1
@@ -121,7 +127,10 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
                 )
             else:  # no full analysis: only its site's profile (if it holds copies) needs it
                 tally.fetched += 1
-                spool.add(host_of(url), url, text, base, hrefs)
+                if isinstance(event, WarcFetched) and event.again:
+                    spool.add(host_of(url), url, text, None, (event.again, event.offset))
+                else:
+                    spool.add(host_of(url), url, text, (base_of(markup), raw_hrefs(markup)))
                 scan.progress("fetched", url)
 
     with _Spool() as spool:
@@ -131,11 +140,11 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
             record_event(scan, item, tally, {})
         # A site's chrome is told from all its pages: the pages of the sites with copies that
         # got no full analysis join their profiles now, from their plain text and links.
-        for host in {host_of(p.page.url) for p in tally.copy_pages}:
-            for url, text, hrefs in spool.read(host):
-                lines = "\n".join(dict.fromkeys(ln.strip() for ln in text.splitlines()))
-                profile = tally.profile(url)
-                profile.add_parts(url, lines, dict.fromkeys(hrefs), is_copy=False)
+        for host, pages in _by_host(tally.copy_pages).items():
+            asked = _Asked(pages)
+            for url, text, base, hrefs in spool.read(host, source.max_bytes):
+                lines, links = asked.lines(text), asked.links(url, base, hrefs)
+                tally.profile(url).add_parts(url, lines, links, is_copy=False)
     judged = judge_copies(
         scan.ruleset, tally.copy_pages, scan.index, tally.profiles, scan.polite.resolve_redirect
     )
@@ -173,16 +182,31 @@ class _SiteMatcher:
             known = self.cache[host] = any(same_site(url, r) for r in self.roots)
         return known
 
+    def linked_from(self, url: str, markup: str) -> bool:
+        """Whether a page off the publisher's sites links to them. Only the hrefs that name a
+        publisher host are resolved, unless the page has a <base> (a relative href resolves
+        to the page's own site otherwise)."""
+        if not any(needle in markup for needle in self.needles) or self(url):
+            return False
+        base = base_of(markup)
+        hrefs = raw_hrefs(markup)
+        if base is None:
+            hrefs = [h for h in hrefs if any(n in h.lower() for n in self.needles)]
+        return any(self(h) for h in resolve(url, base, hrefs))
+
 
 class _Spool:
-    """The plain text and raw hrefs of the pages that got no full analysis, by host, in a
-    temporary file (compressed): read back only for the hosts that hold copies, so that
-    memory stays bounded however large the archive."""
+    """The pages that got no full analysis, by host, read back only for the hosts that hold
+    copies, so that memory stays bounded however large the archive: their plain text's
+    distinct lines in a temporary file (compressed), with their raw hrefs and <base>, or,
+    for a page of a local file, its place in the file (read again then for its links)."""
 
     def __init__(self) -> None:
         # Closed by __exit__: the spool lives for one scan_warcs call.
         self.file = tempfile.TemporaryFile(prefix="xpostcheck-warc-")  # noqa: SIM115
-        self.where: dict[str, list[tuple[int, int]]] = {}
+        # per host: position and size in the temporary file, file number and offset (or -1)
+        self.where: dict[str, list[tuple[int, int, int, int]]] = {}
+        self.places: dict[str, int] = {}  # local WARC files read again, numbered
         self.end = 0
 
     def __enter__(self) -> _Spool:
@@ -191,18 +215,162 @@ class _Spool:
     def __exit__(self, *exc: object) -> None:
         self.file.close()
 
-    def add(self, host: str, url: str, text: str, base: str | None, hrefs: list[str]) -> None:
-        data = zlib.compress(json.dumps([url, text, base, hrefs]).encode(), 1)
+    def add(
+        self,
+        host: str,
+        url: str,
+        text: str,
+        links: tuple[str | None, list[str]] | None,
+        place: tuple[str, int] | None = None,
+    ) -> None:
+        """A page: its plain text, and its <base> and raw hrefs or its place in its file."""
+        lines = "\n".join(dict.fromkeys(filter(None, map(str.strip, text.splitlines()))))
+        # The URL, a NUL, the lines (no JSON: escaping the text costs more than compressing
+        # it), then the links as JSON when they are kept here.
+        url = url.replace("\x00", "%00")  # a URL only names the page in the profile
+        head = url if links is None else url + "\x00" + json.dumps(links)
+        data = zlib.compress(f"{head}\x00\x00{lines}".encode("utf-8", "surrogatepass"), 1)
         self.file.seek(self.end)
         self.file.write(data)
-        self.where.setdefault(host, []).append((self.end, len(data)))
+        number, offset = -1, -1
+        if place is not None:
+            number, offset = self.places.setdefault(place[0], len(self.places)), place[1]
+        self.where.setdefault(host, []).append((self.end, len(data), number, offset))
         self.end += len(data)
 
-    def read(self, host: str) -> Iterator[tuple[str, str, tuple[str, ...]]]:
-        for pos, size in self.where.get(host, ()):
+    def read(self, host: str, max_bytes: int) -> Iterator[tuple[str, str, str | None, list[str]]]:
+        """Each spooled page of the host: URL, plain text, <base href> and raw hrefs."""
+        paths = {n: path for path, n in self.places.items()}
+        for pos, size, number, offset in self.where.get(host, ()):
             self.file.seek(pos)
-            url, text, base, hrefs = json.loads(zlib.decompress(self.file.read(size)))
-            yield url, text, resolve(url, base, hrefs)
+            head, _, text = (
+                zlib.decompress(self.file.read(size)).decode("utf-8", "surrogatepass")
+            ).partition("\x00\x00")
+            url, _, kept = head.partition("\x00")
+            if kept:
+                base, hrefs = json.loads(kept)
+                yield url, text, base, hrefs
+                continue
+            page = read_again(paths[number], offset, max_bytes)
+            if isinstance(page, Fetched) and page.final_url == url:
+                markup = page.text
+                yield url, text, base_of(markup), raw_hrefs(markup)
+
+
+_INDEX_NAME = re.compile(r"(index|default)\.(html?|php|aspx?)$", re.IGNORECASE)
+
+
+def _key_tail(key: str) -> str:
+    """The last segment of an article key's path, unquoted and lower-cased ('' for none)."""
+    path = key.split("?", 1)[0].partition("/")[2]
+    return unquote(path).rstrip("/").rpartition("/")[2].lower()
+
+
+def _raw_tail(raw: str) -> str | None:
+    """What `_key_tail` gives for this href's article key, wherever the page that holds it
+    is, told from the href as written without parsing it; None when that cannot be told
+    so simply (no path, dot segments, an index page, percent escapes, another scheme)."""
+    end = len(raw)
+    for mark in ("?", "#"):
+        at = raw.find(mark)
+        if 0 <= at < end:
+            end = at
+    path = raw[:end]
+    lead = path[:8].lower()
+    if lead.startswith(("http://", "https://", "//")):
+        start = path.find("/", path.find("//") + 2)
+        path = path[start:] if start >= 0 else "/"
+    elif ":" in path.partition("/")[0]:
+        return None
+    if path.startswith("/") and not path.strip("/"):
+        return ""  # a site's root: its article key has no path
+    tail = path.rstrip("/").rpartition("/")[2]
+    if not tail or tail in (".", "..") or "%" in tail or _INDEX_NAME.match(tail):
+        return None
+    return tail.lower()
+
+
+class _HoldsPage(Protocol):
+    @property
+    def page(self) -> Page: ...
+
+
+def _by_host(pages: Sequence[_HoldsPage]) -> dict[str, list[Page]]:
+    out: dict[str, list[Page]] = {}
+    for p in pages:
+        out.setdefault(host_of(p.page.url), []).append(p.page)
+    return out
+
+
+_MEMO_LIMIT = 200_000  # lines or hrefs remembered per host while its pages join its profile
+
+
+class _Asked:
+    """Which lines and links of a host's other pages its profile can be asked about: the
+    checks ask `is_chrome_text` and `is_chrome_link` only of the lines (text, near, chrome
+    and full text) and links (hrefs, rel=license URLs) of the pages that hold copies, so a
+    page that joins the profile counts only those. The counts asked for are the same (while
+    the profile's cap on distinct keys is not reached: past it, a live crawl's profile drops
+    keys first met late, and this one does not); the keys of lines and links met on the
+    host's pages again and again (its chrome) are computed once, not once per page."""
+
+    def __init__(self, pages: Sequence[Page]) -> None:
+        texts = [t for p in pages for t in (p.full_text, p.text, p.near_text, p.chrome_text)]
+        self.line_keys = {k for t in texts for ln in lines_of(t) if (k := line_key(ln)) is not None}
+        hrefs = [link.href for p in pages for link in p.links] + [
+            u for p in pages for u in p.license_urls
+        ]
+        self.link_keys = {link_key(h) for h in hrefs if h}
+        self.link_tails = {_key_tail(article_key(h)) for h in hrefs if h}
+        self.seen_lines: dict[str, bool] = {}
+        self.seen_links: dict[tuple[str, str], str | None] = {}
+
+    def lines(self, text: str) -> str:
+        seen = self.seen_lines
+        if len(seen) > _MEMO_LIMIT:
+            seen.clear()
+        out = []
+        for ln in dict.fromkeys(ln.strip() for ln in text.splitlines()):
+            asked = seen.get(ln)
+            if asked is None:
+                key = line_key(ln)
+                asked = seen[ln] = key is not None and key in self.line_keys
+            if asked:
+                out.append(ln)
+        return "\n".join(out)
+
+    def links(self, url: str, base: str | None, hrefs: list[str]) -> list[str]:
+        """The absolute hrefs asked about (made absolute as `resolve` does)."""
+        seen = self.seen_links
+        if len(seen) > _MEMO_LIMIT:
+            seen.clear()
+        try:
+            page_base = urljoin(url, base) if base else url
+            parts = urlsplit(page_base)
+        except ValueError:
+            return []
+        # What a relative href resolves to depends on the base's folder only (unless it is a
+        # query alone, or path parameters).
+        folder = f"{parts.scheme}://{parts.netloc}{parts.path[: parts.path.rfind('/') + 1]}"
+        out = []
+        tails = self.link_tails
+        for raw in dict.fromkeys(hrefs):
+            tail = _raw_tail(raw)
+            if tail is not None and tail not in tails:
+                continue  # its article key ends otherwise than any asked about
+            where = (page_base if raw[:1] in ("?", ";") else folder, raw)
+            if where in seen:
+                found = seen[where]
+            else:
+                try:
+                    absolute = urljoin(page_base, raw)
+                except ValueError:
+                    absolute = ""
+                asked = absolute and link_key(absolute) in self.link_keys
+                found = seen[where] = absolute if asked else None
+            if found is not None:
+                out.append(found)
+        return out
 
 
 def _never(_fetched: Fetched) -> bool:
