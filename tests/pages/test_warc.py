@@ -133,6 +133,25 @@ def test_a_truncated_file_keeps_its_records_and_says_where_it_ends(
     assert tail.reason.startswith(f"{cut}#{last}: ") and "truncated" in tail.reason
 
 
+def test_a_record_cut_anywhere_is_one_problem_that_says_truncated(tmp_path: Path) -> None:
+    # Wherever the cut falls in the last gzip member (in its WARC header, its HTTP header or
+    # its body), that record is told once, as cut short, and every record before it is read.
+    path = write_warc(tmp_path / "a.warc", _records(), gzip=True)
+    whole = list(read_records(path.open("rb"), max_block=1 << 20))
+    last = whole[-1].offset
+    size = path.stat().st_size
+    for keep in range(last + 1, size):
+        cut = tmp_path / "cut.warc.gz"
+        cut.write_bytes(path.read_bytes()[:keep])
+        got = list(read_records(cut.open("rb"), max_block=1 << 20))
+        problems = [g for g in got if isinstance(g, RecordProblem)]
+        records = [g for g in got if isinstance(g, WarcRecord)]
+        assert len(problems) == 1 and problems[0].offset == last, (keep, problems)
+        assert "truncated" in problems[0].reason, (keep, problems)
+        # Only a cut in the gzip trailer (after the whole record) leaves the record readable.
+        assert records == whole[:-1] or records == whole, keep
+
+
 def test_a_corrupt_gzip_member_is_skipped_and_the_next_records_are_read(tmp_path: Path) -> None:
     path = write_warc(tmp_path / "a.warc.gz", _records())
     offsets = [r.offset for r in read_records(path.open("rb"), max_block=1 << 20)]

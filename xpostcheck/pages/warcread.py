@@ -284,7 +284,13 @@ def read_records(raw: Readable, *, max_block: int) -> Iterator[WarcRecord | Reco
         if isinstance(item, WarcRecord) and member and offset == last_offset:
             item = dataclasses.replace(item, seekable=False)
         last_offset = offset
-        if isinstance(item, RecordProblem) and "truncated" in item.reason:
+        if isinstance(item, RecordProblem) and data.problem and data.problem[0] == offset:
+            # The gzip member of this record is cut short: one problem, said once. A header
+            # line cut in the middle reads as a bad one, but the cut is what happened.
+            if "truncated" not in item.reason:
+                item = RecordProblem(offset, "the file ends inside the record's header (truncated)")
+            data.problem = None
+        elif isinstance(item, RecordProblem) and "truncated" in item.reason:
             data.problem = None  # the cut member is this record: said once
         yield item
         if isinstance(item, RecordProblem) and item.reason.startswith("not a WARC record"):
