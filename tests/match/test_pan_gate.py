@@ -29,7 +29,7 @@ FLOORS = {  # subset: (plagdet, recall, precision, most granularity), pair mode,
 }
 INDEX_FLOORS = {  # index mode, copy thresholds off
     "verbatim": (0.94, 0.99, 0.90, 1.0),  # last run 0.958 (0.998 / 0.922 / 1.0)
-    "random": (0.85, 0.81, 0.93, 1.04),  # last run 0.871 (0.829 / 0.949 / 1.023)
+    "random": (0.86, 0.83, 0.93, 1.04),  # last run 0.882 (0.849 / 0.950 / 1.022)
 }
 
 

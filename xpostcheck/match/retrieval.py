@@ -27,7 +27,8 @@ from xpostcheck.match.postings import Pending, merge_postings
 __all__ = ["Retrieval", "page_keys", "presence_bitmap", "sample"]
 
 _LEAST_TOKENS = 40  # copied tokens the samples must vouch for, for a small passage
-_LEAST_HITS = 3  # distinct hits that vouch for a small (edited) passage of a long source
+_LEAST_HITS = 3  # distinct hits that vouch for a small (edited) passage of a long source ...
+_FEWEST_HITS = 2  # ... or this many, one of them an identical run of words (a shingle)
 _EDITED_SHARE = 2.0  # an edited passage keeps at least about half its samples
 _TOKENS_PER_CANDIDATE = 100  # a page of n tokens aligns up to n / this candidates ...
 _STRONG_HITS = 3  # ... and past that, sources with this many distinct hits ...
@@ -138,10 +139,14 @@ def _choose(
     # such a copy (min_coverage of the source is no more than the text the samples vouch
     # for), the copied text itself is enough, whatever the source's length.
     # Edits destroy samples, so the copied text may be twice what they vouch for; a few
-    # distinct hits are needed all the same. With the copy thresholds off, any source
-    # with that many hits is worth aligning.
+    # distinct hits are needed all the same: 3, or 2 when one is an identical run of
+    # words. Two content-word pairs alone are what two texts on one topic share (a
+    # paraphrase of the same facts keeps the names: "alexander allison", "wanganui
+    # nurseryman"), and alignment cannot always tell such a paraphrase from an edited copy.
+    # With the copy thresholds off, any source with that much evidence is worth aligning.
     need = np.maximum(cfg.min_coverage * ntokens, min(cfg.min_words, _LEAST_TOKENS))
-    small_passage = (hits >= _LEAST_HITS) & (_EDITED_SHARE * expected >= need)
+    vouched = (hits >= _LEAST_HITS) | ((hits >= _FEWEST_HITS) & (shingle_hits > 0))
+    small_passage = vouched & (_EDITED_SHARE * expected >= need)
     # The estimate alone vouches for a source only with an identical run of words among
     # its hits: pairs alone are shared by any two texts drawn from one small vocabulary
     # (results tables, lists of names).
