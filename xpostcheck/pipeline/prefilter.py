@@ -166,6 +166,9 @@ class Prefilter:
         cfg = self.index.config
         # The index's own token hashes (format 1 index files keep blake2b ones in a cache).
         page = prepare(text, cfg.shingle, getattr(self.index, "_hash_cache", None))
-        found = bool(page.shingles.size) and bool(self.index.candidates(page.shingles))
+        # Most pages share no shingle with any source: one look-up of the shingles as they
+        # come says so, without sorting them; the others are ranked as a crawled page is.
+        shingles = page.shingles
+        found = self.index.shares_shingle(shingles) and bool(self.index.candidates(shingles))
         self.passed += found
         return found
