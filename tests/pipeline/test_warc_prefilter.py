@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from warcfix import articles, site_pages, write_sources
 
 from xpostcheck.match.align import prepare
 from xpostcheck.match.index import MatchConfig, SourceIndex
-from xpostcheck.pipeline.prefilter import Prefilter, plain_text
+from xpostcheck.pipeline.prefilter import _TAG, Prefilter, _shown, plain_text
 from xpostcheck.sources.loader import load_sources
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "zyte-article-benchmark"
@@ -75,3 +76,33 @@ def test_an_empty_index_shares_no_shingle() -> None:
     shingles = prepare("a page with some words on it", 5, None).shingles
     assert not index.shares_shingle(shingles)
     assert not Prefilter(index).may_hold_copy("a page with some words on it")
+
+
+_SLOW_HIDDEN = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(script|style|template)\b.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL
+)
+
+
+def _pages() -> list[str]:
+    pages = list(site_pages(articles()).values())
+    if (CORPUS / "html").is_dir():
+        paths = sorted((CORPUS / "html").glob("*.html.gz"))[:60]
+        pages += [gzip.decompress(p.read_bytes()).decode("utf-8", "replace") for p in paths]
+    return pages
+
+
+def test_hidden_text_goes_in_any_case_as_a_plain_regular_expression_drops_it() -> None:
+    markup = (
+        "<p>one</p><ScRiPt>var a = '<p>no</p>';</sCrIpT ><Style>p{}</STYLE>"
+        "<TEMPLATE><p>no</p></template><!-- <p>no</p> --><p>two</p><script>cut"
+    )
+    assert _shown(markup).split() == ["<p>one</p>", "<p>two</p>"]
+    for page in _pages() + [markup, "<!-- open", "<style>p{}"]:
+        assert _shown(page) == _SLOW_HIDDEN.sub(" ", page)
+
+
+def test_tags_split_as_the_two_alternatives_written_apart_split_them() -> None:
+    apart = re.compile(r"<(/?[a-zA-Z][a-zA-Z0-9-]*)[^>]*>|<[!?/][^>]*>")
+    odd = "<p a='>'>x</p><!doctype html><?xml?></ b><a-b c>d<1>e< f><b"
+    for page in _pages() + [odd]:
+        assert _TAG.split(page) == apart.split(page)
