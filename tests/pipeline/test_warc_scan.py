@@ -168,6 +168,20 @@ def test_a_page_links_to_the_publisher_by_an_absolute_href_or_through_its_base()
     assert not linked(f'<a href="{PUBLISHER_SITE}/">x</a>', url=f"{PUBLISHER_SITE}/about")
 
 
+def test_a_link_to_the_publisher_counts_whatever_the_case_of_its_host_name() -> None:
+    own = _SiteMatcher([f"{PUBLISHER_SITE}/news/story-0"])
+    pub = PUBLISHER_SITE.removeprefix("https://")
+    page = "https://shore.example/posts/a.html"
+    for spelt in (pub.upper(), pub.title(), pub.capitalize(), "WWW." + pub.upper()):
+        markup = f'<html><body><A HREF="HTTPS://{spelt}/news/x">x</A></body></html>'
+        assert own.linked_from(page, markup), spelt
+    # The name's pieces apart, or another host that ends with the name, are not a link.
+    head, _, tail = pub.partition(".")
+    assert not own.linked_from(page, f'<a href="https://{head}.other.{tail}/">x</a>')
+    assert not own.linked_from(page, f'<a href="https://x{head.upper()}.{tail}/">x</a>')
+    assert not own.linked_from(page, f"<p>.{tail.upper()}</p>")
+
+
 @pytest.mark.parametrize(
     "raw",
     [

@@ -158,6 +158,17 @@ class SourceIndex:
         """Sources ranked by estimated containment in a page with these shingles."""
         return self._retrieval.candidates(np.unique(shingles))
 
+    def shares_shingle(self, shingles: U64) -> bool:
+        """Whether any of these shingle hashes (any order, repeats allowed) is kept for some
+        source. Without one, ``candidates`` of the same shingles is empty: a cheaper first test
+        (no sort of the page's shingles, no ranking)."""
+        retrieval = self._retrieval
+        retrieval.flush()
+        if not shingles.size or not retrieval.keys.size:
+            return False
+        found, _ = retrieval.lookup(shingles)
+        return bool(found.size)
+
     def candidates_for(self, text: str) -> list[tuple[int, float]]:
         """The sources retrieval would align for a page with this text, with their estimates."""
         page = prepare(text, self.config.shingle, self._hash_cache)

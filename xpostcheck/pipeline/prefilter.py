@@ -30,14 +30,21 @@ from xpostcheck.match.index import SourceIndex
 
 __all__ = ["Glance", "Prefilter", "base_of", "glance", "plain_text", "raw_hrefs", "resolve"]
 
+
+def _any_case(name: str) -> str:
+    """A pattern for an ASCII tag name in any case. Tag names are case-insensitive in ASCII
+    only; re.IGNORECASE would also take "ſ" for "s", and is slower here."""
+    return "".join(f"[{c}{c.upper()}]" for c in name)
+
+
+_HIDDEN_NAMES = ("script", "style", "template")
 # Where text that is never shown starts (a comment, a script, a style sheet, a template) ...
-_HIDDEN_START = re.compile(r"<!--|<(script|style|template)\b", re.IGNORECASE)
+_HIDDEN_START = re.compile(r"<(?:!--|(" + "|".join(map(_any_case, _HIDDEN_NAMES)) + r")\b)")
 # ... and where it ends.
-_HIDDEN_END = {
-    name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style", "template")
-}
+_HIDDEN_END = {name: re.compile(rf"</{_any_case(name)}\s*>") for name in _HIDDEN_NAMES}
 # A tag, its name (with the slash of an end tag) captured; comments and doctypes uncaptured.
-_TAG = re.compile(r"<(/?[a-zA-Z][a-zA-Z0-9-]*)[^>]*>|<[!?/][^>]*>")
+# (The "<" written once, before the alternatives, is searched for as a literal: faster.)
+_TAG = re.compile(r"<(?:(/?[a-zA-Z][a-zA-Z0-9-]*)|[!?/])[^>]*>")
 _BREAKS = frozenset(BLOCK) | frozenset("/" + name for name in BLOCK)
 # Inline and other common tags (HTML and inline SVG) that stand for nothing in the text.
 _INLINE_WORDS = (
@@ -166,6 +173,9 @@ class Prefilter:
         cfg = self.index.config
         # The index's own token hashes (format 1 index files keep blake2b ones in a cache).
         page = prepare(text, cfg.shingle, getattr(self.index, "_hash_cache", None))
-        found = bool(page.shingles.size) and bool(self.index.candidates(page.shingles))
+        # Most pages share no shingle with any source: one look-up of the shingles as they
+        # come says so, without sorting them; the others are ranked as a crawled page is.
+        shingles = page.shingles
+        found = self.index.shares_shingle(shingles) and bool(self.index.candidates(shingles))
         self.passed += found
         return found
