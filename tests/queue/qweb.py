@@ -24,7 +24,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from xpostcheck.config import Settings
 from xpostcheck.demo.web import load_corpus
+from xpostcheck.pipeline.scan import ScanResult
+from xpostcheck.queue.scans import run_queued_scan
 
 PUBLISHER = "The Lakeside Ledger"
 RULES = str(Path(__file__).resolve().parents[2] / "xpostcheck" / "demo" / "rules.toml")
@@ -203,3 +206,29 @@ class Workers:
         return "\n".join(
             p.read_text(errors="replace") for p in sorted(self.folder.glob("worker*.log"))
         )
+
+
+def in_thread(settings: Settings, url: str) -> tuple[threading.Thread, dict[str, Any]]:
+    """Run a queued scan in a thread: (the thread, where its result or error lands)."""
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["result"] = run_queued_scan(settings, url)
+        except BaseException as exc:  # the test reports it
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def finished(thread: threading.Thread, out: dict[str, Any], workers: Workers) -> ScanResult:
+    """The queued scan's result, once its thread ends (at most 120 s; the workers' logs on
+    failure)."""
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the queued scan did not finish in 120 s:\n" + workers.logs()
+    assert "error" not in out, f"{out.get('error')!r}\n{workers.logs()}"
+    result = out["result"]
+    assert isinstance(result, ScanResult)
+    return result

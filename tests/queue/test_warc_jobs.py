@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -20,13 +19,12 @@ from typing import Any
 
 import pytest
 from loopback import Server
-from qweb import Workers
+from qweb import Workers, finished, in_thread
 from warcfix import RULES, articles, site_pages, write_sources, write_warc
 
 from xpostcheck.config import Settings
 from xpostcheck.errors import ConfigError
 from xpostcheck.models import Copy, Report, SkipCode
-from xpostcheck.pipeline.scan import ScanResult
 from xpostcheck.pipeline.warcscan import run_warc_scan
 from xpostcheck.queue.scans import run_queued_scan
 from xpostcheck.queue.tables import QueueDB
@@ -78,29 +76,6 @@ def _skips(report: Report) -> list[tuple[str, str, str]]:
     return sorted((s.url, s.code.value, s.reason) for s in report.skipped)
 
 
-def _in_thread(settings: Settings, url: str) -> tuple[threading.Thread, dict[str, Any]]:
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            out["result"] = run_queued_scan(settings, url)
-        except BaseException as exc:  # the test reports it
-            out["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, out
-
-
-def _finished(thread: threading.Thread, out: dict[str, Any], workers: Workers) -> ScanResult:
-    thread.join(timeout=120)
-    assert not thread.is_alive(), "the queued scan did not finish in 120 s:\n" + workers.logs()
-    assert "error" not in out, f"{out.get('error')!r}\n{workers.logs()}"
-    result = out["result"]
-    assert isinstance(result, ScanResult)
-    return result
-
-
 def _wait_for(queue_db: str, sql: str, at_least: int, workers: Workers | None = None) -> None:
     deadline = time.monotonic() + 60
     with QueueDB.open(queue_db) as db:
@@ -143,12 +118,12 @@ def test_one_job_per_file_gives_the_in_process_scan_s_report(
     # a fifth file, readable here but gone when its job runs: skipped, never a lost report
     gone = write_warc(tmp_path / "gone.warc.gz", _records("https://shore-d.example", {}))
     workers = Workers(queue_db, queue_db, tmp_path)
-    thread, out = _in_thread(_settings(tmp_path, queue_db, [*archives, gone]), queue_db)
+    thread, out = in_thread(_settings(tmp_path, queue_db, [*archives, gone]), queue_db)
     _wait_for(queue_db, "SELECT count(*) FROM xpostcheck_q_units", 5)
     gone.unlink()
     workers.start(2)
     try:
-        result = _finished(thread, out, workers)
+        result = finished(thread, out, workers)
     finally:
         codes = workers.stop()
     assert codes == [0, 0], workers.logs()
@@ -206,14 +181,14 @@ def test_a_worker_killed_mid_file_records_nothing_twice(
     workers = Workers(queue_db, queue_db, tmp_path, heartbeat=1.0)
     (victim,) = workers.start(1)
     try:
-        thread, out = _in_thread(_settings(tmp_path, queue_db, [url]), queue_db)
+        thread, out = in_thread(_settings(tmp_path, queue_db, [url]), queue_db)
         _wait_for(queue_db, "SELECT count(*) FROM xpostcheck_q_pages", 1, workers)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
         with QueueDB.open(queue_db, setup=False) as db:
             assert db.one("SELECT state FROM xpostcheck_q_units") == ("todo",)
         workers.start(1)  # finds the dead worker's job and runs it again
-        result = _finished(thread, out, workers)
+        result = finished(thread, out, workers)
     finally:
         workers.stop()
     # the same copies and verdicts; the records name the URL the worker streamed

@@ -10,18 +10,16 @@ import itertools
 import os
 import signal
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
-from qweb import RULES, Host, Workers, build_web, min_gap, overlaps, verdicts
+from qweb import RULES, Host, Workers, build_web, finished, in_thread, min_gap, overlaps, verdicts
 
 from xpostcheck.config import Settings
-from xpostcheck.pipeline.scan import ScanResult, run_scan
+from xpostcheck.pipeline.scan import run_scan
 from xpostcheck.queue.scans import run_queued_scan
 from xpostcheck.queue.schedule import add_schedule, due_schedules, list_schedules
 from xpostcheck.queue.tables import QueueDB
@@ -68,29 +66,6 @@ def _settings(db: Path | str, sources: Path, hosts: list[Host]) -> Settings:
     )
 
 
-def _in_thread(settings: Settings, url: str) -> tuple[threading.Thread, dict[str, Any]]:
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            out["result"] = run_queued_scan(settings, url)
-        except BaseException as exc:  # the test reports it
-            out["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, out
-
-
-def _finished(thread: threading.Thread, out: dict[str, Any], workers: Workers) -> ScanResult:
-    thread.join(timeout=120)
-    assert not thread.is_alive(), "the queued scan did not finish in 120 s:\n" + workers.logs()
-    assert "error" not in out, f"{out.get('error')!r}\n{workers.logs()}"
-    result = out["result"]
-    assert isinstance(result, ScanResult)
-    return result
-
-
 def test_a_queued_scan_finds_what_an_in_process_scan_finds_and_keeps_hosts_polite(
     tmp_path: Path, queue_db: str, store_db: str, web: tuple[list[Host], Path]
 ) -> None:
@@ -102,8 +77,8 @@ def test_a_queued_scan_finds_what_an_in_process_scan_finds_and_keeps_hosts_polit
     workers = Workers(store_db, queue_db, tmp_path)
     workers.start(2)
     try:
-        thread, out = _in_thread(_settings(store_db, sources, hosts), queue_db)
-        result = _finished(thread, out, workers)
+        thread, out = in_thread(_settings(store_db, sources, hosts), queue_db)
+        result = finished(thread, out, workers)
     finally:
         codes = workers.stop()
     assert codes == [0, 0], workers.logs()  # SIGTERM: the current job ends, then exit 0
@@ -152,7 +127,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_records_nothing_twice(
         workers = Workers(store_db, queue_db, tmp_path, heartbeat=1.0)
         (victim,) = workers.start(1)
         try:
-            thread, out = _in_thread(_settings(store_db, sources, hosts), queue_db)
+            thread, out = in_thread(_settings(store_db, sources, hosts), queue_db)
             deadline = time.monotonic() + 60
             with QueueDB.open(queue_db) as db:
                 while time.monotonic() < deadline:  # some pages of the first site recorded
@@ -168,7 +143,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_records_nothing_twice(
                     2,
                 )
             workers.start(1)  # finds the dead worker's job and runs it again
-            result = _finished(thread, out, workers)
+            result = finished(thread, out, workers)
         finally:
             workers.stop()
         assert verdicts(result.report) == verdicts(reference)
@@ -261,7 +236,7 @@ def test_sigterm_lets_the_running_job_end_then_the_worker_exits_0(
     workers = Workers(str(tmp_path / "q.db"), queue_db, tmp_path)
     (first,) = workers.start(1)
     try:
-        thread, out = _in_thread(_settings(tmp_path / "q.db", sources, hosts), queue_db)
+        thread, out = in_thread(_settings(tmp_path / "q.db", sources, hosts), queue_db)
         with QueueDB.open(queue_db) as db:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -273,7 +248,7 @@ def test_sigterm_lets_the_running_job_end_then_the_worker_exits_0(
             assert first.wait(timeout=60) == 0, workers.logs()
             assert db.one("SELECT state, attempts FROM xpostcheck_q_units") == ("done", 1)
         workers.start(1)  # runs the finishing job
-        result = _finished(thread, out, workers)
+        result = finished(thread, out, workers)
         assert len(result.report.copies) == 4
     finally:
         workers.stop()
@@ -420,10 +395,10 @@ def test_two_scans_of_the_same_hosts_at_once_never_overlap_on_a_host(
         try:
             # two scans (two stores: one scan at a time holds a store), the same two hosts
             runs = [
-                _in_thread(_settings(tmp_path / f"{name}.db", sources, hosts), queue_db)
+                in_thread(_settings(tmp_path / f"{name}.db", sources, hosts), queue_db)
                 for name in ("a", "b")
             ]
-            results = [_finished(thread, out, workers) for thread, out in runs]
+            results = [finished(thread, out, workers) for thread, out in runs]
         finally:
             workers.stop()
         for result in results:
