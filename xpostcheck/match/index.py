@@ -295,13 +295,20 @@ class SourceIndex:
             log.info("%s: kept %d articles another writer saved", target, len(missing))
             self.add(missing)
 
-    def _write(self, target: Path) -> None:
+    def _write(self, target: Path, version: int | None = None) -> None:
+        """Write the file (in ``version``, the format this index calls for unless given: the
+        tests write the formats of earlier releases this way)."""
         self.flush()
         documents, retrieval = self._documents, self._retrieval
         live = documents.live()
-        version = (
-            1 if self._hash_cache is not None else INDEX_FORMAT if self.config.pair_modulus else 2
-        )
+        if version is None:
+            version = (
+                1
+                if self._hash_cache is not None
+                else INDEX_FORMAT
+                if self.config.pair_modulus
+                else 2
+            )
         compress = version >= COMPRESSED
         text = Stream.of(live, lambda doc: documents.piece(doc, text=True, compress=compress))
         meta = Stream.of(live, lambda doc: documents.piece(doc, text=False))
