@@ -594,31 +594,11 @@ def test_an_empty_index_saves_loads_and_matches_nothing(tmp_path: Path) -> None:
 def test_a_format_3_file_loads_matches_the_same_and_is_saved_again_as_format_4(
     tmp_path: Path,
 ) -> None:
-    from xpostcheck.match.fileformat import Stream, write_index
-
     index = SourceIndex()
     index.add([HARBOUR, ORCHARD])
-    index.flush()
-    docs, retrieval = index._documents, index._retrieval
-    live = docs.live()
-    text = Stream.of(live, lambda d: docs.piece(d, text=True))  # texts as they are
-    meta = Stream.of(live, lambda d: docs.piece(d, text=False))
     old = tmp_path / "old.index"
-    write_index(  # as the previous release wrote it: raw texts, 64-bit offsets
-        old,
-        version=3,
-        config=index.config,
-        urls=[docs.url(d) for d in live],
-        df_limit=retrieval.df_limit,
-        bitmap_shift=retrieval.bitmap_shift,
-        arrays={
-            **retrieval.arrays(live),
-            "text": text,
-            "text_offsets": text.offsets,
-            "meta": meta,
-            "meta_offsets": meta.offsets,
-        },
-    )
+    index._write(old, version=3)  # as the previous release wrote it: raw texts, 64-bit offsets
+    assert old.read_bytes()[8:12] == (3).to_bytes(4, "little")
     page = HEAD + ORCHARD.text.replace("sixty", "seventy") + TAIL
 
     def found(idx: SourceIndex) -> list[tuple[str, float, str, tuple[Passage, ...]]]:
