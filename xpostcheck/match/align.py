@@ -535,25 +535,6 @@ def align_spans(src: Prepared, page: Prepared, config: MatchConfig) -> list[list
     return [c[:4] for c in chains]
 
 
-def verbatim_evidence(
-    src: Prepared, page: Prepared, spans: list[list[int]], k: int
-) -> tuple[int, int]:
-    """Inside the passages: the source tokens in verbatim runs of at least ``k`` tokens, and
-    the longest such run (tokens)."""
-    inside = np.zeros(len(src.tokens) + 1, dtype=np.int32)
-    for s0, s1, *_ in spans:
-        inside[s0] += 1
-        inside[s1] -= 1
-    covered = np.cumsum(inside)[:-1] > 0
-    exact = np.zeros(len(src.tokens) + 1, dtype=np.int32)
-    longest = 0
-    for si, _pj, n in _runs(src, page, k):
-        exact[si] += 1
-        exact[si + n] -= 1
-        longest = max(longest, int(covered[si : si + n].sum()))
-    return int((covered & (np.cumsum(exact)[:-1] > 0)).sum()), longest
-
-
 def matched_tokens(spans: list[list[int]]) -> int:
     """Source tokens inside the passages (a token in two passages counts once)."""
     total, end = 0, 0

@@ -33,11 +33,11 @@ from xpostcheck.match.align import (
     matched_tokens,
     passages,
     prepare,
-    verbatim_evidence,
 )
 from xpostcheck.match.arrays import I64, U8, U32, U64
 from xpostcheck.match.config import MatchConfig
 from xpostcheck.match.documents import Blob, Documents
+from xpostcheck.match.evidence import verbatim_evidence
 from xpostcheck.match.fileformat import (
     COMPRESSED,
     INDEX_FORMAT,
@@ -194,9 +194,11 @@ class SourceIndex:
     def _verbatim_enough(
         self, src: Prepared, page: Prepared, spans: list[list[int]], matched: int
     ) -> bool:
-        """A copy rests on verbatim text: enough of its matched words in runs of ``shingle``
-        tokens, and one run of twice that. The same words in another order (two pages on one
-        narrow topic: calendars, results tables) are not a copy."""
+        """A copy rests on verbatim text of its own wording: enough of its matched words in
+        runs of ``shingle`` tokens that are not all quotation or names, and one run with twice
+        that of own wording (``match.evidence``). The same words in another order (two pages
+        on one narrow topic: calendars, results tables) and two reports of one event sharing
+        quotations and names are not copies."""
         k = self.config.shingle
         exact, longest = verbatim_evidence(src, page, spans, k)
         return exact >= self.config.min_exact_share * matched and longest >= 2 * k
