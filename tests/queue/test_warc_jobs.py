@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import signal
+import string
+import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -144,8 +147,10 @@ def test_one_job_per_file_gives_the_in_process_scan_s_report(
     assert warcs == [(str(p),) for p in [*archives, gone]]  # one job per file, in order
 
 
-def _trickle(data: bytes, pieces: int, pause: float) -> Any:
-    """A route sending `data` in `pieces` parts, `pause` seconds apart."""
+def _trickle(data: bytes, pieces: int, pause: float, hold: threading.Event) -> Any:
+    """A route sending `data` in `pieces` parts, `pause` seconds apart, the last one only
+    once `hold` is set (so a worker streaming it is still mid-file when the test kills it,
+    however loaded the machine)."""
 
     def route(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
@@ -155,6 +160,8 @@ def _trickle(data: bytes, pieces: int, pause: float) -> Any:
         step = -(-len(data) // pieces)
         try:
             for i in range(0, len(data), step):
+                if i + step >= len(data):
+                    hold.wait(timeout=60)
                 handler.wfile.write(data[i : i + step])
                 handler.wfile.flush()
                 time.sleep(pause)
@@ -165,17 +172,26 @@ def _trickle(data: bytes, pieces: int, pause: float) -> Any:
 
 
 @pytest.fixture()
-def slow_warc(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+def slow_warc(tmp_path: Path) -> Iterator[tuple[Server, Path, threading.Event]]:
     pages = site_pages(articles())
+    # Pages of no copy after the copies, so the file is several of the reader's buffers long
+    # and its copies are read, analysed and recorded before its last part comes.
+    rng = random.Random(7)
+    for n in range(40):
+        words = " ".join("".join(rng.choices(string.ascii_lowercase, k=7)) for _ in range(900))
+        pages[f"/notes/{n}.html"] = f"<html><body><p>{words}</p></body></html>"
     path = write_warc(tmp_path / "slow.warc.gz", _records(SITE_A, pages))
-    with Server({"/slow.warc.gz": _trickle(path.read_bytes(), 12, 0.25)}) as server:
-        yield server, path
+    assert path.stat().st_size > 3 * 65536
+    hold = threading.Event()
+    with Server({"/slow.warc.gz": _trickle(path.read_bytes(), 12, 0.1, hold)}) as server:
+        yield server, path, hold
+    hold.set()
 
 
 def test_a_worker_killed_mid_file_records_nothing_twice(
-    tmp_path: Path, queue_db: str, slow_warc: tuple[Server, Path]
+    tmp_path: Path, queue_db: str, slow_warc: tuple[Server, Path, threading.Event]
 ) -> None:
-    server, path = slow_warc
+    server, path, hold = slow_warc
     url = server.base + "/slow.warc.gz"
     reference = run_warc_scan(_settings(tmp_path, str(tmp_path / "ref.db"), [path]), [str(path)])
     workers = Workers(queue_db, queue_db, tmp_path, heartbeat=1.0)
@@ -187,6 +203,7 @@ def test_a_worker_killed_mid_file_records_nothing_twice(
         victim.wait(timeout=10)
         with QueueDB.open(queue_db, setup=False) as db:
             assert db.one("SELECT state FROM xpostcheck_q_units") == ("todo",)
+        hold.set()  # the file's last part, for the worker that runs the job again
         workers.start(1)  # finds the dead worker's job and runs it again
         result = finished(thread, out, workers)
     finally:
