@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from xpostcheck.match.arrays import I64, U64
 from xpostcheck.match.bridge import alike, bridged, content_mask, edges, line_starts
@@ -84,6 +85,7 @@ class Prepared:
         "_pairs",
         "_pairs_sorted",
         "_sentences",
+        "quoted",
     )
 
     def __init__(self, tokens: Tokens, hashes: U64, k: int, text: str = "") -> None:
@@ -96,6 +98,7 @@ class Prepared:
         self._distinct: U64 | None = None
         self._pairs: tuple[I64, I64, U64] | None = None
         self._pairs_sorted: tuple[I64, U64, I64] | None = None
+        self.quoted: npt.NDArray[np.int32] | None = None  # match.evidence's, on first use
 
     def sorted(self) -> tuple[I64, U64, I64]:
         """Positions in hash order, the hashes in that order, and for each, where the run of

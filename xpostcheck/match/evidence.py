@@ -42,7 +42,7 @@ Bools = npt.NDArray[np.bool_]
 # before a non-space, and closes when it follows a non-space and comes before no letter or
 # digit (an apostrophe inside a word, "don’t", closes nothing).
 _WORDS = 2  # lower-case content words (not stop words) a run of own wording needs
-_MARKS = re.compile('["“”«»„‘’\n]')
+_MARKS = re.compile('["“”«»„‘’]')
 _OPENS_AFTER = frozenset(" \t\r\n([{—–-/")
 _CURLY_OPEN = frozenset("“«„")
 _CURLY_CLOSE = frozenset("”»")
@@ -56,21 +56,20 @@ def _quotations(text: str) -> list[tuple[int, int]]:
     n = len(text)
     for m in _MARKS.finditer(text):
         at = m.start()
+        if opened >= 0 and text.find("\n", opened, at) >= 0:
+            opened = -1  # left open at the end of its paragraph
         ch = text[at]
-        if ch == "\n":
-            opened = -1
-            continue
-        before = text[at - 1] if at else " "
         after = text[at + 1] if at + 1 < n else " "
-        opening = before in _OPENS_AFTER and not after.isspace()
-        closing = not before.isspace() and not after.isalnum()
+        if ch == "’" and after.isalnum():
+            continue  # an apostrophe inside a word (the most common mark)
+        before = text[at - 1] if at else " "
         if ch in _CURLY_OPEN:
             opened = at
-        elif ch in _CURLY_CLOSE or (ch in '"’' and closing and opened >= 0):
+        elif ch in _CURLY_CLOSE or (opened >= 0 and not before.isspace() and not after.isalnum()):
             if opened >= 0:
                 spans.append((opened, at))
             opened = -1
-        elif ch in '"‘' and opening:
+        elif ch != "’" and before in _OPENS_AFTER and not after.isspace():
             opened = at
     return spans
 
@@ -78,15 +77,41 @@ def _quotations(text: str) -> list[tuple[int, int]]:
 def quotation_ids(text: str, starts: I64) -> I32:
     """For each token (by its start offset), the number of the quotation it lies inside,
     counted from 1; 0 outside any."""
-    ids = np.zeros(starts.size, dtype=np.int32)
-    for number, (begin, end) in enumerate(_quotations(text), 1):
-        ids[np.searchsorted(starts, begin) : np.searchsorted(starts, end)] = number
+    spans = np.array(_quotations(text), dtype=np.int64).reshape(-1, 2)
+    marks = np.zeros(starts.size + 1, dtype=np.int32)
+    numbers = np.arange(1, len(spans) + 1, dtype=np.int32)
+    # Quotations do not overlap: each adds its number from its first token to its last.
+    np.add.at(marks, np.searchsorted(starts, spans[:, 0]), numbers)
+    np.add.at(marks, np.searchsorted(starts, spans[:, 1]), -numbers)
+    ids: I32 = np.cumsum(marks[:-1], dtype=np.int32)
     return ids
 
 
+def _quoted(p: Prepared) -> I32:
+    """The quotation ids of a prepared text, kept with it (a source is aligned with many
+    pages, a page with many sources)."""
+    if p.quoted is None:
+        p.quoted = quotation_ids(p.text, p.tokens.starts)
+    return p.quoted
+
+
 def _capitalised(text: str, starts: I64) -> Bools:
-    """For each token, whether it starts with a capital letter."""
-    return np.fromiter((text[s].isupper() for s in starts.tolist()), dtype=bool, count=starts.size)
+    """For each token, whether it starts with a capital letter (looked up in Python only
+    for the tokens that do not start with an ASCII character)."""
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    first = points[starts] if starts.size else np.zeros(0, dtype=np.uint32)
+    upper: Bools = (first >= 65) & (first <= 90)
+    for at in np.flatnonzero(first > 127).tolist():
+        upper[at] = text[int(starts[at])].isupper()
+    return upper
+
+
+def _ranges(starts: I64, lengths: I64) -> tuple[I64, I64]:
+    """The positions of consecutive ranges laid end to end, and where each range begins in
+    that list."""
+    begins = np.cumsum(lengths) - lengths
+    offsets = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(begins, lengths)
+    return np.repeat(starts, lengths) + offsets, begins
 
 
 def verbatim_evidence(
@@ -108,24 +133,31 @@ def verbatim_evidence(
         return 0, 0
     if src.text and page.text:
         starts = src.tokens.starts
-        quoted = quotation_ids(src.text, starts)
+        quoted = _quoted(src)
         own_src = covered & (quoted == 0)
         worded = own_src & ~_capitalised(src.text, starts) & content_mask(src.hashes, _STOP)
-        page_quoted = quotation_ids(page.text, page.tokens.starts) > 0
+        page_quoted = _quoted(page) > 0
     else:  # no text to read quotations and capitals in: every token is own wording
         quoted = np.zeros(len(src.tokens), dtype=np.int32)
         own_src, page_quoted = covered, np.zeros(len(page.tokens), dtype=bool)
         worded = covered
+    # Every run's tokens laid end to end (source and page positions), summed per run.
+    run_src, run_page, length = (np.array(c, dtype=np.int64) for c in zip(*found, strict=True))
+    at_src, begins = _ranges(run_src, length)
+    at_page, _ = _ranges(run_page, length)
+    free = ~page_quoted[at_page]
+    own = np.add.reduceat((own_src[at_src] & free).astype(np.int64), begins)
+    words = np.add.reduceat((worded[at_src] & free).astype(np.int64), begins)
+    ids = quoted[at_src]
+    highest = np.maximum.reduceat(ids, begins)
+    lowest = np.minimum.reduceat(np.where(ids > 0, ids, np.iinfo(np.int32).max), begins)
+    joined = (highest > 0) & (highest > lowest)
+    chosen = ((own >= k) & (words >= _WORDS)) | joined
+    if not chosen.any():
+        return 0, 0
+    inside_runs = np.add.reduceat(covered[at_src].astype(np.int64), begins)
+    longest = int(np.where(joined, inside_runs, own)[chosen].max())
     evidence = np.zeros(len(src.tokens) + 1, dtype=np.int32)
-    longest = 0
-    for si, pj, n in found:
-        free = ~page_quoted[pj : pj + n]
-        own = int((own_src[si : si + n] & free).sum())
-        words = int((worded[si : si + n] & free).sum())
-        ids = quoted[si : si + n]
-        joined = ids.max() > ids[ids > 0].min(initial=ids.max())
-        if (own >= k and words >= _WORDS) or joined:
-            evidence[si] += 1
-            evidence[si + n] -= 1
-            longest = max(longest, int(covered[si : si + n].sum()) if joined else own)
+    np.add.at(evidence, run_src[chosen], 1)
+    np.add.at(evidence, run_src[chosen] + length[chosen], -1)
     return int((covered & (np.cumsum(evidence)[:-1] > 0)).sum()), longest
