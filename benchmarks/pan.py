@@ -20,9 +20,10 @@ file or XML files of cases: known kinds are reported by kind (``02-no-obfuscatio
 - plagdet: F1 / log2(1 + granularity). With no case and no detection both are 1; with one
   and not the other, 0 (as PAN's own script does).
 
-Pair mode aligns each listed pair (``align``); index mode builds one ``SourceIndex`` over all
-sources and matches each suspicious document once, so retrieval counts too. Each mode runs
-with the copy thresholds as shipped and off (``MatchConfig(min_coverage=0, min_words=0)``).
+Pair mode aligns each listed pair and decides as a scan would (``judge``); index mode builds
+one ``SourceIndex`` over all sources and matches each suspicious document once, so retrieval
+counts too. Each mode runs with the copy thresholds as shipped and off
+(``MatchConfig(min_coverage=0, min_words=0)``).
 
 Index mode is scored, as PAN scores text alignment, on the listed pairs: the detections of a
 listed (suspicious document, source) pair. A suspicious document also shares text with
@@ -46,7 +47,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xpostcheck.match import MatchConfig, SourceIndex, align
+from xpostcheck.match import MatchConfig, SourceIndex, judge
 from xpostcheck.models import SourceArticle
 from xpostcheck.util.textnorm import tokenize
 
@@ -293,8 +294,8 @@ def pair_detections(corpus: Corpus, subset: str, config: MatchConfig) -> list[Ca
     out = []
     for susp, src in corpus.pairs[subset]:
         page = corpus.texts[f"susp/{susp}"]
-        result = align(corpus.texts[f"src/{src}"], page, config)
-        if not config.is_copy(result.coverage, result.matched_words, len(tokenize(page))):
+        result, copy = judge(corpus.texts[f"src/{src}"], page, config)
+        if not copy:
             continue
         out += [
             Case(susp, src, (p.page_start, p.page_end), (p.source_start, p.source_end))

@@ -9,7 +9,8 @@ Public API: ``MatchConfig`` (thresholds, ``is_copy``), ``SourceIndex`` (``add``,
 
 from xpostcheck.match.align import Alignment, align
 from xpostcheck.match.config import MatchConfig
+from xpostcheck.match.evidence import judge
 from xpostcheck.match.fileformat import IndexFileError
 from xpostcheck.match.index import SourceIndex
 
-__all__ = ["Alignment", "IndexFileError", "MatchConfig", "SourceIndex", "align"]
+__all__ = ["Alignment", "IndexFileError", "MatchConfig", "SourceIndex", "align", "judge"]

@@ -29,11 +29,21 @@ import re
 import numpy as np
 import numpy.typing as npt
 
-from xpostcheck.match.align import _STOP, Prepared, _runs
+from xpostcheck.match.align import (
+    _STOP,
+    Alignment,
+    Prepared,
+    _runs,
+    align_spans,
+    matched_tokens,
+    passages,
+    prepare,
+)
 from xpostcheck.match.arrays import I32, I64
 from xpostcheck.match.bridge import content_mask
+from xpostcheck.match.config import MatchConfig
 
-__all__ = ["quotation_ids", "verbatim_evidence"]
+__all__ = ["is_copy", "judge", "quotation_ids", "verbatim_evidence"]
 
 Bools = npt.NDArray[np.bool_]
 
@@ -161,3 +171,36 @@ def verbatim_evidence(
     np.add.at(evidence, run_src[chosen], 1)
     np.add.at(evidence, run_src[chosen] + length[chosen], -1)
     return int((covered & (np.cumsum(evidence)[:-1] > 0)).sum()), longest
+
+
+def is_copy(src: Prepared, page: Prepared, spans: list[list[int]], config: MatchConfig) -> bool:
+    """Whether aligned passages make a copy, as a scan decides: enough of the source and
+    not a quotation inside a longer page (``MatchConfig.is_copy``), and, with the copy
+    thresholds on, verbatim evidence: ``min_exact_share`` of the matched words in evidence
+    runs and one run of twice ``shingle`` tokens of own wording."""
+    matched = matched_tokens(spans)
+    coverage = matched / max(len(src.tokens), 1)
+    if not config.is_copy(coverage, matched, len(page.tokens)):
+        return False
+    if not config.min_words:
+        return True
+    k = config.shingle
+    exact, longest = verbatim_evidence(src, page, spans, k)
+    return exact >= config.min_exact_share * matched and longest >= 2 * k
+
+
+def judge(
+    source_text: str, page_text: str, config: MatchConfig | None = None
+) -> tuple[Alignment, bool]:
+    """One source against one page without an index: the alignment, and whether a scan
+    would report it as a copy (``is_copy``)."""
+    cfg = config or MatchConfig()
+    src = prepare(source_text, cfg.shingle, None)
+    page = prepare(page_text, cfg.shingle, None)
+    spans = align_spans(src, page, cfg)
+    matched = matched_tokens(spans)
+    n = len(src.tokens)
+    found = Alignment(
+        matched / n if n else 0.0, matched, n, passages(src.tokens, page.tokens, spans)
+    )
+    return found, bool(spans) and is_copy(src, page, spans, cfg)

@@ -37,7 +37,7 @@ from xpostcheck.match.align import (
 from xpostcheck.match.arrays import I64, U8, U32, U64
 from xpostcheck.match.config import MatchConfig
 from xpostcheck.match.documents import Blob, Documents
-from xpostcheck.match.evidence import verbatim_evidence
+from xpostcheck.match.evidence import is_copy
 from xpostcheck.match.fileformat import (
     COMPRESSED,
     INDEX_FORMAT,
@@ -191,18 +191,6 @@ class SourceIndex:
         cache[doc] = found
         return found
 
-    def _verbatim_enough(
-        self, src: Prepared, page: Prepared, spans: list[list[int]], matched: int
-    ) -> bool:
-        """A copy rests on verbatim text of its own wording: enough of its matched words in
-        runs of ``shingle`` tokens that are not all quotation or names, and one run with twice
-        that of own wording (``match.evidence``). The same words in another order (two pages
-        on one narrow topic: calendars, results tables) and two reports of one event sharing
-        quotations and names are not copies."""
-        k = self.config.shingle
-        exact, longest = verbatim_evidence(src, page, spans, k)
-        return exact >= self.config.min_exact_share * matched and longest >= 2 * k
-
     def match(self, text: str, *, limit: int = 5) -> list[Match]:
         """Copies of indexed sources in ``text`` (a page's full visible text), best first."""
         cfg = self.config
@@ -221,9 +209,7 @@ class SourceIndex:
         found: list[Match] = []
         for matched, estimate, doc, src, spans in aligned:
             coverage = matched / max(len(src.tokens), 1)
-            if cfg.is_copy(coverage, matched, len(page.tokens)) and (
-                not cfg.min_words or self._verbatim_enough(src, page, spans, matched)
-            ):
+            if is_copy(src, page, spans, cfg):
                 found.append(
                     Match(
                         source_url=self._documents.url(doc),

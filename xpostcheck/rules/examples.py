@@ -22,8 +22,8 @@ from xpostcheck.checks.keeplinks import in_body_links
 from xpostcheck.checks.registry import run_checks
 from xpostcheck.errors import RuleError
 from xpostcheck.extract.page import extract_html
-from xpostcheck.match.align import align
 from xpostcheck.match.config import MatchConfig
+from xpostcheck.match.evidence import judge
 from xpostcheck.models import Finding, Match, RuleSet, SourceArticle
 from xpostcheck.rules.loader import _resolve_spec, load_ruleset
 
@@ -320,8 +320,8 @@ def run_example(ruleset: RuleSet, source: SourceArticle, example: Example) -> Ex
         html = html.replace(old, new)
     page = extract_html(example.url, html)
     config = MatchConfig()
-    found = align(source.text, page.full_text, config)
-    if not config.is_copy(found.coverage, found.matched_words):
+    found, copy = judge(source.text, page.full_text, config)
+    if not copy:
         return ExampleResult(example, "not a copy", (), (), found.coverage)
     match = Match(source.url, found.coverage, config.kind_for(found.coverage), found.passages)
     findings = run_checks(ruleset, page, source, match)
