@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 _HASH_CACHE_LIMIT = 1_000_000
-_MAX_REPEAT = 64  # a shingle repeated more often than this in one source anchors nothing
+_MAX_REPEAT = 64  # a shingle repeated more often than this on the page anchors nothing
 _SEED_REPEAT = 4  # a content-word pair making more pairings than this seeds nothing
 _SLACK = 12  # gaps between seeds may differ by this many tokens (or half the larger gap)
 _DENSITY = 0.3  # least share of a passage's source tokens that seeds or tiles match
