@@ -8,15 +8,13 @@ pre-filter counted reaches the report. Real SQLite files, WARC files of our own 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+from warcdated import FEB, JAN, MAR, SITE, TAKEN_DOWN, write_archive
 from warcfix import RULES, articles, site_pages, write_sources
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from xpostcheck.config import Settings
 from xpostcheck.models import Fetched, PrefilterCounts, Report
@@ -28,42 +26,8 @@ from xpostcheck.report.jsonfmt import report_from_dict, report_to_dict
 from xpostcheck.rules.loader import load_ruleset
 from xpostcheck.store import open_store
 
-SITE = "https://shore.example"
 TWO = SITE + "/posts/two.html"  # a copy credited without a link: a violation
 THREE = SITE + "/posts/three.html"  # a partial copy with neither: a violation
-TAKEN_DOWN = "<html><head><title>Gone</title></head><body><p>This post was removed.</p></body>"
-JAN, FEB, MAR = "2026-01-05T00:00:00Z", "2026-02-05T00:00:00Z", "2026-03-05T00:00:00Z"
-
-
-def write_archive(path: Path, pages: dict[str, str], date: str) -> Path:
-    """A WARC of the pages at `SITE` (request and response records), every record captured
-    at `date` (WARC-Date)."""
-    with path.open("wb") as f:
-        writer = WARCWriter(f, gzip=True)
-        for page, body in pages.items():
-            url = SITE + page
-            stamp = {"WARC-Date": date}
-            request = StatusAndHeaders(
-                f"GET {page} HTTP/1.1", [("Host", "shore.example")], is_http_request=True
-            )
-            writer.write_record(
-                writer.create_warc_record(
-                    url, "request", http_headers=request, warc_headers_dict=stamp
-                )
-            )
-            head = StatusAndHeaders(
-                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
-            )
-            writer.write_record(
-                writer.create_warc_record(
-                    url,
-                    "response",
-                    payload=io.BytesIO(body.encode()),
-                    http_headers=head,
-                    warc_headers_dict=stamp,
-                )
-            )
-    return path
 
 
 def settings(tmp: Path, **extra: Any) -> Settings:
