@@ -14,14 +14,7 @@ from collections.abc import Container, Mapping
 from dataclasses import replace
 
 from xpostcheck.errors import StoreError
-from xpostcheck.models import (
-    Passage,
-    Report,
-    Resolved,
-    ScanInfo,
-    SkipCode,
-    Skipped,
-)
+from xpostcheck.models import Passage, Report, Resolved, ScanInfo, SkipCode, Skipped
 from xpostcheck.pipeline.history import (
     FindingKey,
     OpenFinding,
