@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Severity = Literal["error", "warning", "info"]
 CopyKind = Literal["full", "partial", "excerpt"]
@@ -268,6 +268,25 @@ class Resolved:
     kind: str
 
 
+class SeenPage(NamedTuple):
+    """A page a scan looked at without analysing it (a WARC scan's page that the pre-filter
+    kept out), as history records it: no text, no copy."""
+
+    url: str
+    final_url: str
+    fetched_at: str
+    status: int
+
+
+@dataclass(frozen=True)
+class PrefilterCounts:
+    """A scan of WARC files: how many pages the pre-filter looked at, and how many of them it
+    let through to the full analysis (extraction, matching, checks)."""
+
+    looked: int
+    analysed: int
+
+
 @dataclass(frozen=True)
 class ScanInfo:
     started: str
@@ -278,6 +297,7 @@ class ScanInfo:
     rules: str = ""
     pages_unchanged: int = 0
     scan_id: int | None = None
+    prefilter: PrefilterCounts | None = None  # a scan of WARC files only
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from xpostcheck.pipeline.site import (
     judge_copies,
     record_event,
 )
+from xpostcheck.pipeline.warcseen import KeptOut, note_counts
 from xpostcheck.util.urls import article_key, host_of, same_site
 
 __all__ = ["WarcScanResult", "run_warc_scan", "scan_warcs"]
@@ -97,6 +98,7 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
     own_site = _SiteMatcher(publisher)
     seen: set[str] = set()
     analysed = 0
+    kept_out = KeptOut(scan)  # recorded in the store for history, in batches
 
     def admitted() -> Iterator[PageEvent]:
         nonlocal analysed
@@ -127,6 +129,7 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
                 )
             else:  # no full analysis: only its site's profile (if it holds copies) needs it
                 tally.fetched += 1
+                kept_out.add(event)
                 if isinstance(event, WarcFetched) and event.again:
                     spool.add(host_of(url), url, text, None, (event.again, event.offset))
                 else:
@@ -145,6 +148,7 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
             for url, text, base, hrefs in spool.read(host, source.max_bytes):
                 lines, links = asked.lines(text), asked.links(url, base, hrefs)
                 tally.profile(url).add_parts(url, lines, links, is_copy=False)
+    kept_out.flush()
     judged = judge_copies(
         scan.ruleset, tally.copy_pages, scan.index, tally.profiles, scan.polite.resolve_redirect
     )
@@ -413,13 +417,15 @@ def run_warc_scan(
 ) -> ScanResult:
     """A whole scan of WARC inputs, as `run_scan` runs one of sites: begin, read and analyse
     the archives, finish with the candidates in the report, deliver."""
-    # The archives stand for the sites: in the scan's key (its history), its report, and the
-    # addresses the fetcher may reach (a loopback URL given with --warc is named).
+    # The archives stand for the sites in the scan's report and the addresses the fetcher may
+    # reach (a loopback URL given with --warc is named); its key (its history) is that of
+    # every scan of archives with its rules (`begin.scan_key`).
     names = tuple(warc_name(w) for w in warcs)
     settings = dataclasses.replace(settings, sites=(), urls=names, warc=tuple(warcs))
     scan = begin(settings, progress)
     try:
         found = scan_warcs(scan, warcs, prefilter=prefilter)
+        note_counts(scan, "", found.looked, found.analysed)  # the report's scan.prefilter
         result = finish(scan, [found.site], pending=deliver is not None)
         report = dataclasses.replace(result.report, candidates=found.candidates)
         result = dataclasses.replace(result, report=report)

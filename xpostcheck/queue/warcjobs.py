@@ -134,6 +134,7 @@ def scan_warc_file(scan: Scan, unit: SiteUnit, spec: str) -> dict[str, Any]:
     """The WARC scan of one file, on a worker, as the unit's result JSON (with the file's
     candidates and how many pages the pre-filter looked at and let through)."""
     from xpostcheck.pipeline.warcscan import scan_warcs
+    from xpostcheck.pipeline.warcseen import note_counts
 
     if not is_remote(spec):
         why = unreadable_here(spec)
@@ -145,7 +146,8 @@ def scan_warc_file(scan: Scan, unit: SiteUnit, spec: str) -> dict[str, Any]:
             )
             skipped = (Skipped(spec, reason, SkipCode.SOURCE),)
             return _result_json(SiteResult(unit, (), (), skipped, {}, 0, 0), (), 0, 0)
-    found = scan_warcs(scan, [spec])
+    found = scan_warcs(scan, [spec])  # records the pages it looked at, as in one process
+    note_counts(scan, spec, found.looked, found.analysed)  # summed in the report
     result = dataclasses.replace(found.site, unit=unit)
     return _result_json(result, found.candidates, found.looked, found.analysed)
 

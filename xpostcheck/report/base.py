@@ -51,7 +51,8 @@ class Formatter(Protocol):
 
 
 def summary_line(report: Report) -> str:
-    """One line for cron: 'xpostcheck: 3 copies, 2 violations (1 new), 1 skipped, 12 pages'."""
+    """One line for cron: 'xpostcheck: 3 copies, 2 violations (1 new), 1 skipped, 12 pages';
+    a scan of WARC files adds what the pre-filter let through ('pre-filter: 3 of 12 analysed')."""
 
     def n(count: int, one: str, many: str) -> str:
         return f"{count} {one if count == 1 else many}"
@@ -62,6 +63,9 @@ def summary_line(report: Report) -> str:
         f"{violations} ({len(report.new_violations)} new), "
         f"{len(report.skipped)} skipped, {n(report.scan.pages_fetched, 'page', 'pages')}"
     )
+    if report.scan.prefilter is not None:  # a scan of WARC files
+        counts = report.scan.prefilter
+        line += f", pre-filter: {counts.analysed} of {counts.looked} analysed"
     if report.resolved:
         line += f", {len(report.resolved)} resolved"
     if report.candidates:

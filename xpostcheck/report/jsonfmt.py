@@ -18,6 +18,7 @@ from xpostcheck.models import (
     Copy,
     Finding,
     Passage,
+    PrefilterCounts,
     Report,
     Resolved,
     ScanInfo,
@@ -106,6 +107,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for r in report.resolved
         ],
     }
+    if s.prefilter is not None:  # a scan of WARC files: pages looked at, analysed in full
+        out["scan"]["prefilter"] = {"looked": s.prefilter.looked, "analysed": s.prefilter.analysed}
     if report.candidates:  # sites for a live scan, from WARC input (docs/warc.md)
         out["summary"]["candidates"] = len(report.candidates)
         out["candidates"] = [
@@ -215,6 +218,13 @@ def _copy_from(r: _Reader) -> Copy:
     )
 
 
+def _prefilter_from(data: Any) -> PrefilterCounts | None:
+    if data is None:
+        return None
+    p = _Reader(data, "$.scan.prefilter")
+    return PrefilterCounts(looked=p.get_int("looked"), analysed=p.get_int("analysed"))
+
+
 def report_from_dict(data: Mapping[str, Any]) -> Report:
     """Read a report back from its JSON contract. Raises ReportError naming the field at fault."""
     top = _Reader(data, "$")
@@ -237,6 +247,7 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
         rules=s.get_str("rules", ""),
         pages_unchanged=s.get_int("pages_unchanged", 0),
         scan_id=s.get_int("scan_id", None, null=True),
+        prefilter=_prefilter_from(s.data.get("prefilter")),
     )
     copies = tuple(
         _copy_from(_Reader(c, f"$.copies[{i}]")) for i, c in enumerate(top.get_list("copies"))

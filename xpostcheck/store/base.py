@@ -11,7 +11,7 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from xpostcheck.models import Copy, Fetched, PageState, Report
+from xpostcheck.models import Copy, Fetched, PageState, PrefilterCounts, Report, SeenPage
 from xpostcheck.store.evidence import EvidenceRecord
 
 __all__ = [
@@ -71,6 +71,8 @@ class ScanLog(Protocol):
     merges what it saw into the ledger of findings, the newest look at each finding winning.
     `pending=False` (the default) delivers at once. `undelivered(scan_id)` counts the
     findings that earlier scans of the same key reported new in reports that never went out.
+    `note_prefilter` keeps, per part of a scan of WARC files (a file's job, or the whole set),
+    what the pre-filter counted; the finished report's `scan.prefilter` is their sum.
     """
 
     def begin_scan(self, key: str, started: str, fingerprint: str = "") -> int: ...
@@ -83,6 +85,7 @@ class ScanLog(Protocol):
         pending: bool = False,
     ) -> Report: ...
     def deliver(self, scan_id: int) -> None: ...
+    def note_prefilter(self, scan_id: int, part: str, counts: PrefilterCounts) -> None: ...
     def undelivered(self, scan_id: int) -> int: ...
     def mark_interrupted(self, scan_id: int) -> None: ...
     def history(self, limit: int = 20) -> list[ScanSummary]: ...
@@ -93,13 +96,16 @@ class ScanLog(Protocol):
 
 class PageLog(Protocol):
     """Pages as fetched (for conditional requests), their last texts, and the sources each
-    scan matched against."""
+    scan matched against. `record_seen_pages` records, in one go, pages a scan looked at
+    without analysing them (a WARC scan's pages the pre-filter kept out: no copy), so that
+    history counts them as looked at."""
 
     def page_state(self, url: str) -> PageState | None: ...
     def page_states(self, host: str) -> dict[str, PageState]: ...
     def record_page(
         self, scan_id: int, fetched: Fetched, *, is_copy: bool, before: PageState | None = None
     ) -> None: ...
+    def record_seen_pages(self, scan_id: int, pages: Sequence[SeenPage]) -> None: ...
     def save_page_text(
         self, scan_id: int, url: str, text: str, links: Sequence[str] = ()
     ) -> None: ...

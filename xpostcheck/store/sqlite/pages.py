@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from xpostcheck.models import Fetched, PageState
+from xpostcheck.models import Fetched, PageState, SeenPage
 from xpostcheck.pipeline.history import merge_unchanged
 from xpostcheck.store.evidence import EvidenceRecord
 from xpostcheck.store.sqlite.tables import Tables, locked, url_key_of
@@ -134,6 +134,35 @@ class PageTables(Tables):
                         rec.record_id,
                     ),
                 )
+
+    @locked
+    def record_seen_pages(self, scan_id: int, pages: Sequence[SeenPage]) -> None:
+        """Record pages the scan looked at without analysing them (a WARC scan's pages that
+        the pre-filter kept out: they hold no copy), in one transaction: what history needs
+        (the URL, its key, when it was fetched or captured, the status). No validators,
+        content hash or links are kept, so a later crawl never takes such a page as
+        unchanged on their word. A page this scan recorded already (analysed, or by an
+        earlier run of a retried job) keeps its row."""
+        if not pages:
+            return
+        rows = [
+            (scan_id, p.url, p.final_url, url_key_of(p.final_url), p.fetched_at, p.status)
+            for p in pages
+        ]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    """INSERT INTO pages (scan_id, url, final_url, url_key, fetched_at, status,
+                           is_copy, links)
+                       VALUES (?, ?, ?, ?, ?, ?, 0, '[]')
+                       ON CONFLICT (scan_id, url) DO NOTHING""",
+                    rows,
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     # -- sources and page texts: what an unchanged page was matched against ---------------
 

@@ -21,13 +21,14 @@ from xpostcheck.pipeline.history import (
     judge_history,
     merge_observations,
 )
+from xpostcheck.store.sqlite.prefilter import PrefilterTables, prefilter_of
 from xpostcheck.store.sqlite.tables import locked, now_iso, url_key_of
-from xpostcheck.store.sqlite.trends import TrendTables, info_of
+from xpostcheck.store.sqlite.trends import info_of
 
 __all__ = ["ScanTables"]
 
 
-class ScanTables(TrendTables):
+class ScanTables(PrefilterTables):
     """The `ScanLog` part of the store (it reads copies and triage marks of `CopyTables`)."""
 
     @locked
@@ -67,7 +68,8 @@ class ScanTables(TrendTables):
         outcome = judge_history(
             report, self._ledger(scan_key), self._triage_marks(), looked_at, sources=sources
         )
-        out = replace(outcome.report, scan=replace(report.scan, scan_id=scan_id))
+        counts = report.scan.prefilter or self._prefilter(scan_id)
+        out = replace(outcome.report, scan=replace(report.scan, scan_id=scan_id, prefilter=counts))
         self._persist(scan_id, out, outcome.observed, deliver=not pending)
         return out
 
@@ -186,6 +188,8 @@ class ScanTables(TrendTables):
             "pages_unchanged": s.pages_unchanged,
             "sites": list(s.sites),
         }
+        if s.prefilter is not None:
+            info["prefilter"] = self._prefilter_parts(scan_id, s.prefilter)
         keys = {c.url: url_key_of(c.url) for c in report.copies}  # canonicalize once per page
         with self._lock:
             db = self._db
@@ -301,6 +305,7 @@ class ScanTables(TrendTables):
             rules=row[2],
             pages_unchanged=int(info.get("pages_unchanged", 0)),
             scan_id=scan_id,
+            prefilter=prefilter_of(info),
         )
         skipped = tuple(
             Skipped(url, reason, _skip_code(code))
