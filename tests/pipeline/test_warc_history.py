@@ -17,7 +17,7 @@ from warcdated import FEB, JAN, MAR, SITE, TAKEN_DOWN, write_archive
 from warcfix import RULES, articles, site_pages, write_sources
 
 from xpostcheck.config import Settings
-from xpostcheck.models import Fetched, PrefilterCounts, Report
+from xpostcheck.models import Fetched, PrefilterCounts, Report, SkipCode
 from xpostcheck.pipeline.begin import scan_key
 from xpostcheck.pipeline.scan import ScanResult
 from xpostcheck.pipeline.warcscan import run_warc_scan
@@ -95,6 +95,20 @@ def test_a_later_archive_holding_the_page_without_the_copy_resolves_its_findings
     assert {r[1] for r in rows} == {FEB}
     kept_out = [r for r in rows if r[0] not in (SITE + "/posts/one.html", THREE)]
     assert kept_out and all(r[2] is None and r[3] == "[]" for r in kept_out)
+
+
+def test_a_page_captured_twice_in_the_later_scan_resolves_its_findings(tmp_path: Path) -> None:
+    """The second capture of a page in one scan is a duplicate skip, but the page was looked
+    at (its first capture was checked): its findings resolve as with one capture."""
+    pages = site_pages(articles())
+    first = scan(tmp_path, write_archive(tmp_path / "jan.warc.gz", pages, JAN))
+    before = failing(first.report, TWO)
+    assert before
+    gone = {**pages, "/posts/two.html": TAKEN_DOWN}
+    files = [write_archive(tmp_path / f"feb-{n}.warc.gz", gone, FEB) for n in (1, 2)]
+    second = run_warc_scan(settings(tmp_path), [str(f) for f in files])
+    assert TWO in {s.url for s in second.report.skipped if s.code is SkipCode.DUPLICATE}
+    assert resolved(second.report) == {(TWO, src, rule) for src, rule in before}
 
 
 def test_a_later_archive_without_the_page_leaves_its_findings_open(tmp_path: Path) -> None:

@@ -242,12 +242,17 @@ def judge_history(
 
     # A page that answered 404 or 410 is gone, and its findings with it.
     gone = {canonicalize(s.url) for s in report.skipped if s.code is SkipCode.GONE}
-    skipped = {canonicalize(s.url) for s in report.skipped} - gone
     # Otherwise a finding is resolved only where this scan looked again: a page it fetched
     # (when it recorded its pages) and did not skip, for a source in its index. A page of an
     # unreachable site, or one the crawl did not reach this time, keeps its findings open;
-    # so does a look older than the one that last found the finding failing.
+    # so does a look older than the one that last found the finding failing. A page skipped
+    # as a second capture of itself (an archive holding it twice) was looked at once.
     seen = set(looked_at)
+    skipped = {
+        canonicalize(s.url)
+        for s in report.skipped
+        if not (s.code is SkipCode.DUPLICATE and canonicalize(s.url) in seen)
+    } - gone
     opened = {ident: o for ident, o in open_findings.items() if o.open}
 
     def looked_again(ident: FindingKey) -> str | None:
