@@ -198,24 +198,19 @@ class _SiteMatcher:
 
 
 def _spotter(host: str) -> Callable[[str], bool]:
-    """Whether markup names a (lower-case) host name, in any case: host names are
+    """Whether markup may name a (lower-case) host name, in any case: host names are
     case-insensitive. Lower-casing the markup, or a case-insensitive regular expression,
-    costs about a millisecond a page; this finds the dots followed by the rest of the name
-    (a literal first character is searched for fast) and compares the label before each."""
+    costs about a millisecond a page; this one starts with the dot (a literal, searched for
+    fast), and looks back from the end of the name over the whole name, in any case, without
+    a step in Python per dot. It takes a little more than `.lower()` would (re's case
+    folding also takes "ſ" for "s", "ı" for "i"): the hrefs found are then compared with the
+    host name exactly, so this only lets a page through to that comparison."""
     head, dot, tail = host.partition(".")
     if not dot or not head:
         whole = re.compile(re.escape(host), re.IGNORECASE)
         return lambda markup: whole.search(markup) is not None
-    rest = re.compile(r"\.(?i:" + re.escape(tail) + ")")
-    width = len(head)
-
-    def spots(markup: str) -> bool:
-        return any(
-            markup[max(0, m.start() - width) : m.start()].lower() == head
-            for m in rest.finditer(markup)
-        )
-
-    return spots
+    named = re.compile(r"\.(?i:" + re.escape(tail) + r")(?<=(?i:" + re.escape(host) + "))")
+    return lambda markup: named.search(markup) is not None
 
 
 class _Spool:
