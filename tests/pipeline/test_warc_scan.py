@@ -15,7 +15,7 @@ from xpostcheck.config import Settings
 from xpostcheck.models import ArchiveCandidate, Copy, SkipCode
 from xpostcheck.pipeline.prefilter import Prefilter, plain_text
 from xpostcheck.pipeline.scan import ScanResult, run_scan
-from xpostcheck.pipeline.warcscan import _SiteMatcher, run_warc_scan
+from xpostcheck.pipeline.warcscan import _SiteMatcher, _spotter, run_warc_scan
 
 
 def _settings(tmp: Path, name: str, **extra: Any) -> Settings:
@@ -180,6 +180,21 @@ def test_a_link_to_the_publisher_counts_whatever_the_case_of_its_host_name() -> 
     assert not own.linked_from(page, f'<a href="https://{head}.other.{tail}/">x</a>')
     assert not own.linked_from(page, f'<a href="https://x{head.upper()}.{tail}/">x</a>')
     assert not own.linked_from(page, f"<p>.{tail.upper()}</p>")
+
+
+def test_the_host_name_is_spotted_wherever_lower_casing_would_find_it() -> None:
+    # The spotter only lets pages through to the exact comparison of their hrefs: it must take
+    # every spelling whose lower case holds the name (the Kelvin sign lower-cases to "k").
+    spots = _spotter("lakesideledger.example")
+    for markup in (
+        "see LakesideLedger.EXAMPLE/news",
+        "lakesideledger.example",
+        "la\u212aesideledger.Example",
+        "<a href=//www.LAKESIDELEDGER.example>",
+    ):
+        assert spots(markup) == ("lakesideledger.example" in markup.lower()) is True, markup
+    for markup in ("lakesideledger.examplx", "lakeside.example", "ledger.example", ".EXAMPLE"):
+        assert not spots(markup), markup
 
 
 @pytest.mark.parametrize(

@@ -72,16 +72,32 @@ class SiteProfile:
     ) -> None:
         """Count one page from its full text and link hrefs (a page kept from an earlier scan
         and not fetched again counts as much as a fresh one)."""
+        self.add_keys(
+            url,
+            (k for ln in text.splitlines() if (k := line_key(ln)) is not None),
+            (link_key(href) for href in hrefs if href),
+            is_copy=is_copy,
+        )
+
+    def add_keys(
+        self,
+        url: str,
+        line_keys: Iterable[int],
+        link_keys: Iterable[int],
+        *,
+        is_copy: bool | None = None,
+    ) -> None:
+        """Count one page from its lines' and links' keys, in page order (`line_key` of each
+        line, None left out, and `link_key` of each href): `add_parts` for a caller that has
+        the keys already."""
         if url in self._seen:
             return
         self._seen.add(url)
         self.pages += 1
         if is_copy is not None:
             self.copy_aware = True
-        lines = self._admit(
-            self._lines, (k for ln in text.splitlines() if (k := line_key(ln)) is not None)
-        )
-        links = self._admit(self._links, (link_key(href) for href in hrefs if href))
+        lines = self._admit(self._lines, line_keys)
+        links = self._admit(self._links, link_keys)
         self._lines.update(lines)
         self._links.update(links)
         if not is_copy:

@@ -16,12 +16,27 @@ gzipped file, the start of its `WARC/` line in a plain one.
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import types
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from xpostcheck.models import header
+
+
+def _inflate_module() -> types.ModuleType:
+    """ISA-L's zlib module when it is installed (a dependency: it inflates to the same bytes
+    in about half the CPU time, the largest cost of reading a record), else zlib."""
+    try:
+        return importlib.import_module("isal.isal_zlib")
+    except ImportError:  # pragma: no cover - installed with the package
+        return zlib
+
+
+_ZLIB = _inflate_module()
+_ZLIB_ERRORS: tuple[type[Exception], ...] = (zlib.error, _ZLIB.error)
 
 __all__ = ["Readable", "RecordProblem", "WarcRecord", "read_records"]
 
@@ -71,7 +86,7 @@ class _Bytes:
         self.buf = bytearray()
         self.pos = 0  # read position in buf
         self.gzip: bool | None = None  # decided on the first bytes
-        self.inflater: zlib._Decompress | None = None
+        self.inflater: Any = None  # a decompressobj of `_ZLIB`
         self.pending = b""  # compressed bytes not fed yet
         self.consumed = 0  # compressed (file) bytes fed to the inflater or read plain
         self.member_start = 0
@@ -123,7 +138,7 @@ class _Bytes:
                     )
                     self._resync()
                     continue
-                self.inflater = zlib.decompressobj(wbits=31)
+                self.inflater = _ZLIB.decompressobj(wbits=31)
                 self.member_start = self.consumed
             out = self._step()
             if out:
@@ -136,8 +151,8 @@ class _Bytes:
         assert self.inflater is not None
         data, self.pending = self.pending, b""
         try:
-            out = self.inflater.decompress(data, _CHUNK * 4)
-        except zlib.error as exc:
+            out: bytes = self.inflater.decompress(data, _CHUNK * 4)
+        except _ZLIB_ERRORS as exc:
             self.pending = data
             self.inflater = None
             self.problem = self.problem or (

@@ -131,7 +131,8 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
                 tally.fetched += 1
                 kept_out.add(event)
                 if isinstance(event, WarcFetched) and event.again:
-                    spool.add(host_of(url), url, text, None, (event.again, event.offset))
+                    # Read again if its site holds copies: nothing of it is kept till then.
+                    spool.add(host_of(url), url, None, None, (event.again, event.offset))
                 else:
                     spool.add(host_of(url), url, text, (base_of(markup), raw_hrefs(markup)))
                 scan.progress("fetched", url)
@@ -146,8 +147,8 @@ def scan_warcs(scan: Scan, specs: Sequence[str], *, prefilter: bool = True) -> W
         for host, pages in _by_host(tally.copy_pages).items():
             asked = _Asked(pages)
             for url, text, base, hrefs in spool.read(host, source.max_bytes):
-                lines, links = asked.lines(text), asked.links(url, base, hrefs)
-                tally.profile(url).add_parts(url, lines, links, is_copy=False)
+                lines, links = asked.asked_lines(text), asked.asked_links(url, base, hrefs)
+                tally.profile(url).add_keys(url, lines, links, is_copy=False)
     kept_out.flush()
     judged = judge_copies(
         scan.ruleset, tally.copy_pages, scan.index, tally.profiles, scan.polite.resolve_redirect
@@ -201,31 +202,28 @@ class _SiteMatcher:
 
 
 def _spotter(host: str) -> Callable[[str], bool]:
-    """Whether markup names a (lower-case) host name, in any case: host names are
+    """Whether markup may name a (lower-case) host name, in any case: host names are
     case-insensitive. Lower-casing the markup, or a case-insensitive regular expression,
-    costs about a millisecond a page; this finds the dots followed by the rest of the name
-    (a literal first character is searched for fast) and compares the label before each."""
+    costs about a millisecond a page; this one starts with the dot (a literal, searched for
+    fast), and looks back from the end of the name over the whole name, in any case, without
+    a step in Python per dot. It takes a little more than `.lower()` would (re's case
+    folding also takes "ſ" for "s", "ı" for "i"): the hrefs found are then compared with the
+    host name exactly, so this only lets a page through to that comparison."""
     head, dot, tail = host.partition(".")
     if not dot or not head:
         whole = re.compile(re.escape(host), re.IGNORECASE)
         return lambda markup: whole.search(markup) is not None
-    rest = re.compile(r"\.(?i:" + re.escape(tail) + ")")
-    width = len(head)
-
-    def spots(markup: str) -> bool:
-        return any(
-            markup[max(0, m.start() - width) : m.start()].lower() == head
-            for m in rest.finditer(markup)
-        )
-
-    return spots
+    named = re.compile(r"\.(?i:" + re.escape(tail) + r")(?<=(?i:" + re.escape(host) + "))")
+    return lambda markup: named.search(markup) is not None
 
 
 class _Spool:
     """The pages that got no full analysis, by host, read back only for the hosts that hold
-    copies, so that memory stays bounded however large the archive: their plain text's
-    distinct lines in a temporary file (compressed), with their raw hrefs and <base>, or,
-    for a page of a local file, its place in the file (read again then for its links)."""
+    copies, so that memory stays bounded however large the archive: for a page of a local
+    file, only its place in the file (read again then, for its plain text and links: most
+    pages are on sites without copies, and are never read again); for any other page, its
+    plain text's distinct lines in a temporary file (compressed), with its raw hrefs and
+    <base>."""
 
     def __init__(self) -> None:
         # Closed by __exit__: the spool lives for one scan_warcs call.
@@ -245,22 +243,27 @@ class _Spool:
         self,
         host: str,
         url: str,
-        text: str,
+        text: str | None,
         links: tuple[str | None, list[str]] | None,
         place: tuple[str, int] | None = None,
     ) -> None:
-        """A page: its plain text, and its <base> and raw hrefs or its place in its file."""
-        lines = "\n".join(dict.fromkeys(filter(None, map(str.strip, text.splitlines()))))
-        # The URL, a NUL, the lines (no JSON: escaping the text costs more than compressing
-        # it), then the links as JSON when they are kept here.
+        """A page: its place in its file, or its plain text, <base> and raw hrefs."""
         url = url.replace("\x00", "%00")  # a URL only names the page in the profile
-        head = url if links is None else url + "\x00" + json.dumps(links)
-        data = zlib.compress(f"{head}\x00\x00{lines}".encode("utf-8", "surrogatepass"), 1)
+        if place is not None:
+            # Its URL alone, kept to tell whether the record read again is still this page.
+            data = zlib.compress(url.encode("utf-8", "surrogatepass"), 1)
+            number, offset = self.places.setdefault(place[0], len(self.places)), place[1]
+        else:
+            lines = "\n".join(
+                dict.fromkeys(filter(None, map(str.strip, (text or "").splitlines())))
+            )
+            # The URL, a NUL, the lines (no JSON: escaping the text costs more than
+            # compressing it), then the links as JSON.
+            head = url + "\x00" + json.dumps(links or (None, []))
+            data = zlib.compress(f"{head}\x00\x00{lines}".encode("utf-8", "surrogatepass"), 1)
+            number, offset = -1, -1
         self.file.seek(self.end)
         self.file.write(data)
-        number, offset = -1, -1
-        if place is not None:
-            number, offset = self.places.setdefault(place[0], len(self.places)), place[1]
         self.where.setdefault(host, []).append((self.end, len(data), number, offset))
         self.end += len(data)
 
@@ -272,15 +275,15 @@ class _Spool:
             head, _, text = (
                 zlib.decompress(self.file.read(size)).decode("utf-8", "surrogatepass")
             ).partition("\x00\x00")
-            url, _, kept = head.partition("\x00")
-            if kept:
+            if number < 0:
+                url, _, kept = head.partition("\x00")
                 base, hrefs = json.loads(kept)
                 yield url, text, base, hrefs
                 continue
             page = read_again(paths[number], offset, max_bytes)
-            if isinstance(page, Fetched) and page.final_url == url:
+            if isinstance(page, Fetched) and page.final_url == head:
                 markup = page.text
-                yield url, text, base_of(markup), raw_hrefs(markup)
+                yield head, plain_text(markup), base_of(markup), raw_hrefs(markup)
 
 
 _INDEX_NAME = re.compile(r"(index|default)\.(html?|php|aspx?)$", re.IGNORECASE)
@@ -348,10 +351,12 @@ class _Asked:
         ]
         self.link_keys = {link_key(h) for h in hrefs if h}
         self.link_tails = {_key_tail(article_key(h)) for h in hrefs if h}
-        self.seen_lines: dict[str, bool] = {}
-        self.seen_links: dict[tuple[str, str], str | None] = {}
+        # per line: its key if asked about, else -1; per (folder, href): its link key or None
+        self.seen_lines: dict[str, int] = {}
+        self.seen_links: dict[tuple[str, str], int | None] = {}
 
-    def lines(self, text: str) -> str:
+    def asked_lines(self, text: str) -> list[int]:
+        """The `line_key`s asked about of the text's lines, in order."""
         seen = self.seen_lines
         if len(seen) > _MEMO_LIMIT:
             seen.clear()
@@ -360,13 +365,13 @@ class _Asked:
             asked = seen.get(ln)
             if asked is None:
                 key = line_key(ln)
-                asked = seen[ln] = key is not None and key in self.line_keys
-            if asked:
-                out.append(ln)
-        return "\n".join(out)
+                asked = seen[ln] = key if key is not None and key in self.line_keys else -1
+            if asked >= 0:
+                out.append(asked)
+        return out
 
-    def links(self, url: str, base: str | None, hrefs: list[str]) -> list[str]:
-        """The absolute hrefs asked about (made absolute as `resolve` does)."""
+    def asked_links(self, url: str, base: str | None, hrefs: list[str]) -> list[int]:
+        """The `link_key`s asked about of the hrefs (made absolute as `resolve` does)."""
         seen = self.seen_links
         if len(seen) > _MEMO_LIMIT:
             seen.clear()
@@ -392,8 +397,8 @@ class _Asked:
                     absolute = urljoin(page_base, raw)
                 except ValueError:
                     absolute = ""
-                asked = absolute and link_key(absolute) in self.link_keys
-                found = seen[where] = absolute if asked else None
+                key = link_key(absolute) if absolute else None
+                found = seen[where] = key if key in self.link_keys else None
             if found is not None:
                 out.append(found)
         return out
