@@ -12,13 +12,23 @@ import io
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from xpostcheck.config import Settings
 from xpostcheck.demo.web import RULES
 
-__all__ = ["PUBLISHER_SITE", "RULES", "articles", "site_pages", "write_sources", "write_warc"]
+__all__ = [
+    "PUBLISHER_SITE",
+    "RULES",
+    "articles",
+    "queued_settings",
+    "site_pages",
+    "write_sources",
+    "write_warc",
+]
 
 PUBLISHER = "The Lakeside Ledger"
 PUBLISHER_SITE = "https://lakesideledger.example"
@@ -151,3 +161,19 @@ def write_warc(
                 )
             )
     return path
+
+
+def queued_settings(tmp: Path, db: str, warcs: list[Path | str], **extra: Any) -> Settings:
+    """Settings of a WARC scan of `warcs` (queued or not) against `articles()`, storing in
+    `db`."""
+    values: dict[str, Any] = {
+        "sources": (str(write_sources(tmp / "sources.jsonl", articles())),),
+        "rules": str(RULES),
+        "db": db,
+        "delay": 0.0,
+        "workers": 1,
+        "timeout": 20.0,
+        "warc": tuple(str(w) for w in warcs),
+    }
+    values.update(extra)
+    return Settings(**values)

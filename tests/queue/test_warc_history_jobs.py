@@ -18,9 +18,8 @@ from typing import Any
 import pytest
 from qweb import Workers, finished, in_thread
 from warcdated import FEB, JAN, SITE, TAKEN_DOWN, write_archive
-from warcfix import RULES, articles, site_pages, write_sources
+from warcfix import articles, queued_settings, site_pages
 
-from xpostcheck.config import Settings
 from xpostcheck.models import PrefilterCounts, Report
 from xpostcheck.pipeline.warcscan import run_warc_scan
 
@@ -34,20 +33,6 @@ def queue_db(pg_url: str) -> str:
     from tests.pgserver import create_database
 
     return create_database(pg_url, f"h{os.getpid()}_{next(_names)}")
-
-
-def _settings(tmp: Path, db: str, warcs: list[Path], **extra: Any) -> Settings:
-    values: dict[str, Any] = {
-        "sources": (str(write_sources(tmp / "sources.jsonl", articles())),),
-        "rules": str(RULES),
-        "db": db,
-        "delay": 0.0,
-        "workers": 1,
-        "timeout": 20.0,
-        "warc": tuple(str(w) for w in warcs),
-    }
-    values.update(extra)
-    return Settings(**values)
 
 
 def _history(report: Report) -> tuple[Any, ...]:
@@ -78,15 +63,15 @@ def test_queued_archive_scans_resolve_and_carry_findings_as_in_process(
     ]
     # in one process, on SQLite
     ref_db = str(tmp_path / "ref.db")
-    ref1 = run_warc_scan(_settings(tmp_path, ref_db, [jan]), [str(jan)]).report
-    ref2 = run_warc_scan(_settings(tmp_path, ref_db, feb), [str(f) for f in feb]).report
+    ref1 = run_warc_scan(queued_settings(tmp_path, ref_db, [jan]), [str(jan)]).report
+    ref2 = run_warc_scan(queued_settings(tmp_path, ref_db, feb), [str(f) for f in feb]).report
 
     workers = Workers(queue_db, queue_db, tmp_path)
     workers.start(2)
     try:
-        thread, out = in_thread(_settings(tmp_path, queue_db, [jan]), queue_db)
+        thread, out = in_thread(queued_settings(tmp_path, queue_db, [jan]), queue_db)
         first = finished(thread, out, workers).report
-        thread, out = in_thread(_settings(tmp_path, queue_db, feb), queue_db)
+        thread, out = in_thread(queued_settings(tmp_path, queue_db, feb), queue_db)
         second = finished(thread, out, workers).report
     finally:
         codes = workers.stop()

@@ -23,9 +23,8 @@ from typing import Any
 import pytest
 from loopback import Server
 from qweb import Workers, finished, in_thread
-from warcfix import RULES, articles, site_pages, write_sources, write_warc
+from warcfix import RULES, articles, queued_settings, site_pages, write_sources, write_warc
 
-from xpostcheck.config import Settings
 from xpostcheck.errors import ConfigError
 from xpostcheck.models import Copy, Report, SkipCode
 from xpostcheck.pipeline.warcscan import run_warc_scan
@@ -49,20 +48,6 @@ def _records(base: str, pages: dict[str, str]) -> list[Any]:
     """The site's pages as WARC records, its copies first."""
     order = sorted(pages, key=lambda p: (not p.startswith("/posts/"), p))
     return [(base + p, "200 OK", pages[p].encode()) for p in order]
-
-
-def _settings(tmp: Path, db: str, warcs: list[Path | str], **extra: Any) -> Settings:
-    values: dict[str, Any] = {
-        "sources": (str(write_sources(tmp / "sources.jsonl", articles())),),
-        "rules": str(RULES),
-        "db": db,
-        "delay": 0.0,
-        "workers": 1,
-        "timeout": 20.0,
-        "warc": tuple(str(w) for w in warcs),
-    }
-    values.update(extra)
-    return Settings(**values)
 
 
 def _key(report: Report) -> list[tuple[Any, ...]]:
@@ -111,7 +96,7 @@ def test_one_job_per_file_gives_the_in_process_scan_s_report(
     tmp_path: Path, queue_db: str, archives: list[Path]
 ) -> None:
     reference = run_warc_scan(
-        _settings(tmp_path, str(tmp_path / "ref.db"), archives), [str(p) for p in archives]
+        queued_settings(tmp_path, str(tmp_path / "ref.db"), archives), [str(p) for p in archives]
     ).report
     # what the fixture holds: three copies a site, a second capture, bad records
     assert len(reference.copies) == 9
@@ -121,7 +106,7 @@ def test_one_job_per_file_gives_the_in_process_scan_s_report(
     # a fifth file, readable here but gone when its job runs: skipped, never a lost report
     gone = write_warc(tmp_path / "gone.warc.gz", _records("https://shore-d.example", {}))
     workers = Workers(queue_db, queue_db, tmp_path)
-    thread, out = in_thread(_settings(tmp_path, queue_db, [*archives, gone]), queue_db)
+    thread, out = in_thread(queued_settings(tmp_path, queue_db, [*archives, gone]), queue_db)
     _wait_for(queue_db, "SELECT count(*) FROM xpostcheck_q_units", 5)
     gone.unlink()
     workers.start(2)
@@ -193,11 +178,13 @@ def test_a_worker_killed_mid_file_records_nothing_twice(
 ) -> None:
     server, path, hold = slow_warc
     url = server.base + "/slow.warc.gz"
-    reference = run_warc_scan(_settings(tmp_path, str(tmp_path / "ref.db"), [path]), [str(path)])
+    reference = run_warc_scan(
+        queued_settings(tmp_path, str(tmp_path / "ref.db"), [path]), [str(path)]
+    )
     workers = Workers(queue_db, queue_db, tmp_path, heartbeat=1.0)
     (victim,) = workers.start(1)
     try:
-        thread, out = in_thread(_settings(tmp_path, queue_db, [url]), queue_db)
+        thread, out = in_thread(queued_settings(tmp_path, queue_db, [url]), queue_db)
         _wait_for(queue_db, "SELECT count(*) FROM xpostcheck_q_pages", 1, workers)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
@@ -235,7 +222,7 @@ def test_a_local_file_the_command_cannot_read_is_refused_before_queueing(
     tmp_path: Path,
 ) -> None:
     missing = tmp_path / "missing.warc.gz"
-    settings = _settings(tmp_path, "postgresql://nobody@127.0.0.1:9/none", [missing])
+    settings = queued_settings(tmp_path, "postgresql://nobody@127.0.0.1:9/none", [missing])
     with pytest.raises(ConfigError) as caught:
         run_queued_scan(settings, settings.db)
     message = str(caught.value)

@@ -36,6 +36,7 @@ __all__ = [
     "Alignment",
     "Prepared",
     "align",
+    "aligned",
     "align_spans",
     "matched_tokens",
     "passages",
@@ -557,14 +558,22 @@ def passages(src: Tokens, page: Tokens, spans: list[list[int]]) -> tuple[Passage
     )
 
 
-def align(source_text: str, page_text: str, config: MatchConfig | None = None) -> Alignment:
-    """Align one source text with one page text, without any index."""
-    cfg = config or MatchConfig()
-    src = prepare(source_text, cfg.shingle, None)
-    page = prepare(page_text, cfg.shingle, None)
-    spans = align_spans(src, page, cfg)
+def aligned(
+    source_text: str, page_text: str, config: MatchConfig
+) -> tuple[Prepared, Prepared, list[list[int]], Alignment]:
+    """One source text aligned with one page text, without any index: both prepared
+    texts, the passages as token spans, and the Alignment."""
+    src = prepare(source_text, config.shingle, None)
+    page = prepare(page_text, config.shingle, None)
+    spans = align_spans(src, page, config)
     matched = matched_tokens(spans)
     n = len(src.tokens)
-    return Alignment(
+    found = Alignment(
         matched / n if n else 0.0, matched, n, passages(src.tokens, page.tokens, spans)
     )
+    return src, page, spans, found
+
+
+def align(source_text: str, page_text: str, config: MatchConfig | None = None) -> Alignment:
+    """Align one source text with one page text, without any index."""
+    return aligned(source_text, page_text, config or MatchConfig())[3]

@@ -29,16 +29,7 @@ import re
 import numpy as np
 import numpy.typing as npt
 
-from xpostcheck.match.align import (
-    _STOP,
-    Alignment,
-    Prepared,
-    _runs,
-    align_spans,
-    matched_tokens,
-    passages,
-    prepare,
-)
+from xpostcheck.match.align import _STOP, Alignment, Prepared, _runs, aligned, matched_tokens
 from xpostcheck.match.arrays import I32, I64
 from xpostcheck.match.bridge import content_mask
 from xpostcheck.match.config import MatchConfig
@@ -195,12 +186,5 @@ def judge(
     """One source against one page without an index: the alignment, and whether a scan
     would report it as a copy (``is_copy``)."""
     cfg = config or MatchConfig()
-    src = prepare(source_text, cfg.shingle, None)
-    page = prepare(page_text, cfg.shingle, None)
-    spans = align_spans(src, page, cfg)
-    matched = matched_tokens(spans)
-    n = len(src.tokens)
-    found = Alignment(
-        matched / n if n else 0.0, matched, n, passages(src.tokens, page.tokens, spans)
-    )
+    src, page, spans, found = aligned(source_text, page_text, cfg)
     return found, bool(spans) and is_copy(src, page, spans, cfg)
