@@ -14,7 +14,7 @@ from typing import Any
 from xpostcheck.models import Fetched, PageState, SeenPage
 from xpostcheck.pipeline.history import merge_unchanged
 from xpostcheck.store.evidence import EvidenceRecord
-from xpostcheck.store.sqlite.tables import Tables, locked, url_key_of
+from xpostcheck.store.sqlite.tables import Tables, locked, transaction, url_key_of
 from xpostcheck.util.urls import host_of
 
 __all__ = ["PageTables"]
@@ -149,20 +149,14 @@ class PageTables(Tables):
             (scan_id, p.url, p.final_url, url_key_of(p.final_url), p.fetched_at, p.status)
             for p in pages
         ]
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    """INSERT INTO pages (scan_id, url, final_url, url_key, fetched_at, status,
-                           is_copy, links)
-                       VALUES (?, ?, ?, ?, ?, ?, 0, '[]')
-                       ON CONFLICT (scan_id, url) DO NOTHING""",
-                    rows,
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with transaction(self._db):  # (the call holds the lock: @locked)
+            self._db.executemany(
+                """INSERT INTO pages (scan_id, url, final_url, url_key, fetched_at, status,
+                       is_copy, links)
+                   VALUES (?, ?, ?, ?, ?, ?, 0, '[]')
+                   ON CONFLICT (scan_id, url) DO NOTHING""",
+                rows,
+            )
 
     # -- sources and page texts: what an unchanged page was matched against ---------------
 
@@ -174,18 +168,13 @@ class PageTables(Tables):
         known = dict(self._db.execute("SELECT url, sha256 FROM sources").fetchall())
         fresh = [(u, h) for u, h in hashes.items() if known.get(u) != h]
         if fresh:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(self._db):
                 self._db.executemany(
                     """INSERT INTO sources (url, sha256, scan_id) VALUES (?, ?, ?)
                        ON CONFLICT (url) DO UPDATE SET sha256 = excluded.sha256,
                                                        scan_id = excluded.scan_id""",
                     [(u, h, scan_id) for u, h in fresh],
                 )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
         return {u for u, _h in fresh if u in known}
 
     @locked

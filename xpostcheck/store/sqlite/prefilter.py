@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from xpostcheck.models import PrefilterCounts
-from xpostcheck.store.sqlite.tables import locked
+from xpostcheck.store.sqlite.tables import locked, transaction
 from xpostcheck.store.sqlite.trends import TrendTables, info_of
 
 __all__ = ["PrefilterTables", "prefilter_of"]
@@ -28,8 +28,7 @@ class PrefilterTables(TrendTables):
         file's job, or "" for the whole set at once). A part noted again (a retried job)
         replaces its counts; a finished scan is left as it is."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")  # read the info and write it in one transaction
-        try:
+        with transaction(db):  # read the info and write it in one transaction
             row = db.execute(
                 "SELECT info FROM scans WHERE id = ? AND finished IS NULL", (scan_id,)
             ).fetchone()
@@ -40,10 +39,6 @@ class PrefilterTables(TrendTables):
                 parts[part] = [counts.looked, counts.analysed]
                 info["prefilter"] = parts
                 db.execute("UPDATE scans SET info = ? WHERE id = ?", (json.dumps(info), scan_id))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def _prefilter(self, scan_id: int) -> PrefilterCounts | None:
         row = self._db.execute("SELECT info FROM scans WHERE id = ?", (scan_id,)).fetchone()

@@ -22,7 +22,7 @@ from xpostcheck.pipeline.history import (
     merge_observations,
 )
 from xpostcheck.store.sqlite.prefilter import PrefilterTables, prefilter_of
-from xpostcheck.store.sqlite.tables import locked, now_iso, url_key_of
+from xpostcheck.store.sqlite.tables import locked, now_iso, transaction, url_key_of
 from xpostcheck.store.sqlite.trends import info_of
 
 __all__ = ["ScanTables"]
@@ -92,8 +92,7 @@ class ScanTables(PrefilterTables):
         """The scan's report went out: what it saw reaches the ledger, where for each finding
         the newest look wins. Delivering a scan again changes nothing."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")  # read the ledger and write it in one transaction
-        try:
+        with transaction(db):  # read the ledger and write it in one transaction
             row = db.execute(
                 "SELECT finished, delivered FROM scans WHERE id = ?", (scan_id,)
             ).fetchone()
@@ -104,10 +103,6 @@ class ScanTables(PrefilterTables):
                 )
             if row[1] is None:
                 self._deliver(scan_id)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def _deliver(self, scan_id: int) -> None:
         """Merge the scan's looks into its key's ledger (inside the caller's transaction)."""
@@ -193,8 +188,7 @@ class ScanTables(PrefilterTables):
         keys = {c.url: url_key_of(c.url) for c in report.copies}  # canonicalize once per page
         with self._lock:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(db):
                 for copy in report.copies:
                     cur = db.execute(
                         """INSERT INTO copies (scan_id, url, url_key, site, source_url, coverage,
@@ -280,10 +274,6 @@ class ScanTables(PrefilterTables):
                 )
                 if deliver:
                     self._deliver(scan_id)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
 
     @locked
     def report(self, scan_id: int) -> Report | None:

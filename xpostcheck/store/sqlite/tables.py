@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -36,6 +36,7 @@ __all__ = [
     "locked",
     "now_iso",
     "store_failure",
+    "transaction",
     "url_key_of",
 ]
 
@@ -114,6 +115,19 @@ class Tables:
     _where: str  # what error messages name: the file, or the URL without its password
     _db: Connection
     _lock: AbstractContextManager[Any]  # held around every call (re-entrant)
+
+
+@contextmanager
+def transaction(db: Connection) -> Iterator[Connection]:
+    """One write transaction on the connection (`BEGIN IMMEDIATE`: one writer at a time),
+    committed at the end of the block and rolled back on any error, a failed COMMIT too."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def now_iso() -> str:
