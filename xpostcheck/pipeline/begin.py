@@ -87,10 +87,10 @@ def scan_key(settings: Settings, ruleset: RuleSet) -> str:
     Scans of WARC files with the same rules share one history whatever the files (each month's
     archive has another name; a page's findings resolve only where a later archive holds the
     page again): see docs/rescans.md, "Scans of web archives"."""
-    if settings.warc:
-        parts = ["--warc", "--rules", ruleset.name]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-    parts = sorted(settings.sites) + ["--url"] + sorted(settings.urls) + ["--rules", ruleset.name]
+    scanned = (
+        ["--warc"] if settings.warc else sorted(settings.sites) + ["--url"] + sorted(settings.urls)
+    )
+    parts = scanned + ["--rules", ruleset.name]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 

@@ -119,20 +119,16 @@ def _empty(candidates: Sequence[ArchiveCandidate] = ()) -> Report:
     return Report(scan=info, copies=(), skipped=(), candidates=tuple(candidates))
 
 
-def _result_json(
-    result: SiteResult, candidates: Sequence[ArchiveCandidate], looked: int, analysed: int
-) -> dict[str, Any]:
+def _result_json(result: SiteResult, candidates: Sequence[ArchiveCandidate]) -> dict[str, Any]:
     data = codec.result_to_json(result)
     as_report = report_to_dict(_empty(candidates))
     data["candidates"] = as_report.get("candidates", [])
-    data["looked"] = looked
-    data["analysed"] = analysed
     return data
 
 
 def scan_warc_file(scan: Scan, unit: SiteUnit, spec: str) -> dict[str, Any]:
     """The WARC scan of one file, on a worker, as the unit's result JSON (with the file's
-    candidates and how many pages the pre-filter looked at and let through)."""
+    candidates); what its pre-filter counted is noted in the store (`note_counts`)."""
     from xpostcheck.pipeline.warcscan import scan_warcs
     from xpostcheck.pipeline.warcseen import note_counts
 
@@ -145,11 +141,11 @@ def scan_warc_file(scan: Scan, unit: SiteUnit, spec: str) -> dict[str, Any]:
                 "(a shared folder), or give its URL"
             )
             skipped = (Skipped(spec, reason, SkipCode.SOURCE),)
-            return _result_json(SiteResult(unit, (), (), skipped, {}, 0, 0), (), 0, 0)
+            return _result_json(SiteResult(unit, (), (), skipped, {}, 0, 0), ())
     found = scan_warcs(scan, [spec])  # records the pages it looked at, as in one process
     note_counts(scan, spec, found.looked, found.analysed)  # summed in the report
     result = dataclasses.replace(found.site, unit=unit)
-    return _result_json(result, found.candidates, found.looked, found.analysed)
+    return _result_json(result, found.candidates)
 
 
 def candidates_of(
