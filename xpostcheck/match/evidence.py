@@ -132,16 +132,11 @@ def verbatim_evidence(
     found = _runs(src, page, k)
     if not found:
         return 0, 0
-    if src.text and page.text:
-        starts = src.tokens.starts
-        quoted = _quoted(src)
-        own_src = covered & (quoted == 0)
-        worded = own_src & ~_capitalised(src.text, starts) & content_mask(src.hashes, _STOP)
-        page_quoted = _quoted(page) > 0
-    else:  # no text to read quotations and capitals in: every token is own wording
-        quoted = np.zeros(len(src.tokens), dtype=np.int32)
-        own_src, page_quoted = covered, np.zeros(len(page.tokens), dtype=bool)
-        worded = covered
+    # (`prepare` keeps the text its tokens came from: there is always one to read here)
+    quoted = _quoted(src)
+    own_src = covered & (quoted == 0)
+    worded = own_src & ~_capitalised(src.text, src.tokens.starts) & content_mask(src.hashes, _STOP)
+    page_quoted = _quoted(page) > 0
     # Every run's tokens laid end to end (source and page positions), summed per run.
     run_src, run_page, length = (np.array(c, dtype=np.int64) for c in zip(*found, strict=True))
     at_src, begins = _ranges(run_src, length)
